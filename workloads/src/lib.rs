@@ -1,0 +1,175 @@
+//! # workloads: what corebench runs
+//!
+//! This crate owns every kind of work corebench can measure, and nothing about
+//! how it is measured: there is no timing code here, no knowledge of execution
+//! models, threads, processes or pinning. The harness drives these types.
+//!
+//! How the parts fit:
+//!
+//! - [`spec`] parses a spec string `ID[:key=value,...]` such as
+//!   `synthetic/amdahl:serial_fraction=0.3` into a [`Workload`], using the
+//!   typed, validated parameters of [`params`].
+//! - [`registry`] lists every workload ([`WorkloadInfo`]) and builds one by id.
+//! - A [`Workload`] builds its [`SharedRun`] once per run, sized for the run's
+//!   worker count ([`RunShape`]). Each worker then asks the shared run for its
+//!   own [`WorkerOp`], on the worker itself (after pinning, outside the timed
+//!   region), and calls [`WorkerOp::run_op`] once per timed operation.
+//! - Async-native workloads also offer [`AsyncWorkerOp`]; async execution
+//!   models use it when present and fall back to the sync op otherwise.
+//! - [`kernel`] holds the deterministic CPU kernels the synthetic workloads
+//!   are built from; [`cpu`] and [`synthetic`] hold the workloads themselves.
+//!
+//! A one-op call should last about 5 µs or more at default parameters, so
+//! the harness's timer and recorder (about 50 ns) stay below 1% of it.
+
+pub mod cpu;
+pub mod kernel;
+pub mod params;
+pub mod registry;
+pub mod spec;
+pub mod synthetic;
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+pub use params::{ParamKind, ParamSpec, ParamValue, ParamValues};
+pub use registry::{all_workloads, find_workload, WorkloadInfo};
+pub use spec::{parse_spec, parse_spec_list, SpecError};
+
+/// How total work relates to the worker count in one run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Scaling {
+    /// A fixed total amount of work is split over the workers (Amdahl).
+    Strong,
+    /// A fixed amount of work per worker, so total work grows with n (Gustafson).
+    Weak,
+}
+
+impl Scaling {
+    /// The spelling used on the command line and in records.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scaling::Strong => "strong",
+            Scaling::Weak => "weak",
+        }
+    }
+}
+
+/// What a workload needs to know about the run it is prepared for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RunShape {
+    /// How many workers will call ops concurrently.
+    pub workers: usize,
+    /// Strong or weak scaling; lockstep workloads size their rounds by it.
+    pub scaling: Scaling,
+}
+
+/// What an execution model must offer to run a workload. Models compare
+/// these with what they can do and refuse, with the reason, when they cannot.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Requirements {
+    /// Workers must share memory (a barrier, a lock): separate processes
+    /// cannot run it. The text says what is shared, for the refusal message.
+    pub shared_memory: Option<&'static str>,
+    /// Every worker runs the same number of ops, all of them live at once
+    /// (the workload synchronises its workers inside an op). Dynamic
+    /// schedulers and job queues cannot guarantee this.
+    pub lockstep: bool,
+}
+
+/// Why an op (or a worker's set-up) failed. The harness turns it into a
+/// failed record; it never aborts the run.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct OpError(pub String);
+
+/// Errors from building a workload's shared or per-worker state.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WorkloadError {
+    /// The workload cannot run with this shape, e.g. more pairs than workers.
+    #[error("{workload} cannot run with {workers} workers: {reason}")]
+    Shape {
+        /// The workload id.
+        workload: &'static str,
+        /// The worker count asked for.
+        workers: usize,
+        /// Why not.
+        reason: String,
+    },
+    /// Building state failed (a file, a socket, ...).
+    #[error("{workload}: {reason}")]
+    Setup {
+        /// The workload id.
+        workload: &'static str,
+        /// What went wrong.
+        reason: String,
+    },
+}
+
+/// One kind of work with its parameters bound. Built from a spec string by
+/// [`parse_spec`].
+pub trait Workload: Send + Sync {
+    /// The static description: id, summary and parameter list.
+    fn info(&self) -> &'static WorkloadInfo;
+    /// The parameter values this instance was built with (defaults filled in).
+    fn params(&self) -> &ParamValues;
+    /// What an execution model must offer to run it.
+    fn requirements(&self) -> Requirements {
+        Requirements::default()
+    }
+    /// Builds the state shared by all workers of one run. Called once per
+    /// run, before timing starts.
+    fn prepare(&self, shape: RunShape) -> Result<Arc<dyn SharedRun>, WorkloadError>;
+
+    /// The canonical spec string, `id:key=value,...`, with every parameter.
+    fn spec(&self) -> String {
+        spec::format_spec(self.info().id, self.params())
+    }
+}
+
+/// The state one run's workers share (locks, barriers, servers).
+pub trait SharedRun: Send + Sync {
+    /// Builds worker `index`'s own state. Called on the worker itself, after
+    /// it has been pinned, outside the timed region.
+    fn worker(self: Arc<Self>, index: usize) -> Result<Box<dyn WorkerOp>, WorkloadError>;
+    /// Workload-specific counters for the run, read after all workers end
+    /// (e.g. `lost_updates`). Names carry units.
+    fn counters(&self) -> BTreeMap<String, f64> {
+        BTreeMap::new()
+    }
+}
+
+/// A boxed future, as async ops return.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// One worker's handle on the work: the timed unit.
+pub trait WorkerOp: Send {
+    /// Runs one operation. `op_index` is unique within the run and lies in
+    /// `0..total_ops`; workloads may use it to vary their input. The returned
+    /// value is folded into a checksum so the compiler cannot drop the work.
+    fn run_op(&mut self, op_index: u64) -> Result<u64, OpError>;
+
+    /// The async form of the op, for async-native workloads.
+    fn as_async(&mut self) -> Option<&mut dyn AsyncWorkerOp> {
+        None
+    }
+}
+
+/// The async form of [`WorkerOp::run_op`], driven by the async models.
+pub trait AsyncWorkerOp: Send {
+    /// Runs one operation, awaiting instead of blocking where it would wait.
+    fn run_op_async(&mut self, op_index: u64) -> BoxFuture<'_, Result<u64, OpError>>;
+}
+
+/// A [`SharedRun`] for workloads whose workers share nothing: every worker
+/// gets its own clone of a template op.
+pub struct CloneRun<T>(pub T);
+
+impl<T: WorkerOp + Clone + Sync + 'static> SharedRun for CloneRun<T> {
+    fn worker(self: Arc<Self>, _index: usize) -> Result<Box<dyn WorkerOp>, WorkloadError> {
+        Ok(Box::new(self.0.clone()))
+    }
+}

@@ -1,0 +1,69 @@
+//! `synthetic/faulty`: fails on purpose, to test that the harness turns a
+//! failing workload into a failed record and carries on with the run.
+//! Not part of any profile.
+
+use std::sync::Arc;
+
+use crate::params::{ParamKind, ParamSpec, ParamValues};
+use crate::{CloneRun, OpError, RunShape, SharedRun, Workload, WorkloadError, WorkloadInfo, WorkerOp};
+
+/// Registry entry.
+pub static INFO: WorkloadInfo = WorkloadInfo {
+    id: "synthetic/faulty",
+    summary: "fails on purpose at a given op (panics or returns an error); for testing the harness",
+    params: &[
+        ParamSpec {
+            name: "mode",
+            kind: ParamKind::Choice(&["panic", "error"]),
+            default: "panic",
+            help: "how the op fails: panic, or return an error",
+        },
+        ParamSpec {
+            name: "at_op",
+            kind: ParamKind::Int { min: 0, max: i64::MAX },
+            default: "0",
+            help: "the op index that fails; ops before it succeed",
+        },
+    ],
+    in_profiles: false,
+    build: |params| Ok(Box::new(Faulty { params })),
+};
+
+struct Faulty {
+    params: ParamValues,
+}
+
+impl Workload for Faulty {
+    fn info(&self) -> &'static WorkloadInfo {
+        &INFO
+    }
+    fn params(&self) -> &ParamValues {
+        &self.params
+    }
+    fn prepare(&self, _shape: RunShape) -> Result<Arc<dyn SharedRun>, WorkloadError> {
+        Ok(Arc::new(CloneRun(FaultyOp {
+            panics: self.params.text("mode") == "panic",
+            at_op: self.params.int("at_op") as u64,
+        })))
+    }
+}
+
+#[derive(Clone)]
+struct FaultyOp {
+    panics: bool,
+    at_op: u64,
+}
+
+impl WorkerOp for FaultyOp {
+    fn run_op(&mut self, op_index: u64) -> Result<u64, OpError> {
+        if op_index != self.at_op {
+            return Ok(crate::kernel::spin_work(1000, op_index));
+        }
+        if self.panics {
+            panic!("synthetic/faulty panicked on purpose at op {op_index}");
+        }
+        Err(OpError(format!(
+            "synthetic/faulty failed on purpose at op {op_index}"
+        )))
+    }
+}
