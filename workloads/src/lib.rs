@@ -120,6 +120,10 @@ pub trait Workload: Send + Sync {
     fn requirements(&self) -> Requirements {
         Requirements::default()
     }
+    /// Whether its workers offer [`WorkerOp::as_async`]; async models use it.
+    fn is_async_native(&self) -> bool {
+        false
+    }
     /// Builds the state shared by all workers of one run. Called once per
     /// run, before timing starts.
     fn prepare(&self, shape: RunShape) -> Result<Arc<dyn SharedRun>, WorkloadError>;

@@ -58,6 +58,9 @@ impl Workload for Amdahl {
             lockstep: true,
         }
     }
+    fn is_async_native(&self) -> bool {
+        true
+    }
     fn prepare(&self, shape: RunShape) -> Result<Arc<dyn SharedRun>, WorkloadError> {
         let fraction = self.params.float("serial_fraction");
         let round = self.params.int("round_steps") as f64;

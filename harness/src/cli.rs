@@ -1,0 +1,188 @@
+//! The command line: `corebench run | list | host | worker`, parsed with
+//! clap and dispatched to the library. Usage errors carry
+//! [`UsageError`] so `main` exits 2 for them and 1 for everything else.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use workloads::{all_workloads, Scaling};
+
+use crate::error::UsageError;
+use crate::host::capture_host;
+use crate::models::ModelKind;
+use crate::placement::CpuSet;
+use crate::plan::{Plan, PlanInput, Profile};
+use crate::results::{default_out_dir, ResultsWriter};
+use crate::worker::{run_child_worker, ChildArgs};
+
+/// How work scales on this machine, and why.
+#[derive(Debug, Parser)]
+#[command(name = "corebench", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a benchmark plan and write a results folder.
+    Run(RunArgs),
+    /// List workloads (with their parameters), models and placements.
+    List,
+    /// Print what host.json would say about this machine.
+    Host {
+        /// A name for this configuration.
+        #[arg(long)]
+        label: Option<String>,
+    },
+    /// The child side of the process model (started by corebench itself).
+    #[command(hide = true)]
+    Worker(ChildArgs),
+}
+
+/// `corebench run` options.
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// Defaults for trials and trial length: quick (~20 s), default (~2 min), full.
+    #[arg(long, value_enum, default_value = "default")]
+    pub profile: Profile,
+    /// Workload specs, ID[:key=value,...], comma-separated (default: every workload).
+    #[arg(long)]
+    pub workloads: Option<String>,
+    /// Execution models, comma-separated, or `all` (default).
+    #[arg(long)]
+    pub models: Option<String>,
+    /// Worker counts, e.g. 1,2,4, or `auto` (1, 2, 4, ... up to the core count).
+    #[arg(long)]
+    pub workers: Option<String>,
+    /// Placements, comma-separated: none, compact, scatter, cores=LIST.
+    #[arg(long, default_value = "none")]
+    pub pin: String,
+    /// strong (fixed total work) or weak (fixed work per worker).
+    #[arg(long, default_value = "strong", value_parser = parse_scaling)]
+    pub scaling: Scaling,
+    /// Measured trials per cell (default: the profile's).
+    #[arg(long)]
+    pub trials: Option<u32>,
+    /// Fix the op count instead of calibrating: total ops (strong), per
+    /// worker (weak), or rounds per worker (lockstep workloads).
+    #[arg(long)]
+    pub ops: Option<u64>,
+    /// OS threads of the tokio runtime (default: min(workers, cores)).
+    #[arg(long)]
+    pub runtime_threads: Option<usize>,
+    /// Abandon a trial that runs longer than this, recording `timeout`.
+    #[arg(long, default_value_t = 60.0)]
+    pub trial_timeout_s: f64,
+    /// A name for this configuration, shown in reports and comparisons.
+    #[arg(long)]
+    pub label: Option<String>,
+    /// The results folder (default: corebench-results/<date>-<time>-<host>/).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Hide the progress bar.
+    #[arg(long)]
+    pub no_progress: bool,
+}
+
+fn parse_scaling(text: &str) -> Result<Scaling, String> {
+    match text {
+        "strong" => Ok(Scaling::Strong),
+        "weak" => Ok(Scaling::Weak),
+        other => Err(format!("unknown scaling '{other}'; valid: strong, weak")),
+    }
+}
+
+/// Runs a parsed command line; returns the process exit code on success.
+pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
+    match cli.command {
+        Command::Run(args) => run(args).map(|_| 0),
+        Command::List => {
+            print!("{}", list_text());
+            Ok(0)
+        }
+        Command::Host { label } => {
+            println!("{}", serde_json::to_string_pretty(&capture_host(label))?);
+            Ok(0)
+        }
+        Command::Worker(args) => Ok(run_child_worker(args)),
+    }
+}
+
+fn run(args: RunArgs) -> anyhow::Result<()> {
+    if !(args.trial_timeout_s.is_finite() && args.trial_timeout_s > 0.0) {
+        return Err(UsageError::new(format!(
+            "bad --trial-timeout-s {}: expected a number of seconds > 0",
+            args.trial_timeout_s
+        ))
+        .into());
+    }
+    let input = PlanInput {
+        profile: args.profile,
+        workloads: args.workloads,
+        models: args.models,
+        workers: args.workers,
+        pin: args.pin,
+        scaling: args.scaling,
+        trials: args.trials,
+        ops: args.ops,
+        runtime_threads: args.runtime_threads,
+        trial_timeout: Duration::from_secs_f64(args.trial_timeout_s),
+    };
+    let plan = Plan::build(&input, CpuSet::of_this_process())?;
+    let host = capture_host(args.label);
+    let out = args.out.unwrap_or_else(|| default_out_dir(&host.hostname));
+    let mut writer = ResultsWriter::create(&out, &host)?;
+    let run_id = format!(
+        "{}-{}",
+        chrono::Local::now().format("%Y%m%dT%H%M%S"),
+        std::process::id()
+    );
+    eprintln!(
+        "corebench: {} cells ({} workloads x {} models x workers {:?} x {} placements), {} trials each -> {}",
+        plan.cells().len(),
+        plan.workloads.len(),
+        plan.models.len(),
+        plan.workers,
+        plan.placements.len(),
+        plan.trials,
+        out.display()
+    );
+    let records = crate::runner::run_plan(&plan, &mut writer, &run_id, !args.no_progress)
+        .context("the run stopped")?;
+    let cells = reports::cells::summarise_cells(&records);
+    print!("{}", reports::terminal::summary_tables(&cells));
+    println!("\nresults: {}", out.display());
+    Ok(())
+}
+
+/// The text of `corebench list`.
+pub fn list_text() -> String {
+    let mut out = String::from("WORKLOADS  (spec: ID[:key=value,...])\n");
+    for info in all_workloads() {
+        let note = if info.in_profiles {
+            ""
+        } else {
+            "  [harness self-test; not in profiles]"
+        };
+        out.push_str(&format!("\n  {}{note}\n      {}\n", info.id, info.summary));
+        for p in info.params {
+            out.push_str(&format!(
+                "      {}={:<12} {} ({})\n",
+                p.name, p.default, p.help, p.kind
+            ));
+        }
+    }
+    out.push_str("\nMODELS  (--models M,... or all)\n");
+    for model in ModelKind::ALL {
+        out.push_str(&format!("  {:<14} {}\n", model.name(), model.summary()));
+    }
+    out.push_str(
+        "\nPLACEMENTS  (--pin P,...)\n  none           the OS scheduler decides\n  compact        SMT siblings of one core first, then the next core\n  scatter        one worker per physical core first, siblings last\n  cores=LIST     worker i on LIST[i mod len], e.g. cores=0,2 or cores=0-3\n",
+    );
+    out
+}

@@ -1,0 +1,169 @@
+//! `pool`: a fixed-size thread pool with a job queue, where every op is a
+//! job whose result comes back as a future: the ThreadPoolExecutor of the
+//! books (`submit`, then await the future).
+//!
+//! The pool is written here rather than taken from a crate because each
+//! job needs its pool thread's own pinned state (the worker's op and its
+//! histogram), and the pool must hand that state back when it shuts down.
+//! `futures::executor::ThreadPool` could only offer it through thread-locals
+//! and cannot be joined. The parts are well-kept crates: the queue is a
+//! crossbeam channel, the futures are `futures` oneshots. At most
+//! `IN_FLIGHT_PER_WORKER * workers` jobs are queued at once, so memory stays
+//! bounded however many ops a trial has. The submitting thread is the
+//! caller's, as in the books; on a small machine it competes with the pool
+//! for cores, which is part of what this model costs.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread;
+use std::time::Instant;
+
+use futures::channel::oneshot;
+use futures::executor::block_on;
+use workloads::Workload;
+
+use super::{
+    lockstep_refusal, merge_in_process, prepare_shared, requirements, start_timeout,
+    ExecutionModel, ModelKind, OpBudget, StartGate, TrialError, TrialOutcome, TrialSpec,
+    WorkerRun,
+};
+use crate::recorder::CpuTime;
+
+/// Jobs queued per pool thread before the submitter waits for results.
+const IN_FLIGHT_PER_WORKER: usize = 64;
+
+type Job = Box<dyn FnOnce(&mut WorkerRun) + Send>;
+
+/// The `pool` model.
+pub struct Pool;
+
+impl ExecutionModel for Pool {
+    fn kind(&self) -> ModelKind {
+        ModelKind::Pool
+    }
+
+    fn check_support(&self, workload: &dyn Workload, _workers: usize) -> Result<(), String> {
+        if requirements(workload).lockstep {
+            return Err(lockstep_refusal(
+                ModelKind::Pool,
+                workload,
+                "a pool runs independent jobs: two parts of one round can queue behind each other on one thread",
+            ));
+        }
+        Ok(())
+    }
+
+    fn run_trial(&self, spec: &TrialSpec) -> Result<TrialOutcome, TrialError> {
+        let OpBudget::Shared { total } = spec.budget else {
+            return Err(TrialError::failed("pool runs shared op budgets only"));
+        };
+        let spawn_start = Instant::now();
+        let shared = prepare_shared(spec)?;
+        let workers = spec.workers;
+        let gate = StartGate::default();
+        let stop = AtomicBool::new(false);
+        let (job_sender, job_receiver) = crossbeam_channel::unbounded::<Job>();
+
+        thread::scope(|scope| {
+            let mut handles = Vec::with_capacity(workers);
+            for index in 0..workers {
+                let (shared, gate, jobs) = (&shared, &gate, job_receiver.clone());
+                let spawned = thread::Builder::new()
+                    .name(format!("corebench-pool{index}"))
+                    .spawn_scoped(scope, move || {
+                        let mut run = WorkerRun::set_up(shared, index, spec.core_of(index));
+                        gate.arrive_and_wait();
+                        for job in jobs.iter() {
+                            job(&mut run);
+                        }
+                        run
+                    });
+                match spawned {
+                    Ok(handle) => handles.push(handle),
+                    Err(e) => {
+                        stop.store(true, Ordering::Relaxed);
+                        gate.open();
+                        return Err(TrialError::failed(format!(
+                            "could not spawn pool thread {index} of {workers}: {e}"
+                        )));
+                    }
+                }
+            }
+            drop(job_receiver);
+            if !gate.wait_ready(workers, spec.deadline) {
+                gate.open();
+                return Err(start_timeout(ModelKind::Pool));
+            }
+            let spawn_ns = spawn_start.elapsed().as_nanos() as u64;
+
+            let cpu_before = CpuTime::of_process();
+            let release = Instant::now();
+            gate.open();
+            let first_error = submit_and_await(&job_sender, total, workers);
+            let end = Instant::now();
+            let cpu = CpuTime::of_process().since(cpu_before);
+            drop(job_sender);
+
+            let mut runs = Vec::with_capacity(workers);
+            for handle in handles {
+                runs.push(handle.join().map_err(|p| {
+                    TrialError::failed(format!(
+                        "pool thread panicked outside a job: {}",
+                        crate::recorder::panic_message(p.as_ref())
+                    ))
+                })?);
+            }
+            let mut outcome = merge_in_process(runs, release, cpu, spawn_ns, &shared);
+            // The executor's view: the trial ends when the submitter holds
+            // the last result, not when a pool thread finished its last op.
+            outcome.wall_ns = end.duration_since(release).as_nanos() as u64;
+            if let (Some(e), None) = (first_error, outcome.first_error()) {
+                return Err(TrialError::failed(e));
+            }
+            Ok(outcome)
+        })
+    }
+}
+
+/// Submits one job per op and awaits every future; stops submitting at the
+/// first failed op. Returns the first error a future carried.
+fn submit_and_await(
+    jobs: &crossbeam_channel::Sender<Job>,
+    total_ops: u64,
+    workers: usize,
+) -> Option<String> {
+    let window = IN_FLIGHT_PER_WORKER * workers;
+    let mut in_flight: VecDeque<oneshot::Receiver<Result<(), String>>> =
+        VecDeque::with_capacity(window);
+    let mut first_error: Option<String> = None;
+    let settle = |future: oneshot::Receiver<Result<(), String>>, first_error: &mut Option<String>| {
+        let result = block_on(future)
+            .unwrap_or_else(|_| Err("a job was dropped before it ran".to_string()));
+        if let (Err(e), None) = (result, first_error.as_ref()) {
+            *first_error = Some(e);
+        }
+    };
+    for op_index in 0..total_ops {
+        if in_flight.len() >= window {
+            if let Some(oldest) = in_flight.pop_front() {
+                settle(oldest, &mut first_error);
+            }
+        }
+        if first_error.is_some() {
+            break;
+        }
+        let (result_sender, result) = oneshot::channel();
+        let job: Job = Box::new(move |run: &mut WorkerRun| {
+            let _ = result_sender.send(run.run_one(op_index));
+        });
+        if jobs.send(job).is_err() {
+            first_error.get_or_insert_with(|| "the pool shut down early".to_string());
+            break;
+        }
+        in_flight.push_back(result);
+    }
+    for future in in_flight {
+        settle(future, &mut first_error);
+    }
+    first_error
+}

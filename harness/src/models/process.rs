@@ -1,0 +1,336 @@
+//! `process`: one child process per worker. Each child re-executes this
+//! binary as `corebench worker` with its static share of the ops and its
+//! core (see [`crate::worker`] for the wire format). The parent waits until
+//! every child is set up and says "ready" (that is the spawn time, reported
+//! apart from the timed region), then writes `go` to every child, and waits
+//! for each child's counters and histogram.
+//!
+//! Children share no memory with each other or the parent, so workloads
+//! that need shared memory are refused with the reason. A child that
+//! crashes, exits early, writes garbage, or runs past the deadline fails
+//! the cell; every child is killed and reaped before the trial returns.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, RecvTimeoutError};
+use reports::schema::Status;
+use workloads::Workload;
+
+use super::{
+    requirements, static_share, ExecutionModel, ModelKind, TrialError, TrialOutcome, TrialSpec,
+    WorkerOutcome,
+};
+use crate::placement::Placed;
+use crate::recorder::{monotonic_ns, new_histogram, CpuTime};
+use crate::worker::WorkerMessage;
+
+/// How much of a child's stderr is kept for error messages.
+const STDERR_KEEP_BYTES: usize = 4096;
+
+/// The `process` model.
+pub struct Process;
+
+impl ExecutionModel for Process {
+    fn kind(&self) -> ModelKind {
+        ModelKind::Process
+    }
+
+    fn check_support(&self, workload: &dyn Workload, _workers: usize) -> Result<(), String> {
+        if let Some(shared) = requirements(workload).shared_memory {
+            return Err(format!(
+                "{} cannot run under process: {shared}, and child processes share no memory",
+                workload.info().id
+            ));
+        }
+        Ok(())
+    }
+
+    fn run_trial(&self, spec: &TrialSpec) -> Result<TrialOutcome, TrialError> {
+        let spawn_start = Instant::now();
+        let mut children = Children::spawn(spec)?;
+        let ready = children.wait_all(spec.deadline, |index, message| match message {
+            WorkerMessage::Ready {
+                pid,
+                core,
+                cpus_allowed,
+            } => Ok((pid, Placed { core, cpus_allowed })),
+            other => Err(format!("child {index} sent {other:?} before ready")),
+        })?;
+        let spawn_ns = spawn_start.elapsed().as_nanos() as u64;
+
+        let release_mono_ns = monotonic_ns();
+        children.release()?;
+        let done = children.wait_all(spec.deadline, |index, message| match message {
+            WorkerMessage::Done { .. } => Ok(message),
+            other => Err(format!("child {index} sent {other:?} instead of its results")),
+        })?;
+        children.reap();
+
+        let mut histogram = new_histogram();
+        let mut cpu = CpuTime::default();
+        let mut workers = Vec::with_capacity(done.len());
+        let mut counters = std::collections::BTreeMap::new();
+        for (index, (message, (pid, placed))) in done.into_iter().zip(ready).enumerate() {
+            let WorkerMessage::Done {
+                ops,
+                end_mono_ns,
+                cpu_user_ns,
+                cpu_sys_ns,
+                histogram: encoded,
+                error,
+                counters: child_counters,
+                ..
+            } = message
+            else {
+                unreachable!("wait_all only passes Done messages");
+            };
+            let child_histogram = reports::histogram::decode(&encoded)
+                .map_err(|e| TrialError::failed(format!("child {index}: {e}")))?;
+            if child_histogram.len() != ops {
+                return Err(TrialError::failed(format!(
+                    "child {index} reported {ops} ops but its histogram holds {}",
+                    child_histogram.len()
+                )));
+            }
+            histogram
+                .add(&child_histogram)
+                .map_err(|e| TrialError::failed(format!("child {index}: {e:?}")))?;
+            cpu.user_ns += cpu_user_ns;
+            cpu.sys_ns += cpu_sys_ns;
+            for (name, value) in child_counters {
+                *counters.entry(name).or_insert(0.0) += value;
+            }
+            workers.push(WorkerOutcome {
+                index,
+                pid,
+                placed,
+                ops,
+                wall_ns: if ops == 0 {
+                    0
+                } else {
+                    end_mono_ns.saturating_sub(release_mono_ns)
+                },
+                error,
+            });
+        }
+        Ok(TrialOutcome {
+            wall_ns: workers.iter().map(|w| w.wall_ns).max().unwrap_or(0),
+            cpu,
+            histogram,
+            workers,
+            spawn_ns: Some(spawn_ns),
+            runtime_threads: Vec::new(),
+            async_op: false,
+            counters,
+        })
+    }
+}
+
+/// What a child's stdout reader thread passes on.
+enum ChildLine {
+    Line(String),
+    Closed,
+}
+
+/// The running children; killed and reaped on drop, so none outlive a
+/// trial however it ends.
+struct Children {
+    children: Vec<Child>,
+    stdins: Vec<Option<ChildStdin>>,
+    lines: Receiver<(usize, ChildLine)>,
+    stderr: Vec<Arc<Mutex<Vec<u8>>>>,
+    closed: Vec<bool>,
+}
+
+impl Children {
+    fn spawn(spec: &TrialSpec) -> Result<Self, TrialError> {
+        let exe = std::env::current_exe()
+            .map_err(|e| TrialError::failed(format!("cannot find the corebench binary: {e}")))?;
+        let workload_spec = spec.workload.spec();
+        let (sender, lines) = crossbeam_channel::unbounded();
+        let mut this = Children {
+            children: Vec::new(),
+            stdins: Vec::new(),
+            lines,
+            stderr: Vec::new(),
+            closed: vec![false; spec.workers],
+        };
+        for index in 0..spec.workers {
+            let (op_start, op_count) = static_share(spec.budget, spec.workers, index);
+            let mut command = Command::new(&exe);
+            command
+                .arg("worker")
+                .args(["--workload", &workload_spec])
+                .args(["--index", &index.to_string()])
+                .args(["--workers", &spec.workers.to_string()])
+                .args(["--scaling", spec.scaling.as_str()])
+                .args(["--op-start", &op_start.to_string()])
+                .args(["--op-count", &op_count.to_string()])
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped());
+            if let Some(core) = spec.core_of(index) {
+                command.args(["--core", &core.to_string()]);
+            }
+            let mut child = command.spawn().map_err(|e| {
+                TrialError::failed(format!("could not start child {index} ({}): {e}", exe.display()))
+            })?;
+            let stdout = child.stdout.take().expect("stdout is piped");
+            let stderr = child.stderr.take().expect("stderr is piped");
+            this.stdins.push(child.stdin.take());
+            this.children.push(child);
+
+            let sender = sender.clone();
+            thread::spawn(move || {
+                for line in BufReader::new(stdout).lines() {
+                    match line {
+                        Ok(line) => {
+                            if sender.send((index, ChildLine::Line(line))).is_err() {
+                                return;
+                            }
+                        }
+                        Err(_) => break,
+                    }
+                }
+                let _ = sender.send((index, ChildLine::Closed));
+            });
+            let kept = Arc::new(Mutex::new(Vec::new()));
+            this.stderr.push(Arc::clone(&kept));
+            thread::spawn(move || keep_tail(stderr, &kept));
+        }
+        Ok(this)
+    }
+
+    /// Waits for one message from every child, passing each to `accept`.
+    fn wait_all<T>(
+        &mut self,
+        deadline: Instant,
+        accept: impl Fn(usize, WorkerMessage) -> Result<T, String>,
+    ) -> Result<Vec<T>, TrialError> {
+        let mut got: Vec<Option<T>> = (0..self.children.len()).map(|_| None).collect();
+        if let Some(index) = self.closed.iter().position(|c| *c) {
+            return Err(self.exited_early(index));
+        }
+        while got.iter().any(Option::is_none) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let (index, line) = match self.lines.recv_timeout(left) {
+                Ok(item) => item,
+                Err(RecvTimeoutError::Timeout) => {
+                    let waiting: Vec<usize> = (0..got.len()).filter(|i| got[*i].is_none()).collect();
+                    return Err(TrialError {
+                        status: Status::Timeout,
+                        message: format!("children {waiting:?} did not answer before the trial's time limit"),
+                    });
+                }
+                Err(RecvTimeoutError::Disconnected) => {
+                    return Err(TrialError::failed("lost every child's output"));
+                }
+            };
+            let text = match line {
+                ChildLine::Line(text) => text,
+                // A child closes its stdout after its last message, which
+                // may arrive while others are still due to answer.
+                ChildLine::Closed if got[index].is_some() => {
+                    self.closed[index] = true;
+                    continue;
+                }
+                ChildLine::Closed => return Err(self.exited_early(index)),
+            };
+            let message: WorkerMessage = serde_json::from_str(&text).map_err(|_| {
+                TrialError::failed(format!(
+                    "child {index} wrote a line that is not a worker message: {:?}",
+                    text.chars().take(120).collect::<String>()
+                ))
+            })?;
+            if let WorkerMessage::Failed { error, .. } = &message {
+                return Err(TrialError::failed(format!("child {index}: {error}")));
+            }
+            got[index] = Some(accept(index, message).map_err(TrialError::failed)?);
+        }
+        Ok(got.into_iter().flatten().collect())
+    }
+
+    /// Writes `go` to every child, as close together as the pipes allow.
+    fn release(&mut self) -> Result<(), TrialError> {
+        for (index, stdin) in self.stdins.iter_mut().enumerate() {
+            let sent = stdin
+                .as_mut()
+                .map(|s| s.write_all(b"go\n").and_then(|_| s.flush()));
+            if let Some(Err(e)) = sent {
+                return Err(TrialError::failed(format!("could not release child {index}: {e}")));
+            }
+        }
+        Ok(())
+    }
+
+    /// Waits for every child to exit (they do after `done`).
+    fn reap(&mut self) {
+        self.stdins.clear();
+        for child in &mut self.children {
+            let _ = child.wait();
+        }
+        self.children.clear();
+    }
+
+    fn exited_early(&mut self, index: usize) -> TrialError {
+        let status = self.exit_status(index);
+        TrialError::failed(format!(
+            "child {index} (pid {}) exited before reporting ({status}){}",
+            self.children[index].id(),
+            self.stderr_note(index)
+        ))
+    }
+
+    fn exit_status(&mut self, index: usize) -> String {
+        let child = &mut self.children[index];
+        let give_up = Instant::now() + Duration::from_secs(2);
+        loop {
+            match child.try_wait() {
+                Ok(Some(status)) => return status.to_string(),
+                Ok(None) if Instant::now() < give_up => thread::sleep(Duration::from_millis(5)),
+                Ok(None) => return "still running".to_string(),
+                Err(e) => return format!("status unknown: {e}"),
+            }
+        }
+    }
+
+    fn stderr_note(&self, index: usize) -> String {
+        // Give the stderr reader a moment to drain what the child wrote last.
+        thread::sleep(Duration::from_millis(20));
+        let kept = self.stderr[index].lock().unwrap_or_else(|p| p.into_inner());
+        let text = String::from_utf8_lossy(&kept);
+        let text = text.trim();
+        if text.is_empty() {
+            String::new()
+        } else {
+            format!("; its stderr: {}", text.replace('\n', " | "))
+        }
+    }
+}
+
+impl Drop for Children {
+    fn drop(&mut self) {
+        for child in &mut self.children {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// Keeps the last `STDERR_KEEP_BYTES` of a child's stderr.
+fn keep_tail(mut stderr: impl Read, kept: &Mutex<Vec<u8>>) {
+    let mut buffer = [0u8; 1024];
+    while let Ok(n) = stderr.read(&mut buffer) {
+        if n == 0 {
+            break;
+        }
+        let mut kept = kept.lock().unwrap_or_else(|p| p.into_inner());
+        kept.extend_from_slice(&buffer[..n]);
+        let excess = kept.len().saturating_sub(STDERR_KEEP_BYTES);
+        kept.drain(..excess);
+    }
+}

@@ -1,0 +1,122 @@
+//! `rayon`: a rayon pool built per run with one thread per worker, each
+//! pinned from `start_handler`. Per-worker state is built on every pool
+//! thread by a `broadcast` before timing. The timed region is a
+//! `par_iter` over op batches, spread by rayon's work stealing; lockstep
+//! workloads run their rounds in a second `broadcast`, one part per thread.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use crossbeam_utils::CachePadded;
+use rayon::prelude::*;
+use workloads::Workload;
+
+use super::{
+    merge_in_process, prepare_shared, ExecutionModel, ModelKind, OpBudget, TrialError,
+    TrialOutcome, TrialSpec, WorkerRun,
+};
+use crate::placement::place_current_thread;
+use crate::recorder::{claim_batch, CpuTime, OpSource};
+
+/// The `rayon` model.
+pub struct Rayon;
+
+type Slot = CachePadded<Mutex<Option<WorkerRun>>>;
+
+impl ExecutionModel for Rayon {
+    fn kind(&self) -> ModelKind {
+        ModelKind::Rayon
+    }
+
+    fn check_support(&self, _workload: &dyn Workload, _workers: usize) -> Result<(), String> {
+        Ok(())
+    }
+
+    fn run_trial(&self, spec: &TrialSpec) -> Result<TrialOutcome, TrialError> {
+        let spawn_start = Instant::now();
+        let shared = prepare_shared(spec)?;
+        let workers = spec.workers;
+        let pin_errors: Arc<Vec<Mutex<Option<String>>>> =
+            Arc::new((0..workers).map(|_| Mutex::new(None)).collect());
+        let cores: Vec<Option<usize>> = (0..workers).map(|i| spec.core_of(i)).collect();
+
+        let pool = {
+            let pin_errors = Arc::clone(&pin_errors);
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(workers)
+                .thread_name(|i| format!("corebench-rayon{i}"))
+                .start_handler(move |index| {
+                    if let Err(e) = place_current_thread(cores[index]) {
+                        *lock(&pin_errors[index]) = Some(e);
+                    }
+                })
+                .build()
+                .map_err(|e| TrialError::failed(format!("could not build the rayon pool: {e}")))?
+        };
+
+        let slots: Vec<Slot> = (0..workers).map(|_| CachePadded::new(Mutex::new(None))).collect();
+        pool.broadcast(|ctx| {
+            // Pinned already by start_handler: set_up only reads it back.
+            let mut run = WorkerRun::set_up(&shared, ctx.index(), None);
+            if let Some(e) = lock(&pin_errors[ctx.index()]).take() {
+                run.error = Some(e);
+            }
+            *lock(&slots[ctx.index()]) = Some(run);
+        });
+        let spawn_ns = spawn_start.elapsed().as_nanos() as u64;
+        let stop = AtomicBool::new(false);
+
+        let cpu_before = CpuTime::of_process();
+        let release = Instant::now();
+        match spec.budget {
+            OpBudget::Shared { total } => {
+                let batch = claim_batch(total, workers);
+                pool.install(|| {
+                    (0..total.div_ceil(batch)).into_par_iter().for_each(|b| {
+                        if stop.load(Ordering::Relaxed) {
+                            return;
+                        }
+                        let start = b * batch;
+                        let count = batch.min(total - start);
+                        with_own_slot(&slots, |run| run.run(OpSource::Fixed { start, count }, &stop));
+                    })
+                });
+            }
+            OpBudget::PerWorker { ops } => {
+                pool.broadcast(|_| {
+                    with_own_slot(&slots, |run| run.run(OpSource::Fixed { start: 0, count: ops }, &stop))
+                });
+            }
+        }
+        let cpu = CpuTime::of_process().since(cpu_before);
+        drop(pool);
+
+        let runs: Vec<WorkerRun> = slots
+            .into_iter()
+            .filter_map(|slot| CachePadded::into_inner(slot).into_inner().ok().flatten())
+            .collect();
+        if runs.len() != workers {
+            return Err(TrialError::failed(format!(
+                "only {} of {workers} rayon threads were set up",
+                runs.len()
+            )));
+        }
+        Ok(merge_in_process(runs, release, cpu, spawn_ns, &shared))
+    }
+}
+
+/// Runs `f` on the calling pool thread's own slot. Only that thread ever
+/// locks it during the timed region, so the lock is never contended.
+fn with_own_slot(slots: &[Slot], f: impl FnOnce(&mut WorkerRun)) {
+    let Some(index) = rayon::current_thread_index() else {
+        return;
+    };
+    if let Some(run) = lock(&slots[index]).as_mut() {
+        f(run);
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|p| p.into_inner())
+}

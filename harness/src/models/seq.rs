@@ -1,0 +1,46 @@
+//! `seq`: the op loop on the calling thread, with no machinery at all. Its
+//! wall time is the true T(1) every other model's speedup can be held to.
+
+use std::sync::atomic::AtomicBool;
+use std::time::Instant;
+
+use workloads::Workload;
+
+use super::{
+    merge_in_process, prepare_shared, static_share, ExecutionModel, ModelKind, TrialError,
+    TrialOutcome, TrialSpec, WorkerRun,
+};
+use crate::recorder::{CpuTime, OpSource};
+
+/// The `seq` model.
+pub struct Seq;
+
+impl ExecutionModel for Seq {
+    fn kind(&self) -> ModelKind {
+        ModelKind::Seq
+    }
+
+    fn check_support(&self, _workload: &dyn Workload, workers: usize) -> Result<(), String> {
+        if workers == 1 {
+            Ok(())
+        } else {
+            Err("seq runs on the calling thread: one worker only".to_string())
+        }
+    }
+
+    fn run_trial(&self, spec: &TrialSpec) -> Result<TrialOutcome, TrialError> {
+        let set_up_start = Instant::now();
+        let shared = prepare_shared(spec)?;
+        let mut run = WorkerRun::set_up(&shared, 0, spec.core_of(0));
+        let spawn_ns = set_up_start.elapsed().as_nanos() as u64;
+        let (start, count) = static_share(spec.budget, 1, 0);
+        let stop = AtomicBool::new(false);
+
+        let cpu_before = CpuTime::of_process();
+        let release = Instant::now();
+        run.run(OpSource::Fixed { start, count }, &stop);
+        let cpu = CpuTime::of_process().since(cpu_before);
+
+        Ok(merge_in_process(vec![run], release, cpu, spawn_ns, &shared))
+    }
+}

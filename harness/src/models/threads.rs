@@ -1,0 +1,99 @@
+//! `threads`: scoped OS threads, one per worker, created and set up before
+//! timing and released together by a [`StartGate`]. Workers claim batches of
+//! ops from one shared counter, so work is scheduled dynamically; lockstep
+//! workloads instead give every worker its fixed rounds.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::thread;
+use std::time::Instant;
+
+use workloads::Workload;
+
+use super::{
+    merge_in_process, prepare_shared, start_timeout, ExecutionModel, ModelKind, OpBudget,
+    StartGate, TrialError, TrialOutcome, TrialSpec, WorkerRun,
+};
+use crate::recorder::{claim_batch, CpuTime, OpSource};
+
+/// The `threads` model.
+pub struct Threads;
+
+impl ExecutionModel for Threads {
+    fn kind(&self) -> ModelKind {
+        ModelKind::Threads
+    }
+
+    fn check_support(&self, _workload: &dyn Workload, _workers: usize) -> Result<(), String> {
+        Ok(())
+    }
+
+    fn run_trial(&self, spec: &TrialSpec) -> Result<TrialOutcome, TrialError> {
+        let spawn_start = Instant::now();
+        let shared = prepare_shared(spec)?;
+        let workers = spec.workers;
+        let gate = StartGate::default();
+        let next_op = AtomicU64::new(0);
+        let stop = AtomicBool::new(false);
+
+        thread::scope(|scope| {
+            let mut handles = Vec::with_capacity(workers);
+            for index in 0..workers {
+                let (shared, gate, next_op, stop) = (&shared, &gate, &next_op, &stop);
+                let spawned = thread::Builder::new()
+                    .name(format!("corebench-w{index}"))
+                    .spawn_scoped(scope, move || {
+                        let mut run = WorkerRun::set_up(shared, index, spec.core_of(index));
+                        gate.arrive_and_wait();
+                        if !stop.load(Ordering::Relaxed) {
+                            run.run(source(spec.budget, workers, next_op), stop);
+                        }
+                        run
+                    });
+                match spawned {
+                    Ok(handle) => handles.push(handle),
+                    Err(e) => {
+                        stop.store(true, Ordering::Relaxed);
+                        gate.open();
+                        return Err(TrialError::failed(format!(
+                            "could not spawn thread {index} of {workers}: {e}"
+                        )));
+                    }
+                }
+            }
+            if !gate.wait_ready(workers, spec.deadline) {
+                stop.store(true, Ordering::Relaxed);
+                gate.open();
+                return Err(start_timeout(ModelKind::Threads));
+            }
+            let spawn_ns = spawn_start.elapsed().as_nanos() as u64;
+
+            let cpu_before = CpuTime::of_process();
+            let release = Instant::now();
+            gate.open();
+            let mut runs = Vec::with_capacity(workers);
+            for handle in handles {
+                // Ops run under catch_unwind, so a join error means the
+                // harness itself panicked; report it rather than unwind.
+                runs.push(handle.join().map_err(|p| {
+                    TrialError::failed(format!(
+                        "worker thread panicked outside an op: {}",
+                        crate::recorder::panic_message(p.as_ref())
+                    ))
+                })?);
+            }
+            let cpu = CpuTime::of_process().since(cpu_before);
+            Ok(merge_in_process(runs, release, cpu, spawn_ns, &shared))
+        })
+    }
+}
+
+fn source(budget: OpBudget, workers: usize, next_op: &AtomicU64) -> OpSource<'_> {
+    match budget {
+        OpBudget::Shared { total } => OpSource::Claim {
+            next: next_op,
+            total,
+            batch: claim_batch(total, workers),
+        },
+        OpBudget::PerWorker { ops } => OpSource::Fixed { start: 0, count: ops },
+    }
+}

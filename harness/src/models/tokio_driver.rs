@@ -1,0 +1,192 @@
+//! The part both tokio models share: spawning one task per worker on a
+//! built runtime, setting each up, releasing them together with a tokio
+//! barrier, and driving ops (async where the workload offers it, else the
+//! sync op on the runtime thread). Tasks claim batches from a shared
+//! counter like the `threads` model. A sync op never yields, as CPU-bound
+//! code in a task does not: tasks sharing a thread run one after another.
+//! (Yielding between batches was tried; tokio then tends to keep the
+//! yielding tasks on the thread that woke them, and a second runtime thread
+//! sat idle: the result measured our yields, not the workload.)
+
+use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use futures::FutureExt;
+use reports::schema::{Status, ThreadRecord};
+use workloads::{SharedRun, WorkerOp};
+
+use super::{
+    merge_in_process, ModelKind, OpBudget, TrialError, TrialOutcome, TrialSpec, WorkerRun,
+};
+use crate::recorder::{claim_batch, flatten_op_result, CpuTime, WorkerRecorder};
+
+/// Runtime threads as they started: placed, or why pinning failed.
+pub(crate) type ThreadLog = Arc<Mutex<Vec<Result<ThreadRecord, String>>>>;
+
+/// Runs one trial on `runtime`. `spawn_start` is when runtime creation
+/// began, so spawn time covers the runtime and the tasks' set-up.
+pub(crate) fn run_tasks(
+    model: ModelKind,
+    runtime: tokio::runtime::Runtime,
+    spec: &TrialSpec,
+    shared: Arc<dyn SharedRun>,
+    threads: ThreadLog,
+    spawn_start: Instant,
+) -> Result<TrialOutcome, TrialError> {
+    let workers = spec.workers;
+    let use_async = spec.workload.is_async_native();
+    let (ready, mut ready_signals) = tokio::sync::mpsc::channel::<()>(workers.max(1));
+    // Tasks report ready over a channel and wait for a release that only
+    // the block_on thread sends. That thread is not a runtime thread, so the
+    // tasks it wakes land in the shared queue every runtime thread takes
+    // from. (With a barrier, the last task to arrive wakes the others into
+    // its own thread's LIFO slot, where no other thread can steal them, and
+    // CPU-bound tasks then run one after another on one thread.)
+    let (go, go_signal) = tokio::sync::watch::channel(false);
+    let next_op = Arc::new(AtomicU64::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
+    let budget = spec.budget;
+    let deadline = tokio::time::Instant::from_std(spec.deadline);
+
+    let result = runtime.block_on(async {
+        let mut tasks = Vec::with_capacity(workers);
+        for index in 0..workers {
+            let (shared, ready, mut go_signal) = (Arc::clone(&shared), ready.clone(), go_signal.clone());
+            let (next_op, stop) = (Arc::clone(&next_op), Arc::clone(&stop));
+            tasks.push(tokio::spawn(async move {
+                // The runtime thread is pinned already; this reads it back.
+                let mut run = WorkerRun::set_up(&shared, index, None);
+                let _ = ready.send(()).await;
+                let _ = go_signal.wait_for(|released| *released).await;
+                drive(&mut run, budget, workers, &next_op, &stop, use_async).await;
+                run
+            }));
+        }
+        drop(ready);
+        let all_ready = async {
+            for _ in 0..workers {
+                ready_signals.recv().await;
+            }
+        };
+        if tokio::time::timeout_at(deadline, all_ready).await.is_err() {
+            stop.store(true, Ordering::Relaxed);
+            return Err(super::start_timeout(model));
+        }
+        let spawn_ns = spawn_start.elapsed().as_nanos() as u64;
+        let cpu_before = CpuTime::of_process();
+        let release = Instant::now();
+        let _ = go.send(true);
+        let mut runs = Vec::with_capacity(workers);
+        for task in tasks {
+            runs.push(task.await.map_err(|e| {
+                TrialError::failed(format!("worker task failed outside an op: {e}"))
+            })?);
+        }
+        let cpu = CpuTime::of_process().since(cpu_before);
+        Ok(merge_in_process(runs, release, cpu, spawn_ns, &shared))
+    });
+    runtime.shutdown_background();
+    let mut outcome = result?;
+    outcome.async_op = use_async;
+    let log = threads.lock().unwrap_or_else(|p| p.into_inner());
+    for entry in log.iter() {
+        match entry {
+            Ok(record) => outcome.runtime_threads.push(record.clone()),
+            Err(e) => {
+                return Err(TrialError {
+                    status: Status::Failed,
+                    message: format!("runtime thread: {e}"),
+                })
+            }
+        }
+    }
+    outcome.runtime_threads.sort_by_key(|t| t.index);
+    Ok(outcome)
+}
+
+/// Runs this task's ops: batches claimed from the shared counter, or its
+/// fixed rounds for lockstep workloads.
+async fn drive(
+    run: &mut WorkerRun,
+    budget: OpBudget,
+    workers: usize,
+    next_op: &AtomicU64,
+    stop: &AtomicBool,
+    use_async: bool,
+) {
+    let WorkerRun {
+        op, recorder, error, ..
+    } = run;
+    let op = match op {
+        Some(op) if error.is_none() => op,
+        _ => {
+            stop.store(true, Ordering::Relaxed);
+            return;
+        }
+    };
+    let (total, batch, fixed) = match budget {
+        OpBudget::Shared { total } => (total, claim_batch(total, workers), false),
+        OpBudget::PerWorker { ops } => (ops, 64, true),
+    };
+    let mut fixed_next = 0u64;
+    loop {
+        if stop.load(Ordering::Relaxed) {
+            return;
+        }
+        let first = if fixed {
+            let first = fixed_next;
+            fixed_next += batch;
+            first
+        } else {
+            next_op.fetch_add(batch, Ordering::Relaxed)
+        };
+        if first >= total {
+            return;
+        }
+        for op_index in first..(first + batch).min(total) {
+            let result = time_one(op.as_mut(), recorder, op_index, use_async).await;
+            if let Err(e) = result {
+                *error = Some(e);
+                stop.store(true, Ordering::Relaxed);
+                return;
+            }
+        }
+    }
+}
+
+async fn time_one(
+    op: &mut dyn WorkerOp,
+    recorder: &mut WorkerRecorder,
+    op_index: u64,
+    use_async: bool,
+) -> Result<(), String> {
+    if use_async {
+        if let Some(async_op) = op.as_async() {
+            let start = Instant::now();
+            let result = AssertUnwindSafe(async_op.run_op_async(op_index))
+                .catch_unwind()
+                .await;
+            let end = Instant::now();
+            return recorder.finish_op(op_index, start, end, flatten_op_result(result));
+        }
+    }
+    recorder.time_op(op, op_index)
+}
+
+/// An `on_thread_start` hook that pins the n-th started runtime thread to
+/// `cores[n]` and logs what the OS then reports.
+pub(crate) fn pinning_hook(cores: Vec<Option<usize>>, log: ThreadLog) -> impl Fn() + Send + Sync + 'static {
+    let started = AtomicU64::new(0);
+    move || {
+        let index = started.fetch_add(1, Ordering::Relaxed) as usize;
+        let core = cores.get(index).copied().flatten();
+        let entry = crate::placement::place_current_thread(core).map(|placed| ThreadRecord {
+            index: index as u32,
+            core: placed.core,
+            cpus_allowed: placed.cpus_allowed,
+        });
+        log.lock().unwrap_or_else(|p| p.into_inner()).push(entry);
+    }
+}

@@ -1,0 +1,54 @@
+//! `tokio`: the multi-thread runtime. `workers` are concurrent tasks; the
+//! runtime has `runtime_threads` OS threads (default `min(workers,
+//! logical cores)`), each pinned in `on_thread_start` by start order.
+
+use std::time::Instant;
+
+use workloads::Workload;
+
+use super::tokio_driver::{pinning_hook, run_tasks, ThreadLog};
+use super::{
+    lockstep_refusal, prepare_shared, requirements, ExecutionModel, ModelKind, TrialError,
+    TrialOutcome, TrialSpec,
+};
+
+/// The `tokio` model.
+pub struct TokioMulti;
+
+impl ExecutionModel for TokioMulti {
+    fn kind(&self) -> ModelKind {
+        ModelKind::Tokio
+    }
+
+    fn check_support(&self, workload: &dyn Workload, _workers: usize) -> Result<(), String> {
+        async_lockstep_check(ModelKind::Tokio, workload)
+    }
+
+    fn run_trial(&self, spec: &TrialSpec) -> Result<TrialOutcome, TrialError> {
+        let spawn_start = Instant::now();
+        let shared = prepare_shared(spec)?;
+        let log = ThreadLog::default();
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(spec.runtime_threads.max(1))
+            .thread_name("corebench-tokio")
+            .on_thread_start(pinning_hook(spec.cores.clone(), log.clone()))
+            .enable_time()
+            .build()
+            .map_err(|e| TrialError::failed(format!("could not build the tokio runtime: {e}")))?;
+        run_tasks(ModelKind::Tokio, runtime, spec, shared, log, spawn_start)
+    }
+}
+
+/// Lockstep workloads block inside an op until every worker arrives; on a
+/// runtime with fewer threads than tasks a blocking wait would starve the
+/// tasks it waits for, so only an async op (which awaits) can run them.
+pub(crate) fn async_lockstep_check(model: ModelKind, workload: &dyn Workload) -> Result<(), String> {
+    if requirements(workload).lockstep && !workload.is_async_native() {
+        return Err(lockstep_refusal(
+            model,
+            workload,
+            "it has no async op, and a blocking wait inside a task starves the tasks it waits for",
+        ));
+    }
+    Ok(())
+}

@@ -1,0 +1,349 @@
+//! Plans: what a `corebench run` will do, built and validated from the
+//! command line before anything runs.
+//!
+//! A [`Plan`] is workloads x models x worker counts x placements, each cell
+//! run for `trials` measured trials after a warm-up. [`Profile`]s set the
+//! defaults (how many trials, how long a trial should take); every
+//! validation error is a [`UsageError`] naming the bad value and the valid
+//! ones. Op counts are calibrated per workload so that a trial at one
+//! worker takes about the profile's target time, unless `--ops` fixes them.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use workloads::{all_workloads, parse_spec, parse_spec_list, Scaling, Workload};
+
+use crate::error::UsageError;
+use crate::models::ModelKind;
+use crate::placement::{parse_placement_list, CpuSet, Placement};
+
+/// The largest worker count accepted.
+pub const MAX_WORKERS: usize = 4096;
+
+/// A named set of defaults for `corebench run`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Profile {
+    /// About 20 s on a 2-core machine: short trials, 3 per cell.
+    Quick,
+    /// About 2 minutes on a 2-core machine: 5 trials per cell.
+    Default,
+    /// Long trials, 10 per cell, for results worth publishing.
+    Full,
+}
+
+impl Profile {
+    /// Measured trials per cell.
+    pub fn trials(self) -> u32 {
+        match self {
+            Profile::Quick => 3,
+            Profile::Default => 5,
+            Profile::Full => 10,
+        }
+    }
+
+    /// How long a trial at one worker should take.
+    pub fn target_trial(self) -> Duration {
+        match self {
+            Profile::Quick => Duration::from_millis(90),
+            Profile::Default => Duration::from_millis(450),
+            Profile::Full => Duration::from_millis(1000),
+        }
+    }
+}
+
+/// The validated inputs of a plan, as the command line gives them.
+#[derive(Debug, Clone)]
+pub struct PlanInput {
+    /// The profile supplying defaults.
+    pub profile: Profile,
+    /// `--workloads`, if given.
+    pub workloads: Option<String>,
+    /// `--models`, if given.
+    pub models: Option<String>,
+    /// `--workers`, if given.
+    pub workers: Option<String>,
+    /// `--pin`.
+    pub pin: String,
+    /// `--scaling`.
+    pub scaling: Scaling,
+    /// `--trials`, if given.
+    pub trials: Option<u32>,
+    /// `--ops`, if given.
+    pub ops: Option<u64>,
+    /// `--runtime-threads`, if given.
+    pub runtime_threads: Option<usize>,
+    /// `--trial-timeout-s`.
+    pub trial_timeout: Duration,
+}
+
+/// A validated plan.
+pub struct Plan {
+    /// Workloads, in the order given.
+    pub workloads: Vec<Arc<dyn Workload>>,
+    /// Models.
+    pub models: Vec<ModelKind>,
+    /// Worker counts, ascending.
+    pub workers: Vec<usize>,
+    /// Placements.
+    pub placements: Vec<Placement>,
+    /// Strong or weak.
+    pub scaling: Scaling,
+    /// Measured trials per cell.
+    pub trials: u32,
+    /// Fixed op count (total for strong scaling, per worker for weak and
+    /// lockstep), or `None` to calibrate to `target_trial`.
+    pub ops: Option<u64>,
+    /// Target duration of one trial at one worker.
+    pub target_trial: Duration,
+    /// Runtime threads for the async models, or `None` for
+    /// `min(workers, cores)`.
+    pub runtime_threads: Option<usize>,
+    /// A trial running longer than this is abandoned as `timeout`.
+    pub trial_timeout: Duration,
+    /// The cores this process may use.
+    pub cpus: CpuSet,
+}
+
+/// One cell of a plan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cell {
+    /// Index into [`Plan::workloads`].
+    pub workload: usize,
+    /// The model.
+    pub model: ModelKind,
+    /// Worker count.
+    pub workers: usize,
+    /// Index into [`Plan::placements`].
+    pub placement: usize,
+}
+
+impl Plan {
+    /// Builds and validates a plan.
+    pub fn build(input: &PlanInput, cpus: CpuSet) -> Result<Plan, UsageError> {
+        let workloads: Vec<Arc<dyn Workload>> = match &input.workloads {
+            Some(list) => parse_spec_list(list)
+                .map_err(|e| UsageError::new(format!("--workloads: {e}")))?
+                .into_iter()
+                .map(Arc::from)
+                .collect(),
+            None => all_workloads()
+                .iter()
+                .filter(|w| w.in_profiles)
+                .map(|w| parse_spec(w.id).map(Arc::from))
+                .collect::<Result<_, _>>()
+                .map_err(|e| UsageError::new(e.to_string()))?,
+        };
+        if workloads.is_empty() {
+            return Err(UsageError::new(
+                "--workloads is empty; `corebench list` shows the valid workloads",
+            ));
+        }
+        let models = match input.models.as_deref() {
+            None | Some("all") => ModelKind::ALL.to_vec(),
+            Some(list) => parse_models(list)?,
+        };
+        let workers = match input.workers.as_deref() {
+            None | Some("auto") => auto_workers(cpus.len()),
+            Some(list) => parse_workers(list)?,
+        };
+        let placements = parse_placement_list(&input.pin)?;
+        for placement in &placements {
+            cpus.validate(placement)?;
+        }
+        let trials = input.trials.unwrap_or(input.profile.trials());
+        if trials == 0 {
+            return Err(UsageError::new("bad --trials 0: expected a whole number >= 1"));
+        }
+        if input.ops == Some(0) {
+            return Err(UsageError::new("bad --ops 0: expected a whole number >= 1"));
+        }
+        if let Some(threads) = input.runtime_threads {
+            if threads == 0 || threads > MAX_WORKERS {
+                return Err(UsageError::new(format!(
+                    "bad --runtime-threads {threads}: expected a whole number from 1 to {MAX_WORKERS}"
+                )));
+            }
+        }
+        if input.trial_timeout.is_zero() {
+            return Err(UsageError::new(
+                "bad --trial-timeout-s 0: expected a number of seconds > 0",
+            ));
+        }
+        Ok(Plan {
+            workloads,
+            models,
+            workers,
+            placements,
+            scaling: input.scaling,
+            trials,
+            ops: input.ops,
+            target_trial: input.profile.target_trial(),
+            runtime_threads: input.runtime_threads,
+            trial_timeout: input.trial_timeout,
+            cpus,
+        })
+    }
+
+    /// Every cell, grouped by workload, then placement, then model. `seq`
+    /// runs at one worker only, whatever `--workers` says: it is the T(1)
+    /// every model is compared with.
+    pub fn cells(&self) -> Vec<Cell> {
+        let mut cells = Vec::new();
+        for workload in 0..self.workloads.len() {
+            for placement in 0..self.placements.len() {
+                for &model in &self.models {
+                    let counts: Vec<usize> = if model == ModelKind::Seq {
+                        vec![1]
+                    } else {
+                        self.workers.clone()
+                    };
+                    for workers in counts {
+                        cells.push(Cell {
+                            workload,
+                            model,
+                            workers,
+                            placement,
+                        });
+                    }
+                }
+            }
+        }
+        cells
+    }
+
+    /// Runtime threads an async model uses at `workers` tasks.
+    pub fn runtime_threads_for(&self, model: ModelKind, workers: usize) -> Option<usize> {
+        match model {
+            ModelKind::Tokio => Some(
+                self.runtime_threads
+                    .unwrap_or_else(|| workers.min(self.cpus.len().max(1))),
+            ),
+            ModelKind::TokioCurrent => Some(1),
+            _ => None,
+        }
+    }
+}
+
+/// `1, 2, 4, ...` up to `cores`, always including `cores` itself.
+pub fn auto_workers(cores: usize) -> Vec<usize> {
+    let cores = cores.max(1);
+    let mut counts: Vec<usize> = std::iter::successors(Some(1usize), |n| n.checked_mul(2))
+        .take_while(|n| *n < cores)
+        .collect();
+    counts.push(cores);
+    counts
+}
+
+fn parse_workers(list: &str) -> Result<Vec<usize>, UsageError> {
+    let mut counts = Vec::new();
+    for item in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        match item.parse::<usize>() {
+            Ok(n) if (1..=MAX_WORKERS).contains(&n) => counts.push(n),
+            _ => {
+                return Err(UsageError::new(format!(
+                    "bad --workers value '{item}': expected whole numbers from 1 to {MAX_WORKERS} (e.g. 1,2,4) or auto"
+                )))
+            }
+        }
+    }
+    if counts.is_empty() {
+        return Err(UsageError::new(
+            "--workers is empty: expected whole numbers (e.g. 1,2,4) or auto",
+        ));
+    }
+    counts.sort_unstable();
+    counts.dedup();
+    Ok(counts)
+}
+
+fn parse_models(list: &str) -> Result<Vec<ModelKind>, UsageError> {
+    let mut models: Vec<ModelKind> = Vec::new();
+    for item in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        if item == "all" {
+            models.extend(ModelKind::ALL);
+        } else {
+            models.push(item.parse()?);
+        }
+    }
+    if models.is_empty() {
+        return Err(UsageError::new("--models is empty; `corebench list` shows the valid models"));
+    }
+    models.sort();
+    models.dedup();
+    Ok(models)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::placement::Cpu;
+
+    fn two_cpus() -> CpuSet {
+        CpuSet::from_cpus(vec![
+            Cpu { id: 0, physical: (0, 0) },
+            Cpu { id: 1, physical: (0, 1) },
+        ])
+    }
+
+    fn input() -> PlanInput {
+        PlanInput {
+            profile: Profile::Quick,
+            workloads: None,
+            models: None,
+            workers: None,
+            pin: "none".into(),
+            scaling: Scaling::Strong,
+            trials: None,
+            ops: None,
+            runtime_threads: None,
+            trial_timeout: Duration::from_secs(60),
+        }
+    }
+
+    #[test]
+    fn auto_workers_doubles_and_ends_at_the_core_count() {
+        assert_eq!(auto_workers(1), vec![1]);
+        assert_eq!(auto_workers(2), vec![1, 2]);
+        assert_eq!(auto_workers(6), vec![1, 2, 4, 6]);
+        assert_eq!(auto_workers(64), vec![1, 2, 4, 8, 16, 32, 64]);
+    }
+
+    #[test]
+    fn default_plan_has_every_profile_workload_and_model_and_seq_once() {
+        let plan = Plan::build(&input(), two_cpus()).unwrap();
+        assert_eq!(plan.workloads.len(), 5);
+        assert_eq!(plan.models.len(), 7);
+        let cells = plan.cells();
+        // per workload: seq at 1, six models at 1 and 2
+        assert_eq!(cells.len(), 5 * (1 + 6 * 2));
+        assert!(cells
+            .iter()
+            .all(|c| c.model != ModelKind::Seq || c.workers == 1));
+    }
+
+    #[test]
+    fn bad_inputs_name_the_value_and_the_valid_ones() {
+        let check = |f: &dyn Fn(&mut PlanInput), needle: &str| {
+            let mut i = input();
+            f(&mut i);
+            let err = Plan::build(&i, two_cpus()).err().expect(needle).to_string();
+            assert!(err.contains(needle), "{err} lacks {needle}");
+        };
+        check(&|i| i.workers = Some("0".into()), "'0'");
+        check(&|i| i.workers = Some("two".into()), "'two'");
+        check(&|i| i.models = Some("fibers".into()), "threads");
+        check(&|i| i.workloads = Some("cpu/nope".into()), "cpu/primes");
+        check(&|i| i.pin = "cores=7".into(), "available cores: 0,1");
+        check(&|i| i.trials = Some(0), "--trials 0");
+        check(&|i| i.runtime_threads = Some(0), "--runtime-threads 0");
+    }
+
+    #[test]
+    fn tokio_threads_default_to_min_of_workers_and_cores() {
+        let plan = Plan::build(&input(), two_cpus()).unwrap();
+        assert_eq!(plan.runtime_threads_for(ModelKind::Tokio, 1), Some(1));
+        assert_eq!(plan.runtime_threads_for(ModelKind::Tokio, 8), Some(2));
+        assert_eq!(plan.runtime_threads_for(ModelKind::TokioCurrent, 8), Some(1));
+        assert_eq!(plan.runtime_threads_for(ModelKind::Threads, 8), None);
+    }
+}

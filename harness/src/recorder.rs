@@ -1,0 +1,278 @@
+//! Recording: per-worker latency histograms, the op loop every model
+//! shares, and the OS clocks (wall, CPU).
+//!
+//! Each worker owns one [`WorkerRecorder`], allocated before timing starts;
+//! recording an op reads the clock twice and bumps one histogram bucket, so
+//! nothing shared is touched and nothing allocates on the hot path. After
+//! the run the models merge the workers' histograms.
+//!
+//! [`run_ops`] is the one op loop: it takes ops from an [`OpSource`] (a
+//! fixed range, or batches claimed from a shared counter), times each one,
+//! and turns an op's error or panic into the worker's error text.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Instant;
+
+use hdrhistogram::Histogram;
+use workloads::WorkerOp;
+
+/// Highest latency a histogram holds: one hour, in ns. Longer ops saturate.
+const HISTOGRAM_MAX_NS: u64 = 3_600_000_000_000;
+
+/// A latency histogram in ns, 1 ns to 1 h at 3 significant digits.
+pub fn new_histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, HISTOGRAM_MAX_NS, 3).expect("static bounds are valid")
+}
+
+/// One worker's measurements.
+pub struct WorkerRecorder {
+    /// Per-op latency, ns.
+    pub histogram: Histogram<u64>,
+    /// Ops completed.
+    pub ops: u64,
+    /// The worker's last op ended here (or its release, if it ran none).
+    pub last_op_end: Option<Instant>,
+    checksum: u64,
+}
+
+impl Default for WorkerRecorder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl WorkerRecorder {
+    /// An empty recorder; allocates its histogram now, outside timing.
+    pub fn new() -> Self {
+        WorkerRecorder {
+            histogram: new_histogram(),
+            ops: 0,
+            last_op_end: None,
+            checksum: 0,
+        }
+    }
+
+    /// Times one sync op. An op that fails or panics is not recorded; the
+    /// error names the op.
+    #[inline]
+    pub fn time_op(&mut self, op: &mut dyn WorkerOp, op_index: u64) -> Result<(), String> {
+        let start = Instant::now();
+        let result = catch_unwind(AssertUnwindSafe(|| op.run_op(op_index)));
+        let end = Instant::now();
+        self.finish_op(op_index, start, end, flatten_op_result(result))
+    }
+
+    /// Records an op that ran from `start` to `end` with `result`.
+    #[inline]
+    pub fn finish_op(
+        &mut self,
+        op_index: u64,
+        start: Instant,
+        end: Instant,
+        result: Result<u64, String>,
+    ) -> Result<(), String> {
+        match result {
+            Ok(value) => {
+                let elapsed_ns = end.duration_since(start).as_nanos() as u64;
+                self.histogram.saturating_record(elapsed_ns.max(1));
+                self.ops += 1;
+                self.checksum = self.checksum.wrapping_add(value);
+                self.last_op_end = Some(end);
+                Ok(())
+            }
+            Err(message) => Err(format!("op {op_index} {message}")),
+        }
+    }
+
+    /// The folded op results; only there so the compiler keeps the work.
+    pub fn checksum(&self) -> u64 {
+        std::hint::black_box(self.checksum)
+    }
+}
+
+/// Folds an op's `catch_unwind` result into one error text.
+pub fn flatten_op_result(
+    result: std::thread::Result<Result<u64, workloads::OpError>>,
+) -> Result<u64, String> {
+    match result {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(e)) => Err(format!("failed: {e}")),
+        Err(payload) => Err(format!("panicked: {}", panic_message(payload.as_ref()))),
+    }
+}
+
+/// The text of a panic payload.
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "(non-text panic payload)".to_string()
+    }
+}
+
+/// Where a worker takes its op indices from.
+pub enum OpSource<'a> {
+    /// Exactly these op indices (static split, or lockstep rounds).
+    Fixed {
+        /// First op index.
+        start: u64,
+        /// How many ops.
+        count: u64,
+    },
+    /// Batches claimed from a counter shared by all workers: dynamic
+    /// scheduling. The counter is touched once per batch, not per op.
+    Claim {
+        /// The next unclaimed op index.
+        next: &'a AtomicU64,
+        /// Ops in the run.
+        total: u64,
+        /// Ops per claim.
+        batch: u64,
+    },
+}
+
+/// A batch size that keeps claims rare (at most ~1 per 64 ops when ops are
+/// plentiful) yet leaves every worker many batches to balance with.
+pub fn claim_batch(total_ops: u64, workers: usize) -> u64 {
+    (total_ops / (workers as u64 * 32)).clamp(1, 64)
+}
+
+/// Runs ops from `source` until it is empty, `stop` is raised, or an op
+/// fails. On failure raises `stop` so other workers end early too.
+pub fn run_ops(
+    op: &mut dyn WorkerOp,
+    recorder: &mut WorkerRecorder,
+    source: OpSource<'_>,
+    stop: &AtomicBool,
+) -> Result<(), String> {
+    let result = match source {
+        OpSource::Fixed { start, count } => {
+            (start..start + count).try_for_each(|i| recorder.time_op(op, i))
+        }
+        OpSource::Claim { next, total, batch } => loop {
+            if stop.load(Ordering::Relaxed) {
+                break Ok(());
+            }
+            let first = next.fetch_add(batch, Ordering::Relaxed);
+            if first >= total {
+                break Ok(());
+            }
+            if let Err(e) = (first..(first + batch).min(total)).try_for_each(|i| recorder.time_op(op, i)) {
+                break Err(e);
+            }
+        },
+    };
+    if result.is_err() {
+        stop.store(true, Ordering::Relaxed);
+    }
+    result
+}
+
+/// User and system CPU time, in ns.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct CpuTime {
+    /// User time.
+    pub user_ns: u64,
+    /// System time.
+    pub sys_ns: u64,
+}
+
+impl CpuTime {
+    /// CPU time of this whole process so far (every thread), from
+    /// `getrusage(RUSAGE_SELF)`.
+    pub fn of_process() -> Self {
+        // SAFETY: rusage is plain data, filled in by the call.
+        let usage = unsafe {
+            let mut usage: libc::rusage = std::mem::zeroed();
+            libc::getrusage(libc::RUSAGE_SELF, &mut usage);
+            usage
+        };
+        let ns = |tv: libc::timeval| tv.tv_sec as u64 * 1_000_000_000 + tv.tv_usec as u64 * 1_000;
+        CpuTime {
+            user_ns: ns(usage.ru_utime),
+            sys_ns: ns(usage.ru_stime),
+        }
+    }
+
+    /// The time spent since `earlier`.
+    pub fn since(self, earlier: CpuTime) -> CpuTime {
+        CpuTime {
+            user_ns: self.user_ns.saturating_sub(earlier.user_ns),
+            sys_ns: self.sys_ns.saturating_sub(earlier.sys_ns),
+        }
+    }
+}
+
+/// `CLOCK_MONOTONIC` in ns: one clock shared by every process on the
+/// machine, so a parent can compare its children's timestamps with its own.
+pub fn monotonic_ns() -> u64 {
+    // SAFETY: timespec is plain data, filled in by the call.
+    let ts = unsafe {
+        let mut ts: libc::timespec = std::mem::zeroed();
+        libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts);
+        ts
+    };
+    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use workloads::parse_spec;
+    use workloads::{RunShape, Scaling};
+
+    fn op(spec: &str) -> Box<dyn WorkerOp> {
+        let w = parse_spec(spec).unwrap();
+        let shared = w
+            .prepare(RunShape {
+                workers: 1,
+                scaling: Scaling::Strong,
+            })
+            .unwrap();
+        shared.worker(0).unwrap()
+    }
+
+    #[test]
+    fn claims_every_op_exactly_once() {
+        let next = AtomicU64::new(0);
+        let stop = AtomicBool::new(false);
+        let mut rec = WorkerRecorder::new();
+        let mut noop = op("synthetic/noop");
+        let source = OpSource::Claim {
+            next: &next,
+            total: 1001,
+            batch: 64,
+        };
+        run_ops(noop.as_mut(), &mut rec, source, &stop).unwrap();
+        assert_eq!(rec.ops, 1001);
+        assert_eq!(rec.histogram.len(), 1001);
+    }
+
+    #[test]
+    fn a_panicking_op_becomes_an_error_and_stops_the_others() {
+        let stop = AtomicBool::new(false);
+        let mut rec = WorkerRecorder::new();
+        let mut faulty = op("synthetic/faulty:at_op=3");
+        let err = run_ops(
+            faulty.as_mut(),
+            &mut rec,
+            OpSource::Fixed { start: 0, count: 10 },
+            &stop,
+        )
+        .unwrap_err();
+        assert!(err.contains("op 3 panicked") && err.contains("on purpose"), "{err}");
+        assert_eq!(rec.ops, 3);
+        assert!(stop.load(Ordering::Relaxed));
+    }
+
+    #[test]
+    fn cpu_time_moves_forward() {
+        let before = CpuTime::of_process();
+        let _ = workloads::kernel::spin_work(5_000_000, 1);
+        let spent = CpuTime::of_process().since(before);
+        assert!(spent.user_ns + spent.sys_ns > 0);
+    }
+}

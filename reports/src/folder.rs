@@ -1,0 +1,132 @@
+//! Reading a results folder (`host.json` + `records.jsonl`) written on any
+//! machine, with errors that say which file and line is wrong.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use crate::schema::{Host, Record, READABLE_SCHEMA_VERSIONS};
+
+/// Why a results folder could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum FolderError {
+    /// A file is missing or unreadable.
+    #[error("cannot read {path}: {source} (is this a corebench results folder?)")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// A file or line is not valid JSON of the schema.
+    #[error("{path}:{line}: not a valid record: {message}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line (1 for host.json).
+        line: usize,
+        /// What serde said.
+        message: String,
+    },
+    /// The schema version is one this build cannot read.
+    #[error("{path}:{line}: schema_version {found} is not readable by this corebench (reads {readable:?})")]
+    Version {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line.
+        line: usize,
+        /// What the file says.
+        found: u64,
+        /// What this build reads.
+        readable: &'static [u32],
+    },
+}
+
+/// A results folder, read into memory.
+#[derive(Debug, Clone)]
+pub struct ResultsFolder {
+    /// Where it was read from.
+    pub dir: PathBuf,
+    /// `host.json`.
+    pub host: Host,
+    /// `records.jsonl`, in file order.
+    pub records: Vec<Record>,
+}
+
+impl ResultsFolder {
+    /// Reads `dir/host.json` and `dir/records.jsonl`. A last line cut short
+    /// (a run killed mid-write) is ignored; any other bad line is an error.
+    pub fn open(dir: &Path) -> Result<Self, FolderError> {
+        let host_path = dir.join("host.json");
+        let host_text = read(&host_path)?;
+        check_version(&host_path, 1, &host_text)?;
+        let host = serde_json::from_str(&host_text).map_err(|e| FolderError::Parse {
+            path: host_path.clone(),
+            line: 1,
+            message: e.to_string(),
+        })?;
+
+        let records_path = dir.join("records.jsonl");
+        let text = read(&records_path)?;
+        let lines: Vec<&str> = text.lines().collect();
+        let mut records = Vec::new();
+        for (i, line) in lines.iter().enumerate() {
+            if line.trim().is_empty() {
+                continue;
+            }
+            let is_last = i + 1 == lines.len() && !text.ends_with('\n');
+            if let Err(e) = check_version(&records_path, i + 1, line) {
+                if is_last {
+                    break;
+                }
+                return Err(e);
+            }
+            match serde_json::from_str(line) {
+                Ok(record) => records.push(record),
+                Err(_) if is_last => break,
+                Err(e) => {
+                    return Err(FolderError::Parse {
+                        path: records_path,
+                        line: i + 1,
+                        message: e.to_string(),
+                    })
+                }
+            }
+        }
+        Ok(ResultsFolder {
+            dir: dir.to_path_buf(),
+            host,
+            records,
+        })
+    }
+}
+
+fn read(path: &Path) -> Result<String, FolderError> {
+    fs::read_to_string(path).map_err(|source| FolderError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+fn check_version(path: &Path, line: usize, text: &str) -> Result<(), FolderError> {
+    #[derive(serde::Deserialize)]
+    struct Versioned {
+        schema_version: u64,
+    }
+    let found = serde_json::from_str::<Versioned>(text)
+        .map_err(|e| FolderError::Parse {
+            path: path.to_path_buf(),
+            line,
+            message: e.to_string(),
+        })?
+        .schema_version;
+    if READABLE_SCHEMA_VERSIONS.iter().any(|v| u64::from(*v) == found) {
+        Ok(())
+    } else {
+        Err(FolderError::Version {
+            path: path.to_path_buf(),
+            line,
+            found,
+            readable: READABLE_SCHEMA_VERSIONS,
+        })
+    }
+}

@@ -1,0 +1,260 @@
+//! The result schema: the public contract of a results folder.
+//!
+//! `DIR/host.json` holds one [`Host`]; `DIR/records.jsonl` holds one
+//! [`Record`] per line, one per trial (or per cell that could not run).
+//! Field names carry their units (`wall_ns`, `throughput_ops_s`). Changing
+//! what a field means bumps [`SCHEMA_VERSION`]; a golden file of every
+//! version stays under test in `reports/tests/golden/`.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// The version of [`Record`] and [`Host`] this build writes.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// The versions this build can read.
+pub const READABLE_SCHEMA_VERSIONS: &[u32] = &[1];
+
+/// How a trial ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Every worker finished every op.
+    Ok,
+    /// A worker or child failed (panic, error, crash, garbage); see `error`.
+    Failed,
+    /// No op completed for too long while workers held locks.
+    Deadlocked,
+    /// The trial ran past its time limit and was abandoned.
+    Timeout,
+    /// The model cannot run this workload; `error` says why. One record
+    /// per such cell, so no cell is ever silently missing.
+    Unsupported,
+}
+
+impl Status {
+    /// The spelling in records.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Ok => "ok",
+            Status::Failed => "failed",
+            Status::Deadlocked => "deadlocked",
+            Status::Timeout => "timeout",
+            Status::Unsupported => "unsupported",
+        }
+    }
+}
+
+/// Which workload ran, with every parameter.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WorkloadRef {
+    /// The id, e.g. `cpu/primes`.
+    pub id: String,
+    /// The canonical spec, `id:key=value,...`, with every parameter.
+    pub spec: String,
+    /// Parameter values by name.
+    pub params: BTreeMap<String, serde_json::Value>,
+}
+
+/// Where the workers were asked to run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlacementRef {
+    /// `none`, `compact`, `scatter` or `cores=LIST`.
+    pub strategy: String,
+    /// The core each worker (or runtime thread) was pinned to, by index;
+    /// `null` where it was not pinned.
+    pub requested_cores: Vec<Option<u32>>,
+}
+
+/// One worker's part in a trial.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkerRecord {
+    /// Worker index, 0-based.
+    pub index: u32,
+    /// The OS process the worker ran in (differs from the parent's under
+    /// the `process` model).
+    pub pid: u32,
+    /// The single core the OS allows the worker on, read back after
+    /// pinning; `null` when it may run on more than one.
+    pub core: Option<u32>,
+    /// Every core the OS allows the worker on, read back from the OS.
+    pub cpus_allowed: Vec<u32>,
+    /// Ops this worker completed.
+    pub ops: u64,
+    /// From release to this worker's last op.
+    pub wall_ns: u64,
+    /// Why this worker failed, if it did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// Latency of one op, summarised from the merged histogram.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LatencySummary {
+    /// Fastest op.
+    pub min_ns: u64,
+    /// Median.
+    pub p50_ns: u64,
+    /// 90th percentile.
+    pub p90_ns: u64,
+    /// 99th percentile.
+    pub p99_ns: u64,
+    /// 99.9th percentile.
+    pub p99_9_ns: u64,
+    /// Slowest op.
+    pub max_ns: u64,
+    /// Mean.
+    pub mean_ns: f64,
+}
+
+/// What the execution model itself costs, measured on this cell.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModelOverhead {
+    /// Time per op of an empty op driven by the same model, workers and
+    /// placement: the floor below which the model measures itself.
+    pub dispatch_floor_ns: Option<f64>,
+    /// Creating the workers (threads, pool, runtime, child processes) until
+    /// all were ready, outside the timed region.
+    pub spawn_ns: Option<u64>,
+}
+
+/// One runtime thread of an async model, as pinned and read back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ThreadRecord {
+    /// Start order, 0-based.
+    pub index: u32,
+    /// The single allowed core, or `null`.
+    pub core: Option<u32>,
+    /// Every allowed core.
+    pub cpus_allowed: Vec<u32>,
+}
+
+/// One measured trial of one cell (or one unsupported cell).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Record {
+    /// Always first; see [`SCHEMA_VERSION`].
+    pub schema_version: u32,
+    /// Identifies the `corebench run` that wrote it.
+    pub run_id: String,
+    /// When the trial started (RFC 3339).
+    pub started_at: String,
+    /// The workload, with every parameter.
+    pub workload: WorkloadRef,
+    /// The execution model: `seq`, `threads`, `pool`, `rayon`, `process`,
+    /// `tokio` or `tokio-current`.
+    pub model: String,
+    /// Concurrent workers (tasks, for the async models).
+    pub workers: u32,
+    /// OS threads of an async runtime; `null` for the other models.
+    pub runtime_threads: Option<u32>,
+    /// Requested placement.
+    pub placement: PlacementRef,
+    /// `strong` or `weak`.
+    pub scaling: String,
+    /// `closed`, or `open:RATE`.
+    pub load: String,
+    /// Trial number within the cell, 0-based.
+    pub trial: u32,
+    /// How the trial ended.
+    pub status: Status,
+    /// Why, when `status` is not `ok`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Ops completed, summed over workers; equals the histogram's count.
+    pub ops: u64,
+    /// From the release of all workers to the end of the last op.
+    pub wall_ns: u64,
+    /// User CPU time of all workers during the timed region.
+    pub cpu_user_ns: u64,
+    /// System CPU time of all workers during the timed region.
+    pub cpu_sys_ns: u64,
+    /// `ops / wall`.
+    pub throughput_ops_s: f64,
+    /// Per-op latency summary; `null` when no op completed.
+    pub latency: Option<LatencySummary>,
+    /// The merged per-op latency histogram (ns), HdrHistogram V2 + DEFLATE,
+    /// base64; `null` when no op completed.
+    pub histogram: Option<String>,
+    /// Each worker's part.
+    pub per_worker: Vec<WorkerRecord>,
+    /// Runtime threads of the async models, as placed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub runtime_thread_placement: Vec<ThreadRecord>,
+    /// What the model itself costs.
+    pub model_overhead: ModelOverhead,
+    /// Whether the async op was used (async models on async-native
+    /// workloads); `false` means the sync op ran, even under an async model.
+    pub async_op: bool,
+    /// The pid of the corebench process that ran the trial.
+    pub parent_pid: u32,
+    /// Workload-specific counters (e.g. `lost_updates`); names carry units.
+    #[serde(default)]
+    pub counters: BTreeMap<String, f64>,
+}
+
+impl Record {
+    /// CPU utilisation: CPU time over wall time times workers. Near 1 for
+    /// CPU-bound work, near 0 for IO-bound work.
+    pub fn cpu_utilisation(&self) -> Option<f64> {
+        let capacity = self.wall_ns as f64 * f64::from(self.workers);
+        (capacity > 0.0).then(|| (self.cpu_user_ns + self.cpu_sys_ns) as f64 / capacity)
+    }
+}
+
+/// One logical CPU as the OS describes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CpuTopology {
+    /// Logical CPU number (what pinning uses).
+    pub cpu: u32,
+    /// Physical core id within its package.
+    pub core_id: Option<u32>,
+    /// Socket.
+    pub package_id: Option<u32>,
+    /// Logical CPUs sharing this one's physical core (SMT siblings),
+    /// itself included.
+    pub siblings: Vec<u32>,
+}
+
+/// The machine and configuration a results folder was recorded on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Host {
+    /// See [`SCHEMA_VERSION`].
+    pub schema_version: u32,
+    /// The name of this configuration (`--label`); reports show it.
+    pub label: Option<String>,
+    /// Host name.
+    pub hostname: String,
+    /// CPU model name.
+    pub cpu_brand: String,
+    /// Physical cores, when the OS says.
+    pub physical_cores: Option<u32>,
+    /// Logical CPUs online.
+    pub logical_cores: u32,
+    /// Logical CPUs this process may run on (its affinity mask at start).
+    pub available_cores: Vec<u32>,
+    /// Whether any physical core runs more than one logical CPU.
+    pub smt: bool,
+    /// Per logical CPU: core, package, SMT siblings.
+    pub topology: Vec<CpuTopology>,
+    /// Total memory.
+    pub memory_bytes: u64,
+    /// OS name and version.
+    pub os: String,
+    /// Kernel version.
+    pub kernel: String,
+    /// The kernel's clock source (`tsc`, `kvm-clock`, ...); a slow one makes
+    /// every timer read dearer.
+    pub clocksource: Option<String>,
+    /// The compiler corebench was built with.
+    pub rustc: String,
+    /// corebench's version.
+    pub corebench_version: String,
+    /// The git revision corebench was built from, if known.
+    pub git_revision: Option<String>,
+    /// When this was captured (RFC 3339).
+    pub captured_at: String,
+    /// The command line of the run.
+    #[serde(default)]
+    pub command: Vec<String>,
+}
