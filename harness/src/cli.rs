@@ -81,7 +81,7 @@ pub struct RunArgs {
     /// A name for this configuration, shown in reports and comparisons.
     #[arg(long)]
     pub label: Option<String>,
-    /// The results folder (default: corebench-results/<date>-<time>-<host>/).
+    /// The results folder (default: corebench-results/DATE-TIME-HOST/).
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Hide the progress bar.

@@ -51,7 +51,9 @@ pub fn capture_host(label: Option<String>) -> Host {
         memory_bytes: system.total_memory(),
         os: sysinfo::System::long_os_version().unwrap_or_else(|| "unknown".to_string()),
         kernel: sysinfo::System::kernel_version().unwrap_or_else(|| "unknown".to_string()),
-        clocksource: read_trimmed("/sys/devices/system/clocksource/clocksource0/current_clocksource"),
+        clocksource: read_trimmed(
+            "/sys/devices/system/clocksource/clocksource0/current_clocksource",
+        ),
         rustc: env!("COREBENCH_RUSTC_VERSION").to_string(),
         corebench_version: env!("CARGO_PKG_VERSION").to_string(),
         git_revision: Some(env!("COREBENCH_GIT_REVISION").to_string()).filter(|s| !s.is_empty()),
@@ -89,7 +91,9 @@ pub fn parse_cpu_list(text: &str) -> Vec<u32> {
         .filter_map(|part| {
             let part = part.trim();
             match part.split_once('-') {
-                Some((lo, hi)) => Some((lo.parse::<u32>().ok()?..=hi.parse::<u32>().ok()?).collect()),
+                Some((lo, hi)) => {
+                    Some((lo.parse::<u32>().ok()?..=hi.parse::<u32>().ok()?).collect())
+                }
                 None => part.parse::<u32>().ok().map(|c| vec![c]),
             }
         })

@@ -19,7 +19,9 @@ fn main() -> ExitCode {
         Ok(code) => ExitCode::from(code.clamp(0, 255) as u8),
         Err(error) => {
             eprintln!("error: {error:#}");
-            let usage = error.chain().any(|e| e.downcast_ref::<UsageError>().is_some());
+            let usage = error
+                .chain()
+                .any(|e| e.downcast_ref::<UsageError>().is_some());
             ExitCode::from(if usage { 2 } else { 1 })
         }
     }

@@ -277,10 +277,22 @@ mod tests {
     /// and 1,3 on core 1 (the usual Linux numbering).
     fn smt_machine() -> CpuSet {
         CpuSet::from_cpus(vec![
-            Cpu { id: 0, physical: (0, 0) },
-            Cpu { id: 1, physical: (0, 1) },
-            Cpu { id: 2, physical: (0, 0) },
-            Cpu { id: 3, physical: (0, 1) },
+            Cpu {
+                id: 0,
+                physical: (0, 0),
+            },
+            Cpu {
+                id: 1,
+                physical: (0, 1),
+            },
+            Cpu {
+                id: 2,
+                physical: (0, 0),
+            },
+            Cpu {
+                id: 3,
+                physical: (0, 1),
+            },
         ])
     }
 

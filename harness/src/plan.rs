@@ -152,7 +152,9 @@ impl Plan {
         }
         let trials = input.trials.unwrap_or(input.profile.trials());
         if trials == 0 {
-            return Err(UsageError::new("bad --trials 0: expected a whole number >= 1"));
+            return Err(UsageError::new(
+                "bad --trials 0: expected a whole number >= 1",
+            ));
         }
         if input.ops == Some(0) {
             return Err(UsageError::new("bad --ops 0: expected a whole number >= 1"));
@@ -266,7 +268,9 @@ fn parse_models(list: &str) -> Result<Vec<ModelKind>, UsageError> {
         }
     }
     if models.is_empty() {
-        return Err(UsageError::new("--models is empty; `corebench list` shows the valid models"));
+        return Err(UsageError::new(
+            "--models is empty; `corebench list` shows the valid models",
+        ));
     }
     models.sort();
     models.dedup();
@@ -280,8 +284,14 @@ mod tests {
 
     fn two_cpus() -> CpuSet {
         CpuSet::from_cpus(vec![
-            Cpu { id: 0, physical: (0, 0) },
-            Cpu { id: 1, physical: (0, 1) },
+            Cpu {
+                id: 0,
+                physical: (0, 0),
+            },
+            Cpu {
+                id: 1,
+                physical: (0, 1),
+            },
         ])
     }
 
@@ -343,7 +353,10 @@ mod tests {
         let plan = Plan::build(&input(), two_cpus()).unwrap();
         assert_eq!(plan.runtime_threads_for(ModelKind::Tokio, 1), Some(1));
         assert_eq!(plan.runtime_threads_for(ModelKind::Tokio, 8), Some(2));
-        assert_eq!(plan.runtime_threads_for(ModelKind::TokioCurrent, 8), Some(1));
+        assert_eq!(
+            plan.runtime_threads_for(ModelKind::TokioCurrent, 8),
+            Some(1)
+        );
         assert_eq!(plan.runtime_threads_for(ModelKind::Threads, 8), None);
     }
 }

@@ -160,7 +160,9 @@ pub fn run_ops(
             if first >= total {
                 break Ok(());
             }
-            if let Err(e) = (first..(first + batch).min(total)).try_for_each(|i| recorder.time_op(op, i)) {
+            if let Err(e) =
+                (first..(first + batch).min(total)).try_for_each(|i| recorder.time_op(op, i))
+            {
                 break Err(e);
             }
         },
@@ -259,11 +261,17 @@ mod tests {
         let err = run_ops(
             faulty.as_mut(),
             &mut rec,
-            OpSource::Fixed { start: 0, count: 10 },
+            OpSource::Fixed {
+                start: 0,
+                count: 10,
+            },
             &stop,
         )
         .unwrap_err();
-        assert!(err.contains("op 3 panicked") && err.contains("on purpose"), "{err}");
+        assert!(
+            err.contains("op 3 panicked") && err.contains("on purpose"),
+            "{err}"
+        );
         assert_eq!(rec.ops, 3);
         assert!(stop.load(Ordering::Relaxed));
     }

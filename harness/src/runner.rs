@@ -24,8 +24,7 @@ use reports::schema::{
 use workloads::{parse_spec, RunShape, Scaling, Workload};
 
 use crate::models::{
-    prepare_shared_for, ExecutionModel, OpBudget, TrialError, TrialOutcome, TrialSpec,
-    WorkerRun,
+    prepare_shared_for, ExecutionModel, OpBudget, TrialError, TrialOutcome, TrialSpec, WorkerRun,
 };
 use crate::plan::{Cell, Plan};
 use crate::results::ResultsWriter;
@@ -83,9 +82,9 @@ pub fn run_plan(
                     record.error.as_deref().unwrap_or("")
                 ));
             }
-            writer
-                .append(&record)
-                .map_err(|e| anyhow::anyhow!("writing {}/records.jsonl: {e}", writer.dir().display()))?;
+            writer.append(&record).map_err(|e| {
+                anyhow::anyhow!("writing {}/records.jsonl: {e}", writer.dir().display())
+            })?;
             records.push(record);
         }
         progress.inc(1);
@@ -152,7 +151,11 @@ fn run_cell(plan: &Plan, cell: &Cell, base_ops: u64, run_id: &str) -> Vec<Record
     };
 
     let dispatch_floor_ns = measure_floor(&model, &spec, cell.workers);
-    let warm_up = supervised(&model, spec(Arc::clone(&workload), budget((base_ops / 10).max(1))), plan.trial_timeout);
+    let warm_up = supervised(
+        &model,
+        spec(Arc::clone(&workload), budget((base_ops / 10).max(1))),
+        plan.trial_timeout,
+    );
     if let Err(e) = failure_of(&warm_up) {
         let overhead = ModelOverhead {
             dispatch_floor_ns,
@@ -166,7 +169,11 @@ fn run_cell(plan: &Plan, cell: &Cell, base_ops: u64, run_id: &str) -> Vec<Record
 
     let mut records = Vec::new();
     for trial in 0..plan.trials {
-        let result = supervised(&model, spec(Arc::clone(&workload), budget(base_ops)), plan.trial_timeout);
+        let result = supervised(
+            &model,
+            spec(Arc::clone(&workload), budget(base_ops)),
+            plan.trial_timeout,
+        );
         let overhead = ModelOverhead {
             dispatch_floor_ns,
             spawn_ns: result.as_ref().ok().and_then(|o| o.spawn_ns),
@@ -242,7 +249,9 @@ fn supervised(
             let _ = sender.send(result);
         });
     if let Err(e) = spawned {
-        return Err(TrialError::failed(format!("could not start the trial thread: {e}")));
+        return Err(TrialError::failed(format!(
+            "could not start the trial thread: {e}"
+        )));
     }
     match receiver.recv_timeout(timeout + SUPERVISOR_GRACE) {
         Ok(Ok(result)) => result,

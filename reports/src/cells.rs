@@ -109,7 +109,11 @@ pub fn summarise_cells(records: &[Record]) -> Vec<CellSummary> {
                 let n = f64::from(key.workers);
                 let t_n = wall?;
                 let ratio = base_wall / t_n;
-                Some(if key.scaling == "weak" { n * ratio } else { ratio })
+                Some(if key.scaling == "weak" {
+                    n * ratio
+                } else {
+                    ratio
+                })
             };
             CellSummary {
                 key: key.clone(),
@@ -125,7 +129,9 @@ pub fn summarise_cells(records: &[Record]) -> Vec<CellSummary> {
                         .collect::<Vec<_>>(),
                 ),
                 median_cpu_utilisation: median(
-                    &ok.iter().filter_map(|r| r.cpu_utilisation()).collect::<Vec<_>>(),
+                    &ok.iter()
+                        .filter_map(|r| r.cpu_utilisation())
+                        .collect::<Vec<_>>(),
                 ),
                 dispatch_floor_ns: median(
                     &trials

@@ -119,7 +119,10 @@ fn check_version(path: &Path, line: usize, text: &str) -> Result<(), FolderError
             message: e.to_string(),
         })?
         .schema_version;
-    if READABLE_SCHEMA_VERSIONS.iter().any(|v| u64::from(*v) == found) {
+    if READABLE_SCHEMA_VERSIONS
+        .iter()
+        .any(|v| u64::from(*v) == found)
+    {
         Ok(())
     } else {
         Err(FolderError::Version {

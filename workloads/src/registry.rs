@@ -26,7 +26,9 @@ pub struct WorkloadInfo {
 
 impl std::fmt::Debug for WorkloadInfo {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("WorkloadInfo").field("id", &self.id).finish()
+        f.debug_struct("WorkloadInfo")
+            .field("id", &self.id)
+            .finish()
     }
 }
 

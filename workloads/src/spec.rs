@@ -92,15 +92,15 @@ pub fn parse_spec(spec: &str) -> Result<Box<dyn Workload>, SpecError> {
 
     let mut values = ParamValues::default();
     for (key, raw) in &given {
-        let param = info
-            .params
-            .iter()
-            .find(|p| p.name == *key)
-            .ok_or_else(|| SpecError::UnknownParam {
-                workload: info.id.to_string(),
-                param: (*key).to_string(),
-                valid: param_names(info),
-            })?;
+        let param =
+            info.params
+                .iter()
+                .find(|p| p.name == *key)
+                .ok_or_else(|| SpecError::UnknownParam {
+                    workload: info.id.to_string(),
+                    param: (*key).to_string(),
+                    valid: param_names(info),
+                })?;
         let value = param.parse(raw).map_err(|expected| SpecError::BadValue {
             workload: info.id.to_string(),
             param: (*key).to_string(),
@@ -126,7 +126,10 @@ pub fn parse_spec(spec: &str) -> Result<Box<dyn Workload>, SpecError> {
 /// Parses a comma-separated list of specs (see the module doc for how
 /// parameters and specs are told apart).
 pub fn parse_spec_list(list: &str) -> Result<Vec<Box<dyn Workload>>, SpecError> {
-    split_spec_list(list).iter().map(|s| parse_spec(s)).collect()
+    split_spec_list(list)
+        .iter()
+        .map(|s| parse_spec(s))
+        .collect()
 }
 
 /// Splits `a/b:k=v,c/d` into `["a/b:k=v", "c/d"]`.
@@ -195,7 +198,10 @@ mod tests {
         assert!(err.contains("from 0 to 1"), "{err}");
 
         let err = parse_spec("cpu/nope").err().unwrap().to_string();
-        assert!(err.contains("cpu/nope") && err.contains("cpu/primes"), "{err}");
+        assert!(
+            err.contains("cpu/nope") && err.contains("cpu/primes"),
+            "{err}"
+        );
 
         let err = parse_spec("cpu/primes:bogus=1").err().unwrap().to_string();
         assert!(err.contains("bogus") && err.contains("span"), "{err}");

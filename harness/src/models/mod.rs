@@ -36,7 +36,6 @@ use crate::error::UsageError;
 use crate::placement::{place_current_thread, Placed};
 use crate::recorder::{new_histogram, panic_message, run_ops, CpuTime, OpSource, WorkerRecorder};
 
-
 /// The execution models, by name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum ModelKind {
@@ -243,11 +242,9 @@ pub struct TrialOutcome {
 impl TrialOutcome {
     /// The first worker error, naming the worker.
     pub fn first_error(&self) -> Option<String> {
-        self.workers.iter().find_map(|w| {
-            w.error
-                .as_ref()
-                .map(|e| format!("worker {}: {e}", w.index))
-        })
+        self.workers
+            .iter()
+            .find_map(|w| w.error.as_ref().map(|e| format!("worker {}: {e}", w.index)))
     }
 
     /// Ops completed in all.
@@ -405,10 +402,9 @@ impl WorkerRun {
             pid: std::process::id(),
             placed: self.placed.clone(),
             ops: self.recorder.ops,
-            wall_ns: self
-                .recorder
-                .last_op_end
-                .map_or(0, |end| end.saturating_duration_since(release).as_nanos() as u64),
+            wall_ns: self.recorder.last_op_end.map_or(0, |end| {
+                end.saturating_duration_since(release).as_nanos() as u64
+            }),
             error: self.error.clone(),
         }
     }

@@ -24,8 +24,7 @@ use workloads::Workload;
 
 use super::{
     lockstep_refusal, merge_in_process, prepare_shared, requirements, start_timeout,
-    ExecutionModel, ModelKind, OpBudget, StartGate, TrialError, TrialOutcome, TrialSpec,
-    WorkerRun,
+    ExecutionModel, ModelKind, OpBudget, StartGate, TrialError, TrialOutcome, TrialSpec, WorkerRun,
 };
 use crate::recorder::CpuTime;
 
@@ -136,9 +135,10 @@ fn submit_and_await(
     let mut in_flight: VecDeque<oneshot::Receiver<Result<(), String>>> =
         VecDeque::with_capacity(window);
     let mut first_error: Option<String> = None;
-    let settle = |future: oneshot::Receiver<Result<(), String>>, first_error: &mut Option<String>| {
-        let result = block_on(future)
-            .unwrap_or_else(|_| Err("a job was dropped before it ran".to_string()));
+    let settle = |future: oneshot::Receiver<Result<(), String>>,
+                  first_error: &mut Option<String>| {
+        let result =
+            block_on(future).unwrap_or_else(|_| Err("a job was dropped before it ran".to_string()));
         if let (Err(e), None) = (result, first_error.as_ref()) {
             *first_error = Some(e);
         }

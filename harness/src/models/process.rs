@@ -66,7 +66,9 @@ impl ExecutionModel for Process {
         children.release()?;
         let done = children.wait_all(spec.deadline, |index, message| match message {
             WorkerMessage::Done { .. } => Ok(message),
-            other => Err(format!("child {index} sent {other:?} instead of its results")),
+            other => Err(format!(
+                "child {index} sent {other:?} instead of its results"
+            )),
         })?;
         children.reap();
 
@@ -177,7 +179,10 @@ impl Children {
                 command.args(["--core", &core.to_string()]);
             }
             let mut child = command.spawn().map_err(|e| {
-                TrialError::failed(format!("could not start child {index} ({}): {e}", exe.display()))
+                TrialError::failed(format!(
+                    "could not start child {index} ({}): {e}",
+                    exe.display()
+                ))
             })?;
             let stdout = child.stdout.take().expect("stdout is piped");
             let stderr = child.stderr.take().expect("stderr is piped");
@@ -220,10 +225,13 @@ impl Children {
             let (index, line) = match self.lines.recv_timeout(left) {
                 Ok(item) => item,
                 Err(RecvTimeoutError::Timeout) => {
-                    let waiting: Vec<usize> = (0..got.len()).filter(|i| got[*i].is_none()).collect();
+                    let waiting: Vec<usize> =
+                        (0..got.len()).filter(|i| got[*i].is_none()).collect();
                     return Err(TrialError {
                         status: Status::Timeout,
-                        message: format!("children {waiting:?} did not answer before the trial's time limit"),
+                        message: format!(
+                            "children {waiting:?} did not answer before the trial's time limit"
+                        ),
                     });
                 }
                 Err(RecvTimeoutError::Disconnected) => {
@@ -261,7 +269,9 @@ impl Children {
                 .as_mut()
                 .map(|s| s.write_all(b"go\n").and_then(|_| s.flush()));
             if let Some(Err(e)) = sent {
-                return Err(TrialError::failed(format!("could not release child {index}: {e}")));
+                return Err(TrialError::failed(format!(
+                    "could not release child {index}: {e}"
+                )));
             }
         }
         Ok(())

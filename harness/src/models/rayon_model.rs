@@ -55,7 +55,9 @@ impl ExecutionModel for Rayon {
                 .map_err(|e| TrialError::failed(format!("could not build the rayon pool: {e}")))?
         };
 
-        let slots: Vec<Slot> = (0..workers).map(|_| CachePadded::new(Mutex::new(None))).collect();
+        let slots: Vec<Slot> = (0..workers)
+            .map(|_| CachePadded::new(Mutex::new(None)))
+            .collect();
         pool.broadcast(|ctx| {
             // Pinned already by start_handler: set_up only reads it back.
             let mut run = WorkerRun::set_up(&shared, ctx.index(), None);
@@ -79,13 +81,23 @@ impl ExecutionModel for Rayon {
                         }
                         let start = b * batch;
                         let count = batch.min(total - start);
-                        with_own_slot(&slots, |run| run.run(OpSource::Fixed { start, count }, &stop));
+                        with_own_slot(&slots, |run| {
+                            run.run(OpSource::Fixed { start, count }, &stop)
+                        });
                     })
                 });
             }
             OpBudget::PerWorker { ops } => {
                 pool.broadcast(|_| {
-                    with_own_slot(&slots, |run| run.run(OpSource::Fixed { start: 0, count: ops }, &stop))
+                    with_own_slot(&slots, |run| {
+                        run.run(
+                            OpSource::Fixed {
+                                start: 0,
+                                count: ops,
+                            },
+                            &stop,
+                        )
+                    })
                 });
             }
         }

@@ -94,6 +94,9 @@ fn source(budget: OpBudget, workers: usize, next_op: &AtomicU64) -> OpSource<'_>
             total,
             batch: claim_batch(total, workers),
         },
-        OpBudget::PerWorker { ops } => OpSource::Fixed { start: 0, count: ops },
+        OpBudget::PerWorker { ops } => OpSource::Fixed {
+            start: 0,
+            count: ops,
+        },
     }
 }

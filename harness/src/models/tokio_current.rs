@@ -42,6 +42,13 @@ impl ExecutionModel for TokioCurrent {
             .enable_time()
             .build()
             .map_err(|e| TrialError::failed(format!("could not build the tokio runtime: {e}")))?;
-        run_tasks(ModelKind::TokioCurrent, runtime, spec, shared, log, spawn_start)
+        run_tasks(
+            ModelKind::TokioCurrent,
+            runtime,
+            spec,
+            shared,
+            log,
+            spawn_start,
+        )
     }
 }

@@ -53,7 +53,8 @@ pub(crate) fn run_tasks(
     let result = runtime.block_on(async {
         let mut tasks = Vec::with_capacity(workers);
         for index in 0..workers {
-            let (shared, ready, mut go_signal) = (Arc::clone(&shared), ready.clone(), go_signal.clone());
+            let (shared, ready, mut go_signal) =
+                (Arc::clone(&shared), ready.clone(), go_signal.clone());
             let (next_op, stop) = (Arc::clone(&next_op), Arc::clone(&stop));
             tasks.push(tokio::spawn(async move {
                 // The runtime thread is pinned already; this reads it back.
@@ -117,7 +118,10 @@ async fn drive(
     use_async: bool,
 ) {
     let WorkerRun {
-        op, recorder, error, ..
+        op,
+        recorder,
+        error,
+        ..
     } = run;
     let op = match op {
         Some(op) if error.is_none() => op,
@@ -177,7 +181,10 @@ async fn time_one(
 
 /// An `on_thread_start` hook that pins the n-th started runtime thread to
 /// `cores[n]` and logs what the OS then reports.
-pub(crate) fn pinning_hook(cores: Vec<Option<usize>>, log: ThreadLog) -> impl Fn() + Send + Sync + 'static {
+pub(crate) fn pinning_hook(
+    cores: Vec<Option<usize>>,
+    log: ThreadLog,
+) -> impl Fn() + Send + Sync + 'static {
     let started = AtomicU64::new(0);
     move || {
         let index = started.fetch_add(1, Ordering::Relaxed) as usize;

@@ -42,7 +42,10 @@ impl ExecutionModel for TokioMulti {
 /// Lockstep workloads block inside an op until every worker arrives; on a
 /// runtime with fewer threads than tasks a blocking wait would starve the
 /// tasks it waits for, so only an async op (which awaits) can run them.
-pub(crate) fn async_lockstep_check(model: ModelKind, workload: &dyn Workload) -> Result<(), String> {
+pub(crate) fn async_lockstep_check(
+    model: ModelKind,
+    workload: &dyn Workload,
+) -> Result<(), String> {
     if requirements(workload).lockstep && !workload.is_async_native() {
         return Err(lockstep_refusal(
             model,

@@ -9,28 +9,40 @@
 use std::sync::Arc;
 
 use crate::params::{ParamKind, ParamSpec, ParamValues};
-use crate::{CloneRun, OpError, RunShape, SharedRun, Workload, WorkloadError, WorkloadInfo, WorkerOp};
+use crate::{
+    CloneRun, OpError, RunShape, SharedRun, WorkerOp, Workload, WorkloadError, WorkloadInfo,
+};
 
 /// Registry entry.
 pub static INFO: WorkloadInfo = WorkloadInfo {
     id: "cpu/mandelbrot",
-    summary: "render a row of a Mandelbrot image; uneven cost per op (static vs dynamic scheduling)",
+    summary:
+        "render a row of a Mandelbrot image; uneven cost per op (static vs dynamic scheduling)",
     params: &[
         ParamSpec {
             name: "width",
-            kind: ParamKind::Int { min: 1, max: 1_000_000 },
+            kind: ParamKind::Int {
+                min: 1,
+                max: 1_000_000,
+            },
             default: "256",
             help: "pixels per row (the work per op)",
         },
         ParamSpec {
             name: "height",
-            kind: ParamKind::Int { min: 1, max: 1_000_000 },
+            kind: ParamKind::Int {
+                min: 1,
+                max: 1_000_000,
+            },
             default: "128",
             help: "rows in the image; op i renders row i mod height",
         },
         ParamSpec {
             name: "max_iter",
-            kind: ParamKind::Int { min: 1, max: 1_000_000 },
+            kind: ParamKind::Int {
+                min: 1,
+                max: 1_000_000,
+            },
             default: "256",
             help: "iteration cap per pixel (cost of rows inside the set)",
         },

@@ -7,7 +7,9 @@
 use std::sync::Arc;
 
 use crate::params::{ParamKind, ParamSpec, ParamValues};
-use crate::{CloneRun, OpError, RunShape, SharedRun, Workload, WorkloadError, WorkloadInfo, WorkerOp};
+use crate::{
+    CloneRun, OpError, RunShape, SharedRun, WorkerOp, Workload, WorkloadError, WorkloadInfo,
+};
 
 /// Registry entry.
 pub static INFO: WorkloadInfo = WorkloadInfo {
@@ -16,13 +18,19 @@ pub static INFO: WorkloadInfo = WorkloadInfo {
     params: &[
         ParamSpec {
             name: "span",
-            kind: ParamKind::Int { min: 1, max: 100_000_000 },
+            kind: ParamKind::Int {
+                min: 1,
+                max: 100_000_000,
+            },
             default: "300",
             help: "numbers tested per op (the work per op; 300 is about 20 us)",
         },
         ParamSpec {
             name: "from",
-            kind: ParamKind::Int { min: 2, max: 1_000_000_000_000 },
+            kind: ParamKind::Int {
+                min: 2,
+                max: 1_000_000_000_000,
+            },
             default: "1000000",
             help: "first number tested; larger numbers cost more per test",
         },

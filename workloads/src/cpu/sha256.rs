@@ -10,7 +10,7 @@ use std::sync::Arc;
 use sha2::{Digest, Sha256};
 
 use crate::params::{ParamKind, ParamSpec, ParamValues};
-use crate::{OpError, RunShape, SharedRun, Workload, WorkloadError, WorkloadInfo, WorkerOp};
+use crate::{OpError, RunShape, SharedRun, WorkerOp, Workload, WorkloadError, WorkloadInfo};
 
 /// Registry entry.
 pub static INFO: WorkloadInfo = WorkloadInfo {
@@ -19,13 +19,19 @@ pub static INFO: WorkloadInfo = WorkloadInfo {
     params: &[
         ParamSpec {
             name: "block_bytes",
-            kind: ParamKind::Int { min: 32, max: 1 << 30 },
+            kind: ParamKind::Int {
+                min: 32,
+                max: 1 << 30,
+            },
             default: "4096",
             help: "bytes hashed per link of the chain",
         },
         ParamSpec {
             name: "chain",
-            kind: ParamKind::Int { min: 1, max: 1_000_000 },
+            kind: ParamKind::Int {
+                min: 1,
+                max: 1_000_000,
+            },
             default: "2",
             help: "hashes per op, each over the previous digest and the buffer",
         },

@@ -15,8 +15,8 @@ use std::sync::{Arc, Barrier};
 use crate::kernel::spin_work;
 use crate::params::{ParamKind, ParamSpec, ParamValues};
 use crate::{
-    AsyncWorkerOp, BoxFuture, OpError, Requirements, RunShape, Scaling, SharedRun, Workload,
-    WorkloadError, WorkloadInfo, WorkerOp,
+    AsyncWorkerOp, BoxFuture, OpError, Requirements, RunShape, Scaling, SharedRun, WorkerOp,
+    Workload, WorkloadError, WorkloadInfo,
 };
 
 /// Registry entry.

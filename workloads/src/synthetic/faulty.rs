@@ -5,7 +5,9 @@
 use std::sync::Arc;
 
 use crate::params::{ParamKind, ParamSpec, ParamValues};
-use crate::{CloneRun, OpError, RunShape, SharedRun, Workload, WorkloadError, WorkloadInfo, WorkerOp};
+use crate::{
+    CloneRun, OpError, RunShape, SharedRun, WorkerOp, Workload, WorkloadError, WorkloadInfo,
+};
 
 /// Registry entry.
 pub static INFO: WorkloadInfo = WorkloadInfo {
@@ -20,7 +22,10 @@ pub static INFO: WorkloadInfo = WorkloadInfo {
         },
         ParamSpec {
             name: "at_op",
-            kind: ParamKind::Int { min: 0, max: i64::MAX },
+            kind: ParamKind::Int {
+                min: 0,
+                max: i64::MAX,
+            },
             default: "0",
             help: "the op index that fails; ops before it succeed",
         },

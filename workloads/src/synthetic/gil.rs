@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 
 use crate::kernel::spin_work;
 use crate::params::{ParamKind, ParamSpec, ParamValues};
-use crate::{OpError, RunShape, SharedRun, Workload, WorkloadError, WorkloadInfo, WorkerOp};
+use crate::{OpError, RunShape, SharedRun, WorkerOp, Workload, WorkloadError, WorkloadInfo};
 
 /// Registry entry.
 pub static INFO: WorkloadInfo = WorkloadInfo {

@@ -5,7 +5,9 @@
 use std::sync::Arc;
 
 use crate::params::ParamValues;
-use crate::{CloneRun, OpError, RunShape, SharedRun, Workload, WorkloadError, WorkloadInfo, WorkerOp};
+use crate::{
+    CloneRun, OpError, RunShape, SharedRun, WorkerOp, Workload, WorkloadError, WorkloadInfo,
+};
 
 /// Registry entry.
 pub static INFO: WorkloadInfo = WorkloadInfo {

@@ -1,0 +1,445 @@
+//! CLI tests: the real `corebench` binary on tiny plans, read back through
+//! the `reports` crate as any user of a results folder would.
+
+use std::path::Path;
+use std::process::Output;
+
+use assert_cmd::Command;
+use reports::folder::ResultsFolder;
+use reports::schema::{Record, Status};
+
+fn corebench() -> Command {
+    let mut cmd = Command::cargo_bin("corebench").expect("binary builds");
+    cmd.env_remove("COREBENCH_CHILD_FAULT");
+    cmd
+}
+
+/// Runs `corebench run` with `args` into `out` and returns the output.
+fn run(out: &Path, args: &[&str]) -> Output {
+    corebench()
+        .arg("run")
+        .args([
+            "--no-progress",
+            "--trials",
+            "2",
+            "--ops",
+            "200",
+            "--trial-timeout-s",
+            "30",
+        ])
+        .arg("--out")
+        .arg(out)
+        .args(args)
+        .output()
+        .expect("corebench runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn read(out: &Path) -> ResultsFolder {
+    ResultsFolder::open(out).expect("results folder reads")
+}
+
+fn assert_consistent(record: &Record) {
+    let worker_ops: u64 = record.per_worker.iter().map(|w| w.ops).sum();
+    assert_eq!(worker_ops, record.ops, "per-worker ops add up: {record:?}");
+    let encoded = record
+        .histogram
+        .as_ref()
+        .expect("ok records carry a histogram");
+    let histogram = reports::histogram::decode(encoded).expect("histogram decodes");
+    assert_eq!(histogram.len(), record.ops, "histogram count equals ops");
+    assert!(record.wall_ns > 0);
+    assert!(record.throughput_ops_s > 0.0);
+    assert!(record.latency.is_some());
+    assert!(record
+        .model_overhead
+        .dispatch_floor_ns
+        .is_some_and(|f| f > 0.0));
+    assert_eq!(record.per_worker.len(), record.workers as usize);
+}
+
+#[test]
+fn every_model_runs_a_tiny_plan_and_records_decode() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("results");
+    let output = run(
+        &out,
+        &[
+            "--workloads",
+            "cpu/primes:span=20",
+            "--models",
+            "all",
+            "--workers",
+            "1,2",
+        ],
+    );
+    assert!(output.status.success(), "stderr: {}", text(&output.stderr));
+    let stdout = text(&output.stdout);
+    assert!(stdout.contains("cpu/primes"), "{stdout}");
+    assert!(stdout.contains("speedup"), "{stdout}");
+
+    let folder = read(&out);
+    assert!(folder.host.logical_cores >= 1);
+    // seq at 1 worker, six models at 1 and 2 workers, two trials each.
+    assert_eq!(folder.records.len(), (1 + 6 * 2) * 2);
+    for record in &folder.records {
+        assert_eq!(record.status, Status::Ok, "{:?}", record.error);
+        assert_eq!(record.schema_version, 1);
+        assert_consistent(record);
+    }
+    let models: std::collections::BTreeSet<&str> =
+        folder.records.iter().map(|r| r.model.as_str()).collect();
+    assert_eq!(models.len(), 7, "{models:?}");
+}
+
+#[test]
+fn process_model_runs_separate_processes() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("results");
+    let output = run(
+        &out,
+        &[
+            "--workloads",
+            "synthetic/gil:op_steps=2000",
+            "--models",
+            "process,threads",
+            "--workers",
+            "2",
+        ],
+    );
+    assert!(output.status.success(), "stderr: {}", text(&output.stderr));
+    let folder = read(&out);
+    let process: Vec<&Record> = folder
+        .records
+        .iter()
+        .filter(|r| r.model == "process")
+        .collect();
+    assert_eq!(process.len(), 2);
+    for record in process {
+        assert_consistent(record);
+        let pids: Vec<u32> = record.per_worker.iter().map(|w| w.pid).collect();
+        assert!(pids.iter().all(|pid| *pid != record.parent_pid), "{pids:?}");
+        assert_ne!(pids[0], pids[1], "one child per worker");
+        assert!(record.model_overhead.spawn_ns.is_some());
+    }
+    for record in folder.records.iter().filter(|r| r.model == "threads") {
+        assert!(record.per_worker.iter().all(|w| w.pid == record.parent_pid));
+    }
+}
+
+#[test]
+fn pinned_workers_record_the_cores_they_were_given() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("results");
+    let output = run(
+        &out,
+        &[
+            "--workloads",
+            "cpu/sha256:block_bytes=256",
+            "--models",
+            "threads,pool,rayon,process,tokio,tokio-current",
+            "--workers",
+            "1,2",
+            "--pin",
+            "compact,cores=0",
+        ],
+    );
+    assert!(output.status.success(), "stderr: {}", text(&output.stderr));
+    let folder = read(&out);
+    assert!(!folder.records.is_empty());
+    for record in &folder.records {
+        assert_eq!(record.status, Status::Ok, "{:?}", record.error);
+        assert!(record.placement.requested_cores.iter().all(Option::is_some));
+        if record.model.starts_with("tokio") {
+            // Tasks run on the runtime's threads; those are what is pinned.
+            assert_eq!(
+                record.runtime_thread_placement.len(),
+                record.runtime_threads.unwrap() as usize
+            );
+            for thread in &record.runtime_thread_placement {
+                let wanted = record.placement.requested_cores[thread.index as usize];
+                assert_eq!(thread.core, wanted, "{record:?}");
+                assert_eq!(thread.cpus_allowed, vec![wanted.unwrap()]);
+            }
+        } else {
+            for worker in &record.per_worker {
+                let wanted = record.placement.requested_cores[worker.index as usize];
+                assert_eq!(
+                    worker.core, wanted,
+                    "{} worker {}",
+                    record.model, worker.index
+                );
+                assert_eq!(worker.cpus_allowed, vec![wanted.unwrap()]);
+            }
+        }
+        if record.placement.strategy == "cores=0" {
+            assert!(record
+                .placement
+                .requested_cores
+                .iter()
+                .all(|c| *c == Some(0)));
+        }
+    }
+}
+
+#[test]
+fn bad_input_exits_2_with_one_line_naming_the_value() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["--workloads", "cpu/nope"], "cpu/nope"),
+        (vec!["--workloads", "cpu/primes:bogus=1"], "bogus"),
+        (
+            vec!["--workloads", "synthetic/amdahl:serial_fraction=1.5"],
+            "serial_fraction=1.5",
+        ),
+        (vec!["--models", "fibers"], "fibers"),
+        (vec!["--workers", "0"], "'0'"),
+        (vec!["--pin", "sideways"], "sideways"),
+        (vec!["--pin", "cores=4096"], "core 4096"),
+        (vec!["--scaling", "diagonal"], "diagonal"),
+    ];
+    for (args, needle) in cases {
+        let output = run(&dir.path().join("never"), &args);
+        let stderr = text(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(needle), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+    let output = corebench()
+        .args(["run", "--trials", "0", "--workloads", "cpu/primes"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(text(&output.stderr).contains("--trials 0"));
+
+    // Valid choices are named too.
+    let output = run(&dir.path().join("never"), &["--models", "fibers"]);
+    assert!(text(&output.stderr).contains("tokio-current"));
+
+    let output = run(
+        Path::new("/proc/corebench-cannot-write-here"),
+        &["--workloads", "cpu/primes"],
+    );
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("/proc/corebench-cannot-write-here"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.trim().lines().count(), 1, "one line: {stderr}");
+}
+
+#[test]
+fn a_panicking_workload_fails_its_cell_and_the_run_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("results");
+    let output = run(
+        &out,
+        &[
+            "--workloads",
+            "synthetic/faulty:mode=panic,at_op=5,synthetic/faulty:mode=error,cpu/primes:span=20",
+            "--models",
+            "seq,threads,pool,rayon,process,tokio,tokio-current",
+            "--workers",
+            "2",
+        ],
+    );
+    assert!(output.status.success(), "stderr: {}", text(&output.stderr));
+    let folder = read(&out);
+    let faulty: Vec<&Record> = folder
+        .records
+        .iter()
+        .filter(|r| r.workload.id == "synthetic/faulty")
+        .collect();
+    // Every faulty cell leaves exactly one failed record saying why.
+    assert_eq!(faulty.len(), 2 * 7, "{faulty:?}");
+    for record in faulty {
+        assert_eq!(record.status, Status::Failed, "{record:?}");
+        let error = record.error.as_deref().unwrap();
+        assert!(error.contains("on purpose"), "{}: {error}", record.model);
+    }
+    let primes_ok = folder
+        .records
+        .iter()
+        .filter(|r| r.workload.id == "cpu/primes" && r.status == Status::Ok)
+        .count();
+    assert_eq!(primes_ok, 7 * 2, "the cells after the failures still ran");
+}
+
+#[test]
+fn a_crashing_or_babbling_child_fails_its_cell() {
+    for (fault, needle) in [
+        ("crash", "exited before reporting"),
+        ("garbage", "not a worker message"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("results");
+        let output = corebench()
+            .env("COREBENCH_CHILD_FAULT", fault)
+            .args(["run", "--no-progress", "--trials", "2", "--ops", "100"])
+            .args([
+                "--workloads",
+                "cpu/primes:span=20",
+                "--models",
+                "process,threads",
+                "--workers",
+                "2",
+            ])
+            .arg("--out")
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{fault}: {}", text(&output.stderr));
+        let folder = read(&out);
+        let process: Vec<&Record> = folder
+            .records
+            .iter()
+            .filter(|r| r.model == "process")
+            .collect();
+        assert_eq!(process.len(), 1, "{fault}");
+        assert_eq!(process[0].status, Status::Failed);
+        let error = process[0].error.as_deref().unwrap();
+        assert!(error.contains(needle), "{fault}: {error}");
+        assert!(folder
+            .records
+            .iter()
+            .any(|r| r.model == "threads" && r.status == Status::Ok));
+    }
+}
+
+#[test]
+fn models_that_cannot_run_a_workload_say_why_in_a_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("results");
+    let output = run(
+        &out,
+        &[
+            "--workloads",
+            "synthetic/amdahl:round_steps=20000",
+            "--models",
+            "process,pool,threads",
+            "--workers",
+            "2",
+        ],
+    );
+    assert!(output.status.success(), "stderr: {}", text(&output.stderr));
+    let folder = read(&out);
+    let by_model = |model: &str| {
+        folder
+            .records
+            .iter()
+            .filter(|r| r.model == model)
+            .collect::<Vec<_>>()
+    };
+    let process = by_model("process");
+    assert_eq!(process.len(), 1);
+    assert_eq!(process[0].status, Status::Unsupported);
+    assert!(process[0]
+        .error
+        .as_deref()
+        .unwrap()
+        .contains("share no memory"));
+    let pool = by_model("pool");
+    assert_eq!(pool[0].status, Status::Unsupported);
+    assert!(pool[0].error.as_deref().unwrap().contains("lockstep"));
+    for record in by_model("threads") {
+        assert_eq!(record.status, Status::Ok);
+        // Lockstep: every worker ran every round.
+        assert!(record.per_worker.iter().all(|w| w.ops == 200));
+        assert_consistent(record);
+    }
+}
+
+#[test]
+fn without_out_results_go_to_a_dated_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = corebench()
+        .current_dir(dir.path())
+        .args(["run", "--no-progress", "--trials", "1", "--ops", "50"])
+        .args([
+            "--workloads",
+            "cpu/primes:span=10",
+            "--models",
+            "seq",
+            "--label",
+            "ci-config",
+        ])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let parent = dir.path().join("corebench-results");
+    let folders: Vec<_> = std::fs::read_dir(&parent).unwrap().collect();
+    assert_eq!(folders.len(), 1);
+    let folder = read(&folders[0].as_ref().unwrap().path());
+    assert_eq!(folder.host.label.as_deref(), Some("ci-config"));
+    assert_eq!(folder.records.len(), 1);
+    assert!(text(&output.stdout).contains("results: corebench-results/"));
+}
+
+#[test]
+fn a_killed_run_keeps_every_finished_trial() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("results");
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("corebench"))
+        .args(["run", "--no-progress", "--trials", "50", "--ops", "400"])
+        .args([
+            "--workloads",
+            "cpu/primes:span=100",
+            "--models",
+            "threads",
+            "--workers",
+            "1",
+        ])
+        .arg("--out")
+        .arg(&out)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let records = out.join("records.jsonl");
+    let give_up = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while std::fs::read_to_string(&records).map_or(0, |t| t.lines().count()) < 3 {
+        assert!(std::time::Instant::now() < give_up, "no records appeared");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let folder = read(&out);
+    assert!(folder.records.len() >= 3);
+    assert!(folder.records.len() < 50, "killed before the end");
+    for record in &folder.records {
+        assert_consistent(record);
+    }
+}
+
+#[test]
+fn list_and_host_describe_workloads_models_and_machine() {
+    let output = corebench().arg("list").output().unwrap();
+    assert!(output.status.success());
+    let stdout = text(&output.stdout);
+    for needle in [
+        "cpu/primes",
+        "cpu/mandelbrot",
+        "cpu/sha256",
+        "synthetic/amdahl",
+        "serial_fraction=0.25",
+        "synthetic/gil",
+        "locked_fraction",
+        "tokio-current",
+        "scatter",
+    ] {
+        assert!(stdout.contains(needle), "list lacks {needle}");
+    }
+
+    let output = corebench()
+        .args(["host", "--label", "<script>x</script>"])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let host: reports::schema::Host = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(host.label.as_deref(), Some("<script>x</script>"));
+    assert!(host.logical_cores >= 1 && !host.topology.is_empty());
+}
