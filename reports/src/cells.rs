@@ -154,3 +154,82 @@ fn median_of(records: &[&Record], value: impl Fn(&Record) -> f64) -> Option<f64>
         .collect();
     median(&values)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::{ModelOverhead, PlacementRef, WorkloadRef};
+
+    fn record(model: &str, workers: u32, wall_ns: u64, scaling: &str, status: Status) -> Record {
+        Record {
+            schema_version: 1,
+            run_id: "t".into(),
+            started_at: String::new(),
+            workload: WorkloadRef {
+                id: "w/x".into(),
+                spec: "w/x".into(),
+                params: Default::default(),
+            },
+            model: model.into(),
+            workers,
+            runtime_threads: None,
+            placement: PlacementRef {
+                strategy: "none".into(),
+                requested_cores: vec![],
+            },
+            scaling: scaling.into(),
+            load: "closed".into(),
+            trial: 0,
+            status,
+            error: (status != Status::Ok).then(|| "why".to_string()),
+            ops: 100,
+            wall_ns,
+            cpu_user_ns: wall_ns * u64::from(workers) / 2,
+            cpu_sys_ns: 0,
+            throughput_ops_s: 100.0 / (wall_ns as f64 / 1e9),
+            latency: None,
+            histogram: None,
+            per_worker: vec![],
+            runtime_thread_placement: vec![],
+            model_overhead: ModelOverhead::default(),
+            async_op: false,
+            parent_pid: 1,
+            counters: Default::default(),
+        }
+    }
+
+    #[test]
+    fn speedups_come_from_median_wall_times() {
+        let records = vec![
+            record("seq", 1, 1000, "strong", Status::Ok),
+            record("threads", 1, 1100, "strong", Status::Ok),
+            record("threads", 1, 1000, "strong", Status::Ok),
+            record("threads", 1, 9000, "strong", Status::Ok),
+            record("threads", 4, 400, "strong", Status::Ok),
+            record("threads", 4, 250, "strong", Status::Ok),
+            record("threads", 4, 50, "strong", Status::Failed),
+        ];
+        let cells = summarise_cells(&records);
+        let four = cells.iter().find(|c| c.key.workers == 4).unwrap();
+        // T(1) = median(1000, 1100, 9000) = 1100; T(4) = median(250, 400)
+        // = 325; the failed trial is not timed.
+        assert_eq!(four.median_wall_ns, Some(325.0));
+        assert!((four.speedup.unwrap() - 1100.0 / 325.0).abs() < 1e-9);
+        assert!((four.speedup_vs_seq.unwrap() - 1000.0 / 325.0).abs() < 1e-9);
+        assert_eq!(four.status, Status::Failed);
+        assert_eq!((four.trials, four.trials_ok), (3, 2));
+        assert_eq!(four.median_cpu_utilisation, Some(0.5));
+    }
+
+    #[test]
+    fn weak_scaling_reports_scaled_speedup() {
+        let records = vec![
+            record("threads", 1, 1000, "weak", Status::Ok),
+            record("threads", 8, 1250, "weak", Status::Ok),
+        ];
+        let cells = summarise_cells(&records);
+        let eight = cells.iter().find(|c| c.key.workers == 8).unwrap();
+        assert!((eight.speedup.unwrap() - 8.0 * 1000.0 / 1250.0).abs() < 1e-9);
+        assert_eq!(eight.speedup_vs_seq, None);
+    }
+}

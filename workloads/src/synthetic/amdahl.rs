@@ -33,8 +33,8 @@ pub static INFO: WorkloadInfo = WorkloadInfo {
         ParamSpec {
             name: "round_steps",
             kind: ParamKind::Int { min: 1, max: 1_000_000_000_000 },
-            default: "1000000",
-            help: "work per round at one worker, in spin steps (1e6 is about 1 ms); large, so barrier cost stays small",
+            default: "10000000",
+            help: "work per round at one worker, in spin steps (1e7 is about 17 ms); large, so the two barrier wake-ups a round (50-100 us each on a VM) stay near 1%",
         },
     ],
     in_profiles: true,

@@ -28,7 +28,7 @@ pub static INFO: WorkloadInfo = WorkloadInfo {
             name: "op_steps",
             kind: ParamKind::Int { min: 1, max: 1_000_000_000_000 },
             default: "20000",
-            help: "work per op in spin steps (20000 is about 20 us)",
+            help: "work per op in spin steps (20000 is about 35 us)",
         },
     ],
     in_profiles: true,
