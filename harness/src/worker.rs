@@ -20,7 +20,8 @@
 //! Anything else on stdout fails the cell: a workload must not print there.
 //!
 //! For tests, `COREBENCH_CHILD_FAULT=crash` makes the child abort after
-//! release and `=garbage` makes it print a line that is not a message.
+//! release, `=garbage` makes it print a line that is not a message, and
+//! `=hang` makes it block after release until it is killed.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, Write};
@@ -147,8 +148,12 @@ pub fn run_child_worker(args: ChildArgs) -> i32 {
     if std::io::stdin().lock().read_line(&mut line).is_err() || line.trim() != "go" {
         return 1; // The parent gave up on this cell; nobody is listening.
     }
-    if fault == "crash" {
-        std::process::abort();
+    match fault.as_str() {
+        "crash" => std::process::abort(),
+        "hang" => loop {
+            std::thread::park();
+        },
+        _ => {}
     }
 
     let stop = AtomicBool::new(false);

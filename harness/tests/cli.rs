@@ -16,17 +16,15 @@ fn corebench() -> Command {
 
 /// Runs `corebench run` with `args` into `out` and returns the output.
 fn run(out: &Path, args: &[&str]) -> Output {
+    run_with_fault(out, args, "")
+}
+
+/// The same, with a child fault injected (see `harness::worker`).
+fn run_with_fault(out: &Path, args: &[&str], fault: &str) -> Output {
     corebench()
+        .env("COREBENCH_CHILD_FAULT", fault)
         .arg("run")
-        .args([
-            "--no-progress",
-            "--trials",
-            "2",
-            "--ops",
-            "200",
-            "--trial-timeout-s",
-            "30",
-        ])
+        .args(["--no-progress", "--trials", "2", "--ops", "200"])
         .arg("--out")
         .arg(out)
         .args(args)
@@ -270,28 +268,28 @@ fn a_panicking_workload_fails_its_cell_and_the_run_goes_on() {
 }
 
 #[test]
-fn a_crashing_or_babbling_child_fails_its_cell() {
-    for (fault, needle) in [
-        ("crash", "exited before reporting"),
-        ("garbage", "not a worker message"),
+fn a_crashing_babbling_or_hanging_child_fails_its_cell() {
+    for (fault, status, needle) in [
+        ("crash", Status::Failed, "exited before reporting"),
+        ("garbage", Status::Failed, "not a worker message"),
+        ("hang", Status::Timeout, "time limit"),
     ] {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("results");
-        let output = corebench()
-            .env("COREBENCH_CHILD_FAULT", fault)
-            .args(["run", "--no-progress", "--trials", "2", "--ops", "100"])
-            .args([
+        let output = run_with_fault(
+            &out,
+            &[
                 "--workloads",
                 "cpu/primes:span=20",
                 "--models",
                 "process,threads",
                 "--workers",
                 "2",
-            ])
-            .arg("--out")
-            .arg(&out)
-            .output()
-            .unwrap();
+                "--trial-timeout-s",
+                "1",
+            ],
+            fault,
+        );
         assert!(output.status.success(), "{fault}: {}", text(&output.stderr));
         let folder = read(&out);
         let process: Vec<&Record> = folder
@@ -300,13 +298,78 @@ fn a_crashing_or_babbling_child_fails_its_cell() {
             .filter(|r| r.model == "process")
             .collect();
         assert_eq!(process.len(), 1, "{fault}");
-        assert_eq!(process[0].status, Status::Failed);
+        assert_eq!(process[0].status, status, "{fault}");
         let error = process[0].error.as_deref().unwrap();
         assert!(error.contains(needle), "{fault}: {error}");
         assert!(folder
             .records
             .iter()
             .any(|r| r.model == "threads" && r.status == Status::Ok));
+    }
+}
+
+#[test]
+fn a_hanging_workload_times_out_and_the_run_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("results");
+    let output = run(
+        &out,
+        &[
+            "--workloads",
+            "synthetic/faulty:mode=hang,at_op=150,cpu/primes:span=20",
+            "--models",
+            "threads,rayon",
+            "--workers",
+            "2",
+            "--trial-timeout-s",
+            "1",
+        ],
+    );
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let folder = read(&out);
+    let hung: Vec<&Record> = folder
+        .records
+        .iter()
+        .filter(|r| r.workload.id == "synthetic/faulty")
+        .collect();
+    assert_eq!(hung.len(), 2);
+    for record in hung {
+        assert_eq!(record.status, Status::Timeout, "{record:?}");
+        assert!(record.error.as_deref().unwrap().contains("abandoned"));
+    }
+    assert_eq!(
+        folder
+            .records
+            .iter()
+            .filter(|r| r.workload.id == "cpu/primes" && r.status == Status::Ok)
+            .count(),
+        4
+    );
+}
+
+#[test]
+fn weak_scaling_gives_every_worker_the_same_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("results");
+    let output = run(
+        &out,
+        &[
+            "--workloads",
+            "cpu/primes:span=20",
+            "--models",
+            "threads,process",
+            "--workers",
+            "1,2",
+            "--scaling",
+            "weak",
+        ],
+    );
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let folder = read(&out);
+    for record in &folder.records {
+        assert_eq!(record.scaling, "weak");
+        assert_eq!(record.ops, 200 * u64::from(record.workers), "{record:?}");
+        assert_consistent(record);
     }
 }
 

@@ -240,6 +240,26 @@ pub struct TrialOutcome {
 }
 
 impl TrialOutcome {
+    /// An outcome whose wall time runs to the last worker's last op.
+    pub fn new(
+        workers: Vec<WorkerOutcome>,
+        histogram: Histogram<u64>,
+        cpu: CpuTime,
+        spawn_ns: u64,
+        counters: BTreeMap<String, f64>,
+    ) -> Self {
+        TrialOutcome {
+            wall_ns: workers.iter().map(|w| w.wall_ns).max().unwrap_or(0),
+            cpu,
+            histogram,
+            workers,
+            spawn_ns: Some(spawn_ns),
+            runtime_threads: Vec::new(),
+            async_op: false,
+            counters,
+        }
+    }
+
     /// The first worker error, naming the worker.
     pub fn first_error(&self) -> Option<String> {
         self.workers
@@ -427,16 +447,7 @@ pub(crate) fn merge_in_process(
             .expect("histograms share bounds");
     }
     let workers: Vec<WorkerOutcome> = runs.iter().map(|r| r.outcome(release)).collect();
-    TrialOutcome {
-        wall_ns: workers.iter().map(|w| w.wall_ns).max().unwrap_or(0),
-        cpu,
-        histogram,
-        workers,
-        spawn_ns: Some(spawn_ns),
-        runtime_threads: Vec::new(),
-        async_op: false,
-        counters: shared.counters(),
-    }
+    TrialOutcome::new(workers, histogram, cpu, spawn_ns, shared.counters())
 }
 
 /// Releases workers together once all are set up: the two halves of a
@@ -499,6 +510,63 @@ pub(crate) fn static_share(budget: OpBudget, workers: usize, index: usize) -> (u
             (start, total * (i + 1) / n - start)
         }
     }
+}
+
+/// Spawns `count` named scoped threads running `body(index)`, each of which
+/// must call `gate.arrive_and_wait()` once set up, and waits until all have
+/// arrived. On a failed spawn or a start past `deadline` it raises `stop`
+/// and opens the gate, so the threads already started end instead of
+/// waiting forever, and returns the error.
+pub(crate) fn start_scoped_workers<'scope, T: Send + 'scope>(
+    scope: &'scope std::thread::Scope<'scope, '_>,
+    model: ModelKind,
+    count: usize,
+    gate: &'scope StartGate,
+    stop: &'scope AtomicBool,
+    deadline: Instant,
+    body: &'scope (dyn Fn(usize) -> T + Sync),
+) -> Result<Vec<std::thread::ScopedJoinHandle<'scope, T>>, TrialError> {
+    let abandon = |error: TrialError| {
+        stop.store(true, Ordering::Relaxed);
+        gate.open();
+        error
+    };
+    let mut handles = Vec::with_capacity(count);
+    for index in 0..count {
+        let spawned = std::thread::Builder::new()
+            .name(format!("corebench-{model}{index}"))
+            .spawn_scoped(scope, move || body(index));
+        match spawned {
+            Ok(handle) => handles.push(handle),
+            Err(e) => {
+                return Err(abandon(TrialError::failed(format!(
+                    "could not spawn thread {index} of {count}: {e}"
+                ))))
+            }
+        }
+    }
+    if !gate.wait_ready(count, deadline) {
+        return Err(abandon(start_timeout(model)));
+    }
+    Ok(handles)
+}
+
+/// Joins scoped worker threads. Ops run under `catch_unwind`, so a join
+/// error means the harness itself panicked; it is reported, not re-thrown.
+pub(crate) fn join_workers<T>(
+    handles: Vec<std::thread::ScopedJoinHandle<'_, T>>,
+) -> Result<Vec<T>, TrialError> {
+    handles
+        .into_iter()
+        .map(|handle| {
+            handle.join().map_err(|p| {
+                TrialError::failed(format!(
+                    "worker thread panicked outside an op: {}",
+                    panic_message(p.as_ref())
+                ))
+            })
+        })
+        .collect()
 }
 
 /// A time-out error for a start that did not complete.

@@ -14,7 +14,7 @@
 //! for cores, which is part of what this model costs.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::thread;
 use std::time::Instant;
 
@@ -23,8 +23,9 @@ use futures::executor::block_on;
 use workloads::Workload;
 
 use super::{
-    lockstep_refusal, merge_in_process, prepare_shared, requirements, start_timeout,
-    ExecutionModel, ModelKind, OpBudget, StartGate, TrialError, TrialOutcome, TrialSpec, WorkerRun,
+    join_workers, lockstep_refusal, merge_in_process, prepare_shared, requirements,
+    start_scoped_workers, ExecutionModel, ModelKind, OpBudget, StartGate, TrialError, TrialOutcome,
+    TrialSpec, WorkerRun,
 };
 use crate::recorder::CpuTime;
 
@@ -62,37 +63,29 @@ impl ExecutionModel for Pool {
         let gate = StartGate::default();
         let stop = AtomicBool::new(false);
         let (job_sender, job_receiver) = crossbeam_channel::unbounded::<Job>();
+        let body = |index: usize| {
+            let mut run = WorkerRun::set_up(&shared, index, spec.core_of(index));
+            gate.arrive_and_wait();
+            // Ends when the submitter drops its sender, on every path.
+            for job in job_receiver.iter() {
+                job(&mut run);
+            }
+            run
+        };
 
         thread::scope(|scope| {
-            let mut handles = Vec::with_capacity(workers);
-            for index in 0..workers {
-                let (shared, gate, jobs) = (&shared, &gate, job_receiver.clone());
-                let spawned = thread::Builder::new()
-                    .name(format!("corebench-pool{index}"))
-                    .spawn_scoped(scope, move || {
-                        let mut run = WorkerRun::set_up(shared, index, spec.core_of(index));
-                        gate.arrive_and_wait();
-                        for job in jobs.iter() {
-                            job(&mut run);
-                        }
-                        run
-                    });
-                match spawned {
-                    Ok(handle) => handles.push(handle),
-                    Err(e) => {
-                        stop.store(true, Ordering::Relaxed);
-                        gate.open();
-                        return Err(TrialError::failed(format!(
-                            "could not spawn pool thread {index} of {workers}: {e}"
-                        )));
-                    }
-                }
-            }
-            drop(job_receiver);
-            if !gate.wait_ready(workers, spec.deadline) {
-                gate.open();
-                return Err(start_timeout(ModelKind::Pool));
-            }
+            // Owned by this closure, so it is dropped (ending the pool
+            // threads' loops) before the scope joins them, even on error.
+            let job_sender = job_sender;
+            let handles = start_scoped_workers(
+                scope,
+                ModelKind::Pool,
+                workers,
+                &gate,
+                &stop,
+                spec.deadline,
+                &body,
+            )?;
             let spawn_ns = spawn_start.elapsed().as_nanos() as u64;
 
             let cpu_before = CpuTime::of_process();
@@ -103,15 +96,7 @@ impl ExecutionModel for Pool {
             let cpu = CpuTime::of_process().since(cpu_before);
             drop(job_sender);
 
-            let mut runs = Vec::with_capacity(workers);
-            for handle in handles {
-                runs.push(handle.join().map_err(|p| {
-                    TrialError::failed(format!(
-                        "pool thread panicked outside a job: {}",
-                        crate::recorder::panic_message(p.as_ref())
-                    ))
-                })?);
-            }
+            let runs = join_workers(handles)?;
             let mut outcome = merge_in_process(runs, release, cpu, spawn_ns, &shared);
             // The executor's view: the trial ends when the submitter holds
             // the last result, not when a pool thread finished its last op.

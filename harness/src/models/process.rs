@@ -119,16 +119,9 @@ impl ExecutionModel for Process {
                 error,
             });
         }
-        Ok(TrialOutcome {
-            wall_ns: workers.iter().map(|w| w.wall_ns).max().unwrap_or(0),
-            cpu,
-            histogram,
-            workers,
-            spawn_ns: Some(spawn_ns),
-            runtime_threads: Vec::new(),
-            async_op: false,
-            counters,
-        })
+        Ok(TrialOutcome::new(
+            workers, histogram, cpu, spawn_ns, counters,
+        ))
     }
 }
 

@@ -10,8 +10,8 @@ use std::time::Instant;
 use workloads::Workload;
 
 use super::{
-    merge_in_process, prepare_shared, start_timeout, ExecutionModel, ModelKind, OpBudget,
-    StartGate, TrialError, TrialOutcome, TrialSpec, WorkerRun,
+    join_workers, merge_in_process, prepare_shared, start_scoped_workers, ExecutionModel,
+    ModelKind, OpBudget, StartGate, TrialError, TrialOutcome, TrialSpec, WorkerRun,
 };
 use crate::recorder::{claim_batch, CpuTime, OpSource};
 
@@ -35,52 +35,30 @@ impl ExecutionModel for Threads {
         let next_op = AtomicU64::new(0);
         let stop = AtomicBool::new(false);
 
+        let body = |index: usize| {
+            let mut run = WorkerRun::set_up(&shared, index, spec.core_of(index));
+            gate.arrive_and_wait();
+            if !stop.load(Ordering::Relaxed) {
+                run.run(source(spec.budget, workers, &next_op), &stop);
+            }
+            run
+        };
         thread::scope(|scope| {
-            let mut handles = Vec::with_capacity(workers);
-            for index in 0..workers {
-                let (shared, gate, next_op, stop) = (&shared, &gate, &next_op, &stop);
-                let spawned = thread::Builder::new()
-                    .name(format!("corebench-w{index}"))
-                    .spawn_scoped(scope, move || {
-                        let mut run = WorkerRun::set_up(shared, index, spec.core_of(index));
-                        gate.arrive_and_wait();
-                        if !stop.load(Ordering::Relaxed) {
-                            run.run(source(spec.budget, workers, next_op), stop);
-                        }
-                        run
-                    });
-                match spawned {
-                    Ok(handle) => handles.push(handle),
-                    Err(e) => {
-                        stop.store(true, Ordering::Relaxed);
-                        gate.open();
-                        return Err(TrialError::failed(format!(
-                            "could not spawn thread {index} of {workers}: {e}"
-                        )));
-                    }
-                }
-            }
-            if !gate.wait_ready(workers, spec.deadline) {
-                stop.store(true, Ordering::Relaxed);
-                gate.open();
-                return Err(start_timeout(ModelKind::Threads));
-            }
+            let handles = start_scoped_workers(
+                scope,
+                ModelKind::Threads,
+                workers,
+                &gate,
+                &stop,
+                spec.deadline,
+                &body,
+            )?;
             let spawn_ns = spawn_start.elapsed().as_nanos() as u64;
 
             let cpu_before = CpuTime::of_process();
             let release = Instant::now();
             gate.open();
-            let mut runs = Vec::with_capacity(workers);
-            for handle in handles {
-                // Ops run under catch_unwind, so a join error means the
-                // harness itself panicked; report it rather than unwind.
-                runs.push(handle.join().map_err(|p| {
-                    TrialError::failed(format!(
-                        "worker thread panicked outside an op: {}",
-                        crate::recorder::panic_message(p.as_ref())
-                    ))
-                })?);
-            }
+            let runs = join_workers(handles)?;
             let cpu = CpuTime::of_process().since(cpu_before);
             Ok(merge_in_process(runs, release, cpu, spawn_ns, &shared))
         })

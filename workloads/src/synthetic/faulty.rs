@@ -12,13 +12,13 @@ use crate::{
 /// Registry entry.
 pub static INFO: WorkloadInfo = WorkloadInfo {
     id: "synthetic/faulty",
-    summary: "fails on purpose at a given op (panics or returns an error); for testing the harness",
+    summary: "fails on purpose at a given op (panics, returns an error, or hangs); for testing the harness",
     params: &[
         ParamSpec {
             name: "mode",
-            kind: ParamKind::Choice(&["panic", "error"]),
+            kind: ParamKind::Choice(&["panic", "error", "hang"]),
             default: "panic",
-            help: "how the op fails: panic, or return an error",
+            help: "how the op fails: panic, return an error, or block forever",
         },
         ParamSpec {
             name: "at_op",
@@ -46,16 +46,28 @@ impl Workload for Faulty {
         &self.params
     }
     fn prepare(&self, _shape: RunShape) -> Result<Arc<dyn SharedRun>, WorkloadError> {
+        let mode = match self.params.text("mode") {
+            "panic" => Fault::Panic,
+            "hang" => Fault::Hang,
+            _ => Fault::Error,
+        };
         Ok(Arc::new(CloneRun(FaultyOp {
-            panics: self.params.text("mode") == "panic",
+            mode,
             at_op: self.params.int("at_op") as u64,
         })))
     }
 }
 
+#[derive(Clone, Copy)]
+enum Fault {
+    Panic,
+    Error,
+    Hang,
+}
+
 #[derive(Clone)]
 struct FaultyOp {
-    panics: bool,
+    mode: Fault,
     at_op: u64,
 }
 
@@ -64,11 +76,15 @@ impl WorkerOp for FaultyOp {
         if op_index != self.at_op {
             return Ok(crate::kernel::spin_work(1000, op_index));
         }
-        if self.panics {
-            panic!("synthetic/faulty panicked on purpose at op {op_index}");
+        match self.mode {
+            Fault::Panic => panic!("synthetic/faulty panicked on purpose at op {op_index}"),
+            Fault::Error => Err(OpError(format!(
+                "synthetic/faulty failed on purpose at op {op_index}"
+            ))),
+            // Blocks without using CPU, as a deadlocked worker would.
+            Fault::Hang => loop {
+                std::thread::park();
+            },
         }
-        Err(OpError(format!(
-            "synthetic/faulty failed on purpose at op {op_index}"
-        )))
     }
 }
