@@ -1,4 +1,4 @@
-//! # reports: corebench results in, summaries out
+//! # reports: corebench results in, pages out
 //!
 //! This crate owns the result schema, the public contract of a results
 //! folder, and everything computed from results. It builds without tokio or
@@ -9,11 +9,13 @@
 //! - [`histogram`]: the latency histogram's wire form (HdrHistogram V2 +
 //!   DEFLATE, base64) and its percentile summary.
 //! - [`folder`]: reading a results folder back, with clear errors.
-//! - [`stats`] and [`cells`]: medians over trials, grouped into cells, with
-//!   speedups.
+//! - [`stats`]: medians, bootstrap intervals, Tukey outliers.
+//! - [`cells`]: trials grouped into cells, with medians and speedups.
+//! - [`fits`]: Amdahl, Karp–Flatt, Gustafson and USL fits.
 //! - [`terminal`]: the table `corebench run` prints at the end.
 
 pub mod cells;
+pub mod fits;
 pub mod folder;
 pub mod histogram;
 pub mod schema;
