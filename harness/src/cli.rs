@@ -2,7 +2,7 @@
 //! clap and dispatched to the library. Usage errors carry
 //! [`UsageError`] so `main` exits 2 for them and 1 for everything else.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Context;
@@ -33,6 +33,17 @@ pub enum Command {
     Run(RunArgs),
     /// List workloads (with their parameters), models and placements.
     List,
+    /// Re-render the report of a results folder (from any machine).
+    Report {
+        /// The results folder (holding host.json and records.jsonl).
+        dir: PathBuf,
+        /// Where to write the report (default: DIR/report).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Skip malformed record lines with a warning instead of failing.
+        #[arg(long)]
+        lenient: bool,
+    },
     /// Print what host.json would say about this machine.
     Host {
         /// A name for this configuration.
@@ -101,6 +112,12 @@ fn parse_scaling(text: &str) -> Result<Scaling, String> {
 pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
         Command::Run(args) => run(args).map(|_| 0),
+        Command::Report { dir, out, lenient } => {
+            let out = out.unwrap_or_else(|| dir.join("report"));
+            let index = render_report(&dir, &out, lenient)?;
+            println!("report: {}", index.display());
+            Ok(0)
+        }
         Command::List => {
             print!("{}", list_text());
             Ok(0)
@@ -157,7 +174,22 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
     let cells = reports::cells::summarise_cells(&records);
     print!("{}", reports::terminal::summary_tables(&cells));
     println!("\nresults: {}", out.display());
+    let index = render_report(&out, &out.join("report"), false)?;
+    println!("report: {}", index.display());
     Ok(())
+}
+
+/// Reads a results folder and writes its report; returns `index.html`.
+/// An unreadable folder is bad input (exit 2); a failed write is not.
+fn render_report(dir: &Path, out: &Path, lenient: bool) -> anyhow::Result<PathBuf> {
+    let (folder, warnings) = reports::folder::ResultsFolder::open_with(dir, lenient)
+        .map_err(|e| UsageError::new(e.to_string()))?;
+    for warning in warnings {
+        eprintln!("warning: {warning}");
+    }
+    let written = reports::report::write_report(&folder, out)
+        .with_context(|| format!("writing the report of {}", dir.display()))?;
+    Ok(written.index)
 }
 
 /// The text of `corebench list`.

@@ -78,6 +78,13 @@ fn every_model_runs_a_tiny_plan_and_records_decode() {
     let stdout = text(&output.stdout);
     assert!(stdout.contains("cpu/primes"), "{stdout}");
     assert!(stdout.contains("speedup"), "{stdout}");
+    // The run renders its report and says where.
+    let index = out.join("report/index.html");
+    assert!(
+        stdout.contains(&format!("report: {}", index.display())),
+        "{stdout}"
+    );
+    assert!(index.exists() && out.join("report/summary.csv").exists());
 
     let folder = read(&out);
     assert!(folder.host.logical_cores >= 1);
@@ -505,4 +512,95 @@ fn list_and_host_describe_workloads_models_and_machine() {
     let host: reports::schema::Host = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(host.label.as_deref(), Some("<script>x</script>"));
     assert!(host.logical_cores >= 1 && !host.topology.is_empty());
+}
+
+#[test]
+fn report_re_renders_a_folder_and_refuses_broken_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("results");
+    let output = run(
+        &out,
+        &[
+            "--workloads",
+            "cpu/primes:span=20",
+            "--models",
+            "seq,threads",
+            "--workers",
+            "1,2",
+        ],
+    );
+    assert!(output.status.success(), "{}", text(&output.stderr));
+
+    // A folder copied from elsewhere, rendered somewhere else.
+    let copied = dir.path().join("from-another-machine");
+    std::fs::create_dir(&copied).unwrap();
+    for name in ["host.json", "records.jsonl"] {
+        std::fs::copy(out.join(name), copied.join(name)).unwrap();
+    }
+    let elsewhere = dir.path().join("rendered");
+    let output = corebench()
+        .arg("report")
+        .arg(&copied)
+        .arg("--out")
+        .arg(&elsewhere)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(elsewhere.join("index.html").exists());
+    assert!(text(&output.stdout).contains("index.html"));
+
+    let report = |folder: &Path, extra: &[&str]| {
+        corebench()
+            .arg("report")
+            .arg(folder)
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let records = std::fs::read_to_string(copied.join("records.jsonl")).unwrap();
+
+    // A malformed line in the middle: an error naming file and line...
+    let mut lines: Vec<&str> = records.lines().collect();
+    lines.insert(1, "{\"schema_version\":1,\"not\":\"a record\"}");
+    std::fs::write(copied.join("records.jsonl"), lines.join("\n") + "\n").unwrap();
+    let output = report(&copied, &[]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        text(&output.stderr).contains("records.jsonl:2"),
+        "{}",
+        text(&output.stderr)
+    );
+    // ...skipped with a warning under --lenient.
+    let output = report(&copied, &["--lenient"]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(
+        text(&output.stderr).contains("warning: skipped"),
+        "{}",
+        text(&output.stderr)
+    );
+
+    // A newer schema version.
+    let newer = records.replacen("\"schema_version\":1", "\"schema_version\":2", 1);
+    std::fs::write(copied.join("records.jsonl"), newer).unwrap();
+    let output = report(&copied, &["--lenient"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        text(&output.stderr).contains("schema_version 2"),
+        "{}",
+        text(&output.stderr)
+    );
+
+    // No host.json.
+    std::fs::remove_file(copied.join("host.json")).unwrap();
+    let output = report(&copied, &[]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        text(&output.stderr).contains("host.json"),
+        "{}",
+        text(&output.stderr)
+    );
+
+    // Not a folder at all.
+    let output = report(&dir.path().join("nothing-here"), &[]);
+    assert_eq!(output.status.code(), Some(2));
 }

@@ -158,44 +158,9 @@ fn median_of(records: &[&Record], value: impl Fn(&Record) -> f64) -> Option<f64>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::schema::{ModelOverhead, PlacementRef, WorkloadRef};
 
     fn record(model: &str, workers: u32, wall_ns: u64, scaling: &str, status: Status) -> Record {
-        Record {
-            schema_version: 1,
-            run_id: "t".into(),
-            started_at: String::new(),
-            workload: WorkloadRef {
-                id: "w/x".into(),
-                spec: "w/x".into(),
-                params: Default::default(),
-            },
-            model: model.into(),
-            workers,
-            runtime_threads: None,
-            placement: PlacementRef {
-                strategy: "none".into(),
-                requested_cores: vec![],
-            },
-            scaling: scaling.into(),
-            load: "closed".into(),
-            trial: 0,
-            status,
-            error: (status != Status::Ok).then(|| "why".to_string()),
-            ops: 100,
-            wall_ns,
-            cpu_user_ns: wall_ns * u64::from(workers) / 2,
-            cpu_sys_ns: 0,
-            throughput_ops_s: 100.0 / (wall_ns as f64 / 1e9),
-            latency: None,
-            histogram: None,
-            per_worker: vec![],
-            runtime_thread_placement: vec![],
-            model_overhead: ModelOverhead::default(),
-            async_op: false,
-            parent_pid: 1,
-            counters: Default::default(),
-        }
+        crate::schema::test_record(model, workers, wall_ns, scaling, status)
     }
 
     #[test]

@@ -151,7 +151,7 @@ pub fn fit_usl(points: &[Point]) -> Result<UslFit, String> {
     let distinct = distinct_n(&usable);
     if distinct < USL_MIN_POINTS {
         return Err(format!(
-            "not fitted: the USL needs {USL_MIN_POINTS} or more distinct worker counts, this has {distinct}"
+            "not fitted: the USL needs {USL_MIN_POINTS} or more distinct worker counts within the cores, this has {distinct}"
         ));
     }
     let sse = |sigma: f64, kappa: f64| usl_sse(&usable, sigma, kappa).1;

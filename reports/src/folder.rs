@@ -56,6 +56,13 @@ impl ResultsFolder {
     /// Reads `dir/host.json` and `dir/records.jsonl`. A last line cut short
     /// (a run killed mid-write) is ignored; any other bad line is an error.
     pub fn open(dir: &Path) -> Result<Self, FolderError> {
+        Self::open_with(dir, false).map(|(folder, _)| folder)
+    }
+
+    /// As [`ResultsFolder::open`]; with `lenient`, a malformed record line
+    /// is skipped and described in the returned warnings instead. A schema
+    /// version this build cannot read is an error either way.
+    pub fn open_with(dir: &Path, lenient: bool) -> Result<(Self, Vec<String>), FolderError> {
         let host_path = dir.join("host.json");
         let host_text = read(&host_path)?;
         check_version(&host_path, 1, &host_text)?;
@@ -69,34 +76,36 @@ impl ResultsFolder {
         let text = read(&records_path)?;
         let lines: Vec<&str> = text.lines().collect();
         let mut records = Vec::new();
+        let mut warnings = Vec::new();
         for (i, line) in lines.iter().enumerate() {
             if line.trim().is_empty() {
                 continue;
             }
             let is_last = i + 1 == lines.len() && !text.ends_with('\n');
-            if let Err(e) = check_version(&records_path, i + 1, line) {
-                if is_last {
-                    break;
-                }
-                return Err(e);
-            }
-            match serde_json::from_str(line) {
+            let parsed = check_version(&records_path, i + 1, line).and_then(|_| {
+                serde_json::from_str(line).map_err(|e| FolderError::Parse {
+                    path: records_path.clone(),
+                    line: i + 1,
+                    message: e.to_string(),
+                })
+            });
+            match parsed {
                 Ok(record) => records.push(record),
                 Err(_) if is_last => break,
-                Err(e) => {
-                    return Err(FolderError::Parse {
-                        path: records_path,
-                        line: i + 1,
-                        message: e.to_string(),
-                    })
+                Err(e @ FolderError::Parse { .. }) if lenient => {
+                    warnings.push(format!("skipped {e}"));
                 }
+                Err(e) => return Err(e),
             }
         }
-        Ok(ResultsFolder {
-            dir: dir.to_path_buf(),
-            host,
-            records,
-        })
+        Ok((
+            ResultsFolder {
+                dir: dir.to_path_buf(),
+                host,
+                records,
+            },
+            warnings,
+        ))
     }
 }
 

@@ -10,14 +10,25 @@
 //!   DEFLATE, base64) and its percentile summary.
 //! - [`folder`]: reading a results folder back, with clear errors.
 //! - [`stats`]: medians, bootstrap intervals, Tukey outliers.
+//! - [`analysis`]: per workload and model, speedup curves with intervals,
+//!   fits and a plain reading: what the report shows.
 //! - [`cells`]: trials grouped into cells, with medians and speedups.
 //! - [`fits`]: Amdahl, Karp–Flatt, Gustafson and USL fits.
+//! - [`charts`]: the SVG charts of a section (plotters).
+//! - [`html`]: the page's template context and rendering (minijinja).
+//! - [`export`]: `summary.csv` and `summary.md`.
+//! - [`report`]: writing all of it into a report folder.
 //! - [`terminal`]: the table `corebench run` prints at the end.
 
+pub mod analysis;
 pub mod cells;
+pub mod charts;
+pub mod export;
 pub mod fits;
 pub mod folder;
 pub mod histogram;
+pub mod html;
+pub mod report;
 pub mod schema;
 pub mod stats;
 pub mod terminal;

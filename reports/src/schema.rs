@@ -258,3 +258,49 @@ pub struct Host {
     #[serde(default)]
     pub command: Vec<String>,
 }
+
+/// A minimal record for unit tests: 100 ops, half the CPU busy.
+#[cfg(test)]
+pub(crate) fn test_record(
+    model: &str,
+    workers: u32,
+    wall_ns: u64,
+    scaling: &str,
+    status: Status,
+) -> Record {
+    Record {
+        schema_version: SCHEMA_VERSION,
+        run_id: "t".into(),
+        started_at: String::new(),
+        workload: WorkloadRef {
+            id: "w/x".into(),
+            spec: "w/x".into(),
+            params: Default::default(),
+        },
+        model: model.into(),
+        workers,
+        runtime_threads: None,
+        placement: PlacementRef {
+            strategy: "none".into(),
+            requested_cores: vec![],
+        },
+        scaling: scaling.into(),
+        load: "closed".into(),
+        trial: 0,
+        status,
+        error: (status != Status::Ok).then(|| "why".to_string()),
+        ops: 100,
+        wall_ns,
+        cpu_user_ns: wall_ns * u64::from(workers) / 2,
+        cpu_sys_ns: 0,
+        throughput_ops_s: 100.0 / (wall_ns as f64 / 1e9),
+        latency: None,
+        histogram: None,
+        per_worker: vec![],
+        runtime_thread_placement: vec![],
+        model_overhead: ModelOverhead::default(),
+        async_op: false,
+        parent_pid: 1,
+        counters: Default::default(),
+    }
+}

@@ -1,0 +1,800 @@
+//! From records to the scaling story: per workload section, per model, the
+//! speedup curve with intervals, the fitted laws and a one-line reading.
+//!
+//! A *section* is one workload spec under one scaling mode, load and
+//! placement; within it every model has a curve over its worker counts.
+//! Speedup at n is T(1)/T(n) against the same model at one worker (or
+//! n T(1)/T(n) for weak scaling), with an interval from resampling the
+//! trials on both sides. Fits use the medians; the Amdahl and Gustafson
+//! fractions get bootstrap intervals from refitting resampled trials.
+//! Failed cells and cells with a single point are skipped with a reason.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::cells::CellKey;
+use crate::fits::{
+    fit_amdahl, fit_gustafson, fit_usl, karp_flatt, AmdahlFit, GustafsonFit, Point, UslFit,
+};
+use crate::schema::{Host, Record, Status};
+use crate::stats::{
+    bootstrap_median, bootstrap_ratio_of_medians, median, percentile_interval, resample_into,
+    resampler, tukey_outliers, Estimate, Outliers,
+};
+
+/// Resamples for the intervals of fitted fractions.
+const FIT_RESAMPLES: usize = 500;
+
+/// The execution models in report order; colours follow this order.
+pub const MODEL_ORDER: [&str; 7] = [
+    "seq",
+    "threads",
+    "pool",
+    "rayon",
+    "process",
+    "tokio",
+    "tokio-current",
+];
+
+/// Everything the report shows, computed once.
+#[derive(Debug, Clone, Serialize)]
+pub struct Analysis {
+    /// One per workload spec x scaling x load x placement.
+    pub sections: Vec<Section>,
+    /// Logical cores of the host: where oversubscription starts.
+    pub logical_cores: u32,
+}
+
+/// One workload under one scaling mode, load and placement.
+#[derive(Debug, Clone, Serialize)]
+pub struct Section {
+    /// A slug for anchors and chart file names.
+    pub id: String,
+    /// Workload id.
+    pub workload_id: String,
+    /// The canonical spec.
+    pub workload_spec: String,
+    /// `strong` or `weak`.
+    pub scaling: String,
+    /// `closed` or `open:RATE`.
+    pub load: String,
+    /// Placement strategy.
+    pub placement: String,
+    /// One per model present, in [`MODEL_ORDER`].
+    pub models: Vec<ModelCurve>,
+    /// The table of cells.
+    pub rows: Vec<CellRow>,
+    /// Fitted curves are drawn up to here: 64, or the core count if higher.
+    pub projection_max_n: u32,
+    /// Latency spectra at each model's largest worker count.
+    #[serde(skip)]
+    pub spectra: Vec<Spectrum>,
+    /// Per-worker op counts at each model's largest worker count.
+    pub balance: Vec<Balance>,
+}
+
+/// A fit, or why there is none.
+#[derive(Debug, Clone, Serialize)]
+pub struct Fitted<T> {
+    /// The fit, when made.
+    pub fit: Option<T>,
+    /// Why not, when not.
+    pub reason: Option<String>,
+}
+
+impl<T> Fitted<T> {
+    fn from(result: Result<T, String>) -> Self {
+        match result {
+            Ok(fit) => Fitted {
+                fit: Some(fit),
+                reason: None,
+            },
+            Err(reason) => Fitted {
+                fit: None,
+                reason: Some(reason),
+            },
+        }
+    }
+
+    fn skipped(reason: impl Into<String>) -> Self {
+        Fitted {
+            fit: None,
+            reason: Some(reason.into()),
+        }
+    }
+}
+
+/// Amdahl's serial fraction with its interval.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct AmdahlSummary {
+    /// f with its bootstrap interval.
+    pub serial_fraction: Estimate,
+    /// The least-squares fit at the medians.
+    pub fit: AmdahlFit,
+}
+
+/// Gustafson's serial fraction with its interval.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct GustafsonSummary {
+    /// f with its bootstrap interval.
+    pub serial_fraction: Estimate,
+    /// The least-squares fit at the medians.
+    pub fit: GustafsonFit,
+}
+
+/// One model's curve within a section.
+#[derive(Debug, Clone, Serialize)]
+pub struct ModelCurve {
+    /// The model.
+    pub model: String,
+    /// Its points, ascending n, only cells with successful trials.
+    pub points: Vec<CurvePoint>,
+    /// Amdahl (strong scaling).
+    pub amdahl: Fitted<AmdahlSummary>,
+    /// Gustafson (weak scaling only).
+    pub gustafson: Option<Fitted<GustafsonSummary>>,
+    /// The USL on throughput.
+    pub usl: Fitted<UslFit>,
+    /// T(seq) / T(model at 1 worker): the model's own cost at n = 1.
+    pub vs_seq_at_1: Option<Estimate>,
+    /// One plain sentence reading the fits.
+    pub reading: String,
+}
+
+/// One worker count of one model's curve.
+#[derive(Debug, Clone, Serialize)]
+pub struct CurvePoint {
+    /// Workers.
+    pub n: u32,
+    /// Speedup against the same model at one worker, with interval.
+    pub speedup: Option<Estimate>,
+    /// Speedup / n.
+    pub efficiency: Option<f64>,
+    /// Throughput, ops/s, with interval.
+    pub throughput_ops_s: Estimate,
+    /// Karp–Flatt e(n), for n > 1.
+    pub karp_flatt: Option<f64>,
+}
+
+/// One row of a section's table of cells.
+#[derive(Debug, Clone, Serialize)]
+pub struct CellRow {
+    /// The model.
+    pub model: String,
+    /// Workers.
+    pub workers: u32,
+    /// Worst status over trials.
+    pub status: Status,
+    /// First error text.
+    pub error: Option<String>,
+    /// Trials recorded.
+    pub trials: usize,
+    /// Trials that ended ok.
+    pub trials_ok: usize,
+    /// Median wall time, ms, with interval.
+    pub wall_ms: Option<Estimate>,
+    /// Median throughput, ops/s, with interval.
+    pub throughput_ops_s: Option<Estimate>,
+    /// Speedup against the model at one worker.
+    pub speedup: Option<Estimate>,
+    /// Median p50 latency, µs.
+    pub p50_us: Option<f64>,
+    /// Median p99 latency, µs.
+    pub p99_us: Option<f64>,
+    /// Median p99.9 latency, µs.
+    pub p99_9_us: Option<f64>,
+    /// Median CPU utilisation, 0..1 per worker.
+    pub cpu_utilisation: Option<f64>,
+    /// Outliers among the trials' wall times.
+    pub outliers: Outliers,
+    /// Median dispatch floor, ns per op.
+    pub dispatch_floor_ns: Option<f64>,
+    /// Whether the async op ran.
+    pub async_op: bool,
+}
+
+/// A latency spectrum: percentile against latency, merged over trials.
+#[derive(Debug, Clone)]
+pub struct Spectrum {
+    /// The model.
+    pub model: String,
+    /// Workers.
+    pub workers: u32,
+    /// (1/(1-p), latency ns), ascending p.
+    pub points: Vec<(f64, f64)>,
+}
+
+/// Per-worker op counts of one cell, and Jain's fairness index.
+#[derive(Debug, Clone, Serialize)]
+pub struct Balance {
+    /// The model.
+    pub model: String,
+    /// Workers.
+    pub workers: u32,
+    /// Ops per worker (from the median-wall trial), by worker index.
+    pub ops: Vec<u64>,
+    /// (sum x)^2 / (n sum x^2): 1 when perfectly even, 1/n when one worker
+    /// did everything.
+    pub jain_index: f64,
+}
+
+/// Jain's fairness index of `values`.
+pub fn jain_index(values: &[f64]) -> f64 {
+    let sum: f64 = values.iter().sum();
+    let squares: f64 = values.iter().map(|x| x * x).sum();
+    if squares == 0.0 {
+        1.0
+    } else {
+        sum * sum / (values.len() as f64 * squares)
+    }
+}
+
+/// Analyses every record of a folder.
+pub fn analyse(host: &Host, records: &[Record]) -> Analysis {
+    let mut groups: BTreeMap<(String, String, String, String), Vec<&Record>> = BTreeMap::new();
+    for record in records {
+        let key = CellKey::of(record);
+        groups
+            .entry((key.workload, key.scaling, key.load, key.placement))
+            .or_default()
+            .push(record);
+    }
+    let projection_max_n = host.logical_cores.max(64);
+    let mut used_ids: Vec<String> = Vec::new();
+    let sections = groups
+        .into_iter()
+        .map(|((spec, scaling, load, placement), records)| {
+            let mut id = slug(&format!("{spec}-{scaling}-{placement}"));
+            while used_ids.contains(&id) {
+                id.push('x');
+            }
+            used_ids.push(id.clone());
+            let shape = SectionShape {
+                projection_max_n,
+                cores: host.logical_cores.max(1),
+            };
+            analyse_section(id, spec, scaling, load, placement, &records, shape)
+        })
+        .collect();
+    Analysis {
+        sections,
+        logical_cores: host.logical_cores,
+    }
+}
+
+fn model_rank(model: &str) -> usize {
+    MODEL_ORDER
+        .iter()
+        .position(|m| *m == model)
+        .unwrap_or(MODEL_ORDER.len())
+}
+
+/// Limits that apply to every section of a host's folder.
+#[derive(Debug, Clone, Copy)]
+struct SectionShape {
+    /// Fitted curves are drawn up to here.
+    projection_max_n: u32,
+    /// Fits use worker counts up to here: past the core count, n workers
+    /// no longer have n cores, which is not what the laws describe.
+    cores: u32,
+}
+
+fn analyse_section(
+    id: String,
+    spec: String,
+    scaling: String,
+    load: String,
+    placement: String,
+    records: &[&Record],
+    shape: SectionShape,
+) -> Section {
+    let SectionShape {
+        projection_max_n,
+        cores,
+    } = shape;
+    // model -> workers -> trials
+    let mut cells: BTreeMap<(usize, String), BTreeMap<u32, Vec<&Record>>> = BTreeMap::new();
+    for record in records {
+        cells
+            .entry((model_rank(&record.model), record.model.clone()))
+            .or_default()
+            .entry(record.workers)
+            .or_default()
+            .push(record);
+    }
+    let weak = scaling == "weak";
+    let ok_walls = |trials: &[&Record]| -> Vec<f64> {
+        trials
+            .iter()
+            .filter(|r| r.status == Status::Ok)
+            .map(|r| r.wall_ns as f64)
+            .collect()
+    };
+    let seq_walls: Vec<f64> = cells
+        .iter()
+        .find(|((_, model), _)| model == "seq")
+        .and_then(|(_, by_n)| by_n.get(&1))
+        .map(|trials| ok_walls(trials))
+        .unwrap_or_default();
+
+    let mut models = Vec::new();
+    let mut rows = Vec::new();
+    let mut spectra = Vec::new();
+    let mut balance = Vec::new();
+    for ((_, model), by_n) in &cells {
+        let base: Vec<f64> = by_n.get(&1).map(|t| ok_walls(t)).unwrap_or_default();
+        let speedup_at = |n: u32, walls: &[f64]| -> Option<Estimate> {
+            let ratio = bootstrap_ratio_of_medians(&base, walls)?;
+            let scale = if weak { f64::from(n) } else { 1.0 };
+            Some(Estimate {
+                point: ratio.point * scale,
+                low: ratio.low * scale,
+                high: ratio.high * scale,
+            })
+        };
+        let mut points = Vec::new();
+        for (&n, trials) in by_n {
+            let walls = ok_walls(trials);
+            let speedup = speedup_at(n, &walls);
+            rows.push(cell_row(model, n, trials, speedup));
+            if walls.is_empty() {
+                continue;
+            }
+            let throughputs: Vec<f64> = trials
+                .iter()
+                .filter(|r| r.status == Status::Ok)
+                .map(|r| r.throughput_ops_s)
+                .collect();
+            points.push(CurvePoint {
+                n,
+                speedup,
+                efficiency: speedup.map(|s| s.point / f64::from(n)),
+                throughput_ops_s: bootstrap_median(&throughputs)
+                    .unwrap_or_else(|| Estimate::exact(0.0)),
+                karp_flatt: speedup.and_then(|s| karp_flatt(f64::from(n), s.point)),
+            });
+        }
+        if let Some((&n, trials)) = by_n.iter().rev().find(|(_, t)| !ok_walls(t).is_empty()) {
+            if let Some(spectrum) = spectrum(model, n, trials) {
+                spectra.push(spectrum);
+            }
+            if let Some(b) = balance_of(model, n, trials).filter(|b| b.workers > 1) {
+                balance.push(b);
+            }
+        }
+
+        let trials_by_n: Vec<(u32, Vec<f64>)> = by_n
+            .iter()
+            .filter(|(&n, _)| n <= cores)
+            .map(|(&n, trials)| (n, ok_walls(trials)))
+            .filter(|(_, walls)| !walls.is_empty())
+            .collect();
+        let oversubscribed = points.iter().filter(|p| p.n > cores).count();
+        let (amdahl, gustafson) = fit_fractions(&base, &trials_by_n, weak, model);
+        // The USL is fitted to relative capacity, X(n)/X(1) = speedup, so
+        // that work, not ops, is compared (a lockstep workload's op count
+        // grows with n). Lambda is scaled back to ops/s below.
+        let usl_points: Vec<Point> = points
+            .iter()
+            .filter(|p| p.n <= cores)
+            .filter_map(|p| {
+                p.speedup.map(|s| Point {
+                    n: f64::from(p.n),
+                    value: s.point,
+                })
+            })
+            .collect();
+        let base_throughput = points
+            .iter()
+            .find(|p| p.n == 1)
+            .map_or(0.0, |p| p.throughput_ops_s.point);
+        let usl = Fitted::from(fit_usl(&usl_points).map(|fit| UslFit {
+            lambda: fit.lambda * base_throughput,
+            ..fit
+        }));
+        let vs_seq_at_1 = if model == "seq" {
+            None
+        } else {
+            bootstrap_ratio_of_medians(&seq_walls, &base)
+        };
+        let mut curve = ModelCurve {
+            model: model.clone(),
+            points,
+            amdahl,
+            gustafson,
+            usl,
+            vs_seq_at_1,
+            reading: String::new(),
+        };
+        curve.reading = reading(&curve);
+        let unsupported = by_n
+            .values()
+            .flatten()
+            .all(|r| r.status == Status::Unsupported);
+        if let Some(why) = by_n
+            .values()
+            .flatten()
+            .find_map(|r| r.error.clone())
+            .filter(|_| unsupported)
+        {
+            curve.reading = format!("not run: {why}");
+        }
+        if oversubscribed > 0 {
+            curve.reading.push_str(&format!(
+                " (fits use worker counts up to the {cores} cores; {oversubscribed} oversubscribed count{} shown but not fitted)",
+                if oversubscribed == 1 { " is" } else { "s are" }
+            ));
+        }
+        models.push(curve);
+    }
+    Section {
+        id,
+        workload_id: records
+            .first()
+            .map(|r| r.workload.id.clone())
+            .unwrap_or_default(),
+        workload_spec: spec,
+        scaling,
+        load,
+        placement,
+        models,
+        rows,
+        projection_max_n,
+        spectra,
+        balance,
+    }
+}
+
+/// Amdahl (strong) or Gustafson (weak) with bootstrap intervals.
+fn fit_fractions(
+    base: &[f64],
+    trials_by_n: &[(u32, Vec<f64>)],
+    weak: bool,
+    model: &str,
+) -> (Fitted<AmdahlSummary>, Option<Fitted<GustafsonSummary>>) {
+    let skip = |reason: &str| {
+        let amdahl = Fitted::skipped(reason);
+        (amdahl, weak.then(|| Fitted::skipped(reason)))
+    };
+    if model == "seq" {
+        return skip("not fitted: seq runs one worker only");
+    }
+    if base.is_empty() {
+        return skip("not fitted: no successful trial at 1 worker to compare with");
+    }
+    if trials_by_n.iter().filter(|(n, _)| *n > 1).count() == 0 {
+        return skip("not fitted: a single worker count (needs a successful run at more than one)");
+    }
+    let points_from = |base: &[f64], walls: &dyn Fn(usize) -> Vec<f64>| -> Vec<Point> {
+        let t1 = median(base).unwrap_or(f64::NAN);
+        trials_by_n
+            .iter()
+            .enumerate()
+            .map(|(i, (n, _))| {
+                let ratio = t1 / median(&walls(i)).unwrap_or(f64::NAN);
+                Point {
+                    n: f64::from(*n),
+                    value: if weak { ratio * f64::from(*n) } else { ratio },
+                }
+            })
+            .collect()
+    };
+    let measured = points_from(base, &|i| trials_by_n[i].1.clone());
+
+    let mut rng = resampler();
+    let mut replicate_points = Vec::with_capacity(FIT_RESAMPLES);
+    let mut resampled_base = Vec::new();
+    for _ in 0..FIT_RESAMPLES {
+        resample_into(&mut rng, base, &mut resampled_base);
+        let resampled: Vec<Vec<f64>> = trials_by_n
+            .iter()
+            .map(|(_, walls)| {
+                let mut out = Vec::new();
+                resample_into(&mut rng, walls, &mut out);
+                out
+            })
+            .collect();
+        replicate_points.push(points_from(&resampled_base, &|i| resampled[i].clone()));
+    }
+
+    if weak {
+        let fitted = fit_gustafson(&measured).map(|fit| {
+            let replicates = replicate_points
+                .iter()
+                .filter_map(|p| fit_gustafson(p).ok().map(|f| f.serial_fraction))
+                .collect();
+            GustafsonSummary {
+                serial_fraction: percentile_interval(fit.serial_fraction, replicates),
+                fit,
+            }
+        });
+        (
+            Fitted::skipped("not fitted: Amdahl applies to strong scaling; see Gustafson"),
+            Some(Fitted::from(fitted)),
+        )
+    } else {
+        let fitted = fit_amdahl(&measured).map(|fit| {
+            let replicates = replicate_points
+                .iter()
+                .filter_map(|p| fit_amdahl(p).ok().map(|f| f.serial_fraction))
+                .collect();
+            AmdahlSummary {
+                serial_fraction: percentile_interval(fit.serial_fraction, replicates),
+                fit,
+            }
+        });
+        (Fitted::from(fitted), None)
+    }
+}
+
+/// One plain sentence: what the fits say.
+fn reading(curve: &ModelCurve) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    if let Some(a) = &curve.amdahl.fit {
+        let f = a.serial_fraction;
+        let ceiling = if f.point >= 0.01 {
+            format!("at most {:.1}x on any number of cores", 1.0 / f.point)
+        } else {
+            "no measurable serial part at these worker counts".to_string()
+        };
+        parts.push(format!(
+            "serial fraction {:.2} [{:.2}, {:.2}] from {} worker counts: {ceiling}",
+            f.point, f.low, f.high, a.fit.points
+        ));
+    }
+    if let Some(Some(g)) = curve.gustafson.as_ref().map(|g| g.fit.as_ref()) {
+        let f = g.serial_fraction;
+        parts.push(format!(
+            "scaled serial fraction {:.2} [{:.2}, {:.2}]: 64 workers would do {:.1}x the work of one in the same time",
+            f.point,
+            f.low,
+            f.high,
+            g.fit.speedup(64.0)
+        ));
+    }
+    if let Some(u) = &curve.usl.fit {
+        let peak = u
+            .peak_workers()
+            .map_or("throughput never falls".to_string(), |n| {
+                format!("throughput peaks near {n:.0} workers")
+            });
+        parts.push(format!(
+            "USL contention {:.3}, coherency {:.5} from {} worker counts: {peak}",
+            u.sigma, u.kappa, u.points
+        ));
+    }
+    if parts.is_empty() {
+        return curve
+            .amdahl
+            .reason
+            .clone()
+            .unwrap_or_else(|| "nothing to fit".to_string());
+    }
+    parts.join("; ")
+}
+
+fn cell_row(model: &str, n: u32, trials: &[&Record], speedup: Option<Estimate>) -> CellRow {
+    let ok: Vec<&Record> = trials
+        .iter()
+        .copied()
+        .filter(|r| r.status == Status::Ok)
+        .collect();
+    let values = |f: &dyn Fn(&Record) -> Option<f64>| -> Vec<f64> {
+        ok.iter().filter_map(|r| f(r)).collect()
+    };
+    let walls_ms = values(&|r| Some(r.wall_ns as f64 / 1e6));
+    let latency_us = |f: &dyn Fn(&crate::schema::LatencySummary) -> u64| {
+        median(&values(&|r| r.latency.as_ref().map(|l| f(l) as f64 / 1e3)))
+    };
+    CellRow {
+        model: model.to_string(),
+        workers: n,
+        status: trials
+            .iter()
+            .map(|r| r.status)
+            .find(|s| *s != Status::Ok)
+            .unwrap_or(Status::Ok),
+        error: trials.iter().find_map(|r| r.error.clone()),
+        trials: trials.len(),
+        trials_ok: ok.len(),
+        wall_ms: bootstrap_median(&walls_ms),
+        throughput_ops_s: bootstrap_median(&values(&|r| Some(r.throughput_ops_s))),
+        speedup,
+        p50_us: latency_us(&|l| l.p50_ns),
+        p99_us: latency_us(&|l| l.p99_ns),
+        p99_9_us: latency_us(&|l| l.p99_9_ns),
+        cpu_utilisation: median(&values(&|r| r.cpu_utilisation())),
+        outliers: tukey_outliers(&walls_ms),
+        dispatch_floor_ns: median(
+            &trials
+                .iter()
+                .filter_map(|r| r.model_overhead.dispatch_floor_ns)
+                .collect::<Vec<_>>(),
+        ),
+        async_op: ok.iter().any(|r| r.async_op),
+    }
+}
+
+/// Merges the ok trials' histograms into one spectrum.
+fn spectrum(model: &str, n: u32, trials: &[&Record]) -> Option<Spectrum> {
+    let mut merged: Option<hdrhistogram::Histogram<u64>> = None;
+    for record in trials.iter().filter(|r| r.status == Status::Ok) {
+        let Some(encoded) = &record.histogram else {
+            continue;
+        };
+        let Ok(histogram) = crate::histogram::decode(encoded) else {
+            continue;
+        };
+        match &mut merged {
+            Some(m) => {
+                let _ = m.add(&histogram);
+            }
+            None => merged = Some(histogram),
+        }
+    }
+    let merged = merged.filter(|h| !h.is_empty())?;
+    let points = merged
+        .iter_quantiles(4)
+        .map(|v| (v.quantile_iterated_to(), v.value_iterated_to() as f64))
+        .filter(|(q, _)| *q < 0.99999)
+        .map(|(q, value)| (1.0 / (1.0 - q), value.max(1.0)))
+        .collect();
+    Some(Spectrum {
+        model: model.to_string(),
+        workers: n,
+        points,
+    })
+}
+
+/// Per-worker ops of the trial with the median wall time.
+fn balance_of(model: &str, n: u32, trials: &[&Record]) -> Option<Balance> {
+    let mut ok: Vec<&Record> = trials
+        .iter()
+        .copied()
+        .filter(|r| r.status == Status::Ok)
+        .collect();
+    ok.sort_by_key(|r| r.wall_ns);
+    let middle = ok.get(ok.len() / 2)?;
+    let mut workers = middle.per_worker.clone();
+    workers.sort_by_key(|w| w.index);
+    let ops: Vec<u64> = workers.iter().map(|w| w.ops).collect();
+    let as_f64: Vec<f64> = ops.iter().map(|&o| o as f64).collect();
+    Some(Balance {
+        model: model.to_string(),
+        workers: n,
+        jain_index: jain_index(&as_f64),
+        ops,
+    })
+}
+
+/// A file- and anchor-safe name.
+pub fn slug(text: &str) -> String {
+    let mut out = String::new();
+    for c in text.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    out.trim_matches('-').chars().take(80).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jain_index_of_even_and_skewed_loads() {
+        assert!((jain_index(&[5.0, 5.0, 5.0, 5.0]) - 1.0).abs() < 1e-12);
+        assert!((jain_index(&[10.0, 0.0, 0.0, 0.0]) - 0.25).abs() < 1e-12);
+    }
+
+    fn host(logical_cores: u32) -> Host {
+        let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/v1");
+        let mut host = crate::folder::ResultsFolder::open(&folder).unwrap().host;
+        host.logical_cores = logical_cores;
+        host
+    }
+
+    /// Trials of an exact Amdahl curve with f = 0.1 on a 64-core host,
+    /// with +-1% spread between the three trials of each cell.
+    fn amdahl_records(ns: &[u32]) -> Vec<Record> {
+        let mut records = Vec::new();
+        for &n in ns {
+            let wall = 1e9 * (0.1 + 0.9 / f64::from(n));
+            for spread in [0.99, 1.0, 1.01] {
+                records.push(crate::schema::test_record(
+                    "threads",
+                    n,
+                    (wall * spread) as u64,
+                    "strong",
+                    Status::Ok,
+                ));
+            }
+        }
+        records
+    }
+
+    #[test]
+    fn a_big_machine_gets_amdahl_with_an_interval_and_the_usl() {
+        let analysis = analyse(&host(64), &amdahl_records(&[1, 2, 4, 8, 16, 32, 64]));
+        let curve = &analysis.sections[0].models[0];
+        let amdahl = curve.amdahl.fit.unwrap();
+        assert!(
+            (amdahl.serial_fraction.point - 0.1).abs() < 0.005,
+            "{amdahl:?}"
+        );
+        assert!(amdahl.serial_fraction.low <= 0.1 && 0.1 <= amdahl.serial_fraction.high);
+        assert_eq!(amdahl.fit.points, 7);
+        let usl = curve.usl.fit.expect("seven worker counts fit the USL");
+        // Amdahl is the USL with kappa = 0 and sigma = f.
+        assert!((usl.sigma - 0.1).abs() < 0.01, "{usl:?}");
+        assert!(usl.kappa < 1e-4, "{usl:?}");
+        assert!(
+            curve.reading.contains("serial fraction 0.10"),
+            "{}",
+            curve.reading
+        );
+        let e4 = curve
+            .points
+            .iter()
+            .find(|p| p.n == 4)
+            .unwrap()
+            .karp_flatt
+            .unwrap();
+        assert!(
+            (e4 - 0.1).abs() < 0.01,
+            "Karp-Flatt of pure Amdahl is f: {e4}"
+        );
+    }
+
+    #[test]
+    fn fits_leave_out_oversubscribed_counts_and_say_so() {
+        let analysis = analyse(&host(2), &amdahl_records(&[1, 2, 4, 8]));
+        let curve = &analysis.sections[0].models[0];
+        assert_eq!(curve.amdahl.fit.unwrap().fit.points, 2);
+        assert!(curve.usl.reason.as_deref().unwrap().contains("this has 2"));
+        assert!(curve
+            .reading
+            .contains("2 oversubscribed counts are shown but not fitted"));
+        assert_eq!(curve.points.len(), 4, "all points are still drawn");
+    }
+
+    #[test]
+    fn a_failed_cell_and_a_single_point_are_skipped_with_reasons() {
+        let mut records = amdahl_records(&[1]);
+        records.push(crate::schema::test_record(
+            "threads",
+            2,
+            1,
+            "strong",
+            Status::Failed,
+        ));
+        let analysis = analyse(&host(64), &records);
+        let curve = &analysis.sections[0].models[0];
+        assert!(curve
+            .amdahl
+            .reason
+            .as_deref()
+            .unwrap()
+            .contains("single worker count"));
+        let failed = analysis.sections[0]
+            .rows
+            .iter()
+            .find(|r| r.workers == 2)
+            .unwrap();
+        assert_eq!(failed.status, Status::Failed);
+        assert_eq!(failed.trials_ok, 0);
+    }
+
+    #[test]
+    fn slugs_are_safe() {
+        assert_eq!(
+            slug("synthetic/amdahl:serial_fraction=0.25-strong-none"),
+            "synthetic-amdahl-serial-fraction-0-25-strong-none"
+        );
+        assert_eq!(slug("<script>"), "script");
+    }
+}

@@ -1,0 +1,486 @@
+//! SVG charts of one report section, drawn with plotters' SVG backend.
+//!
+//! Five charts per section: speedup (with the ideal line, each model's
+//! interval band and its fitted Amdahl curve projected past the measured
+//! worker counts), efficiency, throughput, the latency spectrum (percentile
+//! on a log 1/(1-p) axis, as HdrHistogram plots it) and per-worker load
+//! balance. Each model has one colour in every chart, and a dashed vertical
+//! line marks the core count, where oversubscription starts.
+
+use plotters::coord::types::RangedCoordf64;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use crate::analysis::{Section, MODEL_ORDER};
+
+/// Width and height of every chart, px.
+const SIZE: (u32, u32) = (760, 430);
+const FONT: &str = "sans-serif";
+
+/// A chart's file name stem and SVG text.
+#[derive(Debug, Clone)]
+pub struct Chart {
+    /// Which chart: `speedup`, `efficiency`, `throughput`, `latency`, `balance`.
+    pub kind: &'static str,
+    /// Title, also the image's alt text.
+    pub title: String,
+    /// The SVG document.
+    pub svg: String,
+}
+
+/// Why a chart could not be drawn.
+#[derive(Debug, thiserror::Error)]
+#[error("drawing the {chart} chart: {message}")]
+pub struct ChartError {
+    chart: &'static str,
+    message: String,
+}
+
+/// The colour of a model, the same in every chart.
+pub fn model_colour(model: &str) -> RGBColor {
+    const PALETTE: [RGBColor; 8] = [
+        RGBColor(110, 110, 110), // seq
+        RGBColor(31, 119, 180),  // threads
+        RGBColor(255, 127, 14),  // pool
+        RGBColor(44, 160, 44),   // rayon
+        RGBColor(214, 39, 40),   // process
+        RGBColor(148, 103, 189), // tokio
+        RGBColor(140, 86, 75),   // tokio-current
+        RGBColor(23, 190, 207),  // anything else
+    ];
+    let index = MODEL_ORDER
+        .iter()
+        .position(|m| *m == model)
+        .unwrap_or(PALETTE.len() - 1);
+    PALETTE[index]
+}
+
+/// Every chart of a section.
+pub fn section_charts(section: &Section, cores: u32) -> Result<Vec<Chart>, ChartError> {
+    let name = &section.workload_spec;
+    let x_max = section
+        .models
+        .iter()
+        .flat_map(|m| m.points.iter().map(|p| p.n))
+        .max()
+        .unwrap_or(1)
+        .max(2);
+    let mut charts = vec![
+        Chart {
+            kind: "speedup",
+            title: format!("Speedup vs workers: {name}"),
+            svg: draw("speedup", |root| speedup_chart(root, section, cores))?,
+        },
+        Chart {
+            kind: "efficiency",
+            title: format!("Efficiency vs workers: {name}"),
+            svg: draw("efficiency", |root| {
+                per_model_lines(
+                    root,
+                    section,
+                    cores,
+                    x_max,
+                    "efficiency (speedup / workers)",
+                    |p| p.efficiency,
+                )
+            })?,
+        },
+        Chart {
+            kind: "throughput",
+            title: format!("Throughput vs workers: {name}"),
+            svg: draw("throughput", |root| {
+                per_model_lines(root, section, cores, x_max, "throughput (ops/s)", |p| {
+                    Some(p.throughput_ops_s.point)
+                })
+            })?,
+        },
+    ];
+    if !section.spectra.is_empty() {
+        charts.push(Chart {
+            kind: "latency",
+            title: format!("Latency by percentile at each model's largest worker count: {name}"),
+            svg: draw("latency", |root| latency_chart(root, section))?,
+        });
+    }
+    if !section.balance.is_empty() {
+        charts.push(Chart {
+            kind: "balance",
+            title: format!("Ops per worker at each model's largest worker count: {name}"),
+            svg: draw("balance", |root| balance_chart(root, section))?,
+        });
+    }
+    Ok(charts)
+}
+
+type Root<'a> = DrawingArea<SVGBackend<'a>, Shift>;
+type DrawResult = Result<(), Box<dyn std::error::Error + 'static>>;
+
+fn draw(
+    chart: &'static str,
+    body: impl FnOnce(&Root<'_>) -> DrawResult,
+) -> Result<String, ChartError> {
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
+        let result = root
+            .fill(&WHITE)
+            .map_err(|e| e.to_string())
+            .and_then(|_| body(&root).map_err(|e| e.to_string()))
+            .and_then(|_| root.present().map_err(|e| e.to_string()));
+        result.map_err(|message| ChartError { chart, message })?;
+    }
+    Ok(svg)
+}
+
+fn workers_label(x: &f64) -> String {
+    format!("{}", x.round() as u64)
+}
+
+fn speedup_chart(root: &Root<'_>, section: &Section, cores: u32) -> DrawResult {
+    let x_max = f64::from(section.projection_max_n.max(2));
+    // Room for the measurements and a view of where the fits head, without
+    // letting a near-zero serial fraction's projection to 64x flatten them.
+    let measured_max = section
+        .models
+        .iter()
+        .flat_map(|m| m.points.iter().filter_map(|p| p.speedup.map(|s| s.high)))
+        .fold(1.0f64, f64::max);
+    let y_max = measured_max.max(f64::from(cores.max(1))).max(2.0) * 2.0;
+    let mut chart = ChartBuilder::on(root)
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(55)
+        .build_cartesian_2d((1f64..x_max).log_scale(), 0f64..y_max)?;
+    chart
+        .configure_mesh()
+        .light_line_style(TRANSPARENT)
+        .x_desc("workers (log scale)")
+        .y_desc("speedup T(1)/T(n)")
+        .x_label_formatter(&workers_label)
+        .label_style((FONT, 13))
+        .draw()?;
+
+    // Ideal: linear speedup up to the core count, flat after it.
+    let ideal: Vec<(f64, f64)> = log_steps(1.0, x_max)
+        .map(|n| (n, n.min(f64::from(cores.max(1)))))
+        .collect();
+    chart
+        .draw_series(DashedLineSeries::new(
+            ideal,
+            6,
+            4,
+            BLACK.mix(0.5).stroke_width(1),
+        ))?
+        .label("ideal (linear up to the cores)")
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLACK.mix(0.5)));
+    cores_marker(&mut chart, cores, y_max)?;
+
+    for curve in &section.models {
+        let colour = model_colour(&curve.model);
+        let measured: Vec<(f64, f64, f64, f64)> = curve
+            .points
+            .iter()
+            .filter_map(|p| p.speedup.map(|s| (f64::from(p.n), s.point, s.low, s.high)))
+            .collect();
+        if measured.is_empty() {
+            continue;
+        }
+        if measured.len() > 1 {
+            let mut band: Vec<(f64, f64)> = measured.iter().map(|m| (m.0, m.3)).collect();
+            band.extend(measured.iter().rev().map(|m| (m.0, m.2)));
+            chart.draw_series(std::iter::once(Polygon::new(band, colour.mix(0.15))))?;
+        }
+        chart
+            .draw_series(LineSeries::new(
+                measured.iter().map(|m| (m.0, m.1)),
+                colour.stroke_width(2),
+            ))?
+            .label(curve.model.clone())
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(2))
+            });
+        chart.draw_series(
+            measured
+                .iter()
+                .map(|m| Circle::new((m.0, m.1), 3, colour.filled())),
+        )?;
+        if let Some(amdahl) = curve.amdahl.fit {
+            let projected: Vec<(f64, f64)> = log_steps(1.0, x_max)
+                .map(|n| (n, amdahl.fit.speedup(n)))
+                .take_while(|(_, s)| *s <= y_max)
+                .collect();
+            chart.draw_series(DashedLineSeries::new(
+                projected,
+                3,
+                3,
+                colour.mix(0.8).stroke_width(1),
+            ))?;
+        }
+    }
+    legend(&mut chart)
+}
+
+fn per_model_lines(
+    root: &Root<'_>,
+    section: &Section,
+    cores: u32,
+    x_max: u32,
+    y_desc: &str,
+    value: impl Fn(&crate::analysis::CurvePoint) -> Option<f64>,
+) -> DrawResult {
+    let x_max = f64::from(x_max);
+    let y_max = section
+        .models
+        .iter()
+        .flat_map(|m| m.points.iter().filter_map(&value))
+        .fold(0.0f64, f64::max)
+        .max(1e-9)
+        * 1.15;
+    let mut chart = ChartBuilder::on(root)
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(70)
+        .build_cartesian_2d((1f64..x_max).log_scale(), 0f64..y_max)?;
+    chart
+        .configure_mesh()
+        .light_line_style(TRANSPARENT)
+        .x_desc("workers (log scale)")
+        .y_desc(y_desc)
+        .x_label_formatter(&workers_label)
+        .y_label_formatter(&|y| short_number(*y))
+        .label_style((FONT, 13))
+        .draw()?;
+    cores_marker(&mut chart, cores, y_max)?;
+    for curve in &section.models {
+        let colour = model_colour(&curve.model);
+        let line: Vec<(f64, f64)> = curve
+            .points
+            .iter()
+            .filter_map(|p| value(p).map(|v| (f64::from(p.n), v)))
+            .collect();
+        if line.is_empty() {
+            continue;
+        }
+        chart
+            .draw_series(LineSeries::new(line.clone(), colour.stroke_width(2)))?
+            .label(curve.model.clone())
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(2))
+            });
+        chart.draw_series(line.into_iter().map(|p| Circle::new(p, 3, colour.filled())))?;
+    }
+    legend(&mut chart)
+}
+
+fn latency_chart(root: &Root<'_>, section: &Section) -> DrawResult {
+    let x_max = section
+        .spectra
+        .iter()
+        .flat_map(|s| s.points.iter().map(|p| p.0))
+        .fold(10.0f64, f64::max)
+        .min(1e5)
+        * 1.5;
+    let (mut y_min, mut y_max) = (f64::INFINITY, 0.0f64);
+    for point in section.spectra.iter().flat_map(|s| s.points.iter()) {
+        y_min = y_min.min(point.1 / 1e3);
+        y_max = y_max.max(point.1 / 1e3);
+    }
+    let (y_min, y_max) = ((y_min * 0.8).max(1e-3), (y_max * 1.25).max(y_min * 2.0));
+    let mut chart = ChartBuilder::on(root)
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(70)
+        .build_cartesian_2d((1f64..x_max).log_scale(), (y_min..y_max).log_scale())?;
+    chart
+        .configure_mesh()
+        .light_line_style(TRANSPARENT)
+        .x_desc("percentile (axis is 1/(1-p), log scale)")
+        .y_desc("latency of one op (us, log scale)")
+        .x_label_formatter(&|x| percentile_label(*x))
+        .y_label_formatter(&|y| short_number(*y))
+        .label_style((FONT, 13))
+        .draw()?;
+    for spectrum in &section.spectra {
+        let colour = model_colour(&spectrum.model);
+        let line: Vec<(f64, f64)> = spectrum
+            .points
+            .iter()
+            .map(|(x, ns)| (*x, ns / 1e3))
+            .collect();
+        chart
+            .draw_series(LineSeries::new(line, colour.stroke_width(2)))?
+            .label(format!("{} ({} workers)", spectrum.model, spectrum.workers))
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(2))
+            });
+    }
+    legend(&mut chart)
+}
+
+fn balance_chart(root: &Root<'_>, section: &Section) -> DrawResult {
+    let x_max = section
+        .balance
+        .iter()
+        .map(|b| b.ops.len())
+        .max()
+        .unwrap_or(1) as f64;
+    let shares: Vec<(&crate::analysis::Balance, Vec<f64>)> = section
+        .balance
+        .iter()
+        .map(|b| {
+            let mean = b.ops.iter().sum::<u64>() as f64 / b.ops.len().max(1) as f64;
+            let share = b
+                .ops
+                .iter()
+                .map(|&o| if mean > 0.0 { o as f64 / mean } else { 0.0 })
+                .collect();
+            (b, share)
+        })
+        .collect();
+    let y_max = shares
+        .iter()
+        .flat_map(|(_, s)| s.iter().copied())
+        .fold(1.5f64, f64::max)
+        * 1.1;
+    let mut chart = ChartBuilder::on(root)
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(55)
+        .build_cartesian_2d(-0.5f64..(x_max - 0.5).max(0.5), 0f64..y_max)?;
+    chart
+        .configure_mesh()
+        .light_line_style(TRANSPARENT)
+        .x_labels((x_max as usize).clamp(2, 16))
+        .x_desc("worker index")
+        .y_desc("ops / mean ops per worker")
+        .x_label_formatter(&|x| {
+            if (x - x.round()).abs() < 1e-6 {
+                format!("{}", x.round() as i64)
+            } else {
+                String::new()
+            }
+        })
+        .label_style((FONT, 13))
+        .draw()?;
+    chart.draw_series(DashedLineSeries::new(
+        vec![(-0.5, 1.0), ((x_max - 0.5).max(0.5), 1.0)],
+        6,
+        4,
+        BLACK.mix(0.4).stroke_width(1),
+    ))?;
+    for (balance, share) in &shares {
+        let colour = model_colour(&balance.model);
+        let points: Vec<(f64, f64)> = share
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (i as f64, *s))
+            .collect();
+        chart
+            .draw_series(LineSeries::new(points.clone(), colour.stroke_width(2)))?
+            .label(format!(
+                "{} ({} workers, Jain {:.3})",
+                balance.model, balance.workers, balance.jain_index
+            ))
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(2))
+            });
+        chart.draw_series(
+            points
+                .into_iter()
+                .map(|p| Circle::new(p, 3, colour.filled())),
+        )?;
+    }
+    legend(&mut chart)
+}
+
+fn cores_marker<'a, X: Ranged<ValueType = f64>>(
+    chart: &mut ChartContext<'a, SVGBackend<'a>, Cartesian2d<X, RangedCoordf64>>,
+    cores: u32,
+    y_max: f64,
+) -> DrawResult {
+    let x = f64::from(cores.max(1));
+    chart
+        .draw_series(DashedLineSeries::new(
+            vec![(x, 0.0), (x, y_max)],
+            4,
+            4,
+            RED.mix(0.6).stroke_width(1),
+        ))?
+        .label(format!("{cores} cores: oversubscribed to the right"))
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], RED.mix(0.6)));
+    Ok(())
+}
+
+fn legend<'a, CT: CoordTranslate>(chart: &mut ChartContext<'a, SVGBackend<'a>, CT>) -> DrawResult {
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK.mix(0.3))
+        .label_font((FONT, 12))
+        .draw()?;
+    Ok(())
+}
+
+/// About 40 points per decade from `from` to `to`, for smooth curves on
+/// a log axis.
+fn log_steps(from: f64, to: f64) -> impl Iterator<Item = f64> {
+    let steps = ((to / from).log10() * 40.0).ceil().max(1.0) as usize;
+    (0..=steps).map(move |i| from * (to / from).powf(i as f64 / steps as f64))
+}
+
+fn percentile_label(x: f64) -> String {
+    let p = 100.0 * (1.0 - 1.0 / x);
+    if p < 99.0 {
+        format!("{p:.0}%")
+    } else {
+        let digits = (-(1.0 - p / 100.0).log10()).round() as usize - 2;
+        format!("{p:.digits$}%")
+    }
+}
+
+fn short_number(y: f64) -> String {
+    let a = y.abs();
+    if a >= 1e9 {
+        format!("{:.1}G", y / 1e9)
+    } else if a >= 1e6 {
+        format!("{:.1}M", y / 1e6)
+    } else if a >= 1e3 {
+        format!("{:.1}k", y / 1e3)
+    } else if a >= 10.0 || a == 0.0 {
+        format!("{y:.0}")
+    } else if a >= 1.0 {
+        format!("{y:.1}")
+    } else {
+        format!("{y:.2}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentile_labels_read_as_percentiles() {
+        assert_eq!(percentile_label(1.0), "0%");
+        assert_eq!(percentile_label(2.0), "50%");
+        assert_eq!(percentile_label(10.0), "90%");
+        assert_eq!(percentile_label(100.0), "99%");
+        assert_eq!(percentile_label(1000.0), "99.9%");
+        assert_eq!(percentile_label(10000.0), "99.99%");
+    }
+
+    #[test]
+    fn every_model_has_its_own_colour() {
+        let mut colours: Vec<(u8, u8, u8)> = MODEL_ORDER
+            .iter()
+            .map(|m| {
+                let c = model_colour(m);
+                (c.0, c.1, c.2)
+            })
+            .collect();
+        colours.sort();
+        colours.dedup();
+        assert_eq!(colours.len(), MODEL_ORDER.len());
+    }
+}

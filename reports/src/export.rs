@@ -1,0 +1,136 @@
+//! Exports of the same cell table the page shows: `summary.csv` (one row
+//! per cell, for spreadsheets and scripts) and `summary.md` (Markdown
+//! tables to paste into an issue).
+
+use crate::analysis::{Analysis, CellRow};
+use crate::stats::Estimate;
+use crate::terminal::{format_ns, format_rate};
+
+const CSV_HEADER: [&str; 27] = [
+    "workload",
+    "scaling",
+    "load",
+    "placement",
+    "model",
+    "workers",
+    "status",
+    "trials",
+    "trials_ok",
+    "wall_ms_median",
+    "wall_ms_low",
+    "wall_ms_high",
+    "throughput_ops_s_median",
+    "throughput_ops_s_low",
+    "throughput_ops_s_high",
+    "speedup",
+    "speedup_low",
+    "speedup_high",
+    "p50_us",
+    "p99_us",
+    "p99_9_us",
+    "cpu_utilisation",
+    "outliers_mild",
+    "outliers_severe",
+    "dispatch_floor_ns",
+    "async_op",
+    "error",
+];
+
+/// `summary.csv`: one row per cell, numbers unformatted, empty when absent.
+pub fn summary_csv(analysis: &Analysis) -> Result<String, csv::Error> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer.write_record(CSV_HEADER)?;
+    for section in &analysis.sections {
+        for row in &section.rows {
+            let number = |x: Option<f64>| x.map_or(String::new(), |x| format!("{x}"));
+            let estimate = |e: Option<Estimate>| {
+                [
+                    number(e.map(|e| e.point)),
+                    number(e.map(|e| e.low)),
+                    number(e.map(|e| e.high)),
+                ]
+            };
+            let mut fields = vec![
+                section.workload_spec.clone(),
+                section.scaling.clone(),
+                section.load.clone(),
+                section.placement.clone(),
+                row.model.clone(),
+                row.workers.to_string(),
+                row.status.as_str().to_string(),
+                row.trials.to_string(),
+                row.trials_ok.to_string(),
+            ];
+            fields.extend(estimate(row.wall_ms));
+            fields.extend(estimate(row.throughput_ops_s));
+            fields.extend(estimate(row.speedup));
+            fields.extend([
+                number(row.p50_us),
+                number(row.p99_us),
+                number(row.p99_9_us),
+                number(row.cpu_utilisation),
+                row.outliers.mild.to_string(),
+                row.outliers.severe.to_string(),
+                number(row.dispatch_floor_ns),
+                row.async_op.to_string(),
+                row.error.clone().unwrap_or_default(),
+            ]);
+            writer.write_record(&fields)?;
+        }
+    }
+    let bytes = writer.into_inner().map_err(|e| e.into_error())?;
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// `summary.md`: a heading and a table per section.
+pub fn summary_markdown(analysis: &Analysis) -> String {
+    let mut out = String::from("# corebench summary\n");
+    for section in &analysis.sections {
+        out.push_str(&format!(
+            "\n## `{}` ({} scaling, pin {})\n\n",
+            section.workload_spec, section.scaling, section.placement
+        ));
+        for curve in &section.models {
+            out.push_str(&format!(
+                "- **{}**: {}\n",
+                curve.model,
+                escape_cell(&curve.reading)
+            ));
+        }
+        out.push_str("\n| model | workers | ops/s [95% CI] | speedup [95% CI] | p99 | CPU | trials ok | status |\n");
+        out.push_str("| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n");
+        for row in &section.rows {
+            out.push_str(&markdown_row(row));
+        }
+    }
+    out
+}
+
+fn markdown_row(row: &CellRow) -> String {
+    let interval = |e: Option<Estimate>, f: &dyn Fn(f64) -> String| {
+        e.map_or("–".to_string(), |e| {
+            format!("{} [{}, {}]", f(e.point), f(e.low), f(e.high))
+        })
+    };
+    format!(
+        "| {} | {} | {} | {} | {} | {} | {}/{} | {} |\n",
+        row.model,
+        row.workers,
+        interval(row.throughput_ops_s, &format_rate),
+        interval(row.speedup, &|s| format!("{s:.2}x")),
+        row.p99_us.map_or("–".to_string(), |us| format_ns(us * 1e3)),
+        row.cpu_utilisation
+            .map_or("–".to_string(), |u| format!("{:.0}%", u * 100.0)),
+        row.trials_ok,
+        row.trials,
+        match &row.error {
+            None => row.status.as_str().to_string(),
+            Some(e) => format!("{}: {}", row.status.as_str(), escape_cell(e)),
+        }
+    )
+}
+
+/// Keeps a table cell on one line and its pipes from splitting it.
+fn escape_cell(text: &str) -> String {
+    text.replace('|', "\\|").replace('\n', " ")
+}

@@ -1,0 +1,364 @@
+//! The HTML page: a template (`templates/index.html`, rendered by
+//! minijinja with HTML auto-escaping, so every string from the data is shown
+//! as text) filled from a [`ReportContext`] of preformatted strings. The
+//! context is plain serializable data, which is what the snapshot tests
+//! pin down.
+
+use serde::Serialize;
+
+use crate::analysis::{Analysis, CellRow, ModelCurve, Section};
+use crate::schema::{Host, Record, Status};
+use crate::stats::Estimate;
+use crate::terminal::{format_ns, format_rate};
+
+const TEMPLATE: &str = include_str!("../templates/index.html");
+
+/// Everything the template shows.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReportContext {
+    /// Page title.
+    pub title: String,
+    /// The line under it.
+    pub subtitle: String,
+    /// (name, value) rows of the host table.
+    pub host_rows: Vec<(String, String)>,
+    /// Counts of records, cells and failures.
+    pub summary_line: String,
+    /// One per workload section.
+    pub sections: Vec<SectionView>,
+    /// How far fitted curves are projected.
+    pub projection_max_n: u32,
+    /// (label, relative link) to the raw data and exports.
+    pub raw_links: Vec<(String, String)>,
+}
+
+/// One section of the page.
+#[derive(Debug, Clone, Serialize)]
+pub struct SectionView {
+    /// Anchor.
+    pub id: String,
+    /// Heading.
+    pub title: String,
+    /// The canonical spec.
+    pub workload_spec: String,
+    /// Strong or weak.
+    pub scaling: String,
+    /// Load mode.
+    pub load: String,
+    /// Placement.
+    pub placement: String,
+    /// Its charts.
+    pub charts: Vec<ChartView>,
+    /// Its table of cells.
+    pub rows: Vec<RowView>,
+    /// Its fits, one per model.
+    pub fits: Vec<FitView>,
+}
+
+/// One chart image.
+#[derive(Debug, Clone, Serialize)]
+pub struct ChartView {
+    /// File name, relative to the page.
+    pub file: String,
+    /// Caption and alt text.
+    pub title: String,
+}
+
+/// One row of a cells table, formatted.
+#[derive(Debug, Clone, Serialize)]
+pub struct RowView {
+    /// CSS class: `ok`, `bad` or `unsupported`.
+    pub class: String,
+    /// Model colour, `#rrggbb`.
+    pub colour: String,
+    /// Model.
+    pub model: String,
+    /// Workers.
+    pub workers: u32,
+    /// Wall time with interval.
+    pub wall: String,
+    /// Throughput with interval.
+    pub throughput: String,
+    /// Speedup with interval.
+    pub speedup: String,
+    /// p50 latency.
+    pub p50: String,
+    /// p99 latency.
+    pub p99: String,
+    /// p99.9 latency.
+    pub p99_9: String,
+    /// CPU utilisation.
+    pub cpu: String,
+    /// Outliers, mild/severe.
+    pub outliers: String,
+    /// Dispatch floor.
+    pub floor: String,
+    /// ok/total trials.
+    pub trials: String,
+    /// Status and error.
+    pub status: String,
+}
+
+/// One model's fits, formatted.
+#[derive(Debug, Clone, Serialize)]
+pub struct FitView {
+    /// Model.
+    pub model: String,
+    /// Model colour.
+    pub colour: String,
+    /// Amdahl, or why not.
+    pub amdahl: String,
+    /// Gustafson, or why not.
+    pub gustafson: String,
+    /// USL, or why not.
+    pub usl: String,
+    /// e(n) per n.
+    pub karp_flatt: String,
+    /// Cost against seq at n = 1.
+    pub vs_seq: String,
+    /// The plain reading.
+    pub reading: String,
+}
+
+/// Builds the template context. `charts` gives each section's chart files
+/// in section order.
+pub fn build_context(
+    host: &Host,
+    records: &[Record],
+    analysis: &Analysis,
+    charts: &[Vec<ChartView>],
+    raw_links: Vec<(String, String)>,
+) -> ReportContext {
+    let label = host.label.clone().unwrap_or_else(|| host.hostname.clone());
+    let count = |status: Status| records.iter().filter(|r| r.status == status).count();
+    let cells = crate::cells::summarise_cells(records).len();
+    ReportContext {
+        title: format!("corebench report: {label}"),
+        subtitle: format!(
+            "{} on {} ({} physical / {} logical cores), captured {}",
+            host.cpu_brand,
+            host.hostname,
+            host.physical_cores
+                .map_or("?".to_string(), |c| c.to_string()),
+            host.logical_cores,
+            host.captured_at
+        ),
+        host_rows: host_rows(host),
+        summary_line: format!(
+            "{} records in {cells} cells: {} ok, {} failed, {} timed out, {} deadlocked, {} unsupported.",
+            records.len(),
+            count(Status::Ok),
+            count(Status::Failed),
+            count(Status::Timeout),
+            count(Status::Deadlocked),
+            count(Status::Unsupported),
+        ),
+        sections: analysis
+            .sections
+            .iter()
+            .zip(charts.iter().chain(std::iter::repeat(&Vec::new())))
+            .map(|(section, charts)| section_view(section, charts.clone()))
+            .collect(),
+        projection_max_n: analysis
+            .sections
+            .first()
+            .map_or(64, |s| s.projection_max_n),
+        raw_links,
+    }
+}
+
+/// Renders the page.
+pub fn render(context: &ReportContext) -> Result<String, minijinja::Error> {
+    let mut env = minijinja::Environment::new();
+    env.add_template("index.html", TEMPLATE)?;
+    env.get_template("index.html")?.render(context)
+}
+
+fn host_rows(host: &Host) -> Vec<(String, String)> {
+    let row = |name: &str, value: String| (name.to_string(), value);
+    vec![
+        row(
+            "label",
+            host.label.clone().unwrap_or_else(|| "(none)".into()),
+        ),
+        row("host", host.hostname.clone()),
+        row("CPU", host.cpu_brand.clone()),
+        row(
+            "cores",
+            format!(
+                "{} physical, {} logical{}",
+                host.physical_cores.map_or("?".into(), |c| c.to_string()),
+                host.logical_cores,
+                if host.smt { ", SMT on" } else { ", no SMT" }
+            ),
+        ),
+        row(
+            "cores available to the run",
+            host.available_cores
+                .iter()
+                .map(u32::to_string)
+                .collect::<Vec<_>>()
+                .join(","),
+        ),
+        row(
+            "memory",
+            format!("{:.1} GiB", host.memory_bytes as f64 / (1u64 << 30) as f64),
+        ),
+        row("OS", host.os.clone()),
+        row("kernel", host.kernel.clone()),
+        row(
+            "clock source",
+            host.clocksource.clone().unwrap_or_else(|| "?".into()),
+        ),
+        row("compiler", host.rustc.clone()),
+        row(
+            "corebench",
+            format!(
+                "{}{}",
+                host.corebench_version,
+                host.git_revision
+                    .as_ref()
+                    .map_or(String::new(), |r| format!(" ({r})"))
+            ),
+        ),
+        row("captured", host.captured_at.clone()),
+        row("command", host.command.join(" ")),
+    ]
+}
+
+fn section_view(section: &Section, charts: Vec<ChartView>) -> SectionView {
+    SectionView {
+        id: section.id.clone(),
+        title: format!(
+            "{} ({} scaling, pin {})",
+            section.workload_id, section.scaling, section.placement
+        ),
+        workload_spec: section.workload_spec.clone(),
+        scaling: section.scaling.clone(),
+        load: section.load.clone(),
+        placement: section.placement.clone(),
+        charts,
+        rows: section.rows.iter().map(row_view).collect(),
+        fits: section.models.iter().map(fit_view).collect(),
+    }
+}
+
+/// `#rrggbb` of a model's colour.
+pub fn colour_hex(model: &str) -> String {
+    let c = crate::charts::model_colour(model);
+    format!("#{:02x}{:02x}{:02x}", c.0, c.1, c.2)
+}
+
+fn with_interval(e: Option<Estimate>, format: impl Fn(f64) -> String) -> String {
+    e.map_or("–".to_string(), |e| {
+        format!(
+            "{} [{}, {}]",
+            format(e.point),
+            format(e.low),
+            format(e.high)
+        )
+    })
+}
+
+fn row_view(row: &CellRow) -> RowView {
+    let latency = |us: Option<f64>| us.map_or("–".to_string(), |us| format_ns(us * 1e3));
+    RowView {
+        class: match row.status {
+            Status::Ok => "ok",
+            Status::Unsupported => "unsupported",
+            _ => "bad",
+        }
+        .to_string(),
+        colour: colour_hex(&row.model),
+        model: format!(
+            "{}{}",
+            row.model,
+            if row.async_op { " (async op)" } else { "" }
+        ),
+        workers: row.workers,
+        wall: with_interval(row.wall_ms, |ms| format_ns(ms * 1e6)),
+        throughput: with_interval(row.throughput_ops_s, format_rate),
+        speedup: with_interval(row.speedup, |s| format!("{s:.2}x")),
+        p50: latency(row.p50_us),
+        p99: latency(row.p99_us),
+        p99_9: latency(row.p99_9_us),
+        cpu: row
+            .cpu_utilisation
+            .map_or("–".to_string(), |u| format!("{:.0}%", u * 100.0)),
+        outliers: format!("{}/{}", row.outliers.mild, row.outliers.severe),
+        floor: row.dispatch_floor_ns.map_or("–".to_string(), format_ns),
+        trials: format!("{}/{}", row.trials_ok, row.trials),
+        status: match (&row.status, &row.error) {
+            (Status::Ok, _) => "ok".to_string(),
+            (status, Some(error)) => format!("{}: {error}", status.as_str()),
+            (status, None) => status.as_str().to_string(),
+        },
+    }
+}
+
+fn fit_view(curve: &ModelCurve) -> FitView {
+    let amdahl = match (&curve.amdahl.fit, &curve.amdahl.reason) {
+        (Some(a), _) => format!(
+            "f = {:.3} [{:.3}, {:.3}] from {} worker counts; ceiling {}",
+            a.serial_fraction.point,
+            a.serial_fraction.low,
+            a.serial_fraction.high,
+            a.fit.points,
+            if a.fit.serial_fraction > 0.0 {
+                format!("{:.1}x", a.fit.ceiling())
+            } else {
+                "none".to_string()
+            }
+        ),
+        (None, reason) => reason.clone().unwrap_or_default(),
+    };
+    let gustafson = match &curve.gustafson {
+        None => "– (strong scaling)".to_string(),
+        Some(g) => match (&g.fit, &g.reason) {
+            (Some(g), _) => format!(
+                "f = {:.3} [{:.3}, {:.3}] from {} worker counts",
+                g.serial_fraction.point,
+                g.serial_fraction.low,
+                g.serial_fraction.high,
+                g.fit.points
+            ),
+            (None, reason) => reason.clone().unwrap_or_default(),
+        },
+    };
+    let usl = match (&curve.usl.fit, &curve.usl.reason) {
+        (Some(u), _) => format!(
+            "σ = {:.4}, κ = {:.6}, λ = {}/s, peak n* = {} ({} worker counts)",
+            u.sigma,
+            u.kappa,
+            format_rate(u.lambda),
+            u.peak_workers()
+                .map_or("none".to_string(), |n| format!("{n:.1}")),
+            u.points
+        ),
+        (None, reason) => reason.clone().unwrap_or_default(),
+    };
+    let karp_flatt: Vec<String> = curve
+        .points
+        .iter()
+        .filter_map(|p| p.karp_flatt.map(|e| format!("e({}) = {e:.3}", p.n)))
+        .collect();
+    FitView {
+        model: curve.model.clone(),
+        colour: colour_hex(&curve.model),
+        amdahl,
+        gustafson,
+        usl,
+        karp_flatt: if karp_flatt.is_empty() {
+            "– (needs n > 1)".to_string()
+        } else {
+            karp_flatt.join(", ")
+        },
+        vs_seq: curve.vs_seq_at_1.map_or("–".to_string(), |e| {
+            format!(
+                "{:.2}x [{:.2}, {:.2}] of seq's speed",
+                e.point, e.low, e.high
+            )
+        }),
+        reading: curve.reading.clone(),
+    }
+}

@@ -1,0 +1,131 @@
+//! Writing a whole report: analysis, charts, page and exports into one
+//! folder (`DIR/report/` by default), readable offline from disk.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use crate::analysis::analyse;
+use crate::charts::{section_charts, ChartError};
+use crate::folder::ResultsFolder;
+use crate::html::{build_context, render, ChartView, ReportContext};
+
+/// Why a report could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    /// A file could not be written.
+    #[error("cannot write {path}: {source}")]
+    Io {
+        /// The file or folder.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// A chart could not be drawn.
+    #[error(transparent)]
+    Chart(#[from] ChartError),
+    /// The template failed.
+    #[error("rendering the page: {0}")]
+    Template(#[from] minijinja::Error),
+    /// The CSV export failed.
+    #[error("writing summary.csv: {0}")]
+    Csv(#[from] csv::Error),
+}
+
+/// What was written.
+#[derive(Debug, Clone)]
+pub struct WrittenReport {
+    /// The report folder.
+    pub dir: PathBuf,
+    /// Its `index.html`.
+    pub index: PathBuf,
+    /// Chart files written.
+    pub charts: usize,
+    /// The page's context (what the snapshot tests pin down).
+    pub context: ReportContext,
+}
+
+/// Writes the report of `folder` into `out`: `index.html`, one SVG per
+/// chart, `summary.csv` and `summary.md`. Raw data is linked relatively when
+/// `out` is inside the results folder, and copied into `out/data/`
+/// otherwise, so the page's links work wherever it is opened.
+pub fn write_report(folder: &ResultsFolder, out: &Path) -> Result<WrittenReport, ReportError> {
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| ReportError::Io { path, source }
+    };
+    fs::create_dir_all(out).map_err(io(out))?;
+    let analysis = analyse(&folder.host, &folder.records);
+
+    let mut charts: Vec<Vec<ChartView>> = Vec::new();
+    let mut chart_count = 0;
+    for section in &analysis.sections {
+        let mut views = Vec::new();
+        for chart in section_charts(section, analysis.logical_cores)? {
+            let file = format!("{}-{}.svg", section.id, chart.kind);
+            let path = out.join(&file);
+            fs::write(&path, chart.svg).map_err(io(&path))?;
+            views.push(ChartView {
+                file,
+                title: chart.title,
+            });
+            chart_count += 1;
+        }
+        charts.push(views);
+    }
+
+    let data_prefix = raw_data_prefix(folder, out)?;
+    let raw_links = vec![
+        (
+            "records.jsonl (one JSON record per trial)".to_string(),
+            format!("{data_prefix}records.jsonl"),
+        ),
+        (
+            "host.json (the machine)".to_string(),
+            format!("{data_prefix}host.json"),
+        ),
+        (
+            "summary.csv (one row per cell)".to_string(),
+            "summary.csv".to_string(),
+        ),
+        (
+            "summary.md (Markdown tables)".to_string(),
+            "summary.md".to_string(),
+        ),
+    ];
+    let context = build_context(&folder.host, &folder.records, &analysis, &charts, raw_links);
+    let index = out.join("index.html");
+    fs::write(&index, render(&context)?).map_err(io(&index))?;
+    let csv_path = out.join("summary.csv");
+    fs::write(&csv_path, crate::export::summary_csv(&analysis)?).map_err(io(&csv_path))?;
+    let md_path = out.join("summary.md");
+    fs::write(&md_path, crate::export::summary_markdown(&analysis)).map_err(io(&md_path))?;
+
+    Ok(WrittenReport {
+        dir: out.to_path_buf(),
+        index,
+        charts: chart_count,
+        context,
+    })
+}
+
+/// `../` when the report sits directly in the results folder; otherwise
+/// copies the raw files next to the report and returns `data/`.
+fn raw_data_prefix(folder: &ResultsFolder, out: &Path) -> Result<String, ReportError> {
+    let inside = match (fs::canonicalize(&folder.dir), fs::canonicalize(out)) {
+        (Ok(dir), Ok(out)) => out.parent() == Some(dir.as_path()),
+        _ => false,
+    };
+    if inside {
+        return Ok("../".to_string());
+    }
+    let data = out.join("data");
+    fs::create_dir_all(&data).map_err(|source| ReportError::Io {
+        path: data.clone(),
+        source,
+    })?;
+    for name in ["records.jsonl", "host.json"] {
+        let (from, to) = (folder.dir.join(name), data.join(name));
+        fs::copy(&from, &to).map_err(|source| ReportError::Io { path: to, source })?;
+    }
+    Ok("data/".to_string())
+}

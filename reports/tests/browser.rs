@@ -1,0 +1,117 @@
+//! Opens a real report in headless Chromium: the page must load from disk
+//! with no console messages, and every chart image must load and have a
+//! size. Also saves a screenshot to `target/tmp/report-screenshot.png` for
+//! a person to look at.
+//!
+//! `.ci/run` installs Debian's `chromium`. Where no browser is found the
+//! test is skipped, except under CI (`CI` set), where that is a failure.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use reports::folder::ResultsFolder;
+use reports::report::write_report;
+
+fn find_chromium() -> Option<PathBuf> {
+    if let Some(path) = std::env::var_os("COREBENCH_CHROMIUM") {
+        return Some(PathBuf::from(path));
+    }
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .flat_map(|dir| ["chromium", "chromium-browser", "google-chrome"].map(|n| dir.join(n)))
+        .find(|candidate| candidate.is_file())
+}
+
+/// Runs the browser headless on `page` with `extra` arguments; returns
+/// (stdout, stderr).
+fn run_browser(browser: &Path, profile: &Path, page: &Path, extra: &[String]) -> (String, String) {
+    let url = format!("file://{}", page.display());
+    let mut child = Command::new(browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--enable-logging=stderr",
+            "--v=0",
+            "--virtual-time-budget=10000",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args(extra)
+        .arg(&url)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the browser starts");
+    let stdout = child.stdout.take().unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let read_out = std::thread::spawn(move || std::io::read_to_string(stdout).unwrap_or_default());
+    let read_err = std::thread::spawn(move || std::io::read_to_string(stderr).unwrap_or_default());
+    let give_up = Instant::now() + Duration::from_secs(90);
+    loop {
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        if Instant::now() > give_up {
+            let _ = child.kill();
+            panic!("the browser did not finish within 90 s");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    (read_out.join().unwrap(), read_err.join().unwrap())
+}
+
+fn attribute(dom: &str, name: &str) -> Option<usize> {
+    let start = dom.find(&format!("{name}=\""))? + name.len() + 2;
+    let end = start + dom[start..].find('"')?;
+    dom[start..end].parse().ok()
+}
+
+#[test]
+fn report_loads_in_headless_chromium_with_every_chart() {
+    let Some(browser) = find_chromium() else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "no chromium found; .ci/run installs Debian's chromium package"
+        );
+        eprintln!("skipped: no chromium on PATH (set COREBENCH_CHROMIUM to point at one)");
+        return;
+    };
+    let tmp = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let out = tmp.join("browser-report");
+    let _ = std::fs::remove_dir_all(&out);
+    let folder =
+        ResultsFolder::open(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sample")).unwrap();
+    let written = write_report(&folder, &out).unwrap();
+    let page = std::fs::canonicalize(&written.index).unwrap();
+    let profile = tempfile::tempdir().unwrap();
+
+    let (dom, log) = run_browser(&browser, profile.path(), &page, &["--dump-dom".to_string()]);
+    let total = attribute(&dom, "data-charts-total").expect("the page's load handler ran");
+    let loaded = attribute(&dom, "data-charts-loaded").expect("the page's load handler ran");
+    assert_eq!(total, written.charts, "every chart is on the page");
+    assert!(total > 0);
+    assert_eq!(loaded, total, "every chart loaded; browser log:\n{log}");
+    let console: Vec<&str> = log.lines().filter(|l| l.contains(":CONSOLE")).collect();
+    assert!(console.is_empty(), "console messages: {console:#?}");
+
+    let screenshot = tmp.join("report-screenshot.png");
+    let _ = std::fs::remove_file(&screenshot);
+    let profile = tempfile::tempdir().unwrap();
+    run_browser(
+        &browser,
+        profile.path(),
+        &page,
+        &[
+            format!("--screenshot={}", screenshot.display()),
+            "--window-size=1400,3000".to_string(),
+        ],
+    );
+    let size = std::fs::metadata(&screenshot).map(|m| m.len()).unwrap_or(0);
+    assert!(size > 20_000, "screenshot is {size} bytes");
+    eprintln!("screenshot: {}", screenshot.display());
+}

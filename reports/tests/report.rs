@@ -1,0 +1,133 @@
+//! The report of a checked-in sample results folder (a real run on the
+//! 2-core development machine: six worker counts, a failing workload, an
+//! unsupported cell, and a weak-scaling section), pinned by snapshots of
+//! the exports and of the page's template context.
+
+use std::path::{Path, PathBuf};
+
+use reports::folder::ResultsFolder;
+use reports::report::write_report;
+
+fn sample() -> ResultsFolder {
+    ResultsFolder::open(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sample"))
+        .expect("sample folder reads")
+}
+
+fn out_dir(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+#[test]
+fn exports_match_their_snapshots() {
+    let out = out_dir("report-exports");
+    write_report(&sample(), &out).unwrap();
+    let csv = std::fs::read_to_string(out.join("summary.csv")).unwrap();
+    insta::assert_snapshot!("summary_csv", csv);
+    let markdown = std::fs::read_to_string(out.join("summary.md")).unwrap();
+    insta::assert_snapshot!("summary_md", markdown);
+}
+
+#[test]
+fn template_context_matches_its_snapshot() {
+    let out = out_dir("report-context");
+    let written = write_report(&sample(), &out).unwrap();
+    insta::assert_json_snapshot!("html_context", written.context);
+}
+
+#[test]
+fn every_chart_is_written_and_drawn() {
+    let out = out_dir("report-charts");
+    let written = write_report(&sample(), &out).unwrap();
+    let html = std::fs::read_to_string(&written.index).unwrap();
+    let mut charts = 0;
+    for section in &written.context.sections {
+        assert!(section.charts.len() >= 3, "{}", section.id);
+        for chart in &section.charts {
+            let svg = std::fs::read_to_string(out.join(&chart.file)).unwrap();
+            assert!(svg.starts_with("<svg"), "{}", chart.file);
+            assert!(
+                svg.contains("<polyline") || svg.contains("<path"),
+                "{} draws nothing",
+                chart.file
+            );
+            assert!(html.contains(&chart.file), "{} not on the page", chart.file);
+            charts += 1;
+        }
+    }
+    assert_eq!(charts, written.charts);
+    assert!(html.contains("summary.csv") && html.contains("summary.md"));
+    // The report sits outside the results folder, so the raw data is copied.
+    assert!(out.join("data/records.jsonl").exists());
+    let links: Vec<&str> = written
+        .context
+        .raw_links
+        .iter()
+        .map(|(_, href)| href.as_str())
+        .collect();
+    assert!(links.contains(&"data/records.jsonl"), "{links:?}");
+}
+
+#[test]
+fn strings_from_the_data_are_escaped() {
+    let mut folder = sample();
+    folder.host.label = Some("<script>alert('x')</script>".to_string());
+    folder.records[0].error = Some("<img src=x onerror=alert(1)>".to_string());
+    folder.records[0].status = reports::schema::Status::Failed;
+    let out = out_dir("report-escaping");
+    let written = write_report(&folder, &out).unwrap();
+    let html = std::fs::read_to_string(written.index).unwrap();
+    assert!(!html.contains("<script>alert"), "label must render as text");
+    assert!(html.contains("&lt;script&gt;alert("));
+    assert!(!html.contains("<img src=x"));
+    assert!(html.contains("&lt;img src=x onerror=alert(1)&gt;"));
+    // The sample's own label has markup too.
+    assert!(!html.contains("<b>config</b>"));
+}
+
+#[test]
+fn sections_fit_what_their_data_allows() {
+    let written = write_report(&sample(), &out_dir("report-fits")).unwrap();
+    let sections = &written.context.sections;
+    let amdahl = sections
+        .iter()
+        .find(|s| s.id.starts_with("synthetic-amdahl"))
+        .unwrap();
+    let threads = amdahl.fits.iter().find(|f| f.model == "threads").unwrap();
+    assert!(threads.amdahl.starts_with("f = "), "{}", threads.amdahl);
+    // Six worker counts, but only two within this machine's two cores.
+    assert!(
+        threads.usl.contains("within the cores, this has 2"),
+        "{}",
+        threads.usl
+    );
+    assert!(
+        threads
+            .reading
+            .contains("4 oversubscribed counts are shown but not fitted"),
+        "{}",
+        threads.reading
+    );
+    let process = amdahl.rows.iter().find(|r| r.model == "process").unwrap();
+    assert!(process.status.starts_with("unsupported"));
+
+    let weak = sections.iter().find(|s| s.scaling == "weak").unwrap();
+    let weak_threads = weak.fits.iter().find(|f| f.model == "threads").unwrap();
+    assert!(
+        weak_threads.gustafson.starts_with("f = "),
+        "{}",
+        weak_threads.gustafson
+    );
+    assert!(
+        weak_threads.usl.contains("not fitted"),
+        "three worker counts: {}",
+        weak_threads.usl
+    );
+
+    let faulty = sections
+        .iter()
+        .find(|s| s.id.starts_with("synthetic-faulty"))
+        .unwrap();
+    assert!(faulty.fits.iter().all(|f| f.amdahl.contains("not fitted")));
+}
