@@ -454,7 +454,7 @@ fn a_killed_run_keeps_every_finished_trial() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("results");
     let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("corebench"))
-        .args(["run", "--no-progress", "--trials", "50", "--ops", "400"])
+        .args(["run", "--no-progress", "--trials", "100000", "--ops", "400"])
         .args([
             "--workloads",
             "cpu/primes:span=100",
@@ -479,7 +479,7 @@ fn a_killed_run_keeps_every_finished_trial() {
     child.wait().unwrap();
     let folder = read(&out);
     assert!(folder.records.len() >= 3);
-    assert!(folder.records.len() < 50, "killed before the end");
+    assert!(folder.records.len() < 100_000, "killed before the end");
     for record in &folder.records {
         assert_consistent(record);
     }
