@@ -74,7 +74,9 @@ pub fn run_plan(
                 .unwrap_or_else(|| calibrate(workload.as_ref(), plan.target_trial))
                 .max(max_workers * 2)
         });
-        for record in run_cell(plan, cell, ops, run_id) {
+        // Each record is written the moment its trial ends, so a killed
+        // run keeps every finished trial.
+        run_cell(plan, cell, ops, run_id, &mut |record: Record| {
             if record.status != Status::Ok {
                 progress.println(format!(
                     "{label}: {} — {}",
@@ -86,7 +88,8 @@ pub fn run_plan(
                 anyhow::anyhow!("writing {}/records.jsonl: {e}", writer.dir().display())
             })?;
             records.push(record);
-        }
+            Ok(())
+        })?;
         progress.inc(1);
     }
     progress.finish_and_clear();
@@ -112,9 +115,15 @@ struct CellContext<'a> {
     runtime_threads: Option<usize>,
 }
 
-/// Runs one cell; returns its records (trials, or one record saying why
-/// the cell could not run or failed).
-fn run_cell(plan: &Plan, cell: &Cell, base_ops: u64, run_id: &str) -> Vec<Record> {
+/// Runs one cell, passing each record to `emit` as its trial ends: one per
+/// trial, or one record saying why the cell could not run or failed.
+fn run_cell(
+    plan: &Plan,
+    cell: &Cell,
+    base_ops: u64,
+    run_id: &str,
+    emit: &mut dyn FnMut(Record) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
     let workload = Arc::clone(&plan.workloads[cell.workload]);
     let model: Arc<dyn ExecutionModel> = Arc::from(cell.model.model());
     let runtime_threads = plan.runtime_threads_for(cell.model, cell.workers);
@@ -128,14 +137,14 @@ fn run_cell(plan: &Plan, cell: &Cell, base_ops: u64, run_id: &str) -> Vec<Record
     };
 
     if let Err(reason) = model.check_support(workload.as_ref(), cell.workers) {
-        return vec![ctx.record(
+        return emit(ctx.record(
             0,
             Err(TrialError {
                 status: Status::Unsupported,
                 message: reason,
             }),
             ModelOverhead::default(),
-        )];
+        ));
     }
 
     let lockstep = workload.requirements().lockstep;
@@ -164,10 +173,9 @@ fn run_cell(plan: &Plan, cell: &Cell, base_ops: u64, run_id: &str) -> Vec<Record
         let mut record = ctx.record(0, warm_up, overhead);
         record.status = e.status;
         record.error = Some(format!("warm-up: {}", e.message));
-        return vec![record];
+        return emit(record);
     }
 
-    let mut records = Vec::new();
     for trial in 0..plan.trials {
         let result = supervised(
             &model,
@@ -180,12 +188,12 @@ fn run_cell(plan: &Plan, cell: &Cell, base_ops: u64, run_id: &str) -> Vec<Record
         };
         let record = ctx.record(trial, result, overhead);
         let stop = record.status != Status::Ok;
-        records.push(record);
+        emit(record)?;
         if stop {
             break;
         }
     }
-    records
+    Ok(())
 }
 
 /// The op budget of one trial. Lockstep workloads run `ops` rounds on every
