@@ -14,6 +14,7 @@ use crate::host::capture_host;
 use crate::models::ModelKind;
 use crate::placement::CpuSet;
 use crate::plan::{Plan, PlanInput, Profile};
+use crate::recorder::Recording;
 use crate::results::{default_out_dir, ResultsWriter};
 use crate::worker::{run_child_worker, ChildArgs};
 
@@ -89,6 +90,11 @@ pub struct RunArgs {
     /// Abandon a trial that runs longer than this, recording `timeout`.
     #[arg(long, default_value_t = 60.0)]
     pub trial_timeout_s: f64,
+    /// How ops are timed: per-op (two clock reads and a histogram record per
+    /// op) or batch (per batch of ops, each op recorded at the batch mean;
+    /// for ops of a few microseconds or less).
+    #[arg(long = "record", value_enum, default_value = "per-op")]
+    pub recording: Recording,
     /// A name for this configuration, shown in reports and comparisons.
     #[arg(long)]
     pub label: Option<String>,
@@ -149,6 +155,7 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
         ops: args.ops,
         runtime_threads: args.runtime_threads,
         trial_timeout: Duration::from_secs_f64(args.trial_timeout_s),
+        recording: args.recording,
     };
     let plan = Plan::build(&input, CpuSet::of_this_process())?;
     let host = capture_host(args.label);

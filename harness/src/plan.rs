@@ -16,6 +16,7 @@ use workloads::{all_workloads, parse_spec, parse_spec_list, Scaling, Workload};
 use crate::error::UsageError;
 use crate::models::ModelKind;
 use crate::placement::{parse_placement_list, CpuSet, Placement};
+use crate::recorder::Recording;
 
 /// The largest worker count accepted.
 pub const MAX_WORKERS: usize = 4096;
@@ -74,6 +75,8 @@ pub struct PlanInput {
     pub runtime_threads: Option<usize>,
     /// `--trial-timeout-s`.
     pub trial_timeout: Duration,
+    /// `--record`.
+    pub recording: Recording,
 }
 
 /// A validated plan.
@@ -102,6 +105,8 @@ pub struct Plan {
     pub trial_timeout: Duration,
     /// The cores this process may use.
     pub cpus: CpuSet,
+    /// How ops are timed.
+    pub recording: Recording,
 }
 
 /// One cell of a plan.
@@ -183,6 +188,7 @@ impl Plan {
             runtime_threads: input.runtime_threads,
             trial_timeout: input.trial_timeout,
             cpus,
+            recording: input.recording,
         })
     }
 
@@ -307,6 +313,7 @@ mod tests {
             ops: None,
             runtime_threads: None,
             trial_timeout: Duration::from_secs(60),
+            recording: Recording::PerOp,
         }
     }
 

@@ -7,8 +7,13 @@
 //! the run the models merge the workers' histograms.
 //!
 //! [`run_ops`] is the one op loop: it takes ops from an [`OpSource`] (a
-//! fixed range, or batches claimed from a shared counter), times each one,
-//! and turns an op's error or panic into the worker's error text.
+//! fixed range, or batches claimed from a shared counter), times them, and
+//! turns an op's error or panic into the worker's error text. In
+//! [`Recording::PerOp`] mode (the default) every op is timed on its own; in
+//! [`Recording::Batch`] mode a batch of ops shares one pair of clock reads
+//! and each op is recorded at the batch's mean, which halves the harness's
+//! cost per op again for ops too short to time one by one, at the price of
+//! the latency spectrum's detail.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -25,8 +30,34 @@ pub fn new_histogram() -> Histogram<u64> {
     Histogram::new_with_bounds(1, HISTOGRAM_MAX_NS, 3).expect("static bounds are valid")
 }
 
+/// How ops are timed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Recording {
+    /// Two clock reads and one histogram record per op.
+    #[default]
+    PerOp,
+    /// Two clock reads per batch of ops; each op is recorded at the batch
+    /// mean.
+    Batch,
+}
+
+impl Recording {
+    /// The spelling on the command line and in records.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Recording::PerOp => "per-op",
+            Recording::Batch => "batch",
+        }
+    }
+}
+
+/// Ops per timed batch in batch mode when the source does not batch itself.
+pub const RECORD_BATCH_OPS: u64 = 64;
+
 /// One worker's measurements.
 pub struct WorkerRecorder {
+    /// How this worker times its ops.
+    pub mode: Recording,
     /// Per-op latency, ns.
     pub histogram: Histogram<u64>,
     /// Ops completed.
@@ -38,14 +69,15 @@ pub struct WorkerRecorder {
 
 impl Default for WorkerRecorder {
     fn default() -> Self {
-        Self::new()
+        Self::new(Recording::PerOp)
     }
 }
 
 impl WorkerRecorder {
     /// An empty recorder; allocates its histogram now, outside timing.
-    pub fn new() -> Self {
+    pub fn new(mode: Recording) -> Self {
         WorkerRecorder {
+            mode,
             histogram: new_histogram(),
             ops: 0,
             last_op_end: None,
@@ -61,6 +93,54 @@ impl WorkerRecorder {
         let result = catch_unwind(AssertUnwindSafe(|| op.run_op(op_index)));
         let end = Instant::now();
         self.finish_op(op_index, start, end, flatten_op_result(result))
+    }
+
+    /// Times ops `range` with one pair of clock reads and records each at
+    /// the mean. On a failure the ops before it are recorded at their mean.
+    #[inline]
+    pub fn time_batch(
+        &mut self,
+        op: &mut dyn WorkerOp,
+        range: std::ops::Range<u64>,
+    ) -> Result<(), String> {
+        let start = Instant::now();
+        let mut failure = None;
+        let mut done = 0u64;
+        let mut checksum = 0u64;
+        for op_index in range {
+            match flatten_op_result(catch_unwind(AssertUnwindSafe(|| op.run_op(op_index)))) {
+                Ok(value) => {
+                    checksum = checksum.wrapping_add(value);
+                    done += 1;
+                }
+                Err(message) => {
+                    failure = Some(format!("op {op_index} {message}"));
+                    break;
+                }
+            }
+        }
+        let end = Instant::now();
+        if done > 0 {
+            let mean_ns = end.duration_since(start).as_nanos() as u64 / done;
+            self.histogram.saturating_record_n(mean_ns.max(1), done);
+            self.ops += done;
+            self.checksum = self.checksum.wrapping_add(checksum);
+            self.last_op_end = Some(end);
+        }
+        failure.map_or(Ok(()), Err)
+    }
+
+    /// Times the ops of `range` as this recorder's mode says.
+    #[inline]
+    pub fn time_range(
+        &mut self,
+        op: &mut dyn WorkerOp,
+        range: std::ops::Range<u64>,
+    ) -> Result<(), String> {
+        match self.mode {
+            Recording::PerOp => range.into_iter().try_for_each(|i| self.time_op(op, i)),
+            Recording::Batch => self.time_batch(op, range),
+        }
     }
 
     /// Records an op that ran from `start` to `end` with `result`.
@@ -150,7 +230,10 @@ pub fn run_ops(
 ) -> Result<(), String> {
     let result = match source {
         OpSource::Fixed { start, count } => {
-            (start..start + count).try_for_each(|i| recorder.time_op(op, i))
+            (0..count.div_ceil(RECORD_BATCH_OPS)).try_for_each(|b| {
+                let first = start + b * RECORD_BATCH_OPS;
+                recorder.time_range(op, first..(first + RECORD_BATCH_OPS).min(start + count))
+            })
         }
         OpSource::Claim { next, total, batch } => loop {
             if stop.load(Ordering::Relaxed) {
@@ -241,7 +324,7 @@ mod tests {
     fn claims_every_op_exactly_once() {
         let next = AtomicU64::new(0);
         let stop = AtomicBool::new(false);
-        let mut rec = WorkerRecorder::new();
+        let mut rec = WorkerRecorder::new(Recording::PerOp);
         let mut noop = op("synthetic/noop");
         let source = OpSource::Claim {
             next: &next,
@@ -256,7 +339,7 @@ mod tests {
     #[test]
     fn a_panicking_op_becomes_an_error_and_stops_the_others() {
         let stop = AtomicBool::new(false);
-        let mut rec = WorkerRecorder::new();
+        let mut rec = WorkerRecorder::new(Recording::PerOp);
         let mut faulty = op("synthetic/faulty:at_op=3");
         let err = run_ops(
             faulty.as_mut(),
@@ -274,6 +357,31 @@ mod tests {
         );
         assert_eq!(rec.ops, 3);
         assert!(stop.load(Ordering::Relaxed));
+    }
+
+    #[test]
+    fn batch_mode_records_every_op_at_the_batch_mean() {
+        let stop = AtomicBool::new(false);
+        let mut rec = WorkerRecorder::new(Recording::Batch);
+        let mut noop = op("synthetic/noop");
+        let source = OpSource::Fixed {
+            start: 0,
+            count: 1000,
+        };
+        run_ops(noop.as_mut(), &mut rec, source, &stop).unwrap();
+        assert_eq!(rec.ops, 1000);
+        assert_eq!(rec.histogram.len(), 1000);
+
+        let mut rec = WorkerRecorder::new(Recording::Batch);
+        let mut faulty = op("synthetic/faulty:mode=error,at_op=100");
+        let source = OpSource::Fixed {
+            start: 0,
+            count: 1000,
+        };
+        let err = run_ops(faulty.as_mut(), &mut rec, source, &stop).unwrap_err();
+        assert!(err.contains("op 100 failed"), "{err}");
+        assert_eq!(rec.ops, 100, "the ops before the failure still count");
+        assert_eq!(rec.histogram.len(), 100);
     }
 
     #[test]

@@ -27,6 +27,7 @@ use crate::models::{
     prepare_shared_for, ExecutionModel, OpBudget, TrialError, TrialOutcome, TrialSpec, WorkerRun,
 };
 use crate::plan::{Cell, Plan};
+use crate::recorder::Recording;
 use crate::results::ResultsWriter;
 
 /// Empty ops per worker used to measure a model's dispatch floor.
@@ -156,6 +157,7 @@ fn run_cell(
         budget,
         cores: ctx.cores.clone(),
         runtime_threads: units,
+        recording: plan.recording,
         deadline: Instant::now() + plan.trial_timeout,
     };
 
@@ -287,7 +289,7 @@ fn calibrate(workload: &dyn Workload, target: Duration) -> u64 {
     let Ok(shared) = prepare_shared_for(workload, shape) else {
         return FALLBACK_OPS;
     };
-    let mut run = WorkerRun::set_up(&shared, 0, None);
+    let mut run = WorkerRun::set_up(&shared, 0, None, Recording::PerOp);
     let start = Instant::now();
     let mut ops = 0u64;
     while start.elapsed() < CALIBRATION_TIME && ops < CALIBRATION_MAX_OPS {
@@ -345,6 +347,7 @@ impl CellContext<'_> {
             runtime_thread_placement: Vec::new(),
             model_overhead,
             async_op: false,
+            recording: self.plan.recording.as_str().to_string(),
             parent_pid: std::process::id(),
             counters: Default::default(),
         };
@@ -394,6 +397,7 @@ impl CellContext<'_> {
             .collect();
         record.runtime_thread_placement = outcome.runtime_threads;
         record.async_op = outcome.async_op;
+        record.recording = outcome.recording.as_str().to_string();
         record.counters = outcome.counters;
         record
     }

@@ -32,7 +32,7 @@ use serde::{Deserialize, Serialize};
 use workloads::{parse_spec, RunShape, Scaling};
 
 use crate::models::{prepare_shared_for, WorkerRun};
-use crate::recorder::{monotonic_ns, CpuTime, OpSource};
+use crate::recorder::{monotonic_ns, CpuTime, OpSource, Recording};
 
 /// The environment variable that injects a child fault, for tests.
 pub const CHILD_FAULT_ENV: &str = "COREBENCH_CHILD_FAULT";
@@ -61,6 +61,9 @@ pub struct ChildArgs {
     /// The core to pin to, if any.
     #[arg(long)]
     pub core: Option<usize>,
+    /// How ops are timed.
+    #[arg(long, value_enum, default_value = "per-op")]
+    pub recording: Recording,
 }
 
 /// One line of the child's stdout.
@@ -131,7 +134,7 @@ pub fn run_child_worker(args: ChildArgs) -> i32 {
         Ok(shared) => shared,
         Err(e) => return fail(e.message),
     };
-    let mut run = WorkerRun::set_up(&shared, args.index, args.core);
+    let mut run = WorkerRun::set_up(&shared, args.index, args.core, args.recording);
     if let Some(e) = run.error.take() {
         return fail(e);
     }

@@ -381,6 +381,37 @@ fn weak_scaling_gives_every_worker_the_same_work() {
 }
 
 #[test]
+fn batch_recording_still_counts_every_op() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("results");
+    let output = run(
+        &out,
+        &[
+            "--workloads",
+            "cpu/primes:span=20",
+            "--models",
+            "seq,threads,pool,rayon,process,tokio,tokio-current",
+            "--workers",
+            "2",
+            "--record",
+            "batch",
+        ],
+    );
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let folder = read(&out);
+    for record in &folder.records {
+        assert_consistent(record);
+        // A pool job is one op, so the pool always times ops one by one.
+        let expected = if record.model == "pool" {
+            "per-op"
+        } else {
+            "batch"
+        };
+        assert_eq!(record.recording, expected, "{}", record.model);
+    }
+}
+
+#[test]
 fn models_that_cannot_run_a_workload_say_why_in_a_record() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("results");

@@ -186,6 +186,10 @@ pub struct Record {
     /// Whether the async op was used (async models on async-native
     /// workloads); `false` means the sync op ran, even under an async model.
     pub async_op: bool,
+    /// How ops were timed: `per-op`, or `batch` (ops timed in batches and
+    /// each recorded at its batch's mean). Absent in early v1 records.
+    #[serde(default = "per_op")]
+    pub recording: String,
     /// The pid of the corebench process that ran the trial.
     pub parent_pid: u32,
     /// Workload-specific counters (e.g. `lost_updates`); names carry units.
@@ -200,6 +204,10 @@ impl Record {
         let capacity = self.wall_ns as f64 * f64::from(self.workers);
         (capacity > 0.0).then(|| (self.cpu_user_ns + self.cpu_sys_ns) as f64 / capacity)
     }
+}
+
+fn per_op() -> String {
+    "per-op".to_string()
 }
 
 /// One logical CPU as the OS describes it.
@@ -300,6 +308,7 @@ pub(crate) fn test_record(
         runtime_thread_placement: vec![],
         model_overhead: ModelOverhead::default(),
         async_op: false,
+        recording: per_op(),
         parent_pid: 1,
         counters: Default::default(),
     }

@@ -34,7 +34,9 @@ use workloads::{Requirements, RunShape, Scaling, SharedRun, WorkerOp, Workload};
 
 use crate::error::UsageError;
 use crate::placement::{place_current_thread, Placed};
-use crate::recorder::{new_histogram, panic_message, run_ops, CpuTime, OpSource, WorkerRecorder};
+use crate::recorder::{
+    new_histogram, panic_message, run_ops, CpuTime, OpSource, Recording, WorkerRecorder,
+};
 
 /// The execution models, by name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -179,6 +181,8 @@ pub struct TrialSpec {
     /// OS threads of an async runtime (the async models only; equals
     /// `cores.len()` for them).
     pub runtime_threads: usize,
+    /// How ops are timed.
+    pub recording: Recording,
     /// Give up on the trial after this instant.
     pub deadline: Instant,
 }
@@ -235,6 +239,8 @@ pub struct TrialOutcome {
     pub runtime_threads: Vec<ThreadRecord>,
     /// Whether the async op ran.
     pub async_op: bool,
+    /// How ops were timed.
+    pub recording: Recording,
     /// Workload-specific counters.
     pub counters: BTreeMap<String, f64>,
 }
@@ -256,6 +262,7 @@ impl TrialOutcome {
             spawn_ns: Some(spawn_ns),
             runtime_threads: Vec::new(),
             async_op: false,
+            recording: Recording::PerOp,
             counters,
         }
     }
@@ -352,12 +359,17 @@ impl WorkerRun {
     /// Pins the calling thread to `core`, reads its affinity back, and
     /// builds worker `index`'s op on it. Failures are kept, not thrown, so
     /// the worker still reaches the start barrier and nobody waits forever.
-    pub fn set_up(shared: &Arc<dyn SharedRun>, index: usize, core: Option<usize>) -> Self {
+    pub fn set_up(
+        shared: &Arc<dyn SharedRun>,
+        index: usize,
+        core: Option<usize>,
+        recording: Recording,
+    ) -> Self {
         let mut run = WorkerRun {
             index,
             placed: Placed::default(),
             op: None,
-            recorder: WorkerRecorder::new(),
+            recorder: WorkerRecorder::new(recording),
             error: None,
         };
         match place_current_thread(core) {
@@ -447,7 +459,9 @@ pub(crate) fn merge_in_process(
             .expect("histograms share bounds");
     }
     let workers: Vec<WorkerOutcome> = runs.iter().map(|r| r.outcome(release)).collect();
-    TrialOutcome::new(workers, histogram, cpu, spawn_ns, shared.counters())
+    let mut outcome = TrialOutcome::new(workers, histogram, cpu, spawn_ns, shared.counters());
+    outcome.recording = runs.first().map_or(Recording::PerOp, |r| r.recorder.mode);
+    outcome
 }
 
 /// Releases workers together once all are set up: the two halves of a

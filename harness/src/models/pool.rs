@@ -27,7 +27,7 @@ use super::{
     start_scoped_workers, ExecutionModel, ModelKind, OpBudget, StartGate, TrialError, TrialOutcome,
     TrialSpec, WorkerRun,
 };
-use crate::recorder::CpuTime;
+use crate::recorder::{CpuTime, Recording};
 
 /// Jobs queued per pool thread before the submitter waits for results.
 const IN_FLIGHT_PER_WORKER: usize = 64;
@@ -64,7 +64,8 @@ impl ExecutionModel for Pool {
         let stop = AtomicBool::new(false);
         let (job_sender, job_receiver) = crossbeam_channel::unbounded::<Job>();
         let body = |index: usize| {
-            let mut run = WorkerRun::set_up(&shared, index, spec.core_of(index));
+            // One job is one op, so every op is timed on its own.
+            let mut run = WorkerRun::set_up(&shared, index, spec.core_of(index), Recording::PerOp);
             gate.arrive_and_wait();
             // Ends when the submitter drops its sender, on every path.
             for job in job_receiver.iter() {

@@ -119,9 +119,9 @@ impl ExecutionModel for Process {
                 error,
             });
         }
-        Ok(TrialOutcome::new(
-            workers, histogram, cpu, spawn_ns, counters,
-        ))
+        let mut outcome = TrialOutcome::new(workers, histogram, cpu, spawn_ns, counters);
+        outcome.recording = spec.recording;
+        Ok(outcome)
     }
 }
 
@@ -165,6 +165,7 @@ impl Children {
                 .args(["--scaling", spec.scaling.as_str()])
                 .args(["--op-start", &op_start.to_string()])
                 .args(["--op-count", &op_count.to_string()])
+                .args(["--recording", spec.recording.as_str()])
                 .stdin(Stdio::piped())
                 .stdout(Stdio::piped())
                 .stderr(Stdio::piped());

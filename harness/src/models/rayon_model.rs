@@ -60,7 +60,7 @@ impl ExecutionModel for Rayon {
             .collect();
         pool.broadcast(|ctx| {
             // Pinned already by start_handler: set_up only reads it back.
-            let mut run = WorkerRun::set_up(&shared, ctx.index(), None);
+            let mut run = WorkerRun::set_up(&shared, ctx.index(), None, spec.recording);
             if let Some(e) = lock(&pin_errors[ctx.index()]).take() {
                 run.error = Some(e);
             }

@@ -31,7 +31,7 @@ impl ExecutionModel for Seq {
     fn run_trial(&self, spec: &TrialSpec) -> Result<TrialOutcome, TrialError> {
         let set_up_start = Instant::now();
         let shared = prepare_shared(spec)?;
-        let mut run = WorkerRun::set_up(&shared, 0, spec.core_of(0));
+        let mut run = WorkerRun::set_up(&shared, 0, spec.core_of(0), spec.recording);
         let spawn_ns = set_up_start.elapsed().as_nanos() as u64;
         let (start, count) = static_share(spec.budget, 1, 0);
         let stop = AtomicBool::new(false);

@@ -36,7 +36,7 @@ impl ExecutionModel for Threads {
         let stop = AtomicBool::new(false);
 
         let body = |index: usize| {
-            let mut run = WorkerRun::set_up(&shared, index, spec.core_of(index));
+            let mut run = WorkerRun::set_up(&shared, index, spec.core_of(index), spec.recording);
             gate.arrive_and_wait();
             if !stop.load(Ordering::Relaxed) {
                 run.run(source(spec.budget, workers, &next_op), &stop);

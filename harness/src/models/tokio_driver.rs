@@ -48,6 +48,7 @@ pub(crate) fn run_tasks(
     let next_op = Arc::new(AtomicU64::new(0));
     let stop = Arc::new(AtomicBool::new(false));
     let budget = spec.budget;
+    let recording = spec.recording;
     let deadline = tokio::time::Instant::from_std(spec.deadline);
 
     let result = runtime.block_on(async {
@@ -58,7 +59,7 @@ pub(crate) fn run_tasks(
             let (next_op, stop) = (Arc::clone(&next_op), Arc::clone(&stop));
             tasks.push(tokio::spawn(async move {
                 // The runtime thread is pinned already; this reads it back.
-                let mut run = WorkerRun::set_up(&shared, index, None);
+                let mut run = WorkerRun::set_up(&shared, index, None, recording);
                 let _ = ready.send(()).await;
                 let _ = go_signal.wait_for(|released| *released).await;
                 drive(&mut run, budget, workers, &next_op, &stop, use_async).await;
@@ -149,34 +150,43 @@ async fn drive(
         if first >= total {
             return;
         }
-        for op_index in first..(first + batch).min(total) {
-            let result = time_one(op.as_mut(), recorder, op_index, use_async).await;
-            if let Err(e) = result {
-                *error = Some(e);
-                stop.store(true, Ordering::Relaxed);
-                return;
+        let range = first..(first + batch).min(total);
+        let result = if use_async {
+            let mut result = Ok(());
+            for op_index in range {
+                result = time_one(op.as_mut(), recorder, op_index).await;
+                if result.is_err() {
+                    break;
+                }
             }
+            result
+        } else {
+            recorder.time_range(op.as_mut(), range)
+        };
+        if let Err(e) = result {
+            *error = Some(e);
+            stop.store(true, Ordering::Relaxed);
+            return;
         }
     }
 }
 
+/// Times one async op (the async form always runs one op per timing: an
+/// await may hand the thread to other tasks, whose time must not count).
 async fn time_one(
     op: &mut dyn WorkerOp,
     recorder: &mut WorkerRecorder,
     op_index: u64,
-    use_async: bool,
 ) -> Result<(), String> {
-    if use_async {
-        if let Some(async_op) = op.as_async() {
-            let start = Instant::now();
-            let result = AssertUnwindSafe(async_op.run_op_async(op_index))
-                .catch_unwind()
-                .await;
-            let end = Instant::now();
-            return recorder.finish_op(op_index, start, end, flatten_op_result(result));
-        }
-    }
-    recorder.time_op(op, op_index)
+    let Some(async_op) = op.as_async() else {
+        return recorder.time_op(op, op_index);
+    };
+    let start = Instant::now();
+    let result = AssertUnwindSafe(async_op.run_op_async(op_index))
+        .catch_unwind()
+        .await;
+    let end = Instant::now();
+    recorder.finish_op(op_index, start, end, flatten_op_result(result))
 }
 
 /// An `on_thread_start` hook that pins the n-th started runtime thread to
