@@ -120,8 +120,7 @@ impl WorkerRecorder {
             }
         }
         let end = Instant::now();
-        if done > 0 {
-            let mean_ns = end.duration_since(start).as_nanos() as u64 / done;
+        if let Some(mean_ns) = (end.duration_since(start).as_nanos() as u64).checked_div(done) {
             self.histogram.saturating_record_n(mean_ns.max(1), done);
             self.ops += done;
             self.checksum = self.checksum.wrapping_add(checksum);
