@@ -480,11 +480,20 @@ fn without_out_results_go_to_a_dated_folder() {
     assert!(text(&output.stdout).contains("results: corebench-results/"));
 }
 
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 #[test]
 fn a_killed_run_keeps_every_finished_trial() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("results");
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("corebench"))
+    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("corebench"))
         .args(["run", "--no-progress", "--trials", "100000", "--ops", "400"])
         .args([
             "--workloads",
@@ -500,14 +509,16 @@ fn a_killed_run_keeps_every_finished_trial() {
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
+    // Killed however the test ends, so a failure leaves no run behind.
+    let mut child = KillOnDrop(child);
     let records = out.join("records.jsonl");
     let give_up = std::time::Instant::now() + std::time::Duration::from_secs(60);
     while std::fs::read_to_string(&records).map_or(0, |t| t.lines().count()) < 3 {
         assert!(std::time::Instant::now() < give_up, "no records appeared");
         std::thread::sleep(std::time::Duration::from_millis(5));
     }
-    child.kill().unwrap();
-    child.wait().unwrap();
+    child.0.kill().unwrap();
+    child.0.wait().unwrap();
     let folder = read(&out);
     assert!(folder.records.len() >= 3);
     assert!(folder.records.len() < 100_000, "killed before the end");

@@ -190,9 +190,18 @@ pub struct CellRow {
     pub outliers: Outliers,
     /// Median dispatch floor, ns per op.
     pub dispatch_floor_ns: Option<f64>,
+    /// Median op (p50) over the dispatch floor.
+    pub floor_ratio: Option<f64>,
+    /// Whether the ops are so short that the model's own cost dominates:
+    /// median op under [`FLOOR_WARNING_RATIO`] times the dispatch floor.
+    pub measures_executor: bool,
     /// Whether the async op ran.
     pub async_op: bool,
 }
+
+/// A cell whose median op is under this many dispatch floors measures the
+/// executor rather than the workload.
+pub const FLOOR_WARNING_RATIO: f64 = 10.0;
 
 /// A latency spectrum: percentile against latency, merged over trials.
 #[derive(Debug, Clone)]
@@ -587,6 +596,17 @@ fn cell_row(model: &str, n: u32, trials: &[&Record], speedup: Option<Estimate>) 
     let latency_us = |f: &dyn Fn(&crate::schema::LatencySummary) -> u64| {
         median(&values(&|r| r.latency.as_ref().map(|l| f(l) as f64 / 1e3)))
     };
+    let p50_us = latency_us(&|l| l.p50_ns);
+    let dispatch_floor_ns = median(
+        &trials
+            .iter()
+            .filter_map(|r| r.model_overhead.dispatch_floor_ns)
+            .collect::<Vec<_>>(),
+    );
+    let floor_ratio = match (p50_us, dispatch_floor_ns) {
+        (Some(p50), Some(floor)) if floor > 0.0 => Some(p50 * 1e3 / floor),
+        _ => None,
+    };
     CellRow {
         model: model.to_string(),
         workers: n,
@@ -601,17 +621,14 @@ fn cell_row(model: &str, n: u32, trials: &[&Record], speedup: Option<Estimate>) 
         wall_ms: bootstrap_median(&walls_ms),
         throughput_ops_s: bootstrap_median(&values(&|r| Some(r.throughput_ops_s))),
         speedup,
-        p50_us: latency_us(&|l| l.p50_ns),
+        p50_us,
         p99_us: latency_us(&|l| l.p99_ns),
         p99_9_us: latency_us(&|l| l.p99_9_ns),
         cpu_utilisation: median(&values(&|r| r.cpu_utilisation())),
         outliers: tukey_outliers(&walls_ms),
-        dispatch_floor_ns: median(
-            &trials
-                .iter()
-                .filter_map(|r| r.model_overhead.dispatch_floor_ns)
-                .collect::<Vec<_>>(),
-        ),
+        dispatch_floor_ns,
+        floor_ratio,
+        measures_executor: floor_ratio.is_some_and(|r| r < FLOOR_WARNING_RATIO),
         async_op: ok.iter().any(|r| r.async_op),
     }
 }
@@ -787,6 +804,28 @@ mod tests {
             .unwrap();
         assert_eq!(failed.status, Status::Failed);
         assert_eq!(failed.trials_ok, 0);
+    }
+
+    #[test]
+    fn ops_near_the_dispatch_floor_are_flagged() {
+        let with = |p50_ns: u64, floor_ns: f64| {
+            let mut record = crate::schema::test_record("pool", 1, 1_000_000, "strong", Status::Ok);
+            record.latency = Some(crate::schema::LatencySummary {
+                min_ns: p50_ns,
+                p50_ns,
+                p90_ns: p50_ns,
+                p99_ns: p50_ns,
+                p99_9_ns: p50_ns,
+                max_ns: p50_ns,
+                mean_ns: p50_ns as f64,
+            });
+            record.model_overhead.dispatch_floor_ns = Some(floor_ns);
+            analyse(&host(2), &[record]).sections[0].rows[0].clone()
+        };
+        let short = with(2_000, 500.0);
+        assert!(short.measures_executor);
+        assert_eq!(short.floor_ratio, Some(4.0));
+        assert!(!with(50_000, 500.0).measures_executor);
     }
 
     #[test]

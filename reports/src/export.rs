@@ -6,7 +6,7 @@ use crate::analysis::{Analysis, CellRow};
 use crate::stats::Estimate;
 use crate::terminal::{format_ns, format_rate};
 
-const CSV_HEADER: [&str; 27] = [
+const CSV_HEADER: [&str; 28] = [
     "workload",
     "scaling",
     "load",
@@ -32,6 +32,7 @@ const CSV_HEADER: [&str; 27] = [
     "outliers_mild",
     "outliers_severe",
     "dispatch_floor_ns",
+    "median_op_over_floor",
     "async_op",
     "error",
 ];
@@ -72,6 +73,7 @@ pub fn summary_csv(analysis: &Analysis) -> Result<String, csv::Error> {
                 row.outliers.mild.to_string(),
                 row.outliers.severe.to_string(),
                 number(row.dispatch_floor_ns),
+                number(row.floor_ratio),
                 row.async_op.to_string(),
                 row.error.clone().unwrap_or_default(),
             ]);

@@ -53,6 +53,8 @@ pub struct SectionView {
     pub rows: Vec<RowView>,
     /// Its fits, one per model.
     pub fits: Vec<FitView>,
+    /// Cells whose ops are too short to measure the workload.
+    pub warnings: Vec<String>,
 }
 
 /// One chart image.
@@ -240,6 +242,21 @@ fn section_view(section: &Section, charts: Vec<ChartView>) -> SectionView {
         charts,
         rows: section.rows.iter().map(row_view).collect(),
         fits: section.models.iter().map(fit_view).collect(),
+        warnings: section
+            .rows
+            .iter()
+            .filter(|r| r.measures_executor)
+            .map(|r| {
+                format!(
+                    "{} at {} workers: the median op ({}) is only {:.1}x the model's dispatch floor ({}); this measures the executor, not the workload. Make the op bigger.",
+                    r.model,
+                    r.workers,
+                    r.p50_us.map_or("?".into(), |us| format_ns(us * 1e3)),
+                    r.floor_ratio.unwrap_or(0.0),
+                    r.dispatch_floor_ns.map_or("?".into(), format_ns),
+                )
+            })
+            .collect(),
     }
 }
 
@@ -289,6 +306,10 @@ fn row_view(row: &CellRow) -> RowView {
         floor: row.dispatch_floor_ns.map_or("–".to_string(), format_ns),
         trials: format!("{}/{}", row.trials_ok, row.trials),
         status: match (&row.status, &row.error) {
+            (Status::Ok, _) if row.measures_executor => format!(
+                "ok, but the median op is only {:.1}x the dispatch floor",
+                row.floor_ratio.unwrap_or(0.0)
+            ),
             (Status::Ok, _) => "ok".to_string(),
             (status, Some(error)) => format!("{}: {error}", status.as_str()),
             (status, None) => status.as_str().to_string(),

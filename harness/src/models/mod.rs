@@ -13,7 +13,7 @@
 //! setting up a worker with panics caught, and merging workers' results.
 
 mod pool;
-mod process;
+pub mod process;
 mod rayon_model;
 mod seq;
 mod threads;

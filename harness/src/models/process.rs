@@ -125,6 +125,19 @@ impl ExecutionModel for Process {
     }
 }
 
+/// The environment variable naming the `corebench` binary children run;
+/// by default the running binary itself. Benchmarks and embedders, whose
+/// own binary is not `corebench`, set it.
+pub const COREBENCH_EXE_ENV: &str = "COREBENCH_EXE";
+
+fn corebench_exe() -> Result<std::path::PathBuf, TrialError> {
+    match std::env::var_os(COREBENCH_EXE_ENV) {
+        Some(path) => Ok(path.into()),
+        None => std::env::current_exe()
+            .map_err(|e| TrialError::failed(format!("cannot find the corebench binary: {e}"))),
+    }
+}
+
 /// What a child's stdout reader thread passes on.
 enum ChildLine {
     Line(String),
@@ -143,8 +156,7 @@ struct Children {
 
 impl Children {
     fn spawn(spec: &TrialSpec) -> Result<Self, TrialError> {
-        let exe = std::env::current_exe()
-            .map_err(|e| TrialError::failed(format!("cannot find the corebench binary: {e}")))?;
+        let exe = corebench_exe()?;
         let workload_spec = spec.workload.spec();
         let (sender, lines) = crossbeam_channel::unbounded();
         let mut this = Children {

@@ -1,7 +1,8 @@
 //! `rayon`: a rayon pool built per run with one thread per worker, each
 //! pinned from `start_handler`. Per-worker state is built on every pool
 //! thread by a `broadcast` before timing. The timed region is a
-//! `par_iter` over op batches, spread by rayon's work stealing; lockstep
+//! `par_iter` over guided op batches (large first, single ops at the end),
+//! spread by rayon's work stealing; lockstep
 //! workloads run their rounds in a second `broadcast`, one part per thread.
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -17,7 +18,7 @@ use super::{
     TrialOutcome, TrialSpec, WorkerRun,
 };
 use crate::placement::place_current_thread;
-use crate::recorder::{claim_batch, CpuTime, OpSource};
+use crate::recorder::{guided_ranges, CpuTime, OpSource};
 
 /// The `rayon` model.
 pub struct Rayon;
@@ -69,18 +70,22 @@ impl ExecutionModel for Rayon {
         let spawn_ns = spawn_start.elapsed().as_nanos() as u64;
         let stop = AtomicBool::new(false);
 
+        // Planned before timing starts: the list is the schedule, not work.
+        let batches = match spec.budget {
+            OpBudget::Shared { total } => guided_ranges(total, workers),
+            OpBudget::PerWorker { .. } => Vec::new(),
+        };
+
         let cpu_before = CpuTime::of_process();
         let release = Instant::now();
         match spec.budget {
-            OpBudget::Shared { total } => {
-                let batch = claim_batch(total, workers);
+            OpBudget::Shared { .. } => {
                 pool.install(|| {
-                    (0..total.div_ceil(batch)).into_par_iter().for_each(|b| {
+                    batches.into_par_iter().for_each(|range| {
                         if stop.load(Ordering::Relaxed) {
                             return;
                         }
-                        let start = b * batch;
-                        let count = batch.min(total - start);
+                        let (start, count) = (range.start, range.end - range.start);
                         with_own_slot(&slots, |run| {
                             run.run(OpSource::Fixed { start, count }, &stop)
                         });

@@ -13,7 +13,7 @@ use super::{
     join_workers, merge_in_process, prepare_shared, start_scoped_workers, ExecutionModel,
     ModelKind, OpBudget, StartGate, TrialError, TrialOutcome, TrialSpec, WorkerRun,
 };
-use crate::recorder::{claim_batch, CpuTime, OpSource};
+use crate::recorder::{CpuTime, OpSource};
 
 /// The `threads` model.
 pub struct Threads;
@@ -70,7 +70,7 @@ fn source(budget: OpBudget, workers: usize, next_op: &AtomicU64) -> OpSource<'_>
         OpBudget::Shared { total } => OpSource::Claim {
             next: next_op,
             total,
-            batch: claim_batch(total, workers),
+            workers,
         },
         OpBudget::PerWorker { ops } => OpSource::Fixed {
             start: 0,

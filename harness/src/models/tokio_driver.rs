@@ -20,7 +20,7 @@ use workloads::{SharedRun, WorkerOp};
 use super::{
     merge_in_process, ModelKind, OpBudget, TrialError, TrialOutcome, TrialSpec, WorkerRun,
 };
-use crate::recorder::{claim_batch, flatten_op_result, CpuTime, WorkerRecorder};
+use crate::recorder::{claim, flatten_op_result, CpuTime, WorkerRecorder, MAX_CLAIM_OPS};
 
 /// Runtime threads as they started: placed, or why pinning failed.
 pub(crate) type ThreadLog = Arc<Mutex<Vec<Result<ThreadRecord, String>>>>;
@@ -131,26 +131,25 @@ async fn drive(
             return;
         }
     };
-    let (total, batch, fixed) = match budget {
-        OpBudget::Shared { total } => (total, claim_batch(total, workers), false),
-        OpBudget::PerWorker { ops } => (ops, 64, true),
-    };
     let mut fixed_next = 0u64;
     loop {
         if stop.load(Ordering::Relaxed) {
             return;
         }
-        let first = if fixed {
-            let first = fixed_next;
-            fixed_next += batch;
-            first
-        } else {
-            next_op.fetch_add(batch, Ordering::Relaxed)
+        let range = match budget {
+            OpBudget::Shared { total } => match claim(next_op, total, workers) {
+                Some(range) => range,
+                None => return,
+            },
+            OpBudget::PerWorker { ops } => {
+                if fixed_next >= ops {
+                    return;
+                }
+                let range = fixed_next..(fixed_next + MAX_CLAIM_OPS).min(ops);
+                fixed_next = range.end;
+                range
+            }
         };
-        if first >= total {
-            return;
-        }
-        let range = first..(first + batch).min(total);
         let result = if use_async {
             let mut result = Ok(());
             for op_index in range {
