@@ -45,6 +45,8 @@ pub enum Command {
         #[arg(long)]
         lenient: bool,
     },
+    /// Compare two or more results folders (machines or configurations).
+    Compare(CompareArgs),
     /// Print what host.json would say about this machine.
     Host {
         /// A name for this configuration.
@@ -95,6 +97,14 @@ pub struct RunArgs {
     /// for ops of a few microseconds or less).
     #[arg(long = "record", value_enum, default_value = "per-op")]
     pub recording: Recording,
+    /// Leave out the cpu/calibrate reference cell that normalises
+    /// comparisons across machines.
+    #[arg(long)]
+    pub no_calibration: bool,
+    /// Restrict the whole run (and its children) to these cores, e.g. 0 or
+    /// 0,1 or 0-3: a configuration with fewer cores on the same machine.
+    #[arg(long)]
+    pub cores: Option<String>,
     /// A name for this configuration, shown in reports and comparisons.
     #[arg(long)]
     pub label: Option<String>,
@@ -104,6 +114,153 @@ pub struct RunArgs {
     /// Hide the progress bar.
     #[arg(long)]
     pub no_progress: bool,
+}
+
+/// `corebench compare` options.
+#[derive(Debug, clap::Args)]
+pub struct CompareArgs {
+    /// Results folders, one per configuration.
+    #[arg(required = true)]
+    pub dirs: Vec<PathBuf>,
+    /// The folder the others are compared with (default: the first).
+    #[arg(long)]
+    pub baseline: Option<PathBuf>,
+    /// Changes smaller than this never count, e.g. 2% or 0.02.
+    #[arg(long, default_value = "2%", value_parser = parse_noise)]
+    pub noise: f64,
+    /// Exit 1 when any cell is slower than the baseline (for CI).
+    #[arg(long)]
+    pub fail_on_regression: bool,
+    /// html (a report folder), md, csv, or json (Bencher Metric Format).
+    #[arg(long, value_enum, default_value = "html")]
+    pub format: CompareFormat,
+    /// Where to write: a folder for html (default
+    /// corebench-results/compare-DATE-TIME), a file for the others
+    /// (default: standard output).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Skip malformed record lines with a warning instead of failing.
+    #[arg(long)]
+    pub lenient: bool,
+}
+
+/// Output formats of `corebench compare`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CompareFormat {
+    /// An offline HTML report with SVG charts.
+    Html,
+    /// Markdown tables.
+    Md,
+    /// One row per cell and configuration.
+    Csv,
+    /// Bencher Metric Format.
+    Json,
+}
+
+fn parse_noise(text: &str) -> Result<f64, String> {
+    let (number, scale) = match text.trim().strip_suffix('%') {
+        Some(percent) => (percent, 0.01),
+        None => (text.trim(), 1.0),
+    };
+    match number.trim().parse::<f64>() {
+        Ok(value) if value.is_finite() && value >= 0.0 && value * scale < 1.0 => Ok(value * scale),
+        _ => Err(format!(
+            "bad noise threshold '{text}'; expected a percentage like 2% or a fraction like 0.02, below 100%"
+        )),
+    }
+}
+
+fn compare(args: CompareArgs) -> anyhow::Result<i32> {
+    use reports::compare::{compare as compare_configs, configurations, CompareOptions};
+    use reports::folder::ResultsFolder;
+
+    let mut dirs = args.dirs.clone();
+    let same = |a: &Path, b: &Path| match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    };
+    let baseline_dir = match &args.baseline {
+        Some(base) => {
+            if !dirs.iter().any(|d| same(d, base)) {
+                dirs.insert(0, base.clone());
+            }
+            base.clone()
+        }
+        None => dirs[0].clone(),
+    };
+    if dirs.len() < 2 {
+        return Err(UsageError::new(format!(
+            "compare needs two or more results folders (a folder may be given twice); got {}",
+            dirs.len()
+        ))
+        .into());
+    }
+    let mut folders = Vec::with_capacity(dirs.len());
+    for dir in &dirs {
+        let (folder, warnings) = ResultsFolder::open_with(dir, args.lenient)
+            .map_err(|e| UsageError::new(e.to_string()))?;
+        for warning in warnings {
+            eprintln!("warning: {warning}");
+        }
+        folders.push(folder);
+    }
+    let configs = configurations(&folders);
+    // The first configuration that came from the baseline folder.
+    let baseline_folder = dirs
+        .iter()
+        .position(|d| same(d, &baseline_dir))
+        .unwrap_or(0);
+    let baseline = configs
+        .iter()
+        .position(|c| same(&c.source, &folders[baseline_folder].dir))
+        .unwrap_or(0);
+    let comparison = compare_configs(
+        configs,
+        CompareOptions {
+            baseline,
+            noise: args.noise,
+        },
+    );
+
+    match args.format {
+        CompareFormat::Html => {
+            let out = args.out.clone().unwrap_or_else(|| {
+                PathBuf::from("corebench-results").join(format!(
+                    "compare-{}",
+                    chrono::Local::now().format("%Y%m%d-%H%M%S")
+                ))
+            });
+            let index = reports::compare_report::write_compare_report(&comparison, &out)
+                .with_context(|| format!("writing the comparison to {}", out.display()))?;
+            println!("{}", reports::compare_report::summary_line(&comparison));
+            println!("report: {}", index.display());
+        }
+        format => {
+            let text = match format {
+                CompareFormat::Md => reports::compare_report::compare_markdown(&comparison),
+                CompareFormat::Csv => reports::compare_report::compare_csv(&comparison)?,
+                _ => serde_json::to_string_pretty(&reports::compare_report::compare_bmf(
+                    &comparison,
+                ))?,
+            };
+            match &args.out {
+                Some(path) => std::fs::write(path, text).map_err(|e| {
+                    UsageError::new(format!("cannot write --out '{}': {e}", path.display()))
+                })?,
+                None => print!("{text}"),
+            }
+        }
+    }
+
+    let regressions = comparison.regressions();
+    if args.fail_on_regression && !regressions.is_empty() {
+        for (workload, model, workers, config) in &regressions {
+            eprintln!("slower: {workload} under {model} at {workers} workers in {config}");
+        }
+        eprintln!("{} cells slower than the baseline", regressions.len());
+        return Ok(1);
+    }
+    Ok(0)
 }
 
 fn parse_scaling(text: &str) -> Result<Scaling, String> {
@@ -124,6 +281,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
             println!("report: {}", index.display());
             Ok(0)
         }
+        Command::Compare(args) => compare(args),
         Command::List => {
             print!("{}", list_text());
             Ok(0)
@@ -156,7 +314,11 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
         runtime_threads: args.runtime_threads,
         trial_timeout: Duration::from_secs_f64(args.trial_timeout_s),
         recording: args.recording,
+        calibration: !args.no_calibration,
     };
+    if let Some(cores) = &args.cores {
+        crate::placement::restrict_process_to(cores)?;
+    }
     let plan = Plan::build(&input, CpuSet::of_this_process())?;
     let host = capture_host(args.label);
     let out = args.out.unwrap_or_else(|| default_out_dir(&host.hostname));

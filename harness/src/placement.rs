@@ -98,6 +98,52 @@ fn parse_core_range(item: &str, whole: &str) -> Result<Vec<usize>, UsageError> {
     }
 }
 
+/// Parses a core list: numbers and ranges, comma-separated (`0,2`, `0-3`).
+pub fn parse_core_list(text: &str, flag: &str) -> Result<Vec<usize>, UsageError> {
+    let mut cores = Vec::new();
+    for item in text.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        cores.extend(parse_core_range(item, &format!("{flag} {text}"))?);
+    }
+    if cores.is_empty() {
+        return Err(UsageError::new(format!(
+            "{flag} is empty; expected core numbers or ranges like 0,2 or 0-3"
+        )));
+    }
+    cores.sort_unstable();
+    cores.dedup();
+    Ok(cores)
+}
+
+/// Restricts this process to the cores of `list` (`--cores`): the calling
+/// thread's affinity is set before any worker exists, and every thread and
+/// child process started later inherits it.
+pub fn restrict_process_to(list: &str) -> Result<(), UsageError> {
+    let cores = parse_core_list(list, "--cores")?;
+    let available = current_thread_affinity();
+    if let Some(bad) = cores.iter().find(|c| !available.contains(c)) {
+        return Err(UsageError::new(format!(
+            "core {bad} in --cores {list} is not available to this process; available cores: {}",
+            join(&available)
+        )));
+    }
+    // SAFETY: cpu_set_t is plain data; every index set is below
+    // CPU_SETSIZE (checked against the current mask, which is bounded by it).
+    let result = unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        for &core in &cores {
+            libc::CPU_SET(core, &mut set);
+        }
+        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set)
+    };
+    if result != 0 {
+        return Err(UsageError::new(format!(
+            "the OS refused --cores {list}: {}",
+            std::io::Error::last_os_error()
+        )));
+    }
+    Ok(())
+}
+
 /// One logical CPU this process may run on, with its physical core.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cpu {

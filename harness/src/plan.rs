@@ -77,6 +77,8 @@ pub struct PlanInput {
     pub trial_timeout: Duration,
     /// `--record`.
     pub recording: Recording,
+    /// Whether to add the `cpu/calibrate` reference cell.
+    pub calibration: bool,
 }
 
 /// A validated plan.
@@ -107,7 +109,13 @@ pub struct Plan {
     pub cpus: CpuSet,
     /// How ops are timed.
     pub recording: Recording,
+    /// Index in `workloads` of the `cpu/calibrate` reference cell added to
+    /// the run (it runs once, under `seq` at one worker, first).
+    pub calibration: Option<usize>,
 }
+
+/// The reference workload every run includes unless told not to.
+pub const CALIBRATION_WORKLOAD: &str = "cpu/calibrate";
 
 /// One cell of a plan.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -125,7 +133,7 @@ pub struct Cell {
 impl Plan {
     /// Builds and validates a plan.
     pub fn build(input: &PlanInput, cpus: CpuSet) -> Result<Plan, UsageError> {
-        let workloads: Vec<Arc<dyn Workload>> = match &input.workloads {
+        let mut workloads: Vec<Arc<dyn Workload>> = match &input.workloads {
             Some(list) => parse_spec_list(list)
                 .map_err(|e| UsageError::new(format!("--workloads: {e}")))?
                 .into_iter()
@@ -143,6 +151,17 @@ impl Plan {
                 "--workloads is empty; `corebench list` shows the valid workloads",
             ));
         }
+        // The reference cell, unless asked away or already in the plan.
+        let calibration = (input.calibration
+            && !workloads
+                .iter()
+                .any(|w| w.info().id == CALIBRATION_WORKLOAD))
+        .then(|| {
+            workloads.push(Arc::from(
+                parse_spec(CALIBRATION_WORKLOAD).expect("the calibration workload parses"),
+            ));
+            workloads.len() - 1
+        });
         let models = match input.models.as_deref() {
             None | Some("all") => ModelKind::ALL.to_vec(),
             Some(list) => parse_models(list)?,
@@ -189,6 +208,7 @@ impl Plan {
             trial_timeout: input.trial_timeout,
             cpus,
             recording: input.recording,
+            calibration,
         })
     }
 
@@ -197,7 +217,15 @@ impl Plan {
     /// every model is compared with.
     pub fn cells(&self) -> Vec<Cell> {
         let mut cells = Vec::new();
-        for workload in 0..self.workloads.len() {
+        if let Some(workload) = self.calibration {
+            cells.push(Cell {
+                workload,
+                model: ModelKind::Seq,
+                workers: 1,
+                placement: 0,
+            });
+        }
+        for workload in (0..self.workloads.len()).filter(|w| Some(*w) != self.calibration) {
             for placement in 0..self.placements.len() {
                 for &model in &self.models {
                     let counts: Vec<usize> = if model == ModelKind::Seq {
@@ -314,6 +342,7 @@ mod tests {
             runtime_threads: None,
             trial_timeout: Duration::from_secs(60),
             recording: Recording::PerOp,
+            calibration: true,
         }
     }
 
@@ -328,11 +357,27 @@ mod tests {
     #[test]
     fn default_plan_has_every_profile_workload_and_model_and_seq_once() {
         let plan = Plan::build(&input(), two_cpus()).unwrap();
-        assert_eq!(plan.workloads.len(), 5);
+        // Five profile workloads and the calibration reference.
+        assert_eq!(plan.workloads.len(), 6);
         assert_eq!(plan.models.len(), 7);
         let cells = plan.cells();
-        // per workload: seq at 1, six models at 1 and 2
-        assert_eq!(cells.len(), 5 * (1 + 6 * 2));
+        // The reference first, then per workload: seq at 1, six models at
+        // 1 and 2.
+        assert_eq!(cells.len(), 1 + 5 * (1 + 6 * 2));
+        assert_eq!(
+            plan.workloads[cells[0].workload].info().id,
+            CALIBRATION_WORKLOAD
+        );
+        assert_eq!((cells[0].model, cells[0].workers), (ModelKind::Seq, 1));
+        let without = Plan::build(
+            &PlanInput {
+                calibration: false,
+                ..input()
+            },
+            two_cpus(),
+        )
+        .unwrap();
+        assert_eq!(without.cells().len(), 5 * (1 + 6 * 2));
         assert!(cells
             .iter()
             .all(|c| c.model != ModelKind::Seq || c.workers == 1));

@@ -24,7 +24,14 @@ fn run_with_fault(out: &Path, args: &[&str], fault: &str) -> Output {
     corebench()
         .env("COREBENCH_CHILD_FAULT", fault)
         .arg("run")
-        .args(["--no-progress", "--trials", "2", "--ops", "200"])
+        .args([
+            "--no-progress",
+            "--no-calibration",
+            "--trials",
+            "2",
+            "--ops",
+            "200",
+        ])
         .arg("--out")
         .arg(out)
         .args(args)
@@ -459,7 +466,15 @@ fn without_out_results_go_to_a_dated_folder() {
     let dir = tempfile::tempdir().unwrap();
     let output = corebench()
         .current_dir(dir.path())
-        .args(["run", "--no-progress", "--trials", "1", "--ops", "50"])
+        .args([
+            "run",
+            "--no-progress",
+            "--no-calibration",
+            "--trials",
+            "1",
+            "--ops",
+            "50",
+        ])
         .args([
             "--workloads",
             "cpu/primes:span=10",
@@ -645,4 +660,205 @@ fn report_re_renders_a_folder_and_refuses_broken_ones() {
     // Not a folder at all.
     let output = report(&dir.path().join("nothing-here"), &[]);
     assert_eq!(output.status.code(), Some(2));
+}
+
+/// Runs corebench with `args` (any subcommand).
+fn corebench_with(args: &[&str]) -> Output {
+    corebench().args(args).output().unwrap()
+}
+
+#[test]
+fn every_run_includes_the_calibration_reference_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("results");
+    let output = corebench()
+        .args(["run", "--no-progress", "--trials", "2", "--ops", "100"])
+        .args([
+            "--workloads",
+            "cpu/primes:span=20",
+            "--models",
+            "threads,rayon",
+            "--workers",
+            "1,2",
+        ])
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let folder = read(&out);
+    let calibration: Vec<&Record> = folder
+        .records
+        .iter()
+        .filter(|r| r.workload.id == "cpu/calibrate")
+        .collect();
+    assert_eq!(calibration.len(), 2, "one cell, two trials");
+    assert!(calibration
+        .iter()
+        .all(|r| r.model == "seq" && r.workers == 1 && r.status == Status::Ok));
+    assert_eq!(
+        folder.records[0].workload.id, "cpu/calibrate",
+        "it runs first"
+    );
+}
+
+#[test]
+fn cores_restricts_the_whole_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("results");
+    let output = run(
+        &out,
+        &[
+            "--workloads",
+            "cpu/primes:span=20",
+            "--models",
+            "threads,process,tokio",
+            "--cores",
+            "0",
+        ],
+    );
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let folder = read(&out);
+    assert_eq!(folder.host.available_cores, vec![0]);
+    // auto workers on one core is just 1.
+    assert!(folder.records.iter().all(|r| r.workers == 1));
+    for record in &folder.records {
+        for worker in &record.per_worker {
+            assert_eq!(
+                worker.cpus_allowed,
+                vec![0],
+                "{} worker {}",
+                record.model,
+                worker.index
+            );
+        }
+    }
+    let output = run(&dir.path().join("never"), &["--cores", "4096"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        text(&output.stderr).contains("core 4096"),
+        "{}",
+        text(&output.stderr)
+    );
+}
+
+#[test]
+fn compare_reports_formats_regressions_and_bad_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    for (folder, label) in [(&a, "one"), (&b, "two")] {
+        let output = corebench()
+            .args([
+                "run",
+                "--no-progress",
+                "--trials",
+                "3",
+                "--ops",
+                "200",
+                "--label",
+                label,
+            ])
+            .args([
+                "--workloads",
+                "cpu/primes:span=20",
+                "--models",
+                "seq,threads",
+                "--workers",
+                "1,2",
+            ])
+            .arg("--out")
+            .arg(folder)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", text(&output.stderr));
+    }
+    let (a_str, b_str) = (a.to_str().unwrap(), b.to_str().unwrap());
+    let html = dir.path().join("cmp");
+    let output = corebench_with(&["compare", a_str, b_str, "--out", html.to_str().unwrap()]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(html.join("index.html").exists());
+    let stdout = text(&output.stdout);
+    assert!(stdout.contains("Against the baseline one"), "{stdout}");
+
+    for (format, needle) in [
+        ("md", "| workers |"),
+        ("csv", "workload,scaling"),
+        ("json", "\"throughput\""),
+    ] {
+        let output = corebench_with(&["compare", a_str, b_str, "--format", format]);
+        assert!(
+            output.status.success(),
+            "{format}: {}",
+            text(&output.stderr)
+        );
+        assert!(text(&output.stdout).contains(needle), "{format}");
+    }
+    let bmf: serde_json::Value = serde_json::from_slice(
+        &corebench_with(&["compare", a_str, b_str, "--format", "json"]).stdout,
+    )
+    .unwrap();
+    assert!(bmf
+        .as_object()
+        .unwrap()
+        .keys()
+        .any(|k| k.starts_with("two/cpu/primes")));
+
+    // A folder against itself: unchanged everywhere, and no regression.
+    let output = corebench_with(&[
+        "compare",
+        a_str,
+        a_str,
+        "--format",
+        "md",
+        "--fail-on-regression",
+    ]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(text(&output.stdout).contains("0 faster, 0 slower"));
+
+    // A copy made 3x slower everywhere fails --fail-on-regression.
+    let slow = dir.path().join("slow");
+    std::fs::create_dir(&slow).unwrap();
+    std::fs::copy(a.join("host.json"), slow.join("host.json")).unwrap();
+    let records = std::fs::read_to_string(a.join("records.jsonl")).unwrap();
+    let slowed: Vec<String> = records
+        .lines()
+        .map(|line| {
+            let mut record: serde_json::Value = serde_json::from_str(line).unwrap();
+            let t = record["throughput_ops_s"].as_f64().unwrap();
+            record["throughput_ops_s"] = serde_json::json!(t / 3.0);
+            record.to_string()
+        })
+        .collect();
+    std::fs::write(slow.join("records.jsonl"), slowed.join("\n") + "\n").unwrap();
+    let output = corebench_with(&[
+        "compare",
+        slow.to_str().unwrap(),
+        "--baseline",
+        a_str,
+        "--format",
+        "csv",
+        "--fail-on-regression",
+    ]);
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
+    assert!(
+        text(&output.stderr).contains("slower"),
+        "{}",
+        text(&output.stderr)
+    );
+
+    // Bad input: one folder, a folder that is not a results folder, a bad
+    // noise threshold.
+    for args in [
+        vec!["compare", a_str],
+        vec!["compare", a_str, dir.path().to_str().unwrap()],
+        vec!["compare", a_str, b_str, "--noise", "lots"],
+    ] {
+        let output = corebench_with(&args);
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            text(&output.stderr)
+        );
+    }
 }

@@ -634,7 +634,7 @@ fn cell_row(model: &str, n: u32, trials: &[&Record], speedup: Option<Estimate>) 
 }
 
 /// Merges the ok trials' histograms into one spectrum.
-fn spectrum(model: &str, n: u32, trials: &[&Record]) -> Option<Spectrum> {
+pub fn spectrum(model: &str, n: u32, trials: &[&Record]) -> Option<Spectrum> {
     let mut merged: Option<hdrhistogram::Histogram<u64>> = None;
     for record in trials.iter().filter(|r| r.status == Status::Ok) {
         let Some(encoded) = &record.histogram else {

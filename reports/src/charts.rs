@@ -220,6 +220,17 @@ fn speedup_chart(root: &Root<'_>, section: &Section, cores: u32) -> DrawResult {
     legend(&mut chart)
 }
 
+/// One line of a chart: a label, a colour, its points.
+#[derive(Debug, Clone)]
+pub struct Series {
+    /// Legend text.
+    pub label: String,
+    /// Line colour.
+    pub colour: RGBColor,
+    /// (x, y) points, ascending x.
+    pub points: Vec<(f64, f64)>,
+}
+
 fn per_model_lines(
     root: &Root<'_>,
     section: &Section,
@@ -228,11 +239,33 @@ fn per_model_lines(
     y_desc: &str,
     value: impl Fn(&crate::analysis::CurvePoint) -> Option<f64>,
 ) -> DrawResult {
-    let x_max = f64::from(x_max);
-    let y_max = section
+    let series: Vec<Series> = section
         .models
         .iter()
-        .flat_map(|m| m.points.iter().filter_map(&value))
+        .map(|curve| Series {
+            label: curve.model.clone(),
+            colour: model_colour(&curve.model),
+            points: curve
+                .points
+                .iter()
+                .filter_map(|p| value(p).map(|v| (f64::from(p.n), v)))
+                .collect(),
+        })
+        .collect();
+    workers_lines(root, &series, cores, f64::from(x_max), y_desc)
+}
+
+/// Lines against workers on a log axis, with the core count marked.
+fn workers_lines(
+    root: &Root<'_>,
+    series: &[Series],
+    cores: u32,
+    x_max: f64,
+    y_desc: &str,
+) -> DrawResult {
+    let y_max = series
+        .iter()
+        .flat_map(|s| s.points.iter().map(|p| p.1))
         .fold(0.0f64, f64::max)
         .max(1e-9)
         * 1.15;
@@ -240,7 +273,7 @@ fn per_model_lines(
         .margin(12)
         .x_label_area_size(40)
         .y_label_area_size(70)
-        .build_cartesian_2d((1f64..x_max).log_scale(), 0f64..y_max)?;
+        .build_cartesian_2d((1f64..x_max.max(2.0)).log_scale(), 0f64..y_max)?;
     chart
         .configure_mesh()
         .light_line_style(TRANSPARENT)
@@ -251,39 +284,48 @@ fn per_model_lines(
         .label_style((FONT, 13))
         .draw()?;
     cores_marker(&mut chart, cores, y_max)?;
-    for curve in &section.models {
-        let colour = model_colour(&curve.model);
-        let line: Vec<(f64, f64)> = curve
-            .points
-            .iter()
-            .filter_map(|p| value(p).map(|v| (f64::from(p.n), v)))
-            .collect();
-        if line.is_empty() {
-            continue;
-        }
+    for s in series.iter().filter(|s| !s.points.is_empty()) {
+        let colour = s.colour;
         chart
-            .draw_series(LineSeries::new(line.clone(), colour.stroke_width(2)))?
-            .label(curve.model.clone())
+            .draw_series(LineSeries::new(s.points.clone(), colour.stroke_width(2)))?
+            .label(s.label.clone())
             .legend(move |(x, y)| {
                 PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(2))
             });
-        chart.draw_series(line.into_iter().map(|p| Circle::new(p, 3, colour.filled())))?;
+        chart.draw_series(s.points.iter().map(|p| Circle::new(*p, 3, colour.filled())))?;
     }
     legend(&mut chart)
 }
 
 fn latency_chart(root: &Root<'_>, section: &Section) -> DrawResult {
-    let x_max = section
+    let series: Vec<Series> = section
         .spectra
+        .iter()
+        .map(|spectrum| Series {
+            label: format!("{} ({} workers)", spectrum.model, spectrum.workers),
+            colour: model_colour(&spectrum.model),
+            points: spectrum.points.clone(),
+        })
+        .collect();
+    latency_lines(root, &series)
+}
+
+/// Latency spectra: x is 1/(1-p), y is latency in ns (drawn in µs), both
+/// on log axes.
+fn latency_lines(root: &Root<'_>, series: &[Series]) -> DrawResult {
+    let x_max = series
         .iter()
         .flat_map(|s| s.points.iter().map(|p| p.0))
         .fold(10.0f64, f64::max)
         .min(1e5)
         * 1.5;
     let (mut y_min, mut y_max) = (f64::INFINITY, 0.0f64);
-    for point in section.spectra.iter().flat_map(|s| s.points.iter()) {
+    for point in series.iter().flat_map(|s| s.points.iter()) {
         y_min = y_min.min(point.1 / 1e3);
         y_max = y_max.max(point.1 / 1e3);
+    }
+    if !y_min.is_finite() {
+        (y_min, y_max) = (1.0, 10.0);
     }
     let (y_min, y_max) = ((y_min * 0.8).max(1e-3), (y_max * 1.25).max(y_min * 2.0));
     let mut chart = ChartBuilder::on(root)
@@ -300,21 +342,50 @@ fn latency_chart(root: &Root<'_>, section: &Section) -> DrawResult {
         .y_label_formatter(&|y| short_number(*y))
         .label_style((FONT, 13))
         .draw()?;
-    for spectrum in &section.spectra {
-        let colour = model_colour(&spectrum.model);
-        let line: Vec<(f64, f64)> = spectrum
-            .points
-            .iter()
-            .map(|(x, ns)| (*x, ns / 1e3))
-            .collect();
+    for s in series {
+        let colour = s.colour;
+        let line: Vec<(f64, f64)> = s.points.iter().map(|(x, ns)| (*x, ns / 1e3)).collect();
         chart
             .draw_series(LineSeries::new(line, colour.stroke_width(2)))?
-            .label(format!("{} ({} workers)", spectrum.model, spectrum.workers))
+            .label(s.label.clone())
             .legend(move |(x, y)| {
                 PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(2))
             });
     }
     legend(&mut chart)
+}
+
+/// A chart of lines against workers (log axis), as SVG.
+pub fn workers_chart(series: &[Series], cores: u32, y_desc: &str) -> Result<String, ChartError> {
+    let x_max = series
+        .iter()
+        .flat_map(|s| s.points.iter().map(|p| p.0))
+        .fold(2.0f64, f64::max);
+    draw("workers", |root| {
+        workers_lines(root, series, cores, x_max, y_desc)
+    })
+}
+
+/// A chart of latency spectra, as SVG.
+pub fn latency_chart_svg(series: &[Series]) -> Result<String, ChartError> {
+    draw("latency", |root| latency_lines(root, series))
+}
+
+/// A distinct colour per configuration, in order.
+pub fn config_colour(index: usize) -> RGBColor {
+    const PALETTE: [RGBColor; 10] = [
+        RGBColor(31, 119, 180),
+        RGBColor(214, 39, 40),
+        RGBColor(44, 160, 44),
+        RGBColor(255, 127, 14),
+        RGBColor(148, 103, 189),
+        RGBColor(140, 86, 75),
+        RGBColor(227, 119, 194),
+        RGBColor(127, 127, 127),
+        RGBColor(188, 189, 34),
+        RGBColor(23, 190, 207),
+    ];
+    PALETTE[index % PALETTE.len()]
 }
 
 fn balance_chart(root: &Root<'_>, section: &Section) -> DrawResult {

@@ -18,11 +18,15 @@
 //! - [`html`]: the page's template context and rendering (minijinja).
 //! - [`export`]: `summary.csv` and `summary.md`.
 //! - [`report`]: writing all of it into a report folder.
+//! - [`compare`] and [`compare_report`]: several folders side by side, with
+//!   change detection against a baseline, as a page or as exports.
 //! - [`terminal`]: the table `corebench run` prints at the end.
 
 pub mod analysis;
 pub mod cells;
 pub mod charts;
+pub mod compare;
+pub mod compare_report;
 pub mod export;
 pub mod fits;
 pub mod folder;

@@ -34,10 +34,11 @@ impl std::fmt::Debug for WorkloadInfo {
 
 /// Every workload, in the order `corebench list` prints them.
 pub fn all_workloads() -> &'static [&'static WorkloadInfo] {
-    static ALL: [&WorkloadInfo; 7] = [
+    static ALL: [&WorkloadInfo; 8] = [
         &crate::cpu::primes::INFO,
         &crate::cpu::mandelbrot::INFO,
         &crate::cpu::sha256::INFO,
+        &crate::cpu::calibrate::INFO,
         &crate::synthetic::amdahl::INFO,
         &crate::synthetic::gil::INFO,
         &crate::synthetic::faulty::INFO,

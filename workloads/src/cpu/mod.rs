@@ -2,6 +2,7 @@
 //! until the cores run out, which makes them the baseline every model is
 //! judged against.
 
+pub mod calibrate;
 pub mod mandelbrot;
 pub mod primes;
 pub mod sha256;

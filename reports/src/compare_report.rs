@@ -1,0 +1,522 @@
+//! The comparison as a page (`index.html` + SVG charts, from the
+//! `templates/compare.html` template) and as exports: a Markdown table, a
+//! CSV with one row per cell and configuration, and Bencher Metric Format
+//! JSON for continuous-benchmarking services.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::charts::{config_colour, latency_chart_svg, workers_chart, ChartError, Series};
+use crate::compare::{Change, CompareCell, CompareModel, Comparison};
+use crate::stats::Estimate;
+use crate::terminal::format_rate;
+
+const TEMPLATE: &str = include_str!("../templates/compare.html");
+
+/// Why a comparison could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum CompareReportError {
+    /// A file could not be written.
+    #[error("cannot write {path}: {source}")]
+    Io {
+        /// The file or folder.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// A chart could not be drawn.
+    #[error(transparent)]
+    Chart(#[from] ChartError),
+    /// The template failed.
+    #[error("rendering the page: {0}")]
+    Template(#[from] minijinja::Error),
+    /// The CSV export failed.
+    #[error("writing CSV: {0}")]
+    Csv(#[from] csv::Error),
+}
+
+/// The page's context.
+#[derive(Debug, Clone, Serialize)]
+pub struct CompareContext {
+    /// Page title.
+    pub title: String,
+    /// The configurations: name, colour, whether it is the baseline.
+    pub configs: Vec<ConfigView>,
+    /// The host table: field, then per configuration (value, differs).
+    pub host_rows: Vec<(String, Vec<(String, bool)>)>,
+    /// The noise threshold, as text.
+    pub noise: String,
+    /// Counts of faster / slower / unchanged / missing cells.
+    pub summary: String,
+    /// One per workload group.
+    pub groups: Vec<GroupView>,
+}
+
+/// One configuration's header.
+#[derive(Debug, Clone, Serialize)]
+pub struct ConfigView {
+    /// Its name.
+    pub name: String,
+    /// `#rrggbb`.
+    pub colour: String,
+    /// Whether it is the baseline.
+    pub baseline: bool,
+}
+
+/// One workload group.
+#[derive(Debug, Clone, Serialize)]
+pub struct GroupView {
+    /// Anchor.
+    pub id: String,
+    /// Heading.
+    pub title: String,
+    /// Its models.
+    pub models: Vec<ModelView>,
+}
+
+/// One model across configurations.
+#[derive(Debug, Clone, Serialize)]
+pub struct ModelView {
+    /// The model.
+    pub model: String,
+    /// Chart files and titles.
+    pub charts: Vec<(String, String)>,
+    /// Ratio table rows: workers, then per configuration one formatted cell.
+    pub rows: Vec<(u32, Vec<CellView>)>,
+    /// Fits per configuration: (name, Amdahl, USL).
+    pub fits: Vec<(String, String, String)>,
+}
+
+/// One formatted cell of a ratio table.
+#[derive(Debug, Clone, Serialize)]
+pub struct CellView {
+    /// Throughput text.
+    pub throughput: String,
+    /// Ratio against the baseline, with interval, and normalised.
+    pub ratio: String,
+    /// `faster`, `slower`, `unchanged`, `baseline`, `missing` or a status.
+    pub mark: String,
+}
+
+fn hex(c: plotters::style::RGBColor) -> String {
+    format!("#{:02x}{:02x}{:02x}", c.0, c.1, c.2)
+}
+
+fn cell_view(cell: &CompareCell, is_baseline: bool) -> CellView {
+    if !cell.present {
+        return CellView {
+            throughput: "–".into(),
+            ratio: "–".into(),
+            mark: "missing".into(),
+        };
+    }
+    let throughput = cell
+        .throughput_ops_s
+        .map_or("no successful trial".to_string(), |t| {
+            format!("{} ops/s", format_rate(t.point))
+        });
+    let ratio = match (cell.ratio, is_baseline) {
+        (_, true) => "baseline".to_string(),
+        (Some(r), false) => format!(
+            "{:.3}x [{:.3}, {:.3}]{}",
+            r.point,
+            r.low,
+            r.high,
+            cell.normalised_ratio
+                .map_or(String::new(), |n| format!("; per calibrated core {n:.3}x"))
+        ),
+        (None, false) => "–".to_string(),
+    };
+    let mark = if is_baseline {
+        "baseline".to_string()
+    } else {
+        match (cell.change, cell.status) {
+            (Some(change), _) => change.as_str().to_string(),
+            (None, Some(status)) if status != crate::schema::Status::Ok => {
+                status.as_str().to_string()
+            }
+            _ => "–".to_string(),
+        }
+    };
+    CellView {
+        throughput,
+        ratio,
+        mark,
+    }
+}
+
+fn estimate_text(e: Option<Estimate>) -> String {
+    e.map_or("–".into(), |e| {
+        format!("{:.3} [{:.3}, {:.3}]", e.point, e.low, e.high)
+    })
+}
+
+/// The charts of one model across configurations.
+fn model_charts(
+    comparison: &Comparison,
+    model: &CompareModel,
+) -> Result<Vec<(&'static str, String, String)>, ChartError> {
+    let cores = comparison
+        .configs
+        .iter()
+        .map(|c| c.host.available_cores.len() as u32)
+        .max()
+        .unwrap_or(1);
+    let series = |value: &dyn Fn(&crate::analysis::CurvePoint) -> Option<f64>| -> Vec<Series> {
+        model
+            .curves
+            .iter()
+            .enumerate()
+            .filter_map(|(c, curve)| {
+                let curve = curve.as_ref()?;
+                Some(Series {
+                    label: comparison.configs[c].name.clone(),
+                    colour: config_colour(c),
+                    points: curve
+                        .points
+                        .iter()
+                        .filter_map(|p| value(p).map(|v| (f64::from(p.n), v)))
+                        .collect(),
+                })
+            })
+            .collect()
+    };
+    let mut charts = vec![
+        (
+            "speedup",
+            format!("Speedup vs workers, {}", model.model),
+            workers_chart(
+                &series(&|p| p.speedup.map(|s| s.point)),
+                cores,
+                "speedup T(1)/T(n)",
+            )?,
+        ),
+        (
+            "throughput",
+            format!("Throughput vs workers, {}", model.model),
+            workers_chart(
+                &series(&|p| Some(p.throughput_ops_s.point)),
+                cores,
+                "throughput (ops/s)",
+            )?,
+        ),
+    ];
+    if let Some(n) = model.matched_workers {
+        let spectra: Vec<Series> = model
+            .spectra
+            .iter()
+            .enumerate()
+            .filter_map(|(c, s)| {
+                let s = s.as_ref()?;
+                Some(Series {
+                    label: comparison.configs[c].name.clone(),
+                    colour: config_colour(c),
+                    points: s.points.clone(),
+                })
+            })
+            .collect();
+        if !spectra.is_empty() {
+            charts.push((
+                "latency",
+                format!("Latency by percentile at {n} workers, {}", model.model),
+                latency_chart_svg(&spectra)?,
+            ));
+        }
+    }
+    Ok(charts)
+}
+
+/// Writes the comparison page into `out`; returns `index.html`.
+pub fn write_compare_report(
+    comparison: &Comparison,
+    out: &Path,
+) -> Result<PathBuf, CompareReportError> {
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| CompareReportError::Io { path, source }
+    };
+    fs::create_dir_all(out).map_err(io(out))?;
+    let mut groups = Vec::new();
+    for group in &comparison.groups {
+        let mut models = Vec::new();
+        for model in &group.models {
+            let mut charts = Vec::new();
+            for (kind, title, svg) in model_charts(comparison, model)? {
+                let file = format!(
+                    "{}-{}-{kind}.svg",
+                    group.id,
+                    crate::analysis::slug(&model.model)
+                );
+                let path = out.join(&file);
+                fs::write(&path, svg).map_err(io(&path))?;
+                charts.push((file, title));
+            }
+            models.push(model_view(comparison, model, charts));
+        }
+        groups.push(GroupView {
+            id: group.id.clone(),
+            title: format!(
+                "{} ({} scaling, load {})",
+                group.workload_spec, group.scaling, group.load
+            ),
+            models,
+        });
+    }
+    let context = CompareContext {
+        title: format!(
+            "corebench comparison: {}",
+            comparison
+                .configs
+                .iter()
+                .map(|c| c.name.as_str())
+                .collect::<Vec<_>>()
+                .join(" vs ")
+        ),
+        configs: comparison
+            .configs
+            .iter()
+            .enumerate()
+            .map(|(c, config)| ConfigView {
+                name: config.name.clone(),
+                colour: hex(config_colour(c)),
+                baseline: c == comparison.baseline,
+            })
+            .collect(),
+        host_rows: comparison
+            .host_rows()
+            .into_iter()
+            .map(|(field, values, differs)| (field, values.into_iter().zip(differs).collect()))
+            .collect(),
+        noise: format!("{:.1}%", comparison.noise * 100.0),
+        summary: summary_line(comparison),
+        groups,
+    };
+    let mut env = minijinja::Environment::new();
+    env.add_template("compare.html", TEMPLATE)?;
+    let html = env.get_template("compare.html")?.render(&context)?;
+    let index = out.join("index.html");
+    fs::write(&index, html).map_err(io(&index))?;
+    Ok(index)
+}
+
+fn model_view(
+    comparison: &Comparison,
+    model: &CompareModel,
+    charts: Vec<(String, String)>,
+) -> ModelView {
+    ModelView {
+        model: model.model.clone(),
+        charts,
+        rows: model
+            .rows
+            .iter()
+            .map(|row| {
+                (
+                    row.workers,
+                    row.cells
+                        .iter()
+                        .enumerate()
+                        .map(|(c, cell)| cell_view(cell, c == comparison.baseline))
+                        .collect(),
+                )
+            })
+            .collect(),
+        fits: model
+            .curves
+            .iter()
+            .enumerate()
+            .map(|(c, curve)| {
+                let name = comparison.configs[c].name.clone();
+                let Some(curve) = curve else {
+                    return (name, "missing".to_string(), "missing".to_string());
+                };
+                let amdahl = curve.amdahl.fit.map_or_else(
+                    || curve.amdahl.reason.clone().unwrap_or_default(),
+                    |a| {
+                        format!(
+                            "f = {} from {} worker counts",
+                            estimate_text(Some(a.serial_fraction)),
+                            a.fit.points
+                        )
+                    },
+                );
+                let usl = curve.usl.fit.map_or_else(
+                    || curve.usl.reason.clone().unwrap_or_default(),
+                    |u| {
+                        format!(
+                            "σ = {:.4}, κ = {:.6}, peak n* = {}",
+                            u.sigma,
+                            u.kappa,
+                            u.peak_workers()
+                                .map_or("none".into(), |n| format!("{n:.1}"))
+                        )
+                    },
+                );
+                (name, amdahl, usl)
+            })
+            .collect(),
+    }
+}
+
+/// Counts of marks across every cell and configuration.
+pub fn summary_line(comparison: &Comparison) -> String {
+    let (mut faster, mut slower, mut unchanged, mut missing) = (0, 0, 0, 0);
+    for group in &comparison.groups {
+        for model in &group.models {
+            for row in &model.rows {
+                for (c, cell) in row.cells.iter().enumerate() {
+                    if !cell.present {
+                        missing += 1;
+                    } else if c != comparison.baseline {
+                        match cell.change {
+                            Some(Change::Faster) => faster += 1,
+                            Some(Change::Slower) => slower += 1,
+                            Some(Change::Unchanged) => unchanged += 1,
+                            None => {}
+                        }
+                    }
+                }
+            }
+        }
+    }
+    format!(
+        "Against the baseline {}: {faster} faster, {slower} slower, {unchanged} unchanged, {missing} missing (noise threshold {:.1}%).",
+        comparison.configs[comparison.baseline].name,
+        comparison.noise * 100.0
+    )
+}
+
+/// The comparison as Markdown tables.
+pub fn compare_markdown(comparison: &Comparison) -> String {
+    let mut out = format!("# corebench comparison\n\n{}\n", summary_line(comparison));
+    let names: Vec<&str> = comparison.configs.iter().map(|c| c.name.as_str()).collect();
+    for group in &comparison.groups {
+        for model in &group.models {
+            out.push_str(&format!(
+                "\n## `{}` ({} scaling), {}\n\n| workers | {} |\n| ---: |{}\n",
+                group.workload_spec,
+                group.scaling,
+                model.model,
+                names.join(" | "),
+                " --- |".repeat(names.len())
+            ));
+            for row in &model.rows {
+                let cells: Vec<String> = row
+                    .cells
+                    .iter()
+                    .enumerate()
+                    .map(|(c, cell)| {
+                        let view = cell_view(cell, c == comparison.baseline);
+                        format!("{}, {} ({})", view.throughput, view.ratio, view.mark)
+                            .replace('|', "\\|")
+                    })
+                    .collect();
+                out.push_str(&format!("| {} | {} |\n", row.workers, cells.join(" | ")));
+            }
+        }
+    }
+    out
+}
+
+/// The comparison as CSV: one row per cell and configuration.
+pub fn compare_csv(comparison: &Comparison) -> Result<String, csv::Error> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer.write_record([
+        "workload",
+        "scaling",
+        "load",
+        "model",
+        "workers",
+        "configuration",
+        "baseline",
+        "present",
+        "status",
+        "throughput_ops_s_median",
+        "throughput_ops_s_low",
+        "throughput_ops_s_high",
+        "ratio",
+        "ratio_low",
+        "ratio_high",
+        "normalised_ratio",
+        "change",
+    ])?;
+    let number = |x: Option<f64>| x.map_or(String::new(), |x| format!("{x}"));
+    for group in &comparison.groups {
+        for model in &group.models {
+            for row in &model.rows {
+                for (c, cell) in row.cells.iter().enumerate() {
+                    writer.write_record([
+                        group.workload_spec.clone(),
+                        group.scaling.clone(),
+                        group.load.clone(),
+                        model.model.clone(),
+                        row.workers.to_string(),
+                        comparison.configs[c].name.clone(),
+                        (c == comparison.baseline).to_string(),
+                        cell.present.to_string(),
+                        cell.status
+                            .map_or(String::new(), |s| s.as_str().to_string()),
+                        number(cell.throughput_ops_s.map(|t| t.point)),
+                        number(cell.throughput_ops_s.map(|t| t.low)),
+                        number(cell.throughput_ops_s.map(|t| t.high)),
+                        number(cell.ratio.map(|r| r.point)),
+                        number(cell.ratio.map(|r| r.low)),
+                        number(cell.ratio.map(|r| r.high)),
+                        number(cell.normalised_ratio),
+                        cell.change
+                            .map_or(String::new(), |c| c.as_str().to_string()),
+                    ])?;
+                }
+            }
+        }
+    }
+    let bytes = writer.into_inner().map_err(|e| e.into_error())?;
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// The comparison in Bencher Metric Format: benchmark name
+/// `CONFIGURATION/WORKLOAD/MODEL/Nw` with measures `throughput` (ops/s,
+/// with its interval) and, when a calibration ran, `throughput_per_calibration`
+/// (throughput over the configuration's `cpu/calibrate` throughput).
+pub fn compare_bmf(comparison: &Comparison) -> serde_json::Value {
+    let mut root = serde_json::Map::new();
+    for group in &comparison.groups {
+        for model in &group.models {
+            for row in &model.rows {
+                for (c, cell) in row.cells.iter().enumerate() {
+                    let Some(t) = cell.throughput_ops_s else {
+                        continue;
+                    };
+                    let config = &comparison.configs[c];
+                    let mut measures = serde_json::Map::new();
+                    measures.insert(
+                        "throughput".into(),
+                        serde_json::json!({"value": t.point, "lower_value": t.low, "upper_value": t.high}),
+                    );
+                    if let Some(k) = config.calibration_ops_s().filter(|k| *k > 0.0) {
+                        measures.insert(
+                            "throughput_per_calibration".into(),
+                            serde_json::json!({"value": t.point / k, "lower_value": t.low / k, "upper_value": t.high / k}),
+                        );
+                    }
+                    let name = format!(
+                        "{}/{}{}/{}/{}w",
+                        config.name,
+                        group.workload_spec,
+                        if group.scaling == "weak" {
+                            " (weak)"
+                        } else {
+                            ""
+                        },
+                        model.model,
+                        row.workers
+                    );
+                    root.insert(name, serde_json::Value::Object(measures));
+                }
+            }
+        }
+    }
+    serde_json::Value::Object(root)
+}

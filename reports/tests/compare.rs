@@ -1,0 +1,175 @@
+//! Change detection on the checked-in sample folder against edited copies
+//! of itself: cells made 20% slower must be flagged, exactly those, and
+//! noise within the threshold must flag nothing.
+
+use std::path::Path;
+
+use reports::compare::{compare, configurations, Change, CompareOptions};
+use reports::folder::ResultsFolder;
+use reports::schema::Status;
+
+fn sample() -> ResultsFolder {
+    ResultsFolder::open(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sample")).unwrap()
+}
+
+fn options() -> CompareOptions {
+    CompareOptions {
+        baseline: 0,
+        noise: 0.02,
+    }
+}
+
+/// (model, workers) of every cell marked with `change`.
+fn marked(comparison: &reports::compare::Comparison, change: Change) -> Vec<(String, String, u32)> {
+    let mut out = Vec::new();
+    for group in &comparison.groups {
+        for model in &group.models {
+            for row in &model.rows {
+                if row.cells[1].change == Some(change) {
+                    out.push((
+                        group.workload_spec.clone(),
+                        model.model.clone(),
+                        row.workers,
+                    ));
+                }
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn cells_made_20_percent_slower_are_flagged_and_nothing_else() {
+    let base = sample();
+    let mut slower = sample();
+    let targets = [("threads", 2u32), ("rayon", 4u32)];
+    for record in &mut slower.records {
+        let hit = record.workload.id == "synthetic/amdahl"
+            && targets.contains(&(record.model.as_str(), record.workers));
+        if hit {
+            record.throughput_ops_s *= 0.8;
+            record.wall_ns = (record.wall_ns as f64 * 1.25) as u64;
+        }
+    }
+    let comparison = compare(configurations(&[base, slower]), options());
+    let slow = marked(&comparison, Change::Slower);
+    let expected: Vec<(String, String, u32)> = targets
+        .iter()
+        .map(|(m, n)| {
+            (
+                "synthetic/amdahl:round_steps=1000000,serial_fraction=0.25".to_string(),
+                m.to_string(),
+                *n,
+            )
+        })
+        .collect();
+    let mut slow_sorted = slow.clone();
+    slow_sorted.sort();
+    let mut expected_sorted = expected.clone();
+    expected_sorted.sort();
+    assert_eq!(slow_sorted, expected_sorted);
+    assert!(marked(&comparison, Change::Faster).is_empty());
+    assert_eq!(comparison.regressions().len(), 2);
+}
+
+#[test]
+fn identical_data_with_noise_flags_nothing() {
+    let base = sample();
+    let mut noisy = sample();
+    let mut rng = fastrand::Rng::with_seed(7);
+    for record in &mut noisy.records {
+        // +-1% per trial, well inside the 2% threshold.
+        record.throughput_ops_s *= 1.0 + 0.01 * (2.0 * rng.f64() - 1.0);
+    }
+    let comparison = compare(configurations(&[base, noisy]), options());
+    assert!(marked(&comparison, Change::Faster).is_empty());
+    assert!(marked(&comparison, Change::Slower).is_empty());
+    assert!(!marked(&comparison, Change::Unchanged).is_empty());
+}
+
+#[test]
+fn a_folder_compared_with_itself_is_unchanged_everywhere() {
+    let comparison = compare(configurations(&[sample(), sample()]), options());
+    assert_eq!(
+        comparison.configs[1].name,
+        format!("{} #2", comparison.configs[0].name)
+    );
+    for group in &comparison.groups {
+        for model in &group.models {
+            for row in &model.rows {
+                let cell = &row.cells[1];
+                assert!(cell.present);
+                if cell.throughput_ops_s.is_some() {
+                    assert_eq!(cell.change, Some(Change::Unchanged));
+                    assert!((cell.ratio.unwrap().point - 1.0).abs() < 1e-12);
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn cells_missing_from_a_configuration_are_shown_as_missing() {
+    let base = sample();
+    let mut fewer = sample();
+    fewer
+        .records
+        .retain(|r| !(r.model == "rayon" && r.workers == 8));
+    let comparison = compare(configurations(&[base, fewer]), options());
+    let amdahl = comparison
+        .groups
+        .iter()
+        .find(|g| g.workload_spec.starts_with("synthetic/amdahl"))
+        .unwrap();
+    let rayon = amdahl.models.iter().find(|m| m.model == "rayon").unwrap();
+    let row = rayon.rows.iter().find(|r| r.workers == 8).unwrap();
+    assert!(row.cells[0].present);
+    assert!(!row.cells[1].present);
+    assert_eq!(row.cells[1].change, None);
+    // Unsupported cells stay visible with their status.
+    let process = amdahl.models.iter().find(|m| m.model == "process").unwrap();
+    assert_eq!(process.rows[0].cells[1].status, Some(Status::Unsupported));
+}
+
+#[test]
+fn the_page_and_exports_render() {
+    let mut other = sample();
+    other.host.label = Some("other <i>machine</i>".into());
+    let comparison = compare(configurations(&[sample(), other]), options());
+    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("compare-report");
+    let _ = std::fs::remove_dir_all(&out);
+    let index = reports::compare_report::write_compare_report(&comparison, &out).unwrap();
+    let html = std::fs::read_to_string(index).unwrap();
+    assert!(html.contains("other &lt;i&gt;machine&lt;&#x2f;i&gt;"));
+    assert!(!html.contains("<i>machine"));
+    assert!(html.contains("unchanged"));
+    let charts = std::fs::read_dir(&out)
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "svg")
+        })
+        .count();
+    assert!(charts >= 6, "{charts} charts");
+
+    let markdown = reports::compare_report::compare_markdown(&comparison);
+    assert!(markdown.contains("| workers |"));
+    let csv = reports::compare_report::compare_csv(&comparison).unwrap();
+    assert!(csv.starts_with("workload,scaling,load,model,workers,configuration"));
+    let bmf = reports::compare_report::compare_bmf(&comparison);
+    let object = bmf.as_object().unwrap();
+    let (name, measures) = object.iter().next().unwrap();
+    assert!(
+        name.contains("/threads/")
+            || name.contains("/seq/")
+            || name.contains("/process/")
+            || name.contains("/rayon/"),
+        "{name}"
+    );
+    let throughput = &measures["throughput"];
+    assert!(throughput["value"].as_f64().unwrap() > 0.0);
+    assert!(throughput["lower_value"].as_f64().unwrap() <= throughput["value"].as_f64().unwrap());
+}
