@@ -37,6 +37,8 @@ const FALLBACK_OPS: u64 = 100;
 /// Calibration stops after this long or this many ops.
 const CALIBRATION_TIME: Duration = Duration::from_millis(40);
 const CALIBRATION_MAX_OPS: u64 = 100_000;
+/// Trials of the `cpu/calibrate` reference cell, at least.
+const CALIBRATION_MIN_TRIALS: u32 = 7;
 /// Extra time the supervisor gives a model to report its own time-out.
 const SUPERVISOR_GRACE: Duration = Duration::from_secs(2);
 
@@ -178,7 +180,13 @@ fn run_cell(
         return emit(record);
     }
 
-    for trial in 0..plan.trials {
+    // The calibration reference gets extra trials: comparisons divide by it.
+    let trials = if plan.calibration == Some(cell.workload) {
+        plan.trials.max(CALIBRATION_MIN_TRIALS)
+    } else {
+        plan.trials
+    };
+    for trial in 0..trials {
         let result = supervised(
             &model,
             spec(Arc::clone(&workload), budget(base_ops)),

@@ -692,7 +692,7 @@ fn every_run_includes_the_calibration_reference_once() {
         .iter()
         .filter(|r| r.workload.id == "cpu/calibrate")
         .collect();
-    assert_eq!(calibration.len(), 2, "one cell, two trials");
+    assert_eq!(calibration.len(), 7, "one cell, at least seven trials");
     assert!(calibration
         .iter()
         .all(|r| r.model == "seq" && r.workers == 1 && r.status == Status::Ok));

@@ -42,7 +42,8 @@ pub const MODEL_ORDER: [&str; 7] = [
 pub struct Analysis {
     /// One per workload spec x scaling x load x placement.
     pub sections: Vec<Section>,
-    /// Logical cores of the host: where oversubscription starts.
+    /// Cores the run could use (its affinity mask, e.g. after `--cores`),
+    /// else the host's logical cores: where oversubscription starts.
     pub logical_cores: u32,
 }
 
@@ -249,7 +250,8 @@ pub fn analyse(host: &Host, records: &[Record]) -> Analysis {
             .or_default()
             .push(record);
     }
-    let projection_max_n = host.logical_cores.max(64);
+    let cores = usable_cores(host);
+    let projection_max_n = cores.max(64);
     let mut used_ids: Vec<String> = Vec::new();
     let sections = groups
         .into_iter()
@@ -261,14 +263,24 @@ pub fn analyse(host: &Host, records: &[Record]) -> Analysis {
             used_ids.push(id.clone());
             let shape = SectionShape {
                 projection_max_n,
-                cores: host.logical_cores.max(1),
+                cores,
             };
             analyse_section(id, spec, scaling, load, placement, &records, shape)
         })
         .collect();
     Analysis {
         sections,
-        logical_cores: host.logical_cores,
+        logical_cores: cores,
+    }
+}
+
+/// The cores a run could use: its affinity mask when recorded (a run
+/// restricted with `--cores 0` has one), else the host's logical cores.
+pub fn usable_cores(host: &Host) -> u32 {
+    if host.available_cores.is_empty() {
+        host.logical_cores.max(1)
+    } else {
+        host.available_cores.len() as u32
     }
 }
 
@@ -712,6 +724,7 @@ mod tests {
         let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/v1");
         let mut host = crate::folder::ResultsFolder::open(&folder).unwrap().host;
         host.logical_cores = logical_cores;
+        host.available_cores = (0..logical_cores).collect();
         host
     }
 

@@ -21,7 +21,7 @@ use serde::Serialize;
 use crate::analysis::{analyse, slug, Analysis, ModelCurve, Spectrum, MODEL_ORDER};
 use crate::folder::ResultsFolder;
 use crate::schema::{Host, Record, Status};
-use crate::stats::{bootstrap_ratio_of_medians, median, Estimate};
+use crate::stats::{bootstrap_ratio_of_medians, Estimate};
 
 /// The workload every run includes as the reference for normalisation.
 pub const CALIBRATION_WORKLOAD: &str = "cpu/calibrate";
@@ -42,15 +42,18 @@ pub struct Configuration {
 }
 
 impl Configuration {
-    /// Median throughput of the `cpu/calibrate` reference cell, ops/s.
+    /// Throughput of the `cpu/calibrate` reference cell, ops/s: the best
+    /// of its trials. A neighbour on a shared machine only ever slows a
+    /// trial down, so the fastest trial is the steadiest estimate of what
+    /// one core can do.
     pub fn calibration_ops_s(&self) -> Option<f64> {
-        let values: Vec<f64> = self
-            .records
+        self.records
             .iter()
             .filter(|r| r.workload.id == CALIBRATION_WORKLOAD && r.status == Status::Ok)
             .map(|r| r.throughput_ops_s)
-            .collect();
-        median(&values)
+            .fold(None, |best: Option<f64>, t| {
+                Some(best.map_or(t, |b| b.max(t)))
+            })
     }
 }
 
