@@ -71,14 +71,66 @@ fn attribute(dom: &str, name: &str) -> Option<usize> {
     dom[start..end].parse().ok()
 }
 
-#[test]
-fn report_loads_in_headless_chromium_with_every_chart() {
-    let Some(browser) = find_chromium() else {
+/// The browser, or `None` (and a note) where the test is skipped.
+fn browser_or_skip() -> Option<PathBuf> {
+    let browser = find_chromium();
+    if browser.is_none() {
         assert!(
             std::env::var_os("CI").is_none(),
             "no chromium found; .ci/run installs Debian's chromium package"
         );
         eprintln!("skipped: no chromium on PATH (set COREBENCH_CHROMIUM to point at one)");
+    }
+    browser
+}
+
+/// Loads `page` and checks that every chart loaded and nothing was logged.
+fn assert_page_loads(browser: &Path, page: &Path, expected_charts: usize) {
+    let profile = tempfile::tempdir().unwrap();
+    let (dom, log) = run_browser(browser, profile.path(), page, &["--dump-dom".to_string()]);
+    let total = attribute(&dom, "data-charts-total").expect("the page's load handler ran");
+    let loaded = attribute(&dom, "data-charts-loaded").expect("the page's load handler ran");
+    assert_eq!(total, expected_charts, "every chart is on the page");
+    assert!(total > 0);
+    assert_eq!(loaded, total, "every chart loaded; browser log:\n{log}");
+    let console: Vec<&str> = log.lines().filter(|l| l.contains(":CONSOLE")).collect();
+    assert!(console.is_empty(), "console messages: {console:#?}");
+}
+
+#[test]
+fn compare_page_loads_in_headless_chromium_with_every_chart() {
+    let Some(browser) = browser_or_skip() else {
+        return;
+    };
+    let sample = || {
+        ResultsFolder::open(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sample")).unwrap()
+    };
+    let comparison = reports::compare::compare(
+        reports::compare::configurations(&[sample(), sample()]),
+        reports::compare::CompareOptions {
+            baseline: 0,
+            noise: 0.02,
+        },
+    );
+    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("browser-compare");
+    let _ = std::fs::remove_dir_all(&out);
+    let index = reports::compare_report::write_compare_report(&comparison, &out).unwrap();
+    let charts = std::fs::read_dir(&out)
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "svg")
+        })
+        .count();
+    assert_page_loads(&browser, &std::fs::canonicalize(index).unwrap(), charts);
+}
+
+#[test]
+fn report_loads_in_headless_chromium_with_every_chart() {
+    let Some(browser) = browser_or_skip() else {
         return;
     };
     let tmp = Path::new(env!("CARGO_TARGET_TMPDIR"));
@@ -88,16 +140,7 @@ fn report_loads_in_headless_chromium_with_every_chart() {
         ResultsFolder::open(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sample")).unwrap();
     let written = write_report(&folder, &out).unwrap();
     let page = std::fs::canonicalize(&written.index).unwrap();
-    let profile = tempfile::tempdir().unwrap();
-
-    let (dom, log) = run_browser(&browser, profile.path(), &page, &["--dump-dom".to_string()]);
-    let total = attribute(&dom, "data-charts-total").expect("the page's load handler ran");
-    let loaded = attribute(&dom, "data-charts-loaded").expect("the page's load handler ran");
-    assert_eq!(total, written.charts, "every chart is on the page");
-    assert!(total > 0);
-    assert_eq!(loaded, total, "every chart loaded; browser log:\n{log}");
-    let console: Vec<&str> = log.lines().filter(|l| l.contains(":CONSOLE")).collect();
-    assert!(console.is_empty(), "console messages: {console:#?}");
+    assert_page_loads(&browser, &page, written.charts);
 
     let screenshot = tmp.join("report-screenshot.png");
     let _ = std::fs::remove_file(&screenshot);
