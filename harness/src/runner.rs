@@ -19,7 +19,8 @@ use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
 use reports::schema::{
-    ModelOverhead, PlacementRef, Record, Status, WorkerRecord, WorkloadRef, SCHEMA_VERSION,
+    Fairness, ModelOverhead, PlacementRef, Record, Status, WorkerRecord, WorkloadRef,
+    SCHEMA_VERSION,
 };
 use workloads::{parse_spec, RunShape, Scaling, Workload};
 
@@ -226,11 +227,53 @@ fn budget_for(lockstep: bool, scaling: Scaling, workers: usize, ops: u64) -> OpB
 fn failure_of(result: &Result<TrialOutcome, TrialError>) -> Result<(), TrialError> {
     match result {
         Ok(outcome) => match outcome.first_error() {
-            Some(message) => Err(TrialError::failed(message)),
+            Some(message) => Err(TrialError {
+                status: status_of_error(&message),
+                message,
+            }),
             None => Ok(()),
         },
         Err(e) => Err(e.clone()),
     }
+}
+
+/// `deadlocked` for a worker error that reports a deadlock, else `failed`.
+fn status_of_error(message: &str) -> Status {
+    if message.contains(workloads::DEADLOCK_MARKER) {
+        Status::Deadlocked
+    } else {
+        Status::Failed
+    }
+}
+
+/// Per-worker balance of a multi-worker trial: Jain's index, max/min, and
+/// the workers that did under a tenth of the mean (starved).
+fn fairness_of(ops: &[u64]) -> Option<Fairness> {
+    if ops.len() < 2 {
+        return None;
+    }
+    let total: u64 = ops.iter().sum();
+    let mean = total as f64 / ops.len() as f64;
+    let squares: f64 = ops.iter().map(|&o| (o as f64) * (o as f64)).sum();
+    let (min, max) = (ops.iter().copied().min()?, ops.iter().copied().max()?);
+    Some(Fairness {
+        jain_index: if squares > 0.0 {
+            (total as f64).powi(2) / (ops.len() as f64 * squares)
+        } else {
+            1.0
+        },
+        max_min_ratio: if min > 0 {
+            Some(max as f64 / min as f64)
+        } else {
+            None
+        },
+        starved_workers: ops
+            .iter()
+            .enumerate()
+            .filter(|(_, &o)| (o as f64) < 0.1 * mean)
+            .map(|(i, _)| i as u32)
+            .collect(),
+    })
 }
 
 /// Runs the empty op through the model: time per op per worker.
@@ -356,6 +399,7 @@ impl CellContext<'_> {
             model_overhead,
             async_op: false,
             recording: self.plan.recording.as_str().to_string(),
+            fairness: None,
             parent_pid: std::process::id(),
             counters: Default::default(),
         };
@@ -368,9 +412,10 @@ impl CellContext<'_> {
             }
         };
         if let Some(error) = outcome.first_error() {
-            record.status = Status::Failed;
+            record.status = status_of_error(&error);
             record.error = Some(error);
         }
+        record.fairness = fairness_of(&outcome.workers.iter().map(|w| w.ops).collect::<Vec<_>>());
         record.ops = outcome.histogram.len();
         record.wall_ns = outcome.wall_ns;
         record.cpu_user_ns = outcome.cpu.user_ns;

@@ -862,3 +862,154 @@ fn compare_reports_formats_regressions_and_bad_input() {
         );
     }
 }
+
+fn counter(record: &Record, name: &str) -> f64 {
+    *record.counters.get(name).unwrap_or_else(|| {
+        panic!(
+            "{} lacks counter {name}: {:?}",
+            record.model, record.counters
+        )
+    })
+}
+
+#[test]
+fn counters_end_exact_and_lost_updates_are_counted_honestly() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("results");
+    let impls = [
+        "std-mutex",
+        "parking_lot-mutex",
+        "rwlock",
+        "atomic",
+        "sharded",
+        "sharded-padded",
+    ];
+    let specs: Vec<String> = impls
+        .iter()
+        .map(|i| format!("sync/counter:impl={i},outside_steps=200,cs_steps=20"))
+        .chain([
+            "race/lost-update:outside_steps=100".to_string(),
+            "race/lost-update:impl=fetch-add,outside_steps=100".to_string(),
+        ])
+        .collect();
+    let output = run(
+        &out,
+        &[
+            "--workloads",
+            &specs.join(","),
+            "--models",
+            "threads,pool,rayon,process,tokio,tokio-current",
+            "--workers",
+            "1,2",
+        ],
+    );
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let folder = read(&out);
+    for record in &folder.records {
+        if record.model == "process" {
+            assert_eq!(
+                record.status,
+                Status::Unsupported,
+                "{}",
+                record.workload.spec
+            );
+            continue;
+        }
+        assert_eq!(
+            record.status,
+            Status::Ok,
+            "{}: {:?}",
+            record.workload.spec,
+            record.error
+        );
+        assert_consistent(record);
+        let (expected, actual, lost) = (
+            counter(record, "expected_count"),
+            counter(record, "actual_count"),
+            counter(record, "lost_updates"),
+        );
+        assert_eq!(lost, expected - actual, "{}", record.workload.spec);
+        let racy = record.workload.spec.contains("impl=load-store");
+        let reads = record.workload.spec.contains("impl=rwlock");
+        if !reads {
+            assert_eq!(
+                expected, record.ops as f64,
+                "every op wrote once: {}",
+                record.workload.spec
+            );
+        }
+        if !racy {
+            assert_eq!(
+                lost, 0.0,
+                "{} under {} lost updates",
+                record.workload.spec, record.model
+            );
+        }
+        if record.workers > 1 {
+            let fairness = record
+                .fairness
+                .as_ref()
+                .expect("multi-worker records carry fairness");
+            assert!(fairness.jain_index > 0.0 && fairness.jain_index <= 1.0 + 1e-9);
+        }
+    }
+}
+
+#[test]
+fn inverted_lock_order_is_recorded_as_a_deadlock_and_the_run_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("results");
+    let started = std::time::Instant::now();
+    // Enough ops that the two workers are surely mid-op at the same time,
+    // however loaded the machine is.
+    let output = corebench()
+        .args(["run", "--no-progress", "--no-calibration", "--trials", "2", "--ops", "20000"])
+        .args([
+            "--workloads",
+            "deadlock/lock-order:order=inverted,watchdog_ms=200,deadlock/lock-order:order=consistent,hold_steps=100,cpu/primes:span=20",
+            "--models",
+            "threads,tokio",
+            "--workers",
+            "2",
+        ])
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(50),
+        "detected long before the trial time limit"
+    );
+    let folder = read(&out);
+    let inverted: Vec<&Record> = folder
+        .records
+        .iter()
+        .filter(|r| r.workload.spec.contains("order=inverted"))
+        .collect();
+    assert_eq!(inverted.len(), 2);
+    for record in inverted {
+        assert_eq!(
+            record.status,
+            Status::Deadlocked,
+            "{}: {:?}",
+            record.model,
+            record.error
+        );
+        let error = record.error.as_deref().unwrap();
+        assert!(
+            error.contains("holds A") && error.contains("waits for"),
+            "{error}"
+        );
+    }
+    let later_ok = folder
+        .records
+        .iter()
+        .filter(|r| !r.workload.spec.contains("order=inverted") && r.status == Status::Ok)
+        .count();
+    assert_eq!(
+        later_ok,
+        2 * 2 * 2,
+        "consistent order and the next workload still ran"
+    );
+}

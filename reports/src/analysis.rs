@@ -198,6 +198,14 @@ pub struct CellRow {
     pub measures_executor: bool,
     /// Whether the async op ran.
     pub async_op: bool,
+    /// Median of each workload counter over the trials that report it.
+    pub counters: BTreeMap<String, f64>,
+    /// Median Jain index over the trials (multi-worker cells).
+    pub jain_index: Option<f64>,
+    /// Median max/min per-worker op ratio.
+    pub max_min_ratio: Option<f64>,
+    /// Whether any trial starved a worker (under 10% of the mean ops).
+    pub starvation: bool,
 }
 
 /// A cell whose median op is under this many dispatch floors measures the
@@ -642,6 +650,27 @@ fn cell_row(model: &str, n: u32, trials: &[&Record], speedup: Option<Estimate>) 
         floor_ratio,
         measures_executor: floor_ratio.is_some_and(|r| r < FLOOR_WARNING_RATIO),
         async_op: ok.iter().any(|r| r.async_op),
+        counters: {
+            let mut by_name: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+            for record in trials {
+                for (name, value) in &record.counters {
+                    by_name.entry(name.clone()).or_default().push(*value);
+                }
+            }
+            by_name
+                .into_iter()
+                .filter_map(|(name, values)| median(&values).map(|m| (name, m)))
+                .collect()
+        },
+        jain_index: median(&values(&|r| r.fairness.as_ref().map(|f| f.jain_index))),
+        max_min_ratio: median(&values(&|r| {
+            r.fairness.as_ref().and_then(|f| f.max_min_ratio)
+        })),
+        starvation: trials.iter().any(|r| {
+            r.fairness
+                .as_ref()
+                .is_some_and(|f| !f.starved_workers.is_empty())
+        }),
     }
 }
 

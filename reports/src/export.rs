@@ -6,7 +6,7 @@ use crate::analysis::{Analysis, CellRow};
 use crate::stats::Estimate;
 use crate::terminal::{format_ns, format_rate};
 
-const CSV_HEADER: [&str; 28] = [
+const CSV_HEADER: [&str; 31] = [
     "workload",
     "scaling",
     "load",
@@ -34,6 +34,9 @@ const CSV_HEADER: [&str; 28] = [
     "dispatch_floor_ns",
     "median_op_over_floor",
     "async_op",
+    "jain_index",
+    "starvation",
+    "counters",
     "error",
 ];
 
@@ -75,6 +78,13 @@ pub fn summary_csv(analysis: &Analysis) -> Result<String, csv::Error> {
                 number(row.dispatch_floor_ns),
                 number(row.floor_ratio),
                 row.async_op.to_string(),
+                number(row.jain_index),
+                row.starvation.to_string(),
+                row.counters
+                    .iter()
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect::<Vec<_>>()
+                    .join(";"),
                 row.error.clone().unwrap_or_default(),
             ]);
             writer.write_record(&fields)?;

@@ -99,6 +99,10 @@ pub struct RowView {
     pub trials: String,
     /// Status and error.
     pub status: String,
+    /// Jain index and max/min, with a starvation flag.
+    pub fairness: String,
+    /// Workload counters.
+    pub counters: String,
 }
 
 /// One model's fits, formatted.
@@ -305,6 +309,24 @@ fn row_view(row: &CellRow) -> RowView {
         outliers: format!("{}/{}", row.outliers.mild, row.outliers.severe),
         floor: row.dispatch_floor_ns.map_or("–".to_string(), format_ns),
         trials: format!("{}/{}", row.trials_ok, row.trials),
+        fairness: match (row.jain_index, row.max_min_ratio) {
+            (Some(jain), ratio) => format!(
+                "Jain {jain:.3}, max/min {}{}",
+                ratio.map_or("∞".to_string(), |r| format!("{r:.2}")),
+                if row.starvation {
+                    "; a worker starved"
+                } else {
+                    ""
+                }
+            ),
+            (None, _) => "–".to_string(),
+        },
+        counters: row
+            .counters
+            .iter()
+            .map(|(name, value)| format!("{name}={value}"))
+            .collect::<Vec<_>>()
+            .join(", "),
         status: match (&row.status, &row.error) {
             (Status::Ok, _) if row.measures_executor => format!(
                 "ok, but the median op is only {:.1}x the dispatch floor",

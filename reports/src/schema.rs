@@ -195,6 +195,21 @@ pub struct Record {
     /// Workload-specific counters (e.g. `lost_updates`); names carry units.
     #[serde(default)]
     pub counters: BTreeMap<String, f64>,
+    /// How evenly the workers shared the ops (multi-worker trials only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fairness: Option<Fairness>,
+}
+
+/// How evenly a trial's workers shared its ops.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Fairness {
+    /// Jain's index, (sum x)^2 / (n sum x^2): 1 when even, 1/n when one
+    /// worker did everything.
+    pub jain_index: f64,
+    /// Most ops over fewest ops; `null` when a worker did none.
+    pub max_min_ratio: Option<f64>,
+    /// Workers that completed under 10% of the mean: starved.
+    pub starved_workers: Vec<u32>,
 }
 
 impl Record {
@@ -311,5 +326,6 @@ pub(crate) fn test_record(
         recording: per_op(),
         parent_pid: 1,
         counters: Default::default(),
+        fairness: None,
     }
 }

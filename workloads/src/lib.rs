@@ -23,10 +23,13 @@
 //! the harness's timer and recorder (about 50 ns) stay below 1% of it.
 
 pub mod cpu;
+pub mod deadlock;
 pub mod kernel;
 pub mod params;
+pub mod race;
 pub mod registry;
 pub mod spec;
+pub mod sync;
 pub mod synthetic;
 
 use std::collections::BTreeMap;
@@ -85,6 +88,17 @@ pub struct Requirements {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
 pub struct OpError(pub String);
+
+/// Starts the message of an [`OpError`] that reports a detected deadlock;
+/// the harness records such a trial as `deadlocked` instead of `failed`.
+pub const DEADLOCK_MARKER: &str = "deadlock detected:";
+
+impl OpError {
+    /// An error reporting a deadlock, with who holds and who waits.
+    pub fn deadlock(description: &str) -> Self {
+        OpError(format!("{DEADLOCK_MARKER} {description}"))
+    }
+}
 
 /// Errors from building a workload's shared or per-worker state.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -34,13 +34,16 @@ impl std::fmt::Debug for WorkloadInfo {
 
 /// Every workload, in the order `corebench list` prints them.
 pub fn all_workloads() -> &'static [&'static WorkloadInfo] {
-    static ALL: [&WorkloadInfo; 8] = [
+    static ALL: [&WorkloadInfo; 11] = [
         &crate::cpu::primes::INFO,
         &crate::cpu::mandelbrot::INFO,
         &crate::cpu::sha256::INFO,
         &crate::cpu::calibrate::INFO,
         &crate::synthetic::amdahl::INFO,
         &crate::synthetic::gil::INFO,
+        &crate::sync::counter::INFO,
+        &crate::race::lost_update::INFO,
+        &crate::deadlock::lock_order::INFO,
         &crate::synthetic::faulty::INFO,
         &crate::synthetic::noop::INFO,
     ];
