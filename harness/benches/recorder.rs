@@ -59,40 +59,28 @@ fn recorder_costs(c: &mut Criterion) {
         })
     });
 
-    let mut recorder = WorkerRecorder::new(Recording::PerOp);
-    group.bench_function("per_op_mode_chained_per_op_empty_op", |b| {
-        b.iter_custom(|iters| {
-            let batches = iters.div_ceil(RECORD_BATCH_OPS);
-            let start = Instant::now();
-            for batch in 0..batches {
-                let first = batch * RECORD_BATCH_OPS;
-                recorder
-                    .time_range(op.as_mut(), first..first + RECORD_BATCH_OPS)
-                    .expect("noop runs");
-            }
-            start
-                .elapsed()
-                .mul_f64(iters as f64 / (batches * RECORD_BATCH_OPS) as f64)
-        })
-    });
-
-    let mut recorder = WorkerRecorder::new(Recording::Batch);
-    group.bench_function("batch_mode_per_op_empty_op", |b| {
-        b.iter_custom(|iters| {
-            let batches = iters.div_ceil(RECORD_BATCH_OPS);
-            let start = Instant::now();
-            for batch in 0..batches {
-                let first = batch * RECORD_BATCH_OPS;
-                recorder
-                    .time_range(op.as_mut(), first..first + RECORD_BATCH_OPS)
-                    .expect("noop runs");
-            }
-            // Scale the batches' time back to exactly `iters` ops.
-            start
-                .elapsed()
-                .mul_f64(iters as f64 / (batches * RECORD_BATCH_OPS) as f64)
-        })
-    });
+    for (name, mode) in [
+        ("per_op_mode_chained_per_op_empty_op", Recording::PerOp),
+        ("batch_mode_per_op_empty_op", Recording::Batch),
+    ] {
+        let mut recorder = WorkerRecorder::new(mode);
+        group.bench_function(name, |b| {
+            b.iter_custom(|iters| {
+                let batches = iters.div_ceil(RECORD_BATCH_OPS);
+                let start = Instant::now();
+                for batch in 0..batches {
+                    let first = batch * RECORD_BATCH_OPS;
+                    recorder
+                        .time_range(op.as_mut(), first..first + RECORD_BATCH_OPS)
+                        .expect("noop runs");
+                }
+                // Scale the batches' time back to exactly `iters` ops.
+                start
+                    .elapsed()
+                    .mul_f64(iters as f64 / (batches * RECORD_BATCH_OPS) as f64)
+            })
+        });
+    }
 
     let mut a = new_histogram();
     let mut b_hist = new_histogram();

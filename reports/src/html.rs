@@ -13,6 +13,9 @@ use crate::terminal::{format_ns, format_rate};
 
 const TEMPLATE: &str = include_str!("../templates/index.html");
 
+/// The page's self-check script, shared with the comparison page.
+pub const CHART_CHECK_TEMPLATE: &str = include_str!("../templates/chart_check.html");
+
 /// Everything the template shows.
 #[derive(Debug, Clone, Serialize)]
 pub struct ReportContext {
@@ -177,6 +180,7 @@ pub fn build_context(
 pub fn render(context: &ReportContext) -> Result<String, minijinja::Error> {
     let mut env = minijinja::Environment::new();
     env.add_template("index.html", TEMPLATE)?;
+    env.add_template("chart_check.html", CHART_CHECK_TEMPLATE)?;
     env.get_template("index.html")?.render(context)
 }
 

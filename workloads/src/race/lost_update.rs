@@ -96,16 +96,8 @@ impl SharedRun for LostUpdateRun {
     }
 
     fn counters(&self) -> BTreeMap<String, f64> {
-        let expected = self.increments.total();
-        let actual = self.counter.load(Ordering::Relaxed);
-        [
-            ("expected_count", expected as f64),
-            ("actual_count", actual as f64),
-            ("lost_updates", expected.saturating_sub(actual) as f64),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v))
-        .collect()
+        self.increments
+            .correctness_counters(self.counter.load(Ordering::Relaxed))
     }
 }
 

@@ -171,15 +171,7 @@ impl SharedRun for CounterRun {
     }
 
     fn counters(&self) -> std::collections::BTreeMap<String, f64> {
-        let (expected, actual) = (self.writes.total(), self.actual());
-        [
-            ("expected_count", expected as f64),
-            ("actual_count", actual as f64),
-            ("lost_updates", expected.saturating_sub(actual) as f64),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v))
-        .collect()
+        self.writes.correctness_counters(self.actual())
     }
 }
 

@@ -10,6 +10,7 @@
 
 pub mod counter;
 
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crossbeam_utils::CachePadded;
@@ -38,5 +39,19 @@ impl Tally {
     /// The sum over workers.
     pub fn total(&self) -> u64 {
         self.slots.iter().map(|s| s.load(Ordering::Relaxed)).sum()
+    }
+
+    /// The record's correctness counters: `expected_count` (this tally),
+    /// `actual_count` (what the shared counter says) and `lost_updates`.
+    pub fn correctness_counters(&self, actual: u64) -> BTreeMap<String, f64> {
+        let expected = self.total();
+        [
+            ("expected_count", expected as f64),
+            ("actual_count", actual as f64),
+            ("lost_updates", expected.saturating_sub(actual) as f64),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect()
     }
 }
