@@ -1013,3 +1013,80 @@ fn inverted_lock_order_is_recorded_as_a_deadlock_and_the_run_goes_on() {
         "consistent order and the next workload still ran"
     );
 }
+
+#[test]
+fn rwlock_pingpong_barrier_and_semaphore_run_where_they_can() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("results");
+    let specs = [
+        "sync/rwlock:impl=std,cs_steps=50,outside_steps=50",
+        "sync/rwlock:impl=parking_lot,cs_steps=50,outside_steps=50",
+        "sync/pingpong:impl=condvar",
+        "sync/pingpong:impl=channel",
+        "sync/pingpong:impl=spin",
+        "sync/barrier:work_steps=200",
+        "sync/semaphore:permits=1,cs_steps=100,outside_steps=100",
+    ];
+    let output = run(
+        &out,
+        &[
+            "--workloads",
+            &specs.join(","),
+            "--models",
+            "threads,pool,rayon,process,tokio,tokio-current",
+            "--workers",
+            "1,2",
+        ],
+    );
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let folder = read(&out);
+    for record in &folder.records {
+        let id = record.workload.id.as_str();
+        let spec = record.workload.spec.as_str();
+        let lockstep = id == "sync/pingpong" || id == "sync/barrier";
+        // Processes share no memory; a pool cannot keep lockstep rounds;
+        // pingpong is lockstep without an async op, which tokio needs.
+        let unsupported = record.model == "process"
+            || (lockstep && record.model == "pool")
+            || (id == "sync/pingpong" && record.model.starts_with("tokio"));
+        let expected = if unsupported {
+            Status::Unsupported
+        } else if spec.contains("impl=spin") && record.workers >= 2 {
+            Status::Failed // refuses to spin on shared cores
+        } else {
+            Status::Ok
+        };
+        assert_eq!(
+            record.status, expected,
+            "{spec} under {} at {}: {:?}",
+            record.model, record.workers, record.error
+        );
+        match record.status {
+            Status::Ok => {
+                assert_consistent(record);
+                if id == "sync/rwlock" {
+                    assert_eq!(counter(record, "lost_updates"), 0.0);
+                }
+                if id == "sync/semaphore" {
+                    assert!(
+                        counter(record, "max_holders") <= 1.0,
+                        "{:?}",
+                        record.counters
+                    );
+                }
+                if lockstep {
+                    let ops: Vec<u64> = record.per_worker.iter().map(|w| w.ops).collect();
+                    assert!(ops.windows(2).all(|w| w[0] == w[1]), "lockstep: {ops:?}");
+                }
+            }
+            Status::Failed => {
+                assert!(record
+                    .error
+                    .as_deref()
+                    .unwrap()
+                    .contains("spin needs fewer workers than cores"));
+            }
+            _ => {}
+        }
+    }
+}

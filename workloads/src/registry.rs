@@ -34,7 +34,7 @@ impl std::fmt::Debug for WorkloadInfo {
 
 /// Every workload, in the order `corebench list` prints them.
 pub fn all_workloads() -> &'static [&'static WorkloadInfo] {
-    static ALL: [&WorkloadInfo; 11] = [
+    static ALL: [&WorkloadInfo; 15] = [
         &crate::cpu::primes::INFO,
         &crate::cpu::mandelbrot::INFO,
         &crate::cpu::sha256::INFO,
@@ -42,6 +42,10 @@ pub fn all_workloads() -> &'static [&'static WorkloadInfo] {
         &crate::synthetic::amdahl::INFO,
         &crate::synthetic::gil::INFO,
         &crate::sync::counter::INFO,
+        &crate::sync::rwlock::INFO,
+        &crate::sync::pingpong::INFO,
+        &crate::sync::barrier::INFO,
+        &crate::sync::semaphore::INFO,
         &crate::race::lost_update::INFO,
         &crate::deadlock::lock_order::INFO,
         &crate::synthetic::faulty::INFO,

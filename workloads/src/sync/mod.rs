@@ -8,7 +8,11 @@
 //! cache line, one relaxed store an op, never contended), and the sum is
 //! the count the shared counter must reach.
 
+pub mod barrier;
 pub mod counter;
+pub mod pingpong;
+pub mod rwlock;
+pub mod semaphore;
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
