@@ -85,20 +85,12 @@ fn online_cpus() -> Vec<u32> {
         .unwrap_or_default()
 }
 
-/// Parses the kernel's CPU list format: `0-3,6,8-9`.
+/// Parses the kernel's CPU list format: `0-3,6,8-9` (the `--cores` syntax);
+/// empty when the file holds something else.
 pub fn parse_cpu_list(text: &str) -> Vec<u32> {
-    text.split(',')
-        .filter_map(|part| {
-            let part = part.trim();
-            match part.split_once('-') {
-                Some((lo, hi)) => {
-                    Some((lo.parse::<u32>().ok()?..=hi.parse::<u32>().ok()?).collect())
-                }
-                None => part.parse::<u32>().ok().map(|c| vec![c]),
-            }
-        })
-        .flatten()
-        .collect()
+    crate::placement::parse_core_list(text, "cpu list")
+        .map(|cores| cores.into_iter().map(|c| c as u32).collect())
+        .unwrap_or_default()
 }
 
 fn read_trimmed(path: &str) -> Option<String> {

@@ -252,16 +252,11 @@ fn fairness_of(ops: &[u64]) -> Option<Fairness> {
     if ops.len() < 2 {
         return None;
     }
-    let total: u64 = ops.iter().sum();
-    let mean = total as f64 / ops.len() as f64;
-    let squares: f64 = ops.iter().map(|&o| (o as f64) * (o as f64)).sum();
+    let as_f64: Vec<f64> = ops.iter().map(|&o| o as f64).collect();
+    let mean = as_f64.iter().sum::<f64>() / ops.len() as f64;
     let (min, max) = (ops.iter().copied().min()?, ops.iter().copied().max()?);
     Some(Fairness {
-        jain_index: if squares > 0.0 {
-            (total as f64).powi(2) / (ops.len() as f64 * squares)
-        } else {
-            1.0
-        },
+        jain_index: reports::analysis::jain_index(&as_f64),
         max_min_ratio: if min > 0 {
             Some(max as f64 / min as f64)
         } else {

@@ -39,6 +39,17 @@ fn run_with_fault(out: &Path, args: &[&str], fault: &str) -> Output {
         .expect("corebench runs")
 }
 
+/// Runs a plan that must succeed (see `run`) in a fresh folder and reads
+/// it back; the folder lives as long as the returned guard.
+fn run_ok(args: &[&str]) -> (tempfile::TempDir, ResultsFolder) {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("results");
+    let output = run(&out, args);
+    assert!(output.status.success(), "stderr: {}", text(&output.stderr));
+    let folder = read(&out);
+    (dir, folder)
+}
+
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
@@ -109,21 +120,14 @@ fn every_model_runs_a_tiny_plan_and_records_decode() {
 
 #[test]
 fn process_model_runs_separate_processes() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("results");
-    let output = run(
-        &out,
-        &[
-            "--workloads",
-            "synthetic/gil:op_steps=2000",
-            "--models",
-            "process,threads",
-            "--workers",
-            "2",
-        ],
-    );
-    assert!(output.status.success(), "stderr: {}", text(&output.stderr));
-    let folder = read(&out);
+    let (_dir, folder) = run_ok(&[
+        "--workloads",
+        "synthetic/gil:op_steps=2000",
+        "--models",
+        "process,threads",
+        "--workers",
+        "2",
+    ]);
     let process: Vec<&Record> = folder
         .records
         .iter()
@@ -144,23 +148,16 @@ fn process_model_runs_separate_processes() {
 
 #[test]
 fn pinned_workers_record_the_cores_they_were_given() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("results");
-    let output = run(
-        &out,
-        &[
-            "--workloads",
-            "cpu/sha256:block_bytes=256",
-            "--models",
-            "threads,pool,rayon,process,tokio,tokio-current",
-            "--workers",
-            "1,2",
-            "--pin",
-            "compact,cores=0",
-        ],
-    );
-    assert!(output.status.success(), "stderr: {}", text(&output.stderr));
-    let folder = read(&out);
+    let (_dir, folder) = run_ok(&[
+        "--workloads",
+        "cpu/sha256:block_bytes=256",
+        "--models",
+        "threads,pool,rayon,process,tokio,tokio-current",
+        "--workers",
+        "1,2",
+        "--pin",
+        "compact,cores=0",
+    ]);
     assert!(!folder.records.is_empty());
     for record in &folder.records {
         assert_eq!(record.status, Status::Ok, "{:?}", record.error);
@@ -246,21 +243,14 @@ fn bad_input_exits_2_with_one_line_naming_the_value() {
 
 #[test]
 fn a_panicking_workload_fails_its_cell_and_the_run_goes_on() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("results");
-    let output = run(
-        &out,
-        &[
-            "--workloads",
-            "synthetic/faulty:mode=panic,at_op=5,synthetic/faulty:mode=error,cpu/primes:span=20",
-            "--models",
-            "seq,threads,pool,rayon,process,tokio,tokio-current",
-            "--workers",
-            "2",
-        ],
-    );
-    assert!(output.status.success(), "stderr: {}", text(&output.stderr));
-    let folder = read(&out);
+    let (_dir, folder) = run_ok(&[
+        "--workloads",
+        "synthetic/faulty:mode=panic,at_op=5,synthetic/faulty:mode=error,cpu/primes:span=20",
+        "--models",
+        "seq,threads,pool,rayon,process,tokio,tokio-current",
+        "--workers",
+        "2",
+    ]);
     let faulty: Vec<&Record> = folder
         .records
         .iter()
@@ -324,23 +314,16 @@ fn a_crashing_babbling_or_hanging_child_fails_its_cell() {
 
 #[test]
 fn a_hanging_workload_times_out_and_the_run_goes_on() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("results");
-    let output = run(
-        &out,
-        &[
-            "--workloads",
-            "synthetic/faulty:mode=hang,at_op=150,cpu/primes:span=20",
-            "--models",
-            "threads,rayon",
-            "--workers",
-            "2",
-            "--trial-timeout-s",
-            "1",
-        ],
-    );
-    assert!(output.status.success(), "{}", text(&output.stderr));
-    let folder = read(&out);
+    let (_dir, folder) = run_ok(&[
+        "--workloads",
+        "synthetic/faulty:mode=hang,at_op=150,cpu/primes:span=20",
+        "--models",
+        "threads,rayon",
+        "--workers",
+        "2",
+        "--trial-timeout-s",
+        "1",
+    ]);
     let hung: Vec<&Record> = folder
         .records
         .iter()
@@ -363,23 +346,16 @@ fn a_hanging_workload_times_out_and_the_run_goes_on() {
 
 #[test]
 fn weak_scaling_gives_every_worker_the_same_work() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("results");
-    let output = run(
-        &out,
-        &[
-            "--workloads",
-            "cpu/primes:span=20",
-            "--models",
-            "threads,process",
-            "--workers",
-            "1,2",
-            "--scaling",
-            "weak",
-        ],
-    );
-    assert!(output.status.success(), "{}", text(&output.stderr));
-    let folder = read(&out);
+    let (_dir, folder) = run_ok(&[
+        "--workloads",
+        "cpu/primes:span=20",
+        "--models",
+        "threads,process",
+        "--workers",
+        "1,2",
+        "--scaling",
+        "weak",
+    ]);
     for record in &folder.records {
         assert_eq!(record.scaling, "weak");
         assert_eq!(record.ops, 200 * u64::from(record.workers), "{record:?}");
@@ -389,23 +365,16 @@ fn weak_scaling_gives_every_worker_the_same_work() {
 
 #[test]
 fn batch_recording_still_counts_every_op() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("results");
-    let output = run(
-        &out,
-        &[
-            "--workloads",
-            "cpu/primes:span=20",
-            "--models",
-            "seq,threads,pool,rayon,process,tokio,tokio-current",
-            "--workers",
-            "2",
-            "--record",
-            "batch",
-        ],
-    );
-    assert!(output.status.success(), "{}", text(&output.stderr));
-    let folder = read(&out);
+    let (_dir, folder) = run_ok(&[
+        "--workloads",
+        "cpu/primes:span=20",
+        "--models",
+        "seq,threads,pool,rayon,process,tokio,tokio-current",
+        "--workers",
+        "2",
+        "--record",
+        "batch",
+    ]);
     for record in &folder.records {
         assert_consistent(record);
         // A pool job is one op, so the pool always times ops one by one.
@@ -420,21 +389,14 @@ fn batch_recording_still_counts_every_op() {
 
 #[test]
 fn models_that_cannot_run_a_workload_say_why_in_a_record() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("results");
-    let output = run(
-        &out,
-        &[
-            "--workloads",
-            "synthetic/amdahl:round_steps=20000",
-            "--models",
-            "process,pool,threads",
-            "--workers",
-            "2",
-        ],
-    );
-    assert!(output.status.success(), "stderr: {}", text(&output.stderr));
-    let folder = read(&out);
+    let (_dir, folder) = run_ok(&[
+        "--workloads",
+        "synthetic/amdahl:round_steps=20000",
+        "--models",
+        "process,pool,threads",
+        "--workers",
+        "2",
+    ]);
     let by_model = |model: &str| {
         folder
             .records

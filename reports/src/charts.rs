@@ -36,6 +36,11 @@ pub struct ChartError {
     message: String,
 }
 
+/// `#rrggbb` of a colour, for the pages' swatches.
+pub fn hex(colour: RGBColor) -> String {
+    format!("#{:02x}{:02x}{:02x}", colour.0, colour.1, colour.2)
+}
+
 /// The colour of a model, the same in every chart.
 pub fn model_colour(model: &str) -> RGBColor {
     const PALETTE: [RGBColor; 8] = [

@@ -167,8 +167,6 @@ pub struct CompareOptions {
 pub struct Comparison {
     /// The configurations, in the order given.
     pub configs: Vec<Configuration>,
-    /// Each configuration's analysis.
-    pub analyses: Vec<Analysis>,
     /// Which one is the baseline.
     pub baseline: usize,
     /// The noise threshold.
@@ -412,7 +410,6 @@ pub fn compare(configs: Vec<Configuration>, options: CompareOptions) -> Comparis
 
     Comparison {
         configs,
-        analyses,
         baseline: options.baseline,
         noise: options.noise,
         groups,

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::charts::{config_colour, latency_chart_svg, workers_chart, ChartError, Series};
+use crate::charts::{config_colour, hex, latency_chart_svg, workers_chart, ChartError, Series};
 use crate::compare::{Change, CompareCell, CompareModel, Comparison};
 use crate::stats::Estimate;
 use crate::terminal::format_rate;
@@ -98,10 +98,6 @@ pub struct CellView {
     pub ratio: String,
     /// `faster`, `slower`, `unchanged`, `baseline`, `missing` or a status.
     pub mark: String,
-}
-
-fn hex(c: plotters::style::RGBColor) -> String {
-    format!("#{:02x}{:02x}{:02x}", c.0, c.1, c.2)
 }
 
 fn cell_view(cell: &CompareCell, is_baseline: bool) -> CellView {

@@ -270,8 +270,7 @@ fn section_view(section: &Section, charts: Vec<ChartView>) -> SectionView {
 
 /// `#rrggbb` of a model's colour.
 pub fn colour_hex(model: &str) -> String {
-    let c = crate::charts::model_colour(model);
-    format!("#{:02x}{:02x}{:02x}", c.0, c.1, c.2)
+    crate::charts::hex(crate::charts::model_colour(model))
 }
 
 fn with_interval(e: Option<Estimate>, format: impl Fn(f64) -> String) -> String {
