@@ -345,12 +345,15 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
     println!("\nresults: {}", out.display());
     let index = render_report(&out, &out.join("report"), false)?;
     println!("report: {}", index.display());
-    let (own_kib, child_kib) = crate::recorder::peak_rss_kib();
-    eprintln!(
-        "peak RSS: corebench {:.1} MiB, largest child process {:.1} MiB",
-        own_kib as f64 / 1024.0,
-        child_kib as f64 / 1024.0
-    );
+    let child_kib =
+        crate::models::process::LARGEST_CHILD_RSS_KIB.load(std::sync::atomic::Ordering::Relaxed);
+    if let Some(own_kib) = crate::recorder::peak_rss_kib() {
+        eprintln!(
+            "peak RSS: corebench {:.1} MiB, largest child process {:.1} MiB",
+            own_kib as f64 / 1024.0,
+            child_kib as f64 / 1024.0
+        );
+    }
     Ok(())
 }
 

@@ -344,18 +344,20 @@ impl CpuTime {
     }
 }
 
-/// Peak resident set sizes in KiB, from `getrusage`: this process, and the
-/// largest of its children that have been waited for.
-pub fn peak_rss_kib() -> (u64, u64) {
-    let max_rss = |who: libc::c_int| {
-        // SAFETY: rusage is plain data, filled in by the call.
-        unsafe {
-            let mut usage: libc::rusage = std::mem::zeroed();
-            libc::getrusage(who, &mut usage);
-            usage.ru_maxrss.max(0) as u64
-        }
-    };
-    (max_rss(libc::RUSAGE_SELF), max_rss(libc::RUSAGE_CHILDREN))
+/// This process's peak resident set size in KiB, from `VmHWM` in
+/// `/proc/self/status`. Not `getrusage`: its maxima survive `execve`, so
+/// under `cargo run` (which execs the binary) they report cargo's and
+/// rustc's peaks instead of ours.
+pub fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()
 }
 
 /// `CLOCK_MONOTONIC` in ns: one clock shared by every process on the

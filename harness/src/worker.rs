@@ -99,6 +99,9 @@ pub enum WorkerMessage {
         error: Option<String>,
         /// The workload's counters in this child.
         counters: BTreeMap<String, f64>,
+        /// The child's peak resident set size, KiB, if known.
+        #[serde(default)]
+        peak_rss_kib: Option<u64>,
     },
     /// Set-up failed; the child exits.
     Failed {
@@ -190,6 +193,7 @@ pub fn run_child_worker(args: ChildArgs) -> i32 {
         histogram,
         error: run.error.clone(),
         counters: shared.counters(),
+        peak_rss_kib: crate::recorder::peak_rss_kib(),
     });
     0
 }

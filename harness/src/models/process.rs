@@ -85,6 +85,7 @@ impl ExecutionModel for Process {
                 histogram: encoded,
                 error,
                 counters: child_counters,
+                peak_rss_kib,
                 ..
             } = message
             else {
@@ -101,6 +102,9 @@ impl ExecutionModel for Process {
             histogram
                 .add(&child_histogram)
                 .map_err(|e| TrialError::failed(format!("child {index}: {e:?}")))?;
+            if let Some(kib) = peak_rss_kib {
+                LARGEST_CHILD_RSS_KIB.fetch_max(kib, std::sync::atomic::Ordering::Relaxed);
+            }
             cpu.user_ns += cpu_user_ns;
             cpu.sys_ns += cpu_sys_ns;
             for (name, value) in child_counters {
@@ -124,6 +128,11 @@ impl ExecutionModel for Process {
         Ok(outcome)
     }
 }
+
+/// The largest peak resident set size any child reported in this process,
+/// KiB; 0 when no child ran.
+pub static LARGEST_CHILD_RSS_KIB: std::sync::atomic::AtomicU64 =
+    std::sync::atomic::AtomicU64::new(0);
 
 /// The environment variable naming the `corebench` binary children run;
 /// by default the running binary itself. Benchmarks and embedders, whose
