@@ -18,10 +18,7 @@ use workloads::{parse_spec, RunShape, Scaling, WorkerOp};
 fn noop() -> Box<dyn WorkerOp> {
     let workload = parse_spec("synthetic/noop").expect("noop parses");
     let shared = workload
-        .prepare(RunShape {
-            workers: 1,
-            scaling: Scaling::Strong,
-        })
+        .prepare(RunShape::new(1, Scaling::Strong, 1_000_000))
         .expect("noop prepares");
     shared.worker(0).expect("noop builds")
 }

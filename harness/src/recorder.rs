@@ -381,10 +381,7 @@ mod tests {
     fn op(spec: &str) -> Box<dyn WorkerOp> {
         let w = parse_spec(spec).unwrap();
         let shared = w
-            .prepare(RunShape {
-                workers: 1,
-                scaling: Scaling::Strong,
-            })
+            .prepare(RunShape::new(1, Scaling::Strong, 1_000_000))
             .unwrap();
         shared.worker(0).unwrap()
     }

@@ -328,10 +328,7 @@ fn supervised(
 /// Ops at one worker for about `target` of work, from timing the op on the
 /// calling thread.
 fn calibrate(workload: &dyn Workload, target: Duration) -> u64 {
-    let shape = RunShape {
-        workers: 1,
-        scaling: Scaling::Strong,
-    };
+    let shape = RunShape::new(1, Scaling::Strong, CALIBRATION_MAX_OPS);
     let Ok(shared) = prepare_shared_for(workload, shape) else {
         return FALLBACK_OPS;
     };

@@ -57,10 +57,7 @@ fn bytes() -> u64 {
 fn worker_op(spec: &str) -> Box<dyn WorkerOp> {
     let workload = parse_spec(spec).unwrap();
     let shared = workload
-        .prepare(RunShape {
-            workers: 1,
-            scaling: Scaling::Strong,
-        })
+        .prepare(RunShape::new(1, Scaling::Strong, 1_000_000))
         .unwrap();
     shared.worker(0).unwrap()
 }

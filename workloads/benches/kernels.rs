@@ -16,10 +16,7 @@ fn one_op_of_every_workload(c: &mut Criterion) {
     for info in all_workloads().iter().filter(|w| w.in_profiles) {
         let workload = parse_spec(info.id).expect("defaults parse");
         let shared = workload
-            .prepare(RunShape {
-                workers: 1,
-                scaling: Scaling::Strong,
-            })
+            .prepare(RunShape::new(1, Scaling::Strong, 1_000_000))
             .expect("one worker prepares");
         let mut op = shared.worker(0).expect("worker builds");
         let mut op_index = 0u64;

@@ -17,14 +17,20 @@
 //! - Async-native workloads also offer [`AsyncWorkerOp`]; async execution
 //!   models use it when present and fall back to the sync op otherwise.
 //! - [`kernel`] holds the deterministic CPU kernels the synthetic workloads
-//!   are built from; [`cpu`] and [`synthetic`] hold the workloads themselves.
+//!   are built from; [`cpu`], [`synthetic`], [`sync`], [`race`],
+//!   [`deadlock`], [`io`] and [`mixed`] hold the workloads themselves.
+//! - [`io`] also owns the loopback HTTP server and the HTTP clients the IO
+//!   workloads use; the harness starts the server and passes its address
+//!   in [`RunShape::io`].
 //!
 //! A one-op call should last about 5 µs or more at default parameters, so
 //! the harness's timer and recorder (about 50 ns) stay below 1% of it.
 
 pub mod cpu;
 pub mod deadlock;
+pub mod io;
 pub mod kernel;
+pub mod mixed;
 pub mod params;
 pub mod race;
 pub mod registry;
@@ -62,12 +68,57 @@ impl Scaling {
 }
 
 /// What a workload needs to know about the run it is prepared for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunShape {
     /// How many workers will call ops concurrently.
     pub workers: usize,
     /// Strong or weak scaling; lockstep workloads size their rounds by it.
     pub scaling: Scaling,
+    /// Ops in the whole run, over all workers (the crawler sizes its site
+    /// by it).
+    pub total_ops: u64,
+    /// Where the IO workloads find the world outside the process.
+    pub io: IoEnv,
+}
+
+impl RunShape {
+    /// A shape of `workers` workers running `total_ops` ops, with no
+    /// server or output folder.
+    pub fn new(workers: usize, scaling: Scaling, total_ops: u64) -> Self {
+        RunShape {
+            workers,
+            scaling,
+            total_ops,
+            io: IoEnv::default(),
+        }
+    }
+}
+
+/// Where the IO workloads find the world outside the process: the HTTP
+/// server corebench started (or the `--target` it was given), and a folder
+/// on a real disk for their files.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IoEnv {
+    /// The loopback server corebench started, `http://127.0.0.1:PORT`.
+    pub server_url: Option<String>,
+    /// `--target URL`: `io/http` GETs exactly this URL instead.
+    pub target_url: Option<String>,
+    /// A folder for files the IO workloads write (temporary files, removed
+    /// after each run, and outputs such as the crawler's CSV). `None`: the
+    /// system's temporary folder.
+    pub output_dir: Option<std::path::PathBuf>,
+}
+
+/// Which HTTP server a workload talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum HttpUse {
+    /// None.
+    #[default]
+    None,
+    /// Any HTTP/1.1 server: the loopback one, or `--target` when given.
+    AnyServer,
+    /// corebench's own loopback server (it needs its generated site).
+    LoopbackServer,
 }
 
 /// What an execution model must offer to run a workload. Models compare
@@ -137,6 +188,16 @@ pub trait Workload: Send + Sync {
     /// Whether its workers offer [`WorkerOp::as_async`]; async models use it.
     fn is_async_native(&self) -> bool {
         false
+    }
+    /// Whether its ops mostly wait on IO rather than compute: the `auto`
+    /// worker sweep then goes past the core count.
+    fn io_bound(&self) -> bool {
+        false
+    }
+    /// Which HTTP server it needs; the harness starts the loopback server
+    /// when any workload of a run needs it.
+    fn http_use(&self) -> HttpUse {
+        HttpUse::None
     }
     /// Builds the state shared by all workers of one run. Called once per
     /// run, before timing starts.

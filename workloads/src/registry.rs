@@ -34,7 +34,7 @@ impl std::fmt::Debug for WorkloadInfo {
 
 /// Every workload, in the order `corebench list` prints them.
 pub fn all_workloads() -> &'static [&'static WorkloadInfo] {
-    static ALL: [&WorkloadInfo; 15] = [
+    static ALL: [&WorkloadInfo; 20] = [
         &crate::cpu::primes::INFO,
         &crate::cpu::mandelbrot::INFO,
         &crate::cpu::sha256::INFO,
@@ -48,6 +48,11 @@ pub fn all_workloads() -> &'static [&'static WorkloadInfo] {
         &crate::sync::semaphore::INFO,
         &crate::race::lost_update::INFO,
         &crate::deadlock::lock_order::INFO,
+        &crate::io::http::INFO,
+        &crate::io::file::INFO,
+        &crate::io::sleep::INFO,
+        &crate::mixed::crawl::INFO,
+        &crate::mixed::compress::INFO,
         &crate::synthetic::faulty::INFO,
         &crate::synthetic::noop::INFO,
     ];
@@ -66,18 +71,16 @@ mod tests {
 
     #[test]
     fn every_default_parses_and_every_workload_runs_an_op() {
+        let server = crate::io::server::LoopbackServer::start(1).unwrap();
         for info in all_workloads() {
             let w = crate::parse_spec(info.id).expect(info.id);
             assert_eq!(w.info().id, info.id);
             if info.id == "synthetic/faulty" {
                 continue;
             }
-            let shared = w
-                .prepare(RunShape {
-                    workers: 1,
-                    scaling: Scaling::Strong,
-                })
-                .expect(info.id);
+            let mut shape = RunShape::new(1, Scaling::Strong, 1000);
+            shape.io.server_url = Some(server.base_url());
+            let shared = w.prepare(shape).expect(info.id);
             let mut op = shared.worker(0).expect(info.id);
             op.run_op(0).expect(info.id);
         }

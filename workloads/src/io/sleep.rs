@@ -1,0 +1,76 @@
+//! `io/sleep`: a pure timed wait, the books' "simulated IO". The sync op
+//! blocks its thread in `thread::sleep`; the async op awaits the runtime's
+//! timer, which frees the thread for other tasks (tokio's timer ticks in
+//! whole milliseconds, so its sleeps round up: the report shows it).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::params::{ParamKind, ParamSpec, ParamValues};
+use crate::{
+    AsyncWorkerOp, BoxFuture, CloneRun, OpError, RunShape, SharedRun, WorkerOp, Workload,
+    WorkloadError, WorkloadInfo,
+};
+
+/// Registry entry.
+pub static INFO: WorkloadInfo = WorkloadInfo {
+    id: "io/sleep",
+    summary: "a pure timed wait per op (thread::sleep, or the runtime's timer in the async models)",
+    params: &[ParamSpec {
+        name: "ms",
+        kind: ParamKind::Float { min: 0.0, max: 60_000.0 },
+        default: "1",
+        help: "how long each op waits, in ms",
+    }],
+    in_profiles: false,
+    build: |params| Ok(Box::new(SleepWorkload { params })),
+};
+
+struct SleepWorkload {
+    params: ParamValues,
+}
+
+impl Workload for SleepWorkload {
+    fn info(&self) -> &'static WorkloadInfo {
+        &INFO
+    }
+    fn params(&self) -> &ParamValues {
+        &self.params
+    }
+    fn is_async_native(&self) -> bool {
+        true
+    }
+    fn io_bound(&self) -> bool {
+        true
+    }
+    fn prepare(&self, _shape: RunShape) -> Result<Arc<dyn SharedRun>, WorkloadError> {
+        Ok(Arc::new(CloneRun(SleepOp {
+            wait: Duration::from_secs_f64(self.params.float("ms") / 1e3),
+        })))
+    }
+}
+
+#[derive(Clone)]
+struct SleepOp {
+    wait: Duration,
+}
+
+impl WorkerOp for SleepOp {
+    fn run_op(&mut self, _op_index: u64) -> Result<u64, OpError> {
+        std::thread::sleep(self.wait);
+        Ok(1)
+    }
+
+    fn as_async(&mut self) -> Option<&mut dyn AsyncWorkerOp> {
+        Some(self)
+    }
+}
+
+impl AsyncWorkerOp for SleepOp {
+    fn run_op_async(&mut self, _op_index: u64) -> BoxFuture<'_, Result<u64, OpError>> {
+        Box::pin(async move {
+            tokio::time::sleep(self.wait).await;
+            Ok(1)
+        })
+    }
+}
