@@ -53,6 +53,19 @@ pub enum Command {
         #[arg(long)]
         label: Option<String>,
     },
+    /// Run the loopback HTTP server the IO workloads use, until killed:
+    /// a target for another machine's `corebench run --target`.
+    Serve {
+        /// The port on 127.0.0.1 (0: any free port).
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+        /// Runtime threads serving requests.
+        #[arg(long, default_value_t = 2)]
+        threads: usize,
+        /// Exit when the parent process dies (for corebench itself).
+        #[arg(long, hide = true)]
+        exit_with_parent: bool,
+    },
     /// The child side of the process model (started by corebench itself).
     #[command(hide = true)]
     Worker(ChildArgs),
@@ -114,6 +127,19 @@ pub struct RunArgs {
     /// Hide the progress bar.
     #[arg(long)]
     pub no_progress: bool,
+    /// closed (each worker starts its next op when the last ends) or
+    /// open:RATE (ops due at RATE per second over all workers; latency
+    /// counts from each op's due time, so stalls are not hidden).
+    #[arg(long, default_value = "closed")]
+    pub load: String,
+    /// Point io/http at this HTTP/1.1 server (e.g. nginx) instead of the
+    /// loopback server corebench starts: every op GETs this URL.
+    #[arg(long)]
+    pub target: Option<String>,
+    /// Runtime threads of the loopback HTTP server (default: the core
+    /// count). On a small machine they compete with the clients.
+    #[arg(long)]
+    pub server_threads: Option<usize>,
 }
 
 /// `corebench compare` options.
@@ -290,6 +316,11 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
             println!("{}", serde_json::to_string_pretty(&capture_host(label))?);
             Ok(0)
         }
+        Command::Serve {
+            port,
+            threads,
+            exit_with_parent,
+        } => crate::services::serve(port, threads.max(1), exit_with_parent).map(|_| 0),
         Command::Worker(args) => Ok(run_child_worker(args)),
     }
 }
@@ -315,13 +346,33 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
         trial_timeout: Duration::from_secs_f64(args.trial_timeout_s),
         recording: args.recording,
         calibration: !args.no_calibration,
+        load: args.load,
     };
     if let Some(cores) = &args.cores {
         crate::placement::restrict_process_to(cores)?;
     }
-    let plan = Plan::build(&input, CpuSet::of_this_process())?;
-    let host = capture_host(args.label);
+    let mut plan = Plan::build(&input, CpuSet::of_this_process())?;
+    let server_threads = match args.server_threads {
+        Some(0) => {
+            return Err(UsageError::new(
+                "bad --server-threads 0: expected a whole number >= 1",
+            )
+            .into())
+        }
+        Some(threads) => threads,
+        None => plan.cpus.len().max(1),
+    };
+    let mut host = capture_host(args.label);
     let out = args.out.unwrap_or_else(|| default_out_dir(&host.hostname));
+    // Checks --target before the results folder exists. Stopped when `services` drops, on every way out of this function.
+    let services = crate::services::start_services(
+        &plan.workloads,
+        args.target.as_deref(),
+        server_threads,
+        &out,
+    )?;
+    plan.io = services.io.clone();
+    host.http_server = services.http_server.clone();
     let mut writer = ResultsWriter::create(&out, &host)?;
     let run_id = format!(
         "{}-{}",
@@ -340,6 +391,7 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
     );
     let records = crate::runner::run_plan(&plan, &mut writer, &run_id, !args.no_progress)
         .context("the run stopped")?;
+    drop(services);
     let cells = reports::cells::summarise_cells(&records);
     print!("{}", reports::terminal::summary_tables(&cells));
     println!("\nresults: {}", out.display());

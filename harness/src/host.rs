@@ -59,6 +59,7 @@ pub fn capture_host(label: Option<String>) -> Host {
         git_revision: Some(env!("COREBENCH_GIT_REVISION").to_string()).filter(|s| !s.is_empty()),
         captured_at: chrono::Local::now().to_rfc3339(),
         command: std::env::args().collect(),
+        http_server: None,
     }
 }
 

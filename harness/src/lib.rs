@@ -13,6 +13,9 @@
 //! - [`worker`]: the child side of the `process` model and its wire format.
 //! - [`placement`]: placements, pinning, and reading affinity back.
 //! - [`recorder`]: per-worker histograms, the shared op loop, OS clocks.
+//! - [`pacing`]: open-loop load: the arrival schedule and keeping to it.
+//! - [`services`]: the loopback HTTP server a run starts for its IO
+//!   workloads, or the `--target` it checks instead.
 //! - [`host`]: what `host.json` says about the machine.
 //! - [`results`]: writing a results folder crash-safely.
 //! - [`error`]: the usage error that exits with code 2.
@@ -21,9 +24,11 @@ pub mod cli;
 pub mod error;
 pub mod host;
 pub mod models;
+pub mod pacing;
 pub mod placement;
 pub mod plan;
 pub mod recorder;
 pub mod results;
 pub mod runner;
+pub mod services;
 pub mod worker;

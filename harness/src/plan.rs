@@ -11,7 +11,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use workloads::{all_workloads, parse_spec, parse_spec_list, Scaling, Workload};
+use workloads::{all_workloads, parse_spec, parse_spec_list, IoEnv, Scaling, Workload};
 
 use crate::error::UsageError;
 use crate::models::ModelKind;
@@ -79,6 +79,51 @@ pub struct PlanInput {
     pub recording: Recording,
     /// Whether to add the `cpu/calibrate` reference cell.
     pub calibration: bool,
+    /// `--load`: `closed` or `open:RATE`.
+    pub load: String,
+}
+
+/// How ops arrive.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum LoadMode {
+    /// Each worker starts its next op when the last one ends.
+    Closed,
+    /// Ops are due on a constant schedule of `rate_ops_s` over all
+    /// workers; latency counts from each op's due time.
+    Open {
+        /// The requested arrival rate.
+        rate_ops_s: f64,
+    },
+}
+
+impl LoadMode {
+    /// Parses `closed` or `open:RATE` (ops per second, > 0).
+    pub fn parse(text: &str) -> Result<LoadMode, UsageError> {
+        let text = text.trim();
+        if text == "closed" {
+            return Ok(LoadMode::Closed);
+        }
+        let bad = || {
+            UsageError::new(format!(
+                "bad --load '{text}': expected closed or open:RATE with RATE in ops per second > 0 (e.g. open:1000)"
+            ))
+        };
+        let rate = text.strip_prefix("open:").ok_or_else(bad)?;
+        match rate.trim().parse::<f64>() {
+            Ok(rate) if rate.is_finite() && rate > 0.0 && rate <= 1e9 => {
+                Ok(LoadMode::Open { rate_ops_s: rate })
+            }
+            _ => Err(bad()),
+        }
+    }
+
+    /// The spelling in records: `closed` or `open:RATE`.
+    pub fn label(&self) -> String {
+        match self {
+            LoadMode::Closed => "closed".into(),
+            LoadMode::Open { rate_ops_s } => format!("open:{rate_ops_s}"),
+        }
+    }
 }
 
 /// A validated plan.
@@ -89,6 +134,9 @@ pub struct Plan {
     pub models: Vec<ModelKind>,
     /// Worker counts, ascending.
     pub workers: Vec<usize>,
+    /// Worker counts of IO-bound workloads: past the core count under
+    /// `auto`, the same as `workers` otherwise.
+    pub io_workers: Vec<usize>,
     /// Placements.
     pub placements: Vec<Placement>,
     /// Strong or weak.
@@ -112,6 +160,11 @@ pub struct Plan {
     /// Index in `workloads` of the `cpu/calibrate` reference cell added to
     /// the run (it runs once, under `seq` at one worker, first).
     pub calibration: Option<usize>,
+    /// Closed or open load.
+    pub load: LoadMode,
+    /// The loopback server, `--target`, and the folder for IO workloads'
+    /// files; filled in by `run` once the server is up.
+    pub io: IoEnv,
 }
 
 /// The reference workload every run includes unless told not to.
@@ -166,10 +219,14 @@ impl Plan {
             None | Some("all") => ModelKind::ALL.to_vec(),
             Some(list) => parse_models(list)?,
         };
-        let workers = match input.workers.as_deref() {
-            None | Some("auto") => auto_workers(cpus.len()),
-            Some(list) => parse_workers(list)?,
+        let (workers, io_workers) = match input.workers.as_deref() {
+            None | Some("auto") => (auto_workers(cpus.len()), auto_io_workers(cpus.len())),
+            Some(list) => {
+                let counts = parse_workers(list)?;
+                (counts.clone(), counts)
+            }
         };
+        let load = LoadMode::parse(&input.load)?;
         let placements = parse_placement_list(&input.pin)?;
         for placement in &placements {
             cpus.validate(placement)?;
@@ -199,6 +256,7 @@ impl Plan {
             workloads,
             models,
             workers,
+            io_workers,
             placements,
             scaling: input.scaling,
             trials,
@@ -209,6 +267,8 @@ impl Plan {
             cpus,
             recording: input.recording,
             calibration,
+            load,
+            io: IoEnv::default(),
         })
     }
 
@@ -231,7 +291,7 @@ impl Plan {
                     let counts: Vec<usize> = if model == ModelKind::Seq {
                         vec![1]
                     } else {
-                        self.workers.clone()
+                        self.workers_for(workload).to_vec()
                     };
                     for workers in counts {
                         cells.push(Cell {
@@ -245,6 +305,15 @@ impl Plan {
             }
         }
         cells
+    }
+
+    /// The worker counts of workload `index`.
+    pub fn workers_for(&self, index: usize) -> &[usize] {
+        if self.workloads[index].io_bound() {
+            &self.io_workers
+        } else {
+            &self.workers
+        }
     }
 
     /// Runtime threads an async model uses at `workers` tasks.
@@ -269,6 +338,21 @@ pub fn auto_workers(cores: usize) -> Vec<usize> {
     counts.push(cores);
     counts
 }
+
+/// The `auto` sweep of IO-bound workloads: `1, 2, 4, ...` up to 64 or the
+/// core count, whichever is larger. Waiting work keeps scaling past the
+/// cores, so the interesting part of its curve lies beyond them.
+pub fn auto_io_workers(cores: usize) -> Vec<usize> {
+    let mut counts = auto_workers(cores.max(IO_AUTO_MAX_WORKERS));
+    if !counts.contains(&cores) {
+        counts.push(cores);
+        counts.sort_unstable();
+    }
+    counts
+}
+
+/// Where the `auto` sweep of IO-bound workloads stops, at least.
+pub const IO_AUTO_MAX_WORKERS: usize = 64;
 
 fn parse_workers(list: &str) -> Result<Vec<usize>, UsageError> {
     let mut counts = Vec::new();
@@ -343,6 +427,7 @@ mod tests {
             trial_timeout: Duration::from_secs(60),
             recording: Recording::PerOp,
             calibration: true,
+            load: "closed".into(),
         }
     }
 
@@ -352,18 +437,21 @@ mod tests {
         assert_eq!(auto_workers(2), vec![1, 2]);
         assert_eq!(auto_workers(6), vec![1, 2, 4, 6]);
         assert_eq!(auto_workers(64), vec![1, 2, 4, 8, 16, 32, 64]);
+        assert_eq!(auto_io_workers(2), vec![1, 2, 4, 8, 16, 32, 64]);
+        assert_eq!(auto_io_workers(6), vec![1, 2, 4, 6, 8, 16, 32, 64]);
+        assert_eq!(auto_io_workers(96), vec![1, 2, 4, 8, 16, 32, 64, 96]);
     }
 
     #[test]
     fn default_plan_has_every_profile_workload_and_model_and_seq_once() {
         let plan = Plan::build(&input(), two_cpus()).unwrap();
-        // Five profile workloads and the calibration reference.
-        assert_eq!(plan.workloads.len(), 6);
+        // Five CPU workloads, io/http, and the calibration reference.
+        assert_eq!(plan.workloads.len(), 7);
         assert_eq!(plan.models.len(), 7);
         let cells = plan.cells();
-        // The reference first, then per workload: seq at 1, six models at
-        // 1 and 2.
-        assert_eq!(cells.len(), 1 + 5 * (1 + 6 * 2));
+        // The reference first, then per CPU workload: seq at 1, six models
+        // at 1 and 2; io/http: seq at 1, six models at 1, 2, 4, ..., 64.
+        assert_eq!(cells.len(), 1 + 5 * (1 + 6 * 2) + (1 + 6 * 7));
         assert_eq!(
             plan.workloads[cells[0].workload].info().id,
             CALIBRATION_WORKLOAD
@@ -377,7 +465,7 @@ mod tests {
             two_cpus(),
         )
         .unwrap();
-        assert_eq!(without.cells().len(), 5 * (1 + 6 * 2));
+        assert_eq!(without.cells().len(), 5 * (1 + 6 * 2) + (1 + 6 * 7));
         assert!(cells
             .iter()
             .all(|c| c.model != ModelKind::Seq || c.workers == 1));
@@ -398,6 +486,20 @@ mod tests {
         check(&|i| i.pin = "cores=7".into(), "available cores: 0,1");
         check(&|i| i.trials = Some(0), "--trials 0");
         check(&|i| i.runtime_threads = Some(0), "--runtime-threads 0");
+        check(&|i| i.load = "open:0".into(), "'open:0'");
+        check(&|i| i.load = "open:-5".into(), "RATE in ops per second > 0");
+        check(&|i| i.load = "open".into(), "closed or open:RATE");
+        check(&|i| i.load = "poisson:10".into(), "closed or open:RATE");
+    }
+
+    #[test]
+    fn load_modes_parse() {
+        assert_eq!(LoadMode::parse("closed").unwrap(), LoadMode::Closed);
+        assert_eq!(
+            LoadMode::parse("open:1000").unwrap(),
+            LoadMode::Open { rate_ops_s: 1000.0 }
+        );
+        assert_eq!(LoadMode::parse("open:2.5").unwrap().label(), "open:2.5");
     }
 
     #[test]

@@ -65,7 +65,21 @@ pub struct WorkerRecorder {
     pub ops: u64,
     /// The worker's last op ended here (or its release, if it ran none).
     pub last_op_end: Option<Instant>,
+    /// Open-loop extras; `histogram` then holds latency from due times.
+    pub open: Option<OpenRecorder>,
     checksum: u64,
+}
+
+/// What an open-loop worker records besides latency from the due time.
+pub struct OpenRecorder {
+    /// Latency from each op's actual start: what a closed-loop client
+    /// would have reported.
+    pub uncorrected: Histogram<u64>,
+    /// How late the worker started ops it was early for (timer error).
+    pub pacing: Histogram<u64>,
+    /// Ops the worker started after their due time because it was still
+    /// busy with earlier ones.
+    pub late_starts: u64,
 }
 
 impl Default for WorkerRecorder {
@@ -82,8 +96,45 @@ impl WorkerRecorder {
             histogram: new_histogram(),
             ops: 0,
             last_op_end: None,
+            open: None,
             checksum: 0,
         }
+    }
+
+    /// Adds the open-loop histograms; call before timing starts.
+    pub fn enable_open(&mut self) {
+        self.open = Some(OpenRecorder {
+            uncorrected: new_histogram(),
+            pacing: new_histogram(),
+            late_starts: 0,
+        });
+    }
+
+    /// Records an open-loop op due at `due` that started at `started` and
+    /// ended at `end`. `woke` is when the pacer, having waited for the due
+    /// time, woke up; `None` when it was already late (the op queued).
+    #[inline]
+    pub fn finish_open_op(
+        &mut self,
+        op_index: u64,
+        due: Instant,
+        started: Instant,
+        woke: Option<Instant>,
+        end: Instant,
+        result: Result<u64, String>,
+    ) -> Result<(), String> {
+        self.finish_op(op_index, due, end, result)?;
+        if let Some(open) = &mut self.open {
+            let ns = |later: Instant, earlier: Instant| {
+                (later.saturating_duration_since(earlier).as_nanos() as u64).max(1)
+            };
+            open.uncorrected.saturating_record(ns(end, started));
+            match woke {
+                Some(woke) => open.pacing.saturating_record(ns(woke, due)),
+                None => open.late_starts += 1,
+            }
+        }
+        Ok(())
     }
 
     /// Times one sync op. An op that fails or panics is not recorded; the
@@ -175,7 +226,7 @@ impl WorkerRecorder {
     ) -> Result<(), String> {
         match result {
             Ok(value) => {
-                let elapsed_ns = end.duration_since(start).as_nanos() as u64;
+                let elapsed_ns = end.saturating_duration_since(start).as_nanos() as u64;
                 self.histogram.saturating_record(elapsed_ns.max(1));
                 self.ops += 1;
                 self.checksum = self.checksum.wrapping_add(value);
@@ -233,6 +284,8 @@ pub enum OpSource<'a> {
         /// Workers sharing the counter (sizes the claims).
         workers: usize,
     },
+    /// Open loop: this worker's share of an arrival schedule.
+    Open(crate::pacing::OpenSchedule),
 }
 
 /// The most ops one claim takes.
@@ -302,11 +355,36 @@ pub fn run_ops(
                 break Err(e);
             }
         },
+        OpSource::Open(schedule) => run_open_ops(op, recorder, &schedule, stop),
     };
     if result.is_err() {
         stop.store(true, Ordering::Relaxed);
     }
     result
+}
+
+/// Runs this worker's share of an open-loop schedule: waits for each op's
+/// due time, runs it, and records it from the due time.
+fn run_open_ops(
+    op: &mut dyn WorkerOp,
+    recorder: &mut WorkerRecorder,
+    schedule: &crate::pacing::OpenSchedule,
+    stop: &AtomicBool,
+) -> Result<(), String> {
+    crate::pacing::lower_timer_slack();
+    for op_index in schedule.ops() {
+        if stop.load(Ordering::Relaxed) {
+            break;
+        }
+        let due = schedule.due(op_index);
+        let arrival = crate::pacing::pace_until(due);
+        let result = catch_unwind(AssertUnwindSafe(|| op.run_op(op_index)));
+        let end = Instant::now();
+        let woke = arrival.early.then_some(arrival.start);
+        let result = flatten_op_result(result);
+        recorder.finish_open_op(op_index, due, arrival.start, woke, end, result)?;
+    }
+    Ok(())
 }
 
 /// User and system CPU time, in ns.

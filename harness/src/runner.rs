@@ -19,15 +19,15 @@ use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
 use reports::schema::{
-    Fairness, ModelOverhead, PlacementRef, Record, Status, WorkerRecord, WorkloadRef,
+    Fairness, ModelOverhead, OpenLoop, PlacementRef, Record, Status, WorkerRecord, WorkloadRef,
     SCHEMA_VERSION,
 };
-use workloads::{parse_spec, RunShape, Scaling, Workload};
+use workloads::{parse_spec, IoEnv, RunShape, Scaling, Workload};
 
 use crate::models::{
     prepare_shared_for, ExecutionModel, OpBudget, TrialError, TrialOutcome, TrialSpec, WorkerRun,
 };
-use crate::plan::{Cell, Plan};
+use crate::plan::{Cell, LoadMode, Plan};
 use crate::recorder::Recording;
 use crate::results::ResultsWriter;
 
@@ -65,7 +65,6 @@ pub fn run_plan(
         .progress_chars("=> "),
     );
 
-    let max_workers = plan.workers.iter().copied().max().unwrap_or(1) as u64;
     let mut base_ops: Vec<Option<u64>> = vec![None; plan.workloads.len()];
     let mut records = Vec::new();
 
@@ -74,9 +73,16 @@ pub fn run_plan(
         let label = cell_label(plan, cell);
         progress.set_message(label.clone());
         let ops = *base_ops[cell.workload].get_or_insert_with(|| {
-            plan.ops
-                .unwrap_or_else(|| calibrate(workload.as_ref(), plan.target_trial))
-                .max(max_workers * 2)
+            let ops = match (plan.ops, plan.load) {
+                (Some(ops), _) => ops,
+                // Open load: a trial lasts the target time at the rate.
+                (None, LoadMode::Open { rate_ops_s }) => {
+                    (rate_ops_s * plan.target_trial.as_secs_f64()).ceil() as u64
+                }
+                (None, LoadMode::Closed) => calibrate(workload.as_ref(), plan.target_trial, &plan.io),
+            };
+            let max_workers = plan.workers_for(cell.workload).iter().max().copied();
+            ops.max(max_workers.unwrap_or(1) as u64 * 2)
         });
         // Each record is written the moment its trial ends, so a killed
         // run keeps every finished trial.
@@ -140,7 +146,14 @@ fn run_cell(
         runtime_threads,
     };
 
-    if let Err(reason) = model.check_support(workload.as_ref(), cell.workers) {
+    let refusal = match plan.load {
+        LoadMode::Open { .. } if workload.requirements().lockstep => Err(format!(
+            "{} is lockstep (its ops are parts of rounds every worker runs together), so it cannot follow an open arrival schedule; run it with --load closed",
+            workload.info().id
+        )),
+        _ => model.check_support(workload.as_ref(), cell.workers),
+    };
+    if let Err(reason) = refusal {
         return emit(ctx.record(
             0,
             Err(TrialError {
@@ -162,6 +175,11 @@ fn run_cell(
         runtime_threads: units,
         recording: plan.recording,
         deadline: Instant::now() + plan.trial_timeout,
+        open_rate_ops_s: match plan.load {
+            LoadMode::Open { rate_ops_s } => Some(rate_ops_s),
+            LoadMode::Closed => None,
+        },
+        io: plan.io.clone(),
     };
 
     let dispatch_floor_ns = measure_floor(&model, &spec, cell.workers);
@@ -279,7 +297,9 @@ fn measure_floor(
 ) -> Option<f64> {
     let noop: Arc<dyn Workload> = Arc::from(parse_spec("synthetic/noop").ok()?);
     let total = FLOOR_OPS_PER_WORKER * workers as u64;
-    let trial = spec(noop, OpBudget::Shared { total });
+    let mut trial = spec(noop, OpBudget::Shared { total });
+    // The floor is the model's cost per op flat out, whatever the load.
+    trial.open_rate_ops_s = None;
     let timeout = trial.deadline.saturating_duration_since(Instant::now());
     let outcome = supervised(model, trial, timeout).ok()?;
     let ops = outcome.ops();
@@ -327,8 +347,9 @@ fn supervised(
 
 /// Ops at one worker for about `target` of work, from timing the op on the
 /// calling thread.
-fn calibrate(workload: &dyn Workload, target: Duration) -> u64 {
-    let shape = RunShape::new(1, Scaling::Strong, CALIBRATION_MAX_OPS);
+fn calibrate(workload: &dyn Workload, target: Duration, io: &IoEnv) -> u64 {
+    let mut shape = RunShape::new(1, Scaling::Strong, CALIBRATION_MAX_OPS);
+    shape.io = io.clone();
     let Ok(shared) = prepare_shared_for(workload, shape) else {
         return FALLBACK_OPS;
     };
@@ -375,7 +396,7 @@ impl CellContext<'_> {
                 requested_cores: self.cores.iter().map(|c| c.map(|c| c as u32)).collect(),
             },
             scaling: self.plan.scaling.as_str().to_string(),
-            load: "closed".to_string(),
+            load: self.plan.load.label(),
             trial,
             status: Status::Ok,
             error: None,
@@ -392,6 +413,7 @@ impl CellContext<'_> {
             async_op: false,
             recording: self.plan.recording.as_str().to_string(),
             fairness: None,
+            open_loop: None,
             parent_pid: std::process::id(),
             counters: Default::default(),
         };
@@ -444,6 +466,21 @@ impl CellContext<'_> {
         record.async_op = outcome.async_op;
         record.recording = outcome.recording.as_str().to_string();
         record.counters = outcome.counters;
+        if let (Some(open), LoadMode::Open { rate_ops_s }) = (&outcome.open, self.plan.load) {
+            let encode = |h: &hdrhistogram::Histogram<u64>| {
+                (!h.is_empty())
+                    .then(|| reports::histogram::encode(h).ok())
+                    .flatten()
+            };
+            record.open_loop = Some(OpenLoop {
+                requested_rate_ops_s: rate_ops_s,
+                uncorrected_latency: reports::histogram::summarise(&open.uncorrected),
+                uncorrected_histogram: encode(&open.uncorrected),
+                pacing_error: reports::histogram::summarise(&open.pacing),
+                pacing_histogram: encode(&open.pacing),
+                late_starts: open.late_starts,
+            });
+        }
         record
     }
 }

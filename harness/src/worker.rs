@@ -26,12 +26,13 @@
 use std::collections::BTreeMap;
 use std::io::{BufRead, Write};
 use std::sync::atomic::AtomicBool;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
-use workloads::{parse_spec, RunShape, Scaling};
+use workloads::{parse_spec, IoEnv, RunShape, Scaling};
 
 use crate::models::{prepare_shared_for, WorkerRun};
+use crate::pacing::OpenSchedule;
 use crate::recorder::{monotonic_ns, CpuTime, OpSource, Recording};
 
 /// The environment variable that injects a child fault, for tests.
@@ -64,6 +65,33 @@ pub struct ChildArgs {
     /// How ops are timed.
     #[arg(long, value_enum, default_value = "per-op")]
     pub recording: Recording,
+    /// Ops in the whole trial, over every child.
+    #[arg(long)]
+    pub total_ops: Option<u64>,
+    /// Open load: the trial's arrival rate, ops/s. This child then runs
+    /// ops `index`, `index + workers`, ... of the shared schedule.
+    #[arg(long)]
+    pub open_rate: Option<f64>,
+    /// The loopback server's URL.
+    #[arg(long)]
+    pub server_url: Option<String>,
+    /// `--target` of the run.
+    #[arg(long)]
+    pub target_url: Option<String>,
+    /// The folder for the IO workloads' files.
+    #[arg(long)]
+    pub output_dir: Option<std::path::PathBuf>,
+}
+
+/// A child's open-loop recording, on the wire.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OpenMessage {
+    /// Latency from each op's actual start, V2 + DEFLATE, base64.
+    pub uncorrected_histogram: String,
+    /// Pacing error, V2 + DEFLATE, base64.
+    pub pacing_histogram: String,
+    /// Ops started after their due time.
+    pub late_starts: u64,
 }
 
 /// One line of the child's stdout.
@@ -102,6 +130,9 @@ pub enum WorkerMessage {
         /// The child's peak resident set size, KiB, if known.
         #[serde(default)]
         peak_rss_kib: Option<u64>,
+        /// Open-loop extras (the main histogram is then from due times).
+        #[serde(default)]
+        open: Option<OpenMessage>,
     },
     /// Set-up failed; the child exits.
     Failed {
@@ -132,12 +163,20 @@ pub fn run_child_worker(args: ChildArgs) -> i32 {
     let shape = RunShape {
         workers: args.workers,
         scaling,
+        total_ops: args.total_ops.unwrap_or(args.op_start + args.op_count),
+        io: IoEnv {
+            server_url: args.server_url.clone(),
+            target_url: args.target_url.clone(),
+            output_dir: args.output_dir.clone(),
+        },
     };
     let shared = match prepare_shared_for(workload.as_ref(), shape) {
         Ok(shared) => shared,
         Err(e) => return fail(e.message),
     };
-    let mut run = WorkerRun::set_up(&shared, args.index, args.core, args.recording);
+    let open = args.open_rate.filter(|rate| *rate > 0.0);
+    let mut run =
+        WorkerRun::set_up_with(&shared, args.index, args.core, args.recording, open.is_some());
     if let Some(e) = run.error.take() {
         return fail(e);
     }
@@ -151,9 +190,12 @@ pub fn run_child_worker(args: ChildArgs) -> i32 {
     });
 
     let mut line = String::new();
-    if std::io::stdin().lock().read_line(&mut line).is_err() || line.trim() != "go" {
+    let _ = std::io::stdin().lock().read_line(&mut line);
+    let mut words = line.split_whitespace();
+    if words.next() != Some("go") {
         return 1; // The parent gave up on this cell; nobody is listening.
     }
+    let base_mono_ns: Option<u64> = words.next().and_then(|w| w.parse().ok());
     match fault.as_str() {
         "crash" => std::process::abort(),
         "hang" => loop {
@@ -166,13 +208,27 @@ pub fn run_child_worker(args: ChildArgs) -> i32 {
     let cpu_before = CpuTime::of_process();
     let start_mono_ns = monotonic_ns();
     let release = Instant::now();
-    run.run(
-        OpSource::Fixed {
+    let source = match open {
+        Some(rate) => {
+            // The parent's base, on this process's Instant clock: both
+            // read CLOCK_MONOTONIC.
+            let behind = start_mono_ns.saturating_sub(base_mono_ns.unwrap_or(start_mono_ns));
+            OpSource::Open(OpenSchedule {
+                base: release
+                    .checked_sub(Duration::from_nanos(behind))
+                    .unwrap_or(release),
+                interval_ns: 1e9 / rate,
+                first: args.index as u64,
+                stride: args.workers as u64,
+                total: args.total_ops.unwrap_or(args.op_start + args.op_count),
+            })
+        }
+        None => OpSource::Fixed {
             start: args.op_start,
             count: args.op_count,
         },
-        &stop,
-    );
+    };
+    run.run(source, &stop);
     let cpu = CpuTime::of_process().since(cpu_before);
     let end_mono_ns = start_mono_ns
         + run
@@ -182,6 +238,19 @@ pub fn run_child_worker(args: ChildArgs) -> i32 {
     let histogram = match reports::histogram::encode(&run.recorder.histogram) {
         Ok(h) => h,
         Err(e) => return fail(e.to_string()),
+    };
+    let open = match run.recorder.open.as_ref().map(|open| {
+        Ok::<_, String>(OpenMessage {
+            uncorrected_histogram: reports::histogram::encode(&open.uncorrected)
+                .map_err(|e| e.to_string())?,
+            pacing_histogram: reports::histogram::encode(&open.pacing)
+                .map_err(|e| e.to_string())?,
+            late_starts: open.late_starts,
+        })
+    }) {
+        Some(Err(e)) => return fail(e),
+        Some(Ok(open)) => Some(open),
+        None => None,
     };
     send(&WorkerMessage::Done {
         pid,
@@ -194,6 +263,7 @@ pub fn run_child_worker(args: ChildArgs) -> i32 {
         error: run.error.clone(),
         counters: shared.counters(),
         peak_rss_kib: crate::recorder::peak_rss_kib(),
+        open,
     });
     0
 }

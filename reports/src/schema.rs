@@ -198,6 +198,11 @@ pub struct Record {
     /// How evenly the workers shared the ops (multi-worker trials only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fairness: Option<Fairness>,
+    /// Open load only (`load` = `open:RATE`): the schedule and what a
+    /// closed-loop client would have reported. `latency` and `histogram`
+    /// then count from each op's due time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub open_loop: Option<OpenLoop>,
 }
 
 /// How evenly a trial's workers shared its ops.
@@ -280,6 +285,38 @@ pub struct Host {
     /// The command line of the run.
     #[serde(default)]
     pub command: Vec<String>,
+    /// The HTTP server the IO workloads talked to, if any ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http_server: Option<HttpServer>,
+}
+
+/// What an open-loop trial records besides latency from due times.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OpenLoop {
+    /// The arrival rate asked for; `throughput_ops_s` is the rate achieved.
+    pub requested_rate_ops_s: f64,
+    /// Latency from each op's actual start (coordinated omission left in).
+    pub uncorrected_latency: Option<LatencySummary>,
+    /// Its histogram, V2 + DEFLATE, base64.
+    pub uncorrected_histogram: Option<String>,
+    /// How late workers woke for ops they were early for.
+    pub pacing_error: Option<LatencySummary>,
+    /// Its histogram, V2 + DEFLATE, base64.
+    pub pacing_histogram: Option<String>,
+    /// Ops started after their due time because the worker was busy.
+    pub late_starts: u64,
+}
+
+/// The HTTP server of a run's IO workloads.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HttpServer {
+    /// Its base URL (loopback) or the `--target` URL.
+    pub url: String,
+    /// `loopback` (started by corebench on this machine, competing with
+    /// the clients for its cores) or `target` (given by `--target`).
+    pub kind: String,
+    /// Runtime threads serving requests (loopback only).
+    pub threads: Option<u32>,
 }
 
 /// A minimal record for unit tests: 100 ops, half the CPU busy.
@@ -327,5 +364,6 @@ pub(crate) fn test_record(
         parent_pid: 1,
         counters: Default::default(),
         fairness: None,
+        open_loop: None,
     }
 }

@@ -30,9 +30,10 @@ use std::time::Instant;
 
 use hdrhistogram::Histogram;
 use reports::schema::{Status, ThreadRecord};
-use workloads::{Requirements, RunShape, Scaling, SharedRun, WorkerOp, Workload};
+use workloads::{IoEnv, Requirements, RunShape, Scaling, SharedRun, WorkerOp, Workload};
 
 use crate::error::UsageError;
+use crate::pacing::OpenSchedule;
 use crate::placement::{place_current_thread, Placed};
 use crate::recorder::{
     new_histogram, panic_message, run_ops, CpuTime, OpSource, Recording, WorkerRecorder,
@@ -185,6 +186,10 @@ pub struct TrialSpec {
     pub recording: Recording,
     /// Give up on the trial after this instant.
     pub deadline: Instant,
+    /// Open-loop arrival rate, ops/s; `None` for closed load.
+    pub open_rate_ops_s: Option<f64>,
+    /// The loopback server, `--target` and the IO workloads' folder.
+    pub io: IoEnv,
 }
 
 impl TrialSpec {
@@ -193,7 +198,26 @@ impl TrialSpec {
         RunShape {
             workers: self.workers,
             scaling: self.scaling,
+            total_ops: self.budget.total(self.workers),
+            io: self.io.clone(),
         }
+    }
+
+    /// Worker `index`'s share of the open-loop schedule starting at `base`,
+    /// or `None` under closed load (and for lockstep budgets, which the
+    /// runner never runs open).
+    pub fn open_schedule(&self, base: Instant, index: usize) -> Option<OpenSchedule> {
+        let rate = self.open_rate_ops_s?;
+        let OpBudget::Shared { total } = self.budget else {
+            return None;
+        };
+        Some(OpenSchedule {
+            base,
+            interval_ns: 1e9 / rate,
+            first: index as u64,
+            stride: self.workers as u64,
+            total,
+        })
     }
 
     /// The core of unit `index`, wrapping like placement does.
@@ -243,6 +267,44 @@ pub struct TrialOutcome {
     pub recording: Recording,
     /// Workload-specific counters.
     pub counters: BTreeMap<String, f64>,
+    /// Open-loop extras (`histogram` is then from due times).
+    pub open: Option<OpenOutcome>,
+}
+
+/// What an open-loop trial records besides latency from due times.
+pub struct OpenOutcome {
+    /// Latency from each op's actual start.
+    pub uncorrected: Histogram<u64>,
+    /// How late workers woke for ops they were early for.
+    pub pacing: Histogram<u64>,
+    /// Ops started after their due time.
+    pub late_starts: u64,
+}
+
+impl OpenOutcome {
+    /// Empty histograms.
+    pub fn new() -> Self {
+        OpenOutcome {
+            uncorrected: new_histogram(),
+            pacing: new_histogram(),
+            late_starts: 0,
+        }
+    }
+
+    /// Adds one worker's open-loop recording.
+    pub fn add(&mut self, open: &crate::recorder::OpenRecorder) {
+        self.uncorrected
+            .add(&open.uncorrected)
+            .expect("histograms share bounds");
+        self.pacing.add(&open.pacing).expect("histograms share bounds");
+        self.late_starts += open.late_starts;
+    }
+}
+
+impl Default for OpenOutcome {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl TrialOutcome {
@@ -264,6 +326,7 @@ impl TrialOutcome {
             async_op: false,
             recording: Recording::PerOp,
             counters,
+            open: None,
         }
     }
 
@@ -365,6 +428,17 @@ impl WorkerRun {
         core: Option<usize>,
         recording: Recording,
     ) -> Self {
+        Self::set_up_with(shared, index, core, recording, false)
+    }
+
+    /// [`WorkerRun::set_up`], with the open-loop histograms when `open`.
+    pub fn set_up_with(
+        shared: &Arc<dyn SharedRun>,
+        index: usize,
+        core: Option<usize>,
+        recording: Recording,
+        open: bool,
+    ) -> Self {
         let mut run = WorkerRun {
             index,
             placed: Placed::default(),
@@ -372,6 +446,9 @@ impl WorkerRun {
             recorder: WorkerRecorder::new(recording),
             error: None,
         };
+        if open {
+            run.recorder.enable_open();
+        }
         match place_current_thread(core) {
             Ok(placed) => run.placed = placed,
             Err(e) => {
@@ -427,6 +504,38 @@ impl WorkerRun {
         result
     }
 
+    /// Runs one open-loop op (the pool's job): due at `due`, submitted by
+    /// a pacer that woke at `woke` (`None`: it was late).
+    pub fn run_one_open(
+        &mut self,
+        op_index: u64,
+        due: Instant,
+        woke: Option<Instant>,
+    ) -> Result<(), String> {
+        let WorkerRun {
+            op,
+            recorder,
+            error,
+            ..
+        } = self;
+        let result = match op {
+            Some(op) if error.is_none() => {
+                let started = Instant::now();
+                let result = catch_unwind(AssertUnwindSafe(|| op.run_op(op_index)));
+                let end = Instant::now();
+                let result = crate::recorder::flatten_op_result(result);
+                recorder.finish_open_op(op_index, due, started, woke, end, result)
+            }
+            _ => Err(error
+                .clone()
+                .unwrap_or_else(|| "worker has no op".to_string())),
+        };
+        if let (Err(e), None) = (&result, &error) {
+            *error = Some(e.clone());
+        }
+        result
+    }
+
     /// The outcome, with wall time measured from `release`.
     pub fn outcome(&self, release: Instant) -> WorkerOutcome {
         WorkerOutcome {
@@ -461,6 +570,9 @@ pub(crate) fn merge_in_process(
     let workers: Vec<WorkerOutcome> = runs.iter().map(|r| r.outcome(release)).collect();
     let mut outcome = TrialOutcome::new(workers, histogram, cpu, spawn_ns, shared.counters());
     outcome.recording = runs.first().map_or(Recording::PerOp, |r| r.recorder.mode);
+    for open in runs.iter().filter_map(|r| r.recorder.open.as_ref()) {
+        outcome.open.get_or_insert_with(OpenOutcome::new).add(open);
+    }
     outcome
 }
 
@@ -473,17 +585,22 @@ pub(crate) fn merge_in_process(
 /// never spinning.
 #[derive(Default)]
 pub(crate) struct StartGate {
-    state: Mutex<(usize, bool)>,
+    /// Arrivals, and when the gate opened.
+    state: Mutex<(usize, Option<Instant>)>,
     changed: Condvar,
 }
 
 impl StartGate {
-    /// Counts the caller as ready and blocks until the gate opens.
-    pub fn arrive_and_wait(&self) {
+    /// Counts the caller as ready and blocks until the gate opens; returns
+    /// when it opened (the base of an open-loop schedule).
+    pub fn arrive_and_wait(&self) -> Instant {
         let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
         state.0 += 1;
         self.changed.notify_all();
-        while !state.1 {
+        loop {
+            if let Some(opened) = state.1 {
+                return opened;
+            }
             state = self.changed.wait(state).unwrap_or_else(|p| p.into_inner());
         }
     }
@@ -505,10 +622,14 @@ impl StartGate {
         true
     }
 
-    /// Releases every waiting worker, and any that arrive later.
-    pub fn open(&self) {
-        self.state.lock().unwrap_or_else(|p| p.into_inner()).1 = true;
+    /// Releases every waiting worker, and any that arrive later; returns
+    /// the release time.
+    pub fn open(&self) -> Instant {
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let opened = *state.1.get_or_insert_with(Instant::now);
+        drop(state);
         self.changed.notify_all();
+        opened
     }
 }
 

@@ -27,6 +27,7 @@ use super::{
     start_scoped_workers, ExecutionModel, ModelKind, OpBudget, StartGate, TrialError, TrialOutcome,
     TrialSpec, WorkerRun,
 };
+use crate::pacing::{lower_timer_slack, pace_until, OpenSchedule};
 use crate::recorder::{CpuTime, Recording};
 
 /// Jobs queued per pool thread before the submitter waits for results.
@@ -65,7 +66,13 @@ impl ExecutionModel for Pool {
         let (job_sender, job_receiver) = crossbeam_channel::unbounded::<Job>();
         let body = |index: usize| {
             // One job is one op, so every op is timed on its own.
-            let mut run = WorkerRun::set_up(&shared, index, spec.core_of(index), Recording::PerOp);
+            let mut run = WorkerRun::set_up_with(
+                &shared,
+                index,
+                spec.core_of(index),
+                Recording::PerOp,
+                spec.open_rate_ops_s.is_some(),
+            );
             gate.arrive_and_wait();
             // Ends when the submitter drops its sender, on every path.
             for job in job_receiver.iter() {
@@ -90,9 +97,13 @@ impl ExecutionModel for Pool {
             let spawn_ns = spawn_start.elapsed().as_nanos() as u64;
 
             let cpu_before = CpuTime::of_process();
-            let release = Instant::now();
-            gate.open();
-            let first_error = submit_and_await(&job_sender, total, workers);
+            let release = gate.open();
+            let schedule = spec.open_schedule(release, 0).map(|mut s| {
+                // The submitter paces every op of the schedule.
+                s.stride = 1;
+                s
+            });
+            let first_error = submit_and_await(&job_sender, total, workers, schedule);
             let end = Instant::now();
             let cpu = CpuTime::of_process().since(cpu_before);
             drop(job_sender);
@@ -111,12 +122,17 @@ impl ExecutionModel for Pool {
 }
 
 /// Submits one job per op and awaits every future; stops submitting at the
-/// first failed op. Returns the first error a future carried.
+/// first failed op. Returns the first error a future carried. Under open
+/// load the submitter waits for each op's due time before submitting it.
 fn submit_and_await(
     jobs: &crossbeam_channel::Sender<Job>,
     total_ops: u64,
     workers: usize,
+    schedule: Option<OpenSchedule>,
 ) -> Option<String> {
+    if schedule.is_some() {
+        lower_timer_slack();
+    }
     let window = IN_FLIGHT_PER_WORKER * workers;
     let mut in_flight: VecDeque<oneshot::Receiver<Result<(), String>>> =
         VecDeque::with_capacity(window);
@@ -139,9 +155,19 @@ fn submit_and_await(
             break;
         }
         let (result_sender, result) = oneshot::channel();
-        let job: Job = Box::new(move |run: &mut WorkerRun| {
-            let _ = result_sender.send(run.run_one(op_index));
-        });
+        let job: Job = match &schedule {
+            Some(schedule) => {
+                let due = schedule.due(op_index);
+                let arrival = pace_until(due);
+                let woke = arrival.early.then_some(arrival.start);
+                Box::new(move |run: &mut WorkerRun| {
+                    let _ = result_sender.send(run.run_one_open(op_index, due, woke));
+                })
+            }
+            None => Box::new(move |run: &mut WorkerRun| {
+                let _ = result_sender.send(run.run_one(op_index));
+            }),
+        };
         if jobs.send(job).is_err() {
             first_error.get_or_insert_with(|| "the pool shut down early".to_string());
             break;

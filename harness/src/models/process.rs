@@ -21,7 +21,7 @@ use reports::schema::Status;
 use workloads::Workload;
 
 use super::{
-    requirements, static_share, ExecutionModel, ModelKind, TrialError, TrialOutcome, TrialSpec,
+    requirements, static_share, ExecutionModel, OpenOutcome, ModelKind, TrialError, TrialOutcome, TrialSpec,
     WorkerOutcome,
 };
 use crate::placement::Placed;
@@ -63,7 +63,7 @@ impl ExecutionModel for Process {
         let spawn_ns = spawn_start.elapsed().as_nanos() as u64;
 
         let release_mono_ns = monotonic_ns();
-        children.release()?;
+        children.release(release_mono_ns)?;
         let done = children.wait_all(spec.deadline, |index, message| match message {
             WorkerMessage::Done { .. } => Ok(message),
             other => Err(format!(
@@ -76,6 +76,7 @@ impl ExecutionModel for Process {
         let mut cpu = CpuTime::default();
         let mut workers = Vec::with_capacity(done.len());
         let mut counters = std::collections::BTreeMap::new();
+        let mut open: Option<OpenOutcome> = None;
         for (index, (message, (pid, placed))) in done.into_iter().zip(ready).enumerate() {
             let WorkerMessage::Done {
                 ops,
@@ -86,6 +87,7 @@ impl ExecutionModel for Process {
                 error,
                 counters: child_counters,
                 peak_rss_kib,
+                open: child_open,
                 ..
             } = message
             else {
@@ -104,6 +106,21 @@ impl ExecutionModel for Process {
                 .map_err(|e| TrialError::failed(format!("child {index}: {e:?}")))?;
             if let Some(kib) = peak_rss_kib {
                 LARGEST_CHILD_RSS_KIB.fetch_max(kib, std::sync::atomic::Ordering::Relaxed);
+            }
+            if let Some(child_open) = child_open {
+                let decode = |encoded: &str| {
+                    reports::histogram::decode(encoded)
+                        .map_err(|e| TrialError::failed(format!("child {index}: {e}")))
+                };
+                let merged = open.get_or_insert_with(OpenOutcome::new);
+                for (into, encoded) in [
+                    (&mut merged.uncorrected, &child_open.uncorrected_histogram),
+                    (&mut merged.pacing, &child_open.pacing_histogram),
+                ] {
+                    into.add(decode(encoded)?)
+                        .map_err(|e| TrialError::failed(format!("child {index}: {e:?}")))?;
+                }
+                merged.late_starts += child_open.late_starts;
             }
             cpu.user_ns += cpu_user_ns;
             cpu.sys_ns += cpu_sys_ns;
@@ -125,6 +142,7 @@ impl ExecutionModel for Process {
         }
         let mut outcome = TrialOutcome::new(workers, histogram, cpu, spawn_ns, counters);
         outcome.recording = spec.recording;
+        outcome.open = open;
         Ok(outcome)
     }
 }
@@ -140,10 +158,16 @@ pub static LARGEST_CHILD_RSS_KIB: std::sync::atomic::AtomicU64 =
 pub const COREBENCH_EXE_ENV: &str = "COREBENCH_EXE";
 
 fn corebench_exe() -> Result<std::path::PathBuf, TrialError> {
+    corebench_binary().map_err(TrialError::failed)
+}
+
+/// The `corebench` binary to start children from: `COREBENCH_EXE`, or the
+/// running binary.
+pub fn corebench_binary() -> Result<std::path::PathBuf, String> {
     match std::env::var_os(COREBENCH_EXE_ENV) {
         Some(path) => Ok(path.into()),
         None => std::env::current_exe()
-            .map_err(|e| TrialError::failed(format!("cannot find the corebench binary: {e}"))),
+            .map_err(|e| format!("cannot find the corebench binary: {e}")),
     }
 }
 
@@ -187,11 +211,24 @@ impl Children {
                 .args(["--op-start", &op_start.to_string()])
                 .args(["--op-count", &op_count.to_string()])
                 .args(["--recording", spec.recording.as_str()])
+                .args(["--total-ops", &spec.budget.total(spec.workers).to_string()])
                 .stdin(Stdio::piped())
                 .stdout(Stdio::piped())
                 .stderr(Stdio::piped());
             if let Some(core) = spec.core_of(index) {
                 command.args(["--core", &core.to_string()]);
+            }
+            if let Some(rate) = spec.open_rate_ops_s {
+                command.args(["--open-rate", &rate.to_string()]);
+            }
+            let io = &spec.io;
+            for (flag, value) in [("--server-url", &io.server_url), ("--target-url", &io.target_url)] {
+                if let Some(value) = value {
+                    command.args([flag, value]);
+                }
+            }
+            if let Some(dir) = &io.output_dir {
+                command.arg("--output-dir").arg(dir);
             }
             let mut child = command.spawn().map_err(|e| {
                 TrialError::failed(format!(
@@ -277,12 +314,15 @@ impl Children {
         Ok(got.into_iter().flatten().collect())
     }
 
-    /// Writes `go` to every child, as close together as the pipes allow.
-    fn release(&mut self) -> Result<(), TrialError> {
+    /// Writes `go BASE` to every child, as close together as the pipes
+    /// allow; `BASE` (`CLOCK_MONOTONIC` ns) is when an open-loop schedule
+    /// starts, the same for every child.
+    fn release(&mut self, base_mono_ns: u64) -> Result<(), TrialError> {
+        let line = format!("go {base_mono_ns}\n");
         for (index, stdin) in self.stdins.iter_mut().enumerate() {
             let sent = stdin
                 .as_mut()
-                .map(|s| s.write_all(b"go\n").and_then(|_| s.flush()));
+                .map(|s| s.write_all(line.as_bytes()).and_then(|_| s.flush()));
             if let Some(Err(e)) = sent {
                 return Err(TrialError::failed(format!(
                     "could not release child {index}: {e}"

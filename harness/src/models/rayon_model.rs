@@ -61,7 +61,13 @@ impl ExecutionModel for Rayon {
             .collect();
         pool.broadcast(|ctx| {
             // Pinned already by start_handler: set_up only reads it back.
-            let mut run = WorkerRun::set_up(&shared, ctx.index(), None, spec.recording);
+            let mut run = WorkerRun::set_up_with(
+                &shared,
+                ctx.index(),
+                None,
+                spec.recording,
+                spec.open_rate_ops_s.is_some(),
+            );
             if let Some(e) = lock(&pin_errors[ctx.index()]).take() {
                 run.error = Some(e);
             }
@@ -79,6 +85,15 @@ impl ExecutionModel for Rayon {
         let cpu_before = CpuTime::of_process();
         let release = Instant::now();
         match spec.budget {
+            // Open loop: every pool thread keeps to its share of the
+            // schedule; work stealing has nothing to balance.
+            OpBudget::Shared { .. } if spec.open_rate_ops_s.is_some() => {
+                pool.broadcast(|ctx| {
+                    if let Some(schedule) = spec.open_schedule(release, ctx.index()) {
+                        with_own_slot(&slots, |run| run.run(OpSource::Open(schedule), &stop));
+                    }
+                });
+            }
             OpBudget::Shared { .. } => {
                 pool.install(|| {
                     batches.into_par_iter().for_each(|range| {

@@ -31,14 +31,24 @@ impl ExecutionModel for Seq {
     fn run_trial(&self, spec: &TrialSpec) -> Result<TrialOutcome, TrialError> {
         let set_up_start = Instant::now();
         let shared = prepare_shared(spec)?;
-        let mut run = WorkerRun::set_up(&shared, 0, spec.core_of(0), spec.recording);
+        let mut run = WorkerRun::set_up_with(
+            &shared,
+            0,
+            spec.core_of(0),
+            spec.recording,
+            spec.open_rate_ops_s.is_some(),
+        );
         let spawn_ns = set_up_start.elapsed().as_nanos() as u64;
         let (start, count) = static_share(spec.budget, 1, 0);
         let stop = AtomicBool::new(false);
 
         let cpu_before = CpuTime::of_process();
         let release = Instant::now();
-        run.run(OpSource::Fixed { start, count }, &stop);
+        let source = match spec.open_schedule(release, 0) {
+            Some(schedule) => OpSource::Open(schedule),
+            None => OpSource::Fixed { start, count },
+        };
+        run.run(source, &stop);
         let cpu = CpuTime::of_process().since(cpu_before);
 
         Ok(merge_in_process(vec![run], release, cpu, spawn_ns, &shared))

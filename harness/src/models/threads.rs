@@ -36,10 +36,20 @@ impl ExecutionModel for Threads {
         let stop = AtomicBool::new(false);
 
         let body = |index: usize| {
-            let mut run = WorkerRun::set_up(&shared, index, spec.core_of(index), spec.recording);
-            gate.arrive_and_wait();
+            let mut run = WorkerRun::set_up_with(
+                &shared,
+                index,
+                spec.core_of(index),
+                spec.recording,
+                spec.open_rate_ops_s.is_some(),
+            );
+            let released = gate.arrive_and_wait();
             if !stop.load(Ordering::Relaxed) {
-                run.run(source(spec.budget, workers, &next_op), &stop);
+                let source = match spec.open_schedule(released, index) {
+                    Some(schedule) => OpSource::Open(schedule),
+                    None => source(spec.budget, workers, &next_op),
+                };
+                run.run(source, &stop);
             }
             run
         };
@@ -56,8 +66,7 @@ impl ExecutionModel for Threads {
             let spawn_ns = spawn_start.elapsed().as_nanos() as u64;
 
             let cpu_before = CpuTime::of_process();
-            let release = Instant::now();
-            gate.open();
+            let release = gate.open();
             let runs = join_workers(handles)?;
             let cpu = CpuTime::of_process().since(cpu_before);
             Ok(merge_in_process(runs, release, cpu, spawn_ns, &shared))

@@ -39,7 +39,7 @@ impl ExecutionModel for TokioCurrent {
                 cpus_allowed: placed.cpus_allowed,
             }));
         let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_time()
+            .enable_all()
             .build()
             .map_err(|e| TrialError::failed(format!("could not build the tokio runtime: {e}")))?;
         run_tasks(

@@ -20,6 +20,7 @@ use workloads::{SharedRun, WorkerOp};
 use super::{
     merge_in_process, ModelKind, OpBudget, TrialError, TrialOutcome, TrialSpec, WorkerRun,
 };
+use crate::pacing::{pace_until_async, OpenSchedule};
 use crate::recorder::{claim, flatten_op_result, CpuTime, WorkerRecorder, MAX_CLAIM_OPS};
 
 /// Runtime threads as they started: placed, or why pinning failed.
@@ -44,12 +45,16 @@ pub(crate) fn run_tasks(
     // from. (With a barrier, the last task to arrive wakes the others into
     // its own thread's LIFO slot, where no other thread can steal them, and
     // CPU-bound tasks then run one after another on one thread.)
-    let (go, go_signal) = tokio::sync::watch::channel(false);
+    // Carries the release time: the base of an open-loop schedule.
+    let (go, go_signal) = tokio::sync::watch::channel::<Option<Instant>>(None);
     let next_op = Arc::new(AtomicU64::new(0));
     let stop = Arc::new(AtomicBool::new(false));
     let budget = spec.budget;
     let recording = spec.recording;
     let deadline = tokio::time::Instant::from_std(spec.deadline);
+    let open = spec.open_rate_ops_s.is_some();
+    // Worker 0's share, as a template each task re-bases on the release.
+    let open_template = spec.open_schedule(Instant::now(), 0);
 
     let result = runtime.block_on(async {
         let mut tasks = Vec::with_capacity(workers);
@@ -59,10 +64,22 @@ pub(crate) fn run_tasks(
             let (next_op, stop) = (Arc::clone(&next_op), Arc::clone(&stop));
             tasks.push(tokio::spawn(async move {
                 // The runtime thread is pinned already; this reads it back.
-                let mut run = WorkerRun::set_up(&shared, index, None, recording);
+                let mut run = WorkerRun::set_up_with(&shared, index, None, recording, open);
                 let _ = ready.send(()).await;
-                let _ = go_signal.wait_for(|released| *released).await;
-                drive(&mut run, budget, workers, &next_op, &stop, use_async).await;
+                let released = go_signal
+                    .wait_for(|released| released.is_some())
+                    .await
+                    .ok()
+                    .and_then(|r| *r);
+                let schedule = open_template.zip(released).map(|(template, base)| OpenSchedule {
+                    base,
+                    first: index as u64,
+                    ..template
+                });
+                match schedule {
+                    Some(schedule) => drive_open(&mut run, schedule, &stop, use_async).await,
+                    None => drive(&mut run, budget, workers, &next_op, &stop, use_async).await,
+                }
                 run
             }));
         }
@@ -79,7 +96,7 @@ pub(crate) fn run_tasks(
         let spawn_ns = spawn_start.elapsed().as_nanos() as u64;
         let cpu_before = CpuTime::of_process();
         let release = Instant::now();
-        let _ = go.send(true);
+        let _ = go.send(Some(release));
         let mut runs = Vec::with_capacity(workers);
         for task in tasks {
             runs.push(task.await.map_err(|e| {
@@ -163,6 +180,52 @@ async fn drive(
             recorder.time_range(op.as_mut(), range)
         };
         if let Err(e) = result {
+            *error = Some(e);
+            stop.store(true, Ordering::Relaxed);
+            return;
+        }
+    }
+}
+
+/// Runs this task's share of an open-loop schedule: awaits each op's due
+/// time, runs it (async where offered), and records it from the due time.
+async fn drive_open(
+    run: &mut WorkerRun,
+    schedule: OpenSchedule,
+    stop: &AtomicBool,
+    use_async: bool,
+) {
+    let WorkerRun {
+        op,
+        recorder,
+        error,
+        ..
+    } = run;
+    let op = match op {
+        Some(op) if error.is_none() => op,
+        _ => {
+            stop.store(true, Ordering::Relaxed);
+            return;
+        }
+    };
+    for op_index in schedule.ops() {
+        if stop.load(Ordering::Relaxed) {
+            return;
+        }
+        let due = schedule.due(op_index);
+        let arrival = pace_until_async(due).await;
+        let result = match op.as_async().filter(|_| use_async) {
+            Some(async_op) => {
+                AssertUnwindSafe(async_op.run_op_async(op_index))
+                    .catch_unwind()
+                    .await
+            }
+            None => std::panic::catch_unwind(AssertUnwindSafe(|| op.run_op(op_index))),
+        };
+        let end = Instant::now();
+        let woke = arrival.early.then_some(arrival.start);
+        let result = flatten_op_result(result);
+        if let Err(e) = recorder.finish_open_op(op_index, due, arrival.start, woke, end, result) {
             *error = Some(e);
             stop.store(true, Ordering::Relaxed);
             return;

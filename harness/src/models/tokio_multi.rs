@@ -32,7 +32,7 @@ impl ExecutionModel for TokioMulti {
             .worker_threads(spec.runtime_threads.max(1))
             .thread_name("corebench-tokio")
             .on_thread_start(pinning_hook(spec.cores.clone(), log.clone()))
-            .enable_time()
+            .enable_all()
             .build()
             .map_err(|e| TrialError::failed(format!("could not build the tokio runtime: {e}")))?;
         run_tasks(ModelKind::Tokio, runtime, spec, shared, log, spawn_start)

@@ -153,6 +153,22 @@ impl HttpClient {
     }
 }
 
+/// GETs `url` once with a fresh connection and returns the status: a
+/// check that a server answers there at all.
+pub fn probe(url: &str, timeout: Duration) -> Result<u16, String> {
+    split_url(url)?;
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(timeout))
+        .build()
+        .into();
+    agent
+        .get(url)
+        .call()
+        .map(|response| response.status().as_u16())
+        .map_err(|e| e.to_string())
+}
+
 /// Splits `http://host:port/path?query` into `http://host:port` and
 /// `/path?query` (`/` when there is no path).
 pub fn split_url(url: &str) -> Result<(String, String), String> {

@@ -1,9 +1,10 @@
 //! The loopback HTTP/1.1 server the IO workloads talk to.
 //!
-//! corebench starts one [`LoopbackServer`] per run, on 127.0.0.1 with a
-//! free port, on its own tokio runtime with a set number of threads (on a
-//! small machine those threads compete with the clients, so the count is
-//! recorded in host.json). It is built on hyper, keeps connections alive,
+//! corebench starts one [`LoopbackServer`] per run (in a child process,
+//! `corebench serve`, so its CPU time is not counted as the clients'), on
+//! 127.0.0.1 with a free port, on its own tokio runtime with a set number
+//! of threads (on a small machine those threads compete with the clients,
+//! so the count is recorded in host.json). It is built on hyper, keeps connections alive,
 //! and sets `TCP_NODELAY` so small responses are not held back by Nagle.
 //! Dropping the server stops it and frees the port.
 //!
@@ -34,6 +35,9 @@ use hyper_util::rt::TokioIo;
 
 /// The largest body `/work` will send.
 pub const MAX_BODY_BYTES: u64 = 64 << 20;
+/// Requests that may wait out their service delay at once (threads of the
+/// blocking pool).
+const MAX_WAITING_REQUESTS: usize = 4096;
 /// The largest generated site.
 pub const MAX_SITE_PAGES: u64 = 100_000_000;
 
@@ -56,13 +60,20 @@ impl LoopbackServer {
     /// Starts a server on 127.0.0.1 with a free port, on a runtime of
     /// `threads` worker threads.
     pub fn start(threads: usize) -> std::io::Result<LoopbackServer> {
+        Self::start_on(0, threads)
+    }
+
+    /// Starts a server on 127.0.0.1:`port` (0: a free port).
+    pub fn start_on(port: u16, threads: usize) -> std::io::Result<LoopbackServer> {
         let threads = threads.max(1);
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(threads)
+            .max_blocking_threads(MAX_WAITING_REQUESTS)
             .thread_name("corebench-server")
+            .on_thread_start(lower_timer_slack)
             .enable_all()
             .build()?;
-        let listener = std::net::TcpListener::bind(("127.0.0.1", 0))?;
+        let listener = std::net::TcpListener::bind(("127.0.0.1", port))?;
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
         let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -177,7 +188,7 @@ async fn respond(state: &ServerState, request: Request<Incoming>) -> Response<Fu
     if path == "/work" {
         let delay_ms = number(&pairs, "delay_ms").unwrap_or(0.0);
         if delay_ms > 0.0 {
-            tokio::time::sleep(Duration::from_secs_f64(delay_ms / 1e3)).await;
+            service_delay(Duration::from_secs_f64(delay_ms / 1e3)).await;
         }
         let cpu_us = number(&pairs, "cpu_us").unwrap_or(0.0);
         if cpu_us > 0.0 {
@@ -207,6 +218,30 @@ async fn respond(state: &ServerState, request: Request<Incoming>) -> Response<Fu
         }
     }
     plain(StatusCode::NOT_FOUND, Bytes::from_static(b"not found\n"))
+}
+
+/// Waits `delay` without using CPU, to within about 50 µs. tokio's timer
+/// would round every wait up to its next millisecond tick (a 1 ms delay
+/// becomes 1 to 2 ms), so the wait is a sleep on the blocking pool, whose
+/// threads run with a timer slack of 1 ns. A sleeping thread costs memory
+/// and two context switches, no CPU.
+async fn service_delay(delay: Duration) {
+    if tokio::task::spawn_blocking(move || std::thread::sleep(delay))
+        .await
+        .is_err()
+    {
+        tokio::time::sleep(delay).await;
+    }
+}
+
+/// Sets the calling thread's timer slack to 1 ns, so sleeps end on time
+/// (Linux's default lets them overrun by 50 µs).
+fn lower_timer_slack() {
+    // SAFETY: PR_SET_TIMERSLACK takes one integer argument and affects
+    // only the calling thread.
+    unsafe {
+        libc::prctl(libc::PR_SET_TIMERSLACK, 1 as libc::c_ulong, 0, 0, 0);
+    }
 }
 
 fn plain(status: StatusCode, body: Bytes) -> Response<Full<Bytes>> {
