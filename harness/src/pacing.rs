@@ -15,15 +15,14 @@
 //! sleep then overshoots by about 30 µs (p99 about 60 µs on this VM), which
 //! the yield window covers. Yielding, not spinning: a waiting worker gives
 //! its core to anyone runnable. tokio's timer ticks in whole milliseconds,
-//! so the async models sleep to a millisecond before the due time and
-//! yield to the runtime from there.
+//! too coarse for this, so under the async models one pacer thread paces
+//! the schedule this way and hands each task its ops (see
+//! `models::tokio_driver`).
 
 use std::time::{Duration, Instant};
 
-/// How long before a due time a sync worker stops sleeping and yields.
-pub const SYNC_YIELD_WINDOW: Duration = Duration::from_micros(100);
-/// The same for tasks on a tokio runtime (its timer's resolution).
-pub const ASYNC_YIELD_WINDOW: Duration = Duration::from_millis(1);
+/// How long before a due time a waiting thread stops sleeping and yields.
+pub const YIELD_WINDOW: Duration = Duration::from_micros(100);
 
 /// One worker's share of a trial's arrival schedule.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -83,33 +82,16 @@ pub struct Arrival {
 }
 
 /// Blocks until `due`: sleeps, then yields through the last
-/// [`SYNC_YIELD_WINDOW`].
+/// [`YIELD_WINDOW`].
 pub fn pace_until(due: Instant) -> Arrival {
     let mut now = Instant::now();
     let early = now < due;
     while now < due {
         let left = due - now;
-        if left > SYNC_YIELD_WINDOW {
-            std::thread::sleep(left - SYNC_YIELD_WINDOW);
+        if left > YIELD_WINDOW {
+            std::thread::sleep(left - YIELD_WINDOW);
         } else {
             std::thread::yield_now();
-        }
-        now = Instant::now();
-    }
-    Arrival { start: now, early }
-}
-
-/// Awaits `due` on the runtime's timer, then yields to other tasks through
-/// the last [`ASYNC_YIELD_WINDOW`].
-pub async fn pace_until_async(due: Instant) -> Arrival {
-    let mut now = Instant::now();
-    let early = now < due;
-    while now < due {
-        let left = due - now;
-        if left > ASYNC_YIELD_WINDOW {
-            tokio::time::sleep_until((due - ASYNC_YIELD_WINDOW).into()).await;
-        } else {
-            tokio::task::yield_now().await;
         }
         now = Instant::now();
     }

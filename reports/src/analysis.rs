@@ -206,6 +206,11 @@ pub struct CellRow {
     pub max_min_ratio: Option<f64>,
     /// Whether any trial starved a worker (under 10% of the mean ops).
     pub starvation: bool,
+    /// Ops in flight at once, on average: by Little's law, the total time
+    /// ops took (from their due times under open load) over the wall time.
+    pub in_flight: Option<f64>,
+    /// Open load only: requested vs achieved rate, uncorrected latency.
+    pub open: Option<OpenRow>,
 }
 
 /// A cell whose median op is under this many dispatch floors measures the
@@ -221,7 +226,37 @@ pub struct Spectrum {
     pub workers: u32,
     /// (1/(1-p), latency ns), ascending p.
     pub points: Vec<(f64, f64)>,
+    /// Under open load: latency from each op's actual start (what a
+    /// closed-loop client reports), not from its due time.
+    pub uncorrected: bool,
 }
+
+/// An open-loop cell: the schedule asked for and how it went.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OpenRow {
+    /// The arrival rate asked for.
+    pub requested_rate_ops_s: f64,
+    /// The rate achieved (median throughput).
+    pub achieved_rate_ops_s: f64,
+    /// p99 from each op's actual start (coordinated omission left in).
+    pub uncorrected_p99_us: Option<f64>,
+    /// p99 of how late workers woke for ops they were early for.
+    pub pacing_p99_us: Option<f64>,
+    /// Ops started late because the worker was busy (median over trials).
+    pub late_starts: Option<f64>,
+}
+
+impl OpenRow {
+    /// Whether the achieved rate fell short of the requested one by more
+    /// than [`RATE_SHORTFALL`].
+    pub fn fell_short(&self) -> bool {
+        self.achieved_rate_ops_s < self.requested_rate_ops_s * (1.0 - RATE_SHORTFALL)
+    }
+}
+
+/// How far below the requested rate an open-loop cell may fall before the
+/// report says it could not keep up.
+pub const RATE_SHORTFALL: f64 = 0.05;
 
 /// Per-worker op counts of one cell, and Jain's fairness index.
 #[derive(Debug, Clone, Serialize)]
@@ -386,6 +421,9 @@ fn analyse_section(
         }
         if let Some((&n, trials)) = by_n.iter().rev().find(|(_, t)| !ok_walls(t).is_empty()) {
             if let Some(spectrum) = spectrum(model, n, trials) {
+                spectra.push(spectrum);
+            }
+            if let Some(spectrum) = uncorrected_spectrum(model, n, trials) {
                 spectra.push(spectrum);
             }
             if let Some(b) = balance_of(model, n, trials).filter(|b| b.workers > 1) {
@@ -671,14 +709,61 @@ fn cell_row(model: &str, n: u32, trials: &[&Record], speedup: Option<Estimate>) 
                 .as_ref()
                 .is_some_and(|f| !f.starved_workers.is_empty())
         }),
+        in_flight: median(&values(&|r| {
+            let mean_ns = r.latency.as_ref()?.mean_ns;
+            (r.wall_ns > 0).then(|| mean_ns * r.ops as f64 / r.wall_ns as f64)
+        })),
+        open: open_row(&ok),
     }
+}
+
+/// The open-loop summary of a cell's ok trials, if they ran open.
+fn open_row(ok: &[&Record]) -> Option<OpenRow> {
+    let open: Vec<(&Record, &crate::schema::OpenLoop)> = ok
+        .iter()
+        .filter_map(|r| r.open_loop.as_ref().map(|o| (*r, o)))
+        .collect();
+    let first = open.first()?;
+    let values = |f: &dyn Fn(&Record, &crate::schema::OpenLoop) -> Option<f64>| {
+        median(&open.iter().filter_map(|(r, o)| f(r, o)).collect::<Vec<_>>())
+    };
+    Some(OpenRow {
+        requested_rate_ops_s: first.1.requested_rate_ops_s,
+        achieved_rate_ops_s: values(&|r, _| Some(r.throughput_ops_s)).unwrap_or(0.0),
+        uncorrected_p99_us: values(&|_, o| {
+            o.uncorrected_latency.as_ref().map(|l| l.p99_ns as f64 / 1e3)
+        }),
+        pacing_p99_us: values(&|_, o| o.pacing_error.as_ref().map(|l| l.p99_ns as f64 / 1e3)),
+        late_starts: values(&|_, o| Some(o.late_starts as f64)),
+    })
 }
 
 /// Merges the ok trials' histograms into one spectrum.
 pub fn spectrum(model: &str, n: u32, trials: &[&Record]) -> Option<Spectrum> {
+    merged_spectrum(model, n, trials, |r| r.histogram.as_ref(), false)
+}
+
+/// Under open load, the spectrum from each op's actual start.
+pub fn uncorrected_spectrum(model: &str, n: u32, trials: &[&Record]) -> Option<Spectrum> {
+    merged_spectrum(
+        model,
+        n,
+        trials,
+        |r| r.open_loop.as_ref()?.uncorrected_histogram.as_ref(),
+        true,
+    )
+}
+
+fn merged_spectrum(
+    model: &str,
+    n: u32,
+    trials: &[&Record],
+    histogram_of: impl Fn(&Record) -> Option<&String>,
+    uncorrected: bool,
+) -> Option<Spectrum> {
     let mut merged: Option<hdrhistogram::Histogram<u64>> = None;
     for record in trials.iter().filter(|r| r.status == Status::Ok) {
-        let Some(encoded) = &record.histogram else {
+        let Some(encoded) = histogram_of(record) else {
             continue;
         };
         let Ok(histogram) = crate::histogram::decode(encoded) else {
@@ -702,6 +787,7 @@ pub fn spectrum(model: &str, n: u32, trials: &[&Record]) -> Option<Spectrum> {
         model: model.to_string(),
         workers: n,
         points,
+        uncorrected,
     })
 }
 

@@ -101,9 +101,14 @@ pub fn section_charts(section: &Section, cores: u32) -> Result<Vec<Chart>, Chart
         },
     ];
     if !section.spectra.is_empty() {
+        let open = section.spectra.iter().any(|s| s.uncorrected);
         charts.push(Chart {
             kind: "latency",
-            title: format!("Latency by percentile at each model's largest worker count: {name}"),
+            title: if open {
+                format!("Latency by percentile, from due times (dark) and from actual starts (pale, uncorrected), at each model's largest worker count: {name}")
+            } else {
+                format!("Latency by percentile at each model's largest worker count: {name}")
+            },
             svg: draw("latency", |root| latency_chart(root, section))?,
         });
     }
@@ -307,8 +312,24 @@ fn latency_chart(root: &Root<'_>, section: &Section) -> DrawResult {
         .spectra
         .iter()
         .map(|spectrum| Series {
-            label: format!("{} ({} workers)", spectrum.model, spectrum.workers),
-            colour: model_colour(&spectrum.model),
+            label: format!(
+                "{} ({} workers){}",
+                spectrum.model,
+                spectrum.workers,
+                if spectrum.uncorrected {
+                    ", uncorrected"
+                } else {
+                    ""
+                }
+            ),
+            // Uncorrected lines are the model's colour, washed out.
+            colour: if spectrum.uncorrected {
+                let RGBColor(r, g, b) = model_colour(&spectrum.model);
+                let wash = |c: u8| ((u16::from(c) + 2 * 255) / 3) as u8;
+                RGBColor(wash(r), wash(g), wash(b))
+            } else {
+                model_colour(&spectrum.model)
+            },
             points: spectrum.points.clone(),
         })
         .collect();

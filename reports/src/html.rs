@@ -56,8 +56,12 @@ pub struct SectionView {
     pub rows: Vec<RowView>,
     /// Its fits, one per model.
     pub fits: Vec<FitView>,
-    /// Cells whose ops are too short to measure the workload.
+    /// Cells whose ops are too short to measure the workload, and open-
+    /// loop cells that fell short of their rate.
     pub warnings: Vec<String>,
+    /// Whether the section ran under open load (the table then shows the
+    /// rate, uncorrected latency and pacing columns).
+    pub open: bool,
 }
 
 /// One chart image.
@@ -106,6 +110,14 @@ pub struct RowView {
     pub fairness: String,
     /// Workload counters.
     pub counters: String,
+    /// Mean ops in flight (Little's law).
+    pub in_flight: String,
+    /// Open load: requested vs achieved rate.
+    pub rate: String,
+    /// Open load: uncorrected p99.
+    pub uncorrected_p99: String,
+    /// Open load: pacing error p99 and late starts.
+    pub pacing: String,
 }
 
 /// One model's fits, formatted.
@@ -264,7 +276,18 @@ fn section_view(section: &Section, charts: Vec<ChartView>) -> SectionView {
                     r.dispatch_floor_ns.map_or("?".into(), format_ns),
                 )
             })
+            .chain(section.rows.iter().filter_map(|r| {
+                let open = r.open.as_ref().filter(|o| o.fell_short())?;
+                Some(format!(
+                    "{} at {} workers could not keep up: it achieved {} ops/s of the {} asked for. Latencies count from the due times, so they include the backlog.",
+                    r.model,
+                    r.workers,
+                    format_rate(open.achieved_rate_ops_s),
+                    format_rate(open.requested_rate_ops_s),
+                ))
+            }))
             .collect(),
+        open: section.rows.iter().any(|r| r.open.is_some()),
     }
 }
 
@@ -330,6 +353,25 @@ fn row_view(row: &CellRow) -> RowView {
             .map(|(name, value)| format!("{name}={value}"))
             .collect::<Vec<_>>()
             .join(", "),
+        in_flight: row
+            .in_flight
+            .map_or("–".to_string(), |n| format!("{n:.1}")),
+        rate: row.open.as_ref().map_or("–".to_string(), |o| {
+            format!(
+                "{} of {}{}",
+                format_rate(o.achieved_rate_ops_s),
+                format_rate(o.requested_rate_ops_s),
+                if o.fell_short() { " (short)" } else { "" }
+            )
+        }),
+        uncorrected_p99: latency(row.open.as_ref().and_then(|o| o.uncorrected_p99_us)),
+        pacing: row.open.as_ref().map_or("–".to_string(), |o| {
+            format!(
+                "p99 {}, {} late",
+                latency(o.pacing_p99_us),
+                o.late_starts.map_or("?".into(), |n| format!("{n:.0}"))
+            )
+        }),
         status: match (&row.status, &row.error) {
             (Status::Ok, _) if row.measures_executor => format!(
                 "ok, but the median op is only {:.1}x the dispatch floor",

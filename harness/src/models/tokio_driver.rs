@@ -20,7 +20,7 @@ use workloads::{SharedRun, WorkerOp};
 use super::{
     merge_in_process, ModelKind, OpBudget, TrialError, TrialOutcome, TrialSpec, WorkerRun,
 };
-use crate::pacing::{pace_until_async, OpenSchedule};
+use crate::pacing::{lower_timer_slack, pace_until, OpenSchedule};
 use crate::recorder::{claim, flatten_op_result, CpuTime, WorkerRecorder, MAX_CLAIM_OPS};
 
 /// Runtime threads as they started: placed, or why pinning failed.
@@ -53,8 +53,8 @@ pub(crate) fn run_tasks(
     let recording = spec.recording;
     let deadline = tokio::time::Instant::from_std(spec.deadline);
     let open = spec.open_rate_ops_s.is_some();
-    // Worker 0's share, as a template each task re-bases on the release.
-    let open_template = spec.open_schedule(Instant::now(), 0);
+    // Open load: a pacer thread hands each task its ops at their due times.
+    let mut pacer = open.then(|| Pacer::new(workers));
 
     let result = runtime.block_on(async {
         let mut tasks = Vec::with_capacity(workers);
@@ -62,22 +62,14 @@ pub(crate) fn run_tasks(
             let (shared, ready, mut go_signal) =
                 (Arc::clone(&shared), ready.clone(), go_signal.clone());
             let (next_op, stop) = (Arc::clone(&next_op), Arc::clone(&stop));
+            let due_ops = pacer.as_mut().map(|p| p.take_receiver(index));
             tasks.push(tokio::spawn(async move {
                 // The runtime thread is pinned already; this reads it back.
                 let mut run = WorkerRun::set_up_with(&shared, index, None, recording, open);
                 let _ = ready.send(()).await;
-                let released = go_signal
-                    .wait_for(|released| released.is_some())
-                    .await
-                    .ok()
-                    .and_then(|r| *r);
-                let schedule = open_template.zip(released).map(|(template, base)| OpenSchedule {
-                    base,
-                    first: index as u64,
-                    ..template
-                });
-                match schedule {
-                    Some(schedule) => drive_open(&mut run, schedule, &stop, use_async).await,
+                let _ = go_signal.wait_for(|released| released.is_some()).await;
+                match due_ops {
+                    Some(due_ops) => drive_open(&mut run, due_ops, &stop, use_async).await,
                     None => drive(&mut run, budget, workers, &next_op, &stop, use_async).await,
                 }
                 run
@@ -97,6 +89,13 @@ pub(crate) fn run_tasks(
         let cpu_before = CpuTime::of_process();
         let release = Instant::now();
         let _ = go.send(Some(release));
+        let pacer_thread = match (pacer.take(), spec.open_schedule(release, 0)) {
+            (Some(pacer), Some(mut schedule)) => {
+                schedule.stride = 1;
+                Some(pacer.start(schedule, Arc::clone(&stop)))
+            }
+            _ => None,
+        };
         let mut runs = Vec::with_capacity(workers);
         for task in tasks {
             runs.push(task.await.map_err(|e| {
@@ -104,6 +103,9 @@ pub(crate) fn run_tasks(
             })?);
         }
         let cpu = CpuTime::of_process().since(cpu_before);
+        if let Some(thread) = pacer_thread {
+            let _ = thread.join();
+        }
         Ok(merge_in_process(runs, release, cpu, spawn_ns, &shared))
     });
     runtime.shutdown_background();
@@ -187,11 +189,63 @@ async fn drive(
     }
 }
 
-/// Runs this task's share of an open-loop schedule: awaits each op's due
-/// time, runs it (async where offered), and records it from the due time.
+/// An op the pacer hands a task: its index and due time.
+type DueOp = (u64, Instant);
+
+/// The open-loop pacer of the async models: one OS thread that sleeps to
+/// each op's due time (with the timer slack lowered, as the sync models
+/// pace themselves) and hands the op to task `op % workers` over that
+/// task's channel, so each task keeps its wrk2-style share of the schedule.
+/// tokio's own timer ticks in whole milliseconds, too coarse to pace ops
+/// due every millisecond or less; a pacer thread sleeps, never spins, and
+/// costs one wake-up per op.
+struct Pacer {
+    senders: Vec<tokio::sync::mpsc::UnboundedSender<DueOp>>,
+    receivers: Vec<Option<tokio::sync::mpsc::UnboundedReceiver<DueOp>>>,
+}
+
+impl Pacer {
+    fn new(workers: usize) -> Self {
+        let (senders, receivers) = (0..workers)
+            .map(|_| {
+                let (sender, receiver) = tokio::sync::mpsc::unbounded_channel();
+                (sender, Some(receiver))
+            })
+            .unzip();
+        Pacer { senders, receivers }
+    }
+
+    fn take_receiver(&mut self, index: usize) -> tokio::sync::mpsc::UnboundedReceiver<DueOp> {
+        self.receivers[index].take().expect("one receiver per task")
+    }
+
+    /// Starts pacing `schedule` (every op of the trial) on a new thread;
+    /// the tasks' channels close when it ends.
+    fn start(self, schedule: OpenSchedule, stop: Arc<AtomicBool>) -> std::thread::JoinHandle<()> {
+        let senders = self.senders;
+        std::thread::spawn(move || {
+            lower_timer_slack();
+            let workers = senders.len().max(1) as u64;
+            for op_index in schedule.ops() {
+                if stop.load(Ordering::Relaxed) {
+                    break;
+                }
+                let due = schedule.due(op_index);
+                pace_until(due);
+                let _ = senders[(op_index % workers) as usize].send((op_index, due));
+            }
+        })
+    }
+}
+
+/// Runs the ops the pacer hands this task, each recorded from its due
+/// time. An op already waiting when the task asks for it was due while the
+/// task was busy: a late start. Otherwise the task was early, and how long
+/// after the due time it woke is pacing error (the pacer's timer plus the
+/// runtime's wake-up).
 async fn drive_open(
     run: &mut WorkerRun,
-    schedule: OpenSchedule,
+    mut due_ops: tokio::sync::mpsc::UnboundedReceiver<DueOp>,
     stop: &AtomicBool,
     use_async: bool,
 ) {
@@ -208,12 +262,20 @@ async fn drive_open(
             return;
         }
     };
-    for op_index in schedule.ops() {
+    loop {
+        let (next, woke) = match due_ops.try_recv() {
+            Ok(next) => (next, None),
+            Err(tokio::sync::mpsc::error::TryRecvError::Empty) => match due_ops.recv().await {
+                Some(next) => (next, Some(Instant::now())),
+                None => return,
+            },
+            Err(tokio::sync::mpsc::error::TryRecvError::Disconnected) => return,
+        };
         if stop.load(Ordering::Relaxed) {
             return;
         }
-        let due = schedule.due(op_index);
-        let arrival = pace_until_async(due).await;
+        let (op_index, due) = next;
+        let started = Instant::now();
         let result = match op.as_async().filter(|_| use_async) {
             Some(async_op) => {
                 AssertUnwindSafe(async_op.run_op_async(op_index))
@@ -223,9 +285,8 @@ async fn drive_open(
             None => std::panic::catch_unwind(AssertUnwindSafe(|| op.run_op(op_index))),
         };
         let end = Instant::now();
-        let woke = arrival.early.then_some(arrival.start);
         let result = flatten_op_result(result);
-        if let Err(e) = recorder.finish_open_op(op_index, due, arrival.start, woke, end, result) {
+        if let Err(e) = recorder.finish_open_op(op_index, due, started, woke, end, result) {
             *error = Some(e);
             stop.store(true, Ordering::Relaxed);
             return;
