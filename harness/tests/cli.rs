@@ -1,81 +1,12 @@
 //! CLI tests: the real `corebench` binary on tiny plans, read back through
 //! the `reports` crate as any user of a results folder would.
 
+mod common;
+
 use std::path::Path;
-use std::process::Output;
 
-use assert_cmd::Command;
-use reports::folder::ResultsFolder;
+use common::*;
 use reports::schema::{Record, Status};
-
-fn corebench() -> Command {
-    let mut cmd = Command::cargo_bin("corebench").expect("binary builds");
-    cmd.env_remove("COREBENCH_CHILD_FAULT");
-    cmd
-}
-
-/// Runs `corebench run` with `args` into `out` and returns the output.
-fn run(out: &Path, args: &[&str]) -> Output {
-    run_with_fault(out, args, "")
-}
-
-/// The same, with a child fault injected (see `harness::worker`).
-fn run_with_fault(out: &Path, args: &[&str], fault: &str) -> Output {
-    corebench()
-        .env("COREBENCH_CHILD_FAULT", fault)
-        .arg("run")
-        .args([
-            "--no-progress",
-            "--no-calibration",
-            "--trials",
-            "2",
-            "--ops",
-            "200",
-        ])
-        .arg("--out")
-        .arg(out)
-        .args(args)
-        .output()
-        .expect("corebench runs")
-}
-
-/// Runs a plan that must succeed (see `run`) in a fresh folder and reads
-/// it back; the folder lives as long as the returned guard.
-fn run_ok(args: &[&str]) -> (tempfile::TempDir, ResultsFolder) {
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("results");
-    let output = run(&out, args);
-    assert!(output.status.success(), "stderr: {}", text(&output.stderr));
-    let folder = read(&out);
-    (dir, folder)
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn read(out: &Path) -> ResultsFolder {
-    ResultsFolder::open(out).expect("results folder reads")
-}
-
-fn assert_consistent(record: &Record) {
-    let worker_ops: u64 = record.per_worker.iter().map(|w| w.ops).sum();
-    assert_eq!(worker_ops, record.ops, "per-worker ops add up: {record:?}");
-    let encoded = record
-        .histogram
-        .as_ref()
-        .expect("ok records carry a histogram");
-    let histogram = reports::histogram::decode(encoded).expect("histogram decodes");
-    assert_eq!(histogram.len(), record.ops, "histogram count equals ops");
-    assert!(record.wall_ns > 0);
-    assert!(record.throughput_ops_s > 0.0);
-    assert!(record.latency.is_some());
-    assert!(record
-        .model_overhead
-        .dispatch_floor_ns
-        .is_some_and(|f| f > 0.0));
-    assert_eq!(record.per_worker.len(), record.workers as usize);
-}
 
 #[test]
 fn every_model_runs_a_tiny_plan_and_records_decode() {
@@ -624,11 +555,6 @@ fn report_re_renders_a_folder_and_refuses_broken_ones() {
     assert_eq!(output.status.code(), Some(2));
 }
 
-/// Runs corebench with `args` (any subcommand).
-fn corebench_with(args: &[&str]) -> Output {
-    corebench().args(args).output().unwrap()
-}
-
 #[test]
 fn every_run_includes_the_calibration_reference_once() {
     let dir = tempfile::tempdir().unwrap();
@@ -823,15 +749,6 @@ fn compare_reports_formats_regressions_and_bad_input() {
             text(&output.stderr)
         );
     }
-}
-
-fn counter(record: &Record, name: &str) -> f64 {
-    *record.counters.get(name).unwrap_or_else(|| {
-        panic!(
-            "{} lacks counter {name}: {:?}",
-            record.model, record.counters
-        )
-    })
 }
 
 #[test]

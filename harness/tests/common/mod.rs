@@ -1,0 +1,96 @@
+//! Helpers the CLI test files share: running the real binary on tiny
+//! plans and checking what it wrote.
+#![allow(dead_code)] // Each test file uses its own subset.
+
+use std::path::Path;
+use std::process::Output;
+
+use assert_cmd::Command;
+use reports::folder::ResultsFolder;
+use reports::schema::Record;
+
+/// The `corebench` binary, with no fault injected.
+pub fn corebench() -> Command {
+    let mut cmd = Command::cargo_bin("corebench").expect("binary builds");
+    cmd.env_remove("COREBENCH_CHILD_FAULT");
+    cmd
+}
+
+/// Runs `corebench run` with `args` into `out` and returns the output.
+pub fn run(out: &Path, args: &[&str]) -> Output {
+    run_with_fault(out, args, "")
+}
+
+/// The same, with a child fault injected (see `harness::worker`).
+pub fn run_with_fault(out: &Path, args: &[&str], fault: &str) -> Output {
+    corebench()
+        .env("COREBENCH_CHILD_FAULT", fault)
+        .arg("run")
+        .args([
+            "--no-progress",
+            "--no-calibration",
+            "--trials",
+            "2",
+            "--ops",
+            "200",
+        ])
+        .arg("--out")
+        .arg(out)
+        .args(args)
+        .output()
+        .expect("corebench runs")
+}
+
+/// Runs a plan that must succeed (see `run`) in a fresh folder and reads
+/// it back; the folder lives as long as the returned guard.
+pub fn run_ok(args: &[&str]) -> (tempfile::TempDir, ResultsFolder) {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("results");
+    let output = run(&out, args);
+    assert!(output.status.success(), "stderr: {}", text(&output.stderr));
+    let folder = read(&out);
+    (dir, folder)
+}
+
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+pub fn read(out: &Path) -> ResultsFolder {
+    ResultsFolder::open(out).expect("results folder reads")
+}
+
+pub fn assert_consistent(record: &Record) {
+    let worker_ops: u64 = record.per_worker.iter().map(|w| w.ops).sum();
+    assert_eq!(worker_ops, record.ops, "per-worker ops add up: {record:?}");
+    let encoded = record
+        .histogram
+        .as_ref()
+        .expect("ok records carry a histogram");
+    let histogram = reports::histogram::decode(encoded).expect("histogram decodes");
+    assert_eq!(histogram.len(), record.ops, "histogram count equals ops");
+    assert!(record.wall_ns > 0);
+    assert!(record.throughput_ops_s > 0.0);
+    assert!(record.latency.is_some());
+    assert!(record
+        .model_overhead
+        .dispatch_floor_ns
+        .is_some_and(|f| f > 0.0));
+    assert_eq!(record.per_worker.len(), record.workers as usize);
+}
+
+/// The value of a workload counter of `record`.
+pub fn counter(record: &Record, name: &str) -> f64 {
+    *record.counters.get(name).unwrap_or_else(|| {
+        panic!(
+            "{} lacks counter {name}: {:?}",
+            record.model, record.counters
+        )
+    })
+}
+
+/// Runs corebench with `args` (any subcommand).
+pub fn corebench_with(args: &[&str]) -> Output {
+    corebench().args(args).output().unwrap()
+}
+
