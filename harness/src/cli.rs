@@ -354,10 +354,9 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
     let mut plan = Plan::build(&input, CpuSet::of_this_process())?;
     let server_threads = match args.server_threads {
         Some(0) => {
-            return Err(UsageError::new(
-                "bad --server-threads 0: expected a whole number >= 1",
+            return Err(
+                UsageError::new("bad --server-threads 0: expected a whole number >= 1").into(),
             )
-            .into())
         }
         Some(threads) => threads,
         None => plan.cpus.len().max(1),

@@ -53,7 +53,9 @@ impl OpenSchedule {
 
     /// How many ops this worker runs.
     pub fn len(&self) -> u64 {
-        self.total.saturating_sub(self.first).div_ceil(self.stride.max(1))
+        self.total
+            .saturating_sub(self.first)
+            .div_ceil(self.stride.max(1))
     }
 
     /// Whether this worker has no ops.

@@ -79,7 +79,9 @@ pub fn run_plan(
                 (None, LoadMode::Open { rate_ops_s }) => {
                     (rate_ops_s * plan.target_trial.as_secs_f64()).ceil() as u64
                 }
-                (None, LoadMode::Closed) => calibrate(workload.as_ref(), plan.target_trial, &plan.io),
+                (None, LoadMode::Closed) => {
+                    calibrate(workload.as_ref(), plan.target_trial, &plan.io)
+                }
             };
             let max_workers = plan.workers_for(cell.workload).iter().max().copied();
             ops.max(max_workers.unwrap_or(1) as u64 * 2)

@@ -73,7 +73,9 @@ impl ServerProcess {
             child,
             url: String::new(),
         };
-        let line = receiver.recv_timeout(SERVER_START_TIMEOUT).unwrap_or_default();
+        let line = receiver
+            .recv_timeout(SERVER_START_TIMEOUT)
+            .unwrap_or_default();
         match line.trim().strip_prefix(LISTENING_PREFIX) {
             Some(url) => {
                 server.url = url.to_string();
@@ -166,7 +168,13 @@ pub fn serve(port: u16, threads: usize, exit_with_parent: bool) -> anyhow::Resul
         // SAFETY: PR_SET_PDEATHSIG takes a signal number and affects only
         // this process.
         unsafe {
-            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong, 0, 0, 0);
+            libc::prctl(
+                libc::PR_SET_PDEATHSIG,
+                libc::SIGKILL as libc::c_ulong,
+                0,
+                0,
+                0,
+            );
         }
     }
     let server = workloads::io::server::LoopbackServer::start_on(port, threads)
@@ -192,7 +200,10 @@ mod tests {
             .unwrap()
             .port();
         let error = check_target(&format!("http://127.0.0.1:{port}/")).unwrap_err();
-        assert!(error.to_string().contains("cannot reach --target"), "{error}");
+        assert!(
+            error.to_string().contains("cannot reach --target"),
+            "{error}"
+        );
         let error = check_target("ftp://x/").unwrap_err();
         assert!(error.to_string().contains("http://"), "{error}");
     }

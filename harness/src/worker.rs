@@ -175,8 +175,13 @@ pub fn run_child_worker(args: ChildArgs) -> i32 {
         Err(e) => return fail(e.message),
     };
     let open = args.open_rate.filter(|rate| *rate > 0.0);
-    let mut run =
-        WorkerRun::set_up_with(&shared, args.index, args.core, args.recording, open.is_some());
+    let mut run = WorkerRun::set_up_with(
+        &shared,
+        args.index,
+        args.core,
+        args.recording,
+        open.is_some(),
+    );
     if let Some(e) = run.error.take() {
         return fail(e);
     }

@@ -36,23 +36,28 @@ fn run_every_io_workload(extra: &[&str]) -> (tempfile::TempDir, Vec<Record>) {
     // each, one record for the two cells that cannot run.
     assert_eq!(folder.records.len(), 5 * (1 + 6 * 2) * 2 - 2);
     for record in &folder.records {
-        let what = format!("{} under {} at {}", record.workload.id, record.model, record.workers);
+        let what = format!(
+            "{} under {} at {}",
+            record.workload.id, record.model, record.workers
+        );
         if record.workload.id == "mixed/crawl" && record.model == "process" {
             assert_eq!(record.status, Status::Unsupported, "{what}");
-            assert!(record.error.as_deref().unwrap().contains("frontier"), "{what}");
+            assert!(
+                record.error.as_deref().unwrap().contains("frontier"),
+                "{what}"
+            );
             continue;
         }
         assert_eq!(record.status, Status::Ok, "{what}: {:?}", record.error);
         assert_consistent(record);
         // The async models use the async op of every IO workload.
-        assert_eq!(
-            record.async_op,
-            record.model.starts_with("tokio"),
-            "{what}"
-        );
+        assert_eq!(record.async_op, record.model.starts_with("tokio"), "{what}");
     }
     let host = &folder.host;
-    let server = host.http_server.as_ref().expect("host.json names the server");
+    let server = host
+        .http_server
+        .as_ref()
+        .expect("host.json names the server");
     assert_eq!(server.kind, "loopback");
     assert!(server.threads.is_some_and(|t| t >= 1));
     assert_server_is_gone(&server.url);
@@ -69,7 +74,10 @@ fn assert_server_is_gone(url: &str) {
 }
 
 fn records_of<'a>(records: &'a [Record], id: &str) -> Vec<&'a Record> {
-    records.iter().filter(|r| r.workload.id == id && r.status == Status::Ok).collect()
+    records
+        .iter()
+        .filter(|r| r.workload.id == id && r.status == Status::Ok)
+        .collect()
 }
 
 #[test]
@@ -81,7 +89,12 @@ fn io_workloads_run_under_every_model_closed_and_strong() {
     for record in crawls {
         assert_eq!(counter(record, "pages"), record.ops as f64);
         assert_eq!(counter(record, "pages_visited"), record.ops as f64);
-        assert_eq!(counter(record, "pages_visited_twice"), 0.0, "{}", record.model);
+        assert_eq!(
+            counter(record, "pages_visited_twice"),
+            0.0,
+            "{}",
+            record.model
+        );
         assert_eq!(counter(record, "pages_unvisited"), 0.0, "{}", record.model);
     }
     // Its CSV holds one row per page of the last crawl, each page once.
@@ -95,7 +108,10 @@ fn io_workloads_run_under_every_model_closed_and_strong() {
     assert_eq!(pages, (0..pages.len() as u64).collect::<Vec<_>>());
     // The file workload verified every byte it wrote.
     for record in records_of(&records, "io/file") {
-        assert_eq!(counter(record, "verified_bytes"), record.ops as f64 * 4096.0);
+        assert_eq!(
+            counter(record, "verified_bytes"),
+            record.ops as f64 * 4096.0
+        );
     }
     for record in records_of(&records, "mixed/compress") {
         assert_eq!(counter(record, "bytes_in"), record.ops as f64 * 4096.0);
@@ -111,7 +127,10 @@ fn io_workloads_run_under_every_model_closed_and_strong() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     left.sort();
-    assert_eq!(left, ["crawl-pages.csv", "host.json", "records.jsonl", "report"]);
+    assert_eq!(
+        left,
+        ["crawl-pages.csv", "host.json", "records.jsonl", "report"]
+    );
 }
 
 #[test]
@@ -120,18 +139,26 @@ fn io_workloads_run_under_every_model_open_and_weak() {
     for record in records.iter().filter(|r| r.status == Status::Ok) {
         assert_eq!(record.load, "open:4000");
         assert_eq!(record.ops, 200 * u64::from(record.workers), "weak scaling");
-        let open = record.open_loop.as_ref().expect("open records say how the schedule went");
+        let open = record
+            .open_loop
+            .as_ref()
+            .expect("open records say how the schedule went");
         assert_eq!(open.requested_rate_ops_s, 4000.0);
-        let uncorrected = reports::histogram::decode(open.uncorrected_histogram.as_ref().unwrap())
-            .unwrap();
+        let uncorrected =
+            reports::histogram::decode(open.uncorrected_histogram.as_ref().unwrap()).unwrap();
         assert_eq!(uncorrected.len(), record.ops, "{}", record.model);
         // From the due time is never shorter than from the actual start.
         let corrected = record.latency.as_ref().unwrap();
         assert!(corrected.max_ns >= open.uncorrected_latency.as_ref().unwrap().max_ns);
-        let pacing = open.pacing_histogram.as_ref().map_or(0, |h| {
-            reports::histogram::decode(h).unwrap().len()
-        });
-        assert_eq!(pacing + open.late_starts, record.ops, "every op was early or late");
+        let pacing = open
+            .pacing_histogram
+            .as_ref()
+            .map_or(0, |h| reports::histogram::decode(h).unwrap().len());
+        assert_eq!(
+            pacing + open.late_starts,
+            record.ops,
+            "every op was early or late"
+        );
     }
 }
 
@@ -179,7 +206,11 @@ fn serve() -> Served {
     BufReader::new(child.stdout.take().unwrap())
         .read_line(&mut line)
         .unwrap();
-    let url = line.trim().strip_prefix("listening on ").expect(&line).to_string();
+    let url = line
+        .trim()
+        .strip_prefix("listening on ")
+        .expect(&line)
+        .to_string();
     Served { child, url }
 }
 
@@ -198,11 +229,17 @@ fn a_target_that_answers_errors_is_counted_per_status_and_fails_past_the_limit()
         &target,
     ]);
     let http = folder.host.http_server.as_ref().unwrap();
-    assert_eq!((http.kind.as_str(), http.url.as_str()), ("target", target.as_str()));
+    assert_eq!(
+        (http.kind.as_str(), http.url.as_str()),
+        ("target", target.as_str())
+    );
     for record in &folder.records {
         assert_eq!(record.status, Status::Failed, "{}", record.model);
         let error = record.error.as_deref().unwrap();
-        assert!(error.contains("503: 6") && error.contains("max_errors=5"), "{error}");
+        assert!(
+            error.contains("503: 6") && error.contains("max_errors=5"),
+            "{error}"
+        );
     }
     // A target that answers 200 is measured as a client only.
     let target = format!("{}/work?size_bytes=5", server.url);
@@ -232,16 +269,30 @@ fn bad_io_input_exits_2_with_one_line() {
         .port();
     let unreachable = format!("http://127.0.0.1:{free_port}/");
     let cases: [(&[&str], &str); 5] = [
-        (&["--workloads", "io/http", "--target", &unreachable], "cannot reach --target"),
-        (&["--workloads", "io/http", "--target", "https://example.com/"], "http://"),
+        (
+            &["--workloads", "io/http", "--target", &unreachable],
+            "cannot reach --target",
+        ),
+        (
+            &["--workloads", "io/http", "--target", "https://example.com/"],
+            "http://",
+        ),
         (&["--workloads", "io/http", "--load", "open:0"], "'open:0'"),
-        (&["--workloads", "io/http", "--load", "open:-10"], "RATE in ops per second > 0"),
+        (
+            &["--workloads", "io/http", "--load", "open:-10"],
+            "RATE in ops per second > 0",
+        ),
         (&["--workloads", "io/http:delay_ms=-1"], "delay_ms"),
     ];
     for (args, needle) in cases {
         let out = dir.path().join("never");
         let output = run(&out, args);
-        assert_eq!(output.status.code(), Some(2), "{args:?}: {}", text(&output.stderr));
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            text(&output.stderr)
+        );
         let stderr = text(&output.stderr);
         assert!(stderr.contains(needle), "{args:?}: {stderr}");
         assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");

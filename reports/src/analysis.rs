@@ -731,7 +731,9 @@ fn open_row(ok: &[&Record]) -> Option<OpenRow> {
         requested_rate_ops_s: first.1.requested_rate_ops_s,
         achieved_rate_ops_s: values(&|r, _| Some(r.throughput_ops_s)).unwrap_or(0.0),
         uncorrected_p99_us: values(&|_, o| {
-            o.uncorrected_latency.as_ref().map(|l| l.p99_ns as f64 / 1e3)
+            o.uncorrected_latency
+                .as_ref()
+                .map(|l| l.p99_ns as f64 / 1e3)
         }),
         pacing_p99_us: values(&|_, o| o.pacing_error.as_ref().map(|l| l.p99_ns as f64 / 1e3)),
         late_starts: values(&|_, o| Some(o.late_starts as f64)),

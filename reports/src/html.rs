@@ -353,9 +353,7 @@ fn row_view(row: &CellRow) -> RowView {
             .map(|(name, value)| format!("{name}={value}"))
             .collect::<Vec<_>>()
             .join(", "),
-        in_flight: row
-            .in_flight
-            .map_or("–".to_string(), |n| format!("{n:.1}")),
+        in_flight: row.in_flight.map_or("–".to_string(), |n| format!("{n:.1}")),
         rate: row.open.as_ref().map_or("–".to_string(), |o| {
             format!(
                 "{} of {}{}",

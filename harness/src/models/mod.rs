@@ -296,7 +296,9 @@ impl OpenOutcome {
         self.uncorrected
             .add(&open.uncorrected)
             .expect("histograms share bounds");
-        self.pacing.add(&open.pacing).expect("histograms share bounds");
+        self.pacing
+            .add(&open.pacing)
+            .expect("histograms share bounds");
         self.late_starts += open.late_starts;
     }
 }

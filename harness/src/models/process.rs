@@ -21,8 +21,8 @@ use reports::schema::Status;
 use workloads::Workload;
 
 use super::{
-    requirements, static_share, ExecutionModel, OpenOutcome, ModelKind, TrialError, TrialOutcome, TrialSpec,
-    WorkerOutcome,
+    requirements, static_share, ExecutionModel, ModelKind, OpenOutcome, TrialError, TrialOutcome,
+    TrialSpec, WorkerOutcome,
 };
 use crate::placement::Placed;
 use crate::recorder::{monotonic_ns, new_histogram, CpuTime};
@@ -166,8 +166,9 @@ fn corebench_exe() -> Result<std::path::PathBuf, TrialError> {
 pub fn corebench_binary() -> Result<std::path::PathBuf, String> {
     match std::env::var_os(COREBENCH_EXE_ENV) {
         Some(path) => Ok(path.into()),
-        None => std::env::current_exe()
-            .map_err(|e| format!("cannot find the corebench binary: {e}")),
+        None => {
+            std::env::current_exe().map_err(|e| format!("cannot find the corebench binary: {e}"))
+        }
     }
 }
 
@@ -222,7 +223,10 @@ impl Children {
                 command.args(["--open-rate", &rate.to_string()]);
             }
             let io = &spec.io;
-            for (flag, value) in [("--server-url", &io.server_url), ("--target-url", &io.target_url)] {
+            for (flag, value) in [
+                ("--server-url", &io.server_url),
+                ("--target-url", &io.target_url),
+            ] {
                 if let Some(value) = value {
                     command.args([flag, value]);
                 }

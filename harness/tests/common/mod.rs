@@ -93,4 +93,3 @@ pub fn counter(record: &Record, name: &str) -> f64 {
 pub fn corebench_with(args: &[&str]) -> Output {
     corebench().args(args).output().unwrap()
 }
-

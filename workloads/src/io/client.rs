@@ -18,7 +18,6 @@ use http_body_util::{BodyExt, Empty};
 use hyper::client::conn::http1::SendRequest;
 use hyper_util::rt::TokioIo;
 
-
 /// How long a request may take before it fails the op. Generous: a stall
 /// under test lasts 100 ms; a hung server should fail a cell, not a run.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
@@ -99,7 +98,10 @@ impl HttpClient {
         match self {
             HttpClient::Blocking { agent, base } => {
                 let url = format!("{base}{path_and_query}");
-                let mut response = agent.get(&url).call().map_err(|e| format!("GET {url}: {e}"))?;
+                let mut response = agent
+                    .get(&url)
+                    .call()
+                    .map_err(|e| format!("GET {url}: {e}"))?;
                 let status = response.status().as_u16();
                 let body = response
                     .body_mut()
@@ -149,7 +151,11 @@ impl HttpClient {
         };
         tokio::time::timeout(REQUEST_TIMEOUT, exchange)
             .await
-            .unwrap_or_else(|_| Err(format!("GET {path_and_query}: no answer in {REQUEST_TIMEOUT:?}")))
+            .unwrap_or_else(|_| {
+                Err(format!(
+                    "GET {path_and_query}: no answer in {REQUEST_TIMEOUT:?}"
+                ))
+            })
     }
 }
 
@@ -206,7 +212,9 @@ impl StatusTally {
             .unwrap_or_else(|p| p.into_inner())
             .entry(status)
             .or_default() += 1;
-        self.errors.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1
+        self.errors
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            + 1
     }
 
     /// `http_status_CODE` counters, plus `http_errors` in all.

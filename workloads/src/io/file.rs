@@ -26,11 +26,15 @@ use crate::{
 /// Registry entry.
 pub static INFO: WorkloadInfo = WorkloadInfo {
     id: "io/file",
-    summary: "write a block, fsync, read it back and verify it (std::fs; tokio::fs in the async models)",
+    summary:
+        "write a block, fsync, read it back and verify it (std::fs; tokio::fs in the async models)",
     params: &[
         ParamSpec {
             name: "block_bytes",
-            kind: ParamKind::Int { min: 1, max: 1 << 30 },
+            kind: ParamKind::Int {
+                min: 1,
+                max: 1 << 30,
+            },
             default: "65536",
             help: "bytes written and read back per op",
         },
@@ -44,7 +48,8 @@ pub static INFO: WorkloadInfo = WorkloadInfo {
             name: "corrupt",
             kind: ParamKind::Bool,
             default: "false",
-            help: "flip one byte between write and read back (shows that verification fails the cell)",
+            help:
+                "flip one byte between write and read back (shows that verification fails the cell)",
         },
     ],
     in_profiles: false,
@@ -131,7 +136,9 @@ struct FileOp {
 fn fill_block(block: &mut [u8], op_index: u64) {
     let seed = op_index.wrapping_mul(0x9E37_79B9_7F4A_7C15);
     for (i, chunk) in block.chunks_mut(8).enumerate() {
-        let word = (seed ^ i as u64).wrapping_mul(0xBF58_476D_1CE4_E5B9).to_le_bytes();
+        let word = (seed ^ i as u64)
+            .wrapping_mul(0xBF58_476D_1CE4_E5B9)
+            .to_le_bytes();
         chunk.copy_from_slice(&word[..chunk.len()]);
     }
 }
@@ -143,7 +150,12 @@ fn io_error(what: &str, e: std::io::Error) -> OpError {
 impl FileOp {
     /// Compares what was read with what was written.
     fn verify(&self, op_index: u64) -> Result<u64, OpError> {
-        if let Some(at) = self.written.iter().zip(&self.read).position(|(w, r)| w != r) {
+        if let Some(at) = self
+            .written
+            .iter()
+            .zip(&self.read)
+            .position(|(w, r)| w != r)
+        {
             return Err(OpError(format!(
                 "verification failed: the block of op {op_index} read back differs at byte {at}"
             )));

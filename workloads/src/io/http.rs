@@ -28,37 +28,55 @@ pub static INFO: WorkloadInfo = WorkloadInfo {
     params: &[
         ParamSpec {
             name: "delay_ms",
-            kind: ParamKind::Float { min: 0.0, max: 60_000.0 },
+            kind: ParamKind::Float {
+                min: 0.0,
+                max: 60_000.0,
+            },
             default: "1",
             help: "the server's service delay per request, in ms (a timer, no CPU)",
         },
         ParamSpec {
             name: "size_bytes",
-            kind: ParamKind::Int { min: 0, max: super::server::MAX_BODY_BYTES as i64 },
+            kind: ParamKind::Int {
+                min: 0,
+                max: super::server::MAX_BODY_BYTES as i64,
+            },
             default: "1024",
             help: "response body size, in bytes",
         },
         ParamSpec {
             name: "cpu_us",
-            kind: ParamKind::Float { min: 0.0, max: 1_000_000.0 },
+            kind: ParamKind::Float {
+                min: 0.0,
+                max: 1_000_000.0,
+            },
             default: "0",
             help: "CPU work the server does per request, in µs",
         },
         ParamSpec {
             name: "stall_ms",
-            kind: ParamKind::Float { min: 0.0, max: 60_000.0 },
+            kind: ParamKind::Float {
+                min: 0.0,
+                max: 60_000.0,
+            },
             default: "0",
             help: "if > 0, op `stall_at_op` makes the server hold every response this long, once",
         },
         ParamSpec {
             name: "stall_at_op",
-            kind: ParamKind::Int { min: 0, max: i64::MAX },
+            kind: ParamKind::Int {
+                min: 0,
+                max: i64::MAX,
+            },
             default: "0",
             help: "the op index that triggers the stall",
         },
         ParamSpec {
             name: "max_errors",
-            kind: ParamKind::Int { min: 0, max: i64::MAX },
+            kind: ParamKind::Int {
+                min: 0,
+                max: i64::MAX,
+            },
             default: "10",
             help: "error answers (status >= 400) a run tolerates before the cell fails",
         },
@@ -110,12 +128,10 @@ impl Workload for HttpWorkload {
                     Some(self.params.int("size_bytes") as usize),
                 )
             }
-            (None, None) => {
-                return Err(setup(
-                    "no HTTP server: corebench starts one for `run`; give --target URL to use another"
-                        .into(),
-                ))
-            }
+            (None, None) => return Err(setup(
+                "no HTTP server: corebench starts one for `run`; give --target URL to use another"
+                    .into(),
+            )),
         };
         let stall_ms = self.params.float("stall_ms");
         let stall_path = (stall_ms > 0.0).then(|| {
@@ -195,7 +211,10 @@ struct HttpOp {
 
 impl WorkerOp for HttpOp {
     fn run_op(&mut self, op_index: u64) -> Result<u64, OpError> {
-        let reply = self.client.get(self.run.path_for(op_index)).map_err(OpError)?;
+        let reply = self
+            .client
+            .get(self.run.path_for(op_index))
+            .map_err(OpError)?;
         self.run.check(reply.status, reply.body.len())
     }
 

@@ -18,7 +18,10 @@ pub static INFO: WorkloadInfo = WorkloadInfo {
     summary: "a pure timed wait per op (thread::sleep, or the runtime's timer in the async models)",
     params: &[ParamSpec {
         name: "ms",
-        kind: ParamKind::Float { min: 0.0, max: 60_000.0 },
+        kind: ParamKind::Float {
+            min: 0.0,
+            max: 60_000.0,
+        },
         default: "1",
         help: "how long each op waits, in ms",
     }],

@@ -30,7 +30,10 @@ pub static INFO: WorkloadInfo = WorkloadInfo {
     params: &[
         ParamSpec {
             name: "chunk_bytes",
-            kind: ParamKind::Int { min: 1, max: 64 << 20 },
+            kind: ParamKind::Int {
+                min: 1,
+                max: 64 << 20,
+            },
             default: "65536",
             help: "bytes read and compressed per op (the IO part)",
         },
@@ -107,8 +110,22 @@ impl Workload for CompressWorkload {
 /// deterministic generator seeded with `seed`.
 fn text_like(chunk: &mut [u8], seed: u64) {
     const WORDS: [&[u8]; 16] = [
-        b"the ", b"request ", b"took ", b"ms ", b"server ", b"GET ", b"/index ", b"200 ",
-        b"user ", b"error ", b"cache ", b"hit ", b"miss ", b"latency ", b"ok\n", b"queue ",
+        b"the ",
+        b"request ",
+        b"took ",
+        b"ms ",
+        b"server ",
+        b"GET ",
+        b"/index ",
+        b"200 ",
+        b"user ",
+        b"error ",
+        b"cache ",
+        b"hit ",
+        b"miss ",
+        b"latency ",
+        b"ok\n",
+        b"queue ",
     ];
     let mut state = seed.wrapping_add(1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
     let mut at = 0;

@@ -96,11 +96,10 @@ impl Workload for CrawlWorkload {
             workload: INFO.id,
             reason,
         };
-        let server = shape
-            .io
-            .server_url
-            .clone()
-            .ok_or_else(|| setup("no loopback server: corebench starts one for `run`".into()))?;
+        let server =
+            shape.io.server_url.clone().ok_or_else(|| {
+                setup("no loopback server: corebench starts one for `run`".into())
+            })?;
         let pages = match self.params.int("pages") as u64 {
             0 => shape.total_ops.max(1),
             pages if pages < shape.total_ops => {
@@ -182,7 +181,9 @@ enum Take {
 impl CrawlRun {
     fn try_take(&self) -> Result<Take, OpError> {
         if self.aborted.load(Ordering::Relaxed) {
-            return Err(OpError("another worker's op failed; the crawl stopped".into()));
+            return Err(OpError(
+                "another worker's op failed; the crawl stopped".into(),
+            ));
         }
         let mut frontier = self.frontier.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(page) = frontier.pop_front() {
@@ -236,7 +237,10 @@ impl CrawlRun {
         let links = parse_links(body);
         let mut digest = Sha256::digest(body);
         for _ in 1..self.hash_rounds {
-            digest = Sha256::new().chain_update(digest).chain_update(body).finalize();
+            digest = Sha256::new()
+                .chain_update(digest)
+                .chain_update(body)
+                .finalize();
         }
         let mut new_links = 0;
         for &link in &links {
@@ -288,10 +292,11 @@ pub fn parse_links(body: &[u8]) -> Vec<u64> {
 
 impl SharedRun for CrawlRun {
     fn worker(self: Arc<Self>, index: usize) -> Result<Box<dyn WorkerOp>, WorkloadError> {
-        let client = HttpClient::for_worker(&self.server).map_err(|reason| WorkloadError::Setup {
-            workload: INFO.id,
-            reason,
-        })?;
+        let client =
+            HttpClient::for_worker(&self.server).map_err(|reason| WorkloadError::Setup {
+                workload: INFO.id,
+                reason,
+            })?;
         Ok(Box::new(CrawlOp {
             run: self,
             client,
