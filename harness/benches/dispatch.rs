@@ -33,6 +33,8 @@ fn trial(workload: &Arc<dyn Workload>, ops: u64) -> TrialSpec {
         runtime_threads: 1,
         recording: Recording::PerOp,
         deadline: Instant::now() + Duration::from_secs(60),
+        open_rate_ops_s: None,
+        io: Default::default(),
     }
 }
 
