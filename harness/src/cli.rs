@@ -74,7 +74,7 @@ pub enum Command {
 /// `corebench run` options.
 #[derive(Debug, clap::Args)]
 pub struct RunArgs {
-    /// Defaults for trials and trial length: quick (~20 s), default (~2 min), full.
+    /// Defaults for trials and trial length: quick (~30 s), default (~3 min), full.
     #[arg(long, value_enum, default_value = "default")]
     pub profile: Profile,
     /// Workload specs, ID[:key=value,...], comma-separated (default: every workload).
@@ -83,7 +83,8 @@ pub struct RunArgs {
     /// Execution models, comma-separated, or `all` (default).
     #[arg(long)]
     pub models: Option<String>,
-    /// Worker counts, e.g. 1,2,4, or `auto` (1, 2, 4, ... up to the core count).
+    /// Worker counts, e.g. 1,2,4, or `auto` (1, 2, 4, ... up to the core
+    /// count; for IO-bound workloads up to 64 or the core count).
     #[arg(long)]
     pub workers: Option<String>,
     /// Placements, comma-separated: none, compact, scatter, cores=LIST.
@@ -428,7 +429,7 @@ pub fn list_text() -> String {
         let note = if info.in_profiles {
             ""
         } else {
-            "  [harness self-test; not in profiles]"
+            "  [not in profiles: name it in --workloads]"
         };
         out.push_str(&format!("\n  {}{note}\n      {}\n", info.id, info.summary));
         for p in info.params {

@@ -24,9 +24,9 @@ pub const MAX_WORKERS: usize = 4096;
 /// A named set of defaults for `corebench run`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Profile {
-    /// About 20 s on a 2-core machine: short trials, 3 per cell.
+    /// About 30 s on a 2-core machine: short trials, 3 per cell.
     Quick,
-    /// About 2 minutes on a 2-core machine: 5 trials per cell.
+    /// About 3 minutes on a 2-core machine: 5 trials per cell.
     Default,
     /// Long trials, 10 per cell, for results worth publishing.
     Full,

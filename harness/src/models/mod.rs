@@ -488,22 +488,7 @@ impl WorkerRun {
 
     /// Runs one op (the pool's job), keeping the first error.
     pub fn run_one(&mut self, op_index: u64) -> Result<(), String> {
-        let WorkerRun {
-            op,
-            recorder,
-            error,
-            ..
-        } = self;
-        let result = match op {
-            Some(op) if error.is_none() => recorder.time_op(op.as_mut(), op_index),
-            _ => Err(error
-                .clone()
-                .unwrap_or_else(|| "worker has no op".to_string())),
-        };
-        if let (Err(e), None) = (&result, &error) {
-            *error = Some(e.clone());
-        }
-        result
+        self.with_op(|op, recorder| recorder.time_op(op, op_index))
     }
 
     /// Runs one open-loop op (the pool's job): due at `due`, submitted by
@@ -514,6 +499,21 @@ impl WorkerRun {
         due: Instant,
         woke: Option<Instant>,
     ) -> Result<(), String> {
+        self.with_op(|op, recorder| {
+            let started = Instant::now();
+            let result = catch_unwind(AssertUnwindSafe(|| op.run_op(op_index)));
+            let end = Instant::now();
+            let result = crate::recorder::flatten_op_result(result);
+            recorder.finish_open_op(op_index, due, started, woke, end, result)
+        })
+    }
+
+    /// Runs `f` on the op and recorder of a worker that is set up and has
+    /// not failed, keeping the first error.
+    fn with_op(
+        &mut self,
+        f: impl FnOnce(&mut dyn WorkerOp, &mut WorkerRecorder) -> Result<(), String>,
+    ) -> Result<(), String> {
         let WorkerRun {
             op,
             recorder,
@@ -521,13 +521,7 @@ impl WorkerRun {
             ..
         } = self;
         let result = match op {
-            Some(op) if error.is_none() => {
-                let started = Instant::now();
-                let result = catch_unwind(AssertUnwindSafe(|| op.run_op(op_index)));
-                let end = Instant::now();
-                let result = crate::recorder::flatten_op_result(result);
-                recorder.finish_open_op(op_index, due, started, woke, end, result)
-            }
+            Some(op) if error.is_none() => f(op.as_mut(), recorder),
             _ => Err(error
                 .clone()
                 .unwrap_or_else(|| "worker has no op".to_string())),

@@ -127,6 +127,32 @@ pub(crate) fn run_tasks(
     Ok(outcome)
 }
 
+/// The op, recorder and error slot of a worker that is ready to run; for
+/// one whose set-up failed, raises `stop` (so the others end) and gives
+/// `None`.
+fn ready_parts<'a>(
+    run: &'a mut WorkerRun,
+    stop: &AtomicBool,
+) -> Option<(
+    &'a mut Box<dyn WorkerOp>,
+    &'a mut WorkerRecorder,
+    &'a mut Option<String>,
+)> {
+    let WorkerRun {
+        op,
+        recorder,
+        error,
+        ..
+    } = run;
+    match op {
+        Some(op) if error.is_none() => Some((op, recorder, error)),
+        _ => {
+            stop.store(true, Ordering::Relaxed);
+            None
+        }
+    }
+}
+
 /// Runs this task's ops: batches claimed from the shared counter, or its
 /// fixed rounds for lockstep workloads.
 async fn drive(
@@ -137,18 +163,8 @@ async fn drive(
     stop: &AtomicBool,
     use_async: bool,
 ) {
-    let WorkerRun {
-        op,
-        recorder,
-        error,
-        ..
-    } = run;
-    let op = match op {
-        Some(op) if error.is_none() => op,
-        _ => {
-            stop.store(true, Ordering::Relaxed);
-            return;
-        }
+    let Some((op, recorder, error)) = ready_parts(run, stop) else {
+        return;
     };
     let mut fixed_next = 0u64;
     loop {
@@ -249,18 +265,8 @@ async fn drive_open(
     stop: &AtomicBool,
     use_async: bool,
 ) {
-    let WorkerRun {
-        op,
-        recorder,
-        error,
-        ..
-    } = run;
-    let op = match op {
-        Some(op) if error.is_none() => op,
-        _ => {
-            stop.store(true, Ordering::Relaxed);
-            return;
-        }
+    let Some((op, recorder, error)) = ready_parts(run, stop) else {
+        return;
     };
     loop {
         let (next, woke) = match due_ops.try_recv() {
