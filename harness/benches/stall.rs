@@ -45,7 +45,11 @@ fn main() {
     for record in &folder.records {
         let corrected = record.latency.as_ref().expect("latency").p99_ns as f64;
         let open = record.open_loop.as_ref().expect("open-loop record");
-        let uncorrected = open.uncorrected_latency.as_ref().expect("uncorrected").p99_ns as f64;
+        let uncorrected = open
+            .uncorrected_latency
+            .as_ref()
+            .expect("uncorrected")
+            .p99_ns as f64;
         let ratio = corrected / uncorrected;
         worst_ratio = worst_ratio.min(ratio);
         println!(
@@ -56,7 +60,9 @@ fn main() {
             corrected / 1e6,
             uncorrected / 1e6,
             ratio,
-            open.pacing_error.as_ref().map_or(0.0, |p| p.p99_ns as f64 / 1e3),
+            open.pacing_error
+                .as_ref()
+                .map_or(0.0, |p| p.p99_ns as f64 / 1e3),
             open.late_starts
         );
     }

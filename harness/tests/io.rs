@@ -164,7 +164,7 @@ fn io_workloads_run_under_every_model_open_and_weak() {
 
 #[test]
 fn the_file_workload_fails_a_cell_whose_data_does_not_verify() {
-    let (_dir, folder) = run_ok(&[
+    let (dir, folder) = run_ok(&[
         "--workloads",
         "io/file:block_bytes=512,fsync=false,corrupt=true,cpu/primes",
         "--models",
@@ -181,6 +181,13 @@ fn the_file_workload_fails_a_cell_whose_data_does_not_verify() {
             assert_eq!(record.status, Status::Ok, "the run goes on");
         }
     }
+    // The failed cells' temporary folders are gone too.
+    let left: Vec<String> = std::fs::read_dir(dir.path().join("results"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.starts_with(".corebench"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
 }
 
 /// `corebench serve` on a free port, killed on drop.

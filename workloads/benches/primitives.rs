@@ -66,8 +66,16 @@ fn bench_one<P: Primitive>(c: &mut Criterion, name: &str, shared: Arc<P>) {
 
 fn primitives(c: &mut Criterion) {
     bench_one(c, "std_mutex", Arc::new(Mutex::new(0u64)));
-    bench_one(c, "parking_lot_mutex", Arc::new(parking_lot::Mutex::new(0u64)));
-    bench_one(c, "std_rwlock_write", Arc::new(std::sync::RwLock::new(0u64)));
+    bench_one(
+        c,
+        "parking_lot_mutex",
+        Arc::new(parking_lot::Mutex::new(0u64)),
+    );
+    bench_one(
+        c,
+        "std_rwlock_write",
+        Arc::new(std::sync::RwLock::new(0u64)),
+    );
     bench_one(c, "atomic_fetch_add", Arc::new(AtomicU64::new(0)));
 }
 
