@@ -969,3 +969,54 @@ fn rwlock_pingpong_barrier_and_semaphore_run_where_they_can() {
         }
     }
 }
+
+#[test]
+fn channels_and_the_queue_deliver_every_message_once_under_every_model() {
+    let (_dir, folder) = run_ok(&[
+        "--workloads",
+        "comm/channel:impl=std,comm/channel:impl=crossbeam,bound=unbounded,comm/channel:impl=flume,bound=1,comm/channel:impl=tokio,comm/queue:bound=4",
+        "--models",
+        "all",
+        "--workers",
+        "1,2,3",
+    ]);
+    let mut ran = std::collections::BTreeSet::new();
+    for record in &folder.records {
+        let implementation = record.workload.params["impl"].as_str().unwrap().to_string();
+        let what = format!(
+            "{implementation} under {} at {}",
+            record.model, record.workers
+        );
+        let awaits = implementation == "tokio" || implementation == "flume";
+        let refused = matches!(record.model.as_str(), "pool" | "process")
+            || (record.model.starts_with("tokio") && !awaits);
+        if refused {
+            assert_eq!(record.status, Status::Unsupported, "{what}");
+            assert!(!record.error.as_deref().unwrap_or("").is_empty(), "{what}");
+            continue;
+        }
+        assert_eq!(record.status, Status::Ok, "{what}: {:?}", record.error);
+        assert_consistent(record);
+        assert_eq!(counter(record, "messages_lost"), 0.0, "{what}");
+        assert_eq!(counter(record, "messages_duplicated"), 0.0, "{what}");
+        assert_eq!(
+            counter(record, "messages_received"),
+            counter(record, "messages"),
+            "{what}"
+        );
+        assert!(counter(record, "message_latency_p99_ns") > 0.0, "{what}");
+        ran.insert((implementation, record.model.clone()));
+    }
+    // Every implementation ran under threads and rayon; the awaiting ones
+    // under both tokio models too.
+    for implementation in ["std", "crossbeam", "flume", "tokio", "mutex-condvar"] {
+        for model in ["seq", "threads", "rayon"] {
+            assert!(ran.contains(&(implementation.to_string(), model.to_string())));
+        }
+    }
+    for implementation in ["flume", "tokio"] {
+        for model in ["tokio", "tokio-current"] {
+            assert!(ran.contains(&(implementation.to_string(), model.to_string())));
+        }
+    }
+}

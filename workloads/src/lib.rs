@@ -17,7 +17,7 @@
 //! - Async-native workloads also offer [`AsyncWorkerOp`]; async execution
 //!   models use it when present and fall back to the sync op otherwise.
 //! - [`kernel`] holds the deterministic CPU kernels the synthetic workloads
-//!   are built from; [`cpu`], [`synthetic`], [`sync`], [`race`],
+//!   are built from; [`cpu`], [`synthetic`], [`sync`], [`comm`], [`race`],
 //!   [`deadlock`], [`io`] and [`mixed`] hold the workloads themselves.
 //! - [`io`] also owns the loopback HTTP server and the HTTP clients the IO
 //!   workloads use; the harness starts the server and passes its address
@@ -26,6 +26,7 @@
 //! A one-op call should last about 5 µs or more at default parameters, so
 //! the harness's timer and recorder (about 50 ns) stay below 1% of it.
 
+pub mod comm;
 pub mod cpu;
 pub mod deadlock;
 pub mod io;

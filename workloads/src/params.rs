@@ -29,6 +29,15 @@ pub enum ParamKind {
     Bool,
     /// One of a fixed set of words.
     Choice(&'static [&'static str]),
+    /// A whole number in `min..=max`, or one word (e.g. `unbounded`).
+    IntOr {
+        /// Smallest valid number.
+        min: i64,
+        /// Largest valid number.
+        max: i64,
+        /// The word also accepted.
+        word: &'static str,
+    },
 }
 
 impl fmt::Display for ParamKind {
@@ -38,6 +47,9 @@ impl fmt::Display for ParamKind {
             ParamKind::Float { min, max } => write!(f, "a number from {min} to {max}"),
             ParamKind::Bool => write!(f, "true or false"),
             ParamKind::Choice(words) => write!(f, "one of {}", words.join("|")),
+            ParamKind::IntOr { min, max, word } => {
+                write!(f, "a whole number from {min} to {max}, or {word}")
+            }
         }
     }
 }
@@ -112,6 +124,17 @@ impl ParamSpec {
                 .find(|w| **w == raw.trim())
                 .map(|w| ParamValue::Text((*w).to_string()))
                 .ok_or_else(invalid),
+            ParamKind::IntOr { min, max, word } => {
+                if raw.trim() == word {
+                    return Ok(ParamValue::Text(word.to_string()));
+                }
+                ParamSpec {
+                    kind: ParamKind::Int { min, max },
+                    ..*self
+                }
+                .parse(raw)
+                .map_err(|_| invalid())
+            }
         }
     }
 }
@@ -146,6 +169,15 @@ impl ParamValues {
         match self.0.get(name) {
             Some(ParamValue::Bool(v)) => *v,
             other => panic!("parameter {name} is not a bool: {other:?}"),
+        }
+    }
+
+    /// An [`ParamKind::IntOr`] parameter: the number, or `None` for the word.
+    pub fn int_or_word(&self, name: &str) -> Option<i64> {
+        match self.0.get(name) {
+            Some(ParamValue::Int(v)) => Some(*v),
+            Some(ParamValue::Text(_)) => None,
+            other => panic!("parameter {name} is not a number or word: {other:?}"),
         }
     }
 
