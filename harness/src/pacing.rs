@@ -64,14 +64,7 @@ impl OpenSchedule {
     }
 }
 
-/// Sets the calling thread's timer slack to 1 ns, so sleeps end when asked.
-pub fn lower_timer_slack() {
-    // SAFETY: PR_SET_TIMERSLACK takes one integer argument and affects
-    // only the calling thread.
-    unsafe {
-        libc::prctl(libc::PR_SET_TIMERSLACK, 1 as libc::c_ulong, 0, 0, 0);
-    }
-}
+pub use workloads::io::lower_timer_slack;
 
 /// When the worker reached a due time: `early` says it had to wait for it
 /// (so `start - due` is pacing error), otherwise it was already late.

@@ -17,6 +17,8 @@ use std::sync::Arc;
 
 use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 
+use super::io_error;
+
 use crate::params::{ParamKind, ParamSpec, ParamValues};
 use crate::{
     AsyncWorkerOp, BoxFuture, OpError, RunShape, SharedRun, WorkerOp, Workload, WorkloadError,
@@ -141,10 +143,6 @@ fn fill_block(block: &mut [u8], op_index: u64) {
             .to_le_bytes();
         chunk.copy_from_slice(&word[..chunk.len()]);
     }
-}
-
-fn io_error(what: &str, e: std::io::Error) -> OpError {
-    OpError(format!("{what}: {e}"))
 }
 
 impl FileOp {

@@ -11,6 +11,7 @@
 //! - [`file`]: `io/file`, write, fsync, read back and verify a block.
 //! - [`sleep`]: `io/sleep`, a pure timed wait.
 //! - [`scratch`]: the temporary folder the file workloads write in.
+//! - [`lower_timer_slack`]: precise sleeps, for the server and the pacers.
 //!
 //! Every workload here offers an async op, so the tokio models await the
 //! IO instead of blocking a runtime thread.
@@ -21,3 +22,22 @@ pub mod http;
 pub mod scratch;
 pub mod server;
 pub mod sleep;
+
+use crate::OpError;
+
+/// Sets the calling thread's timer slack to 1 ns, so its sleeps end when
+/// asked: Linux lets a sleeping thread overrun by its slack, 50 µs by
+/// default. The loopback server's delay threads and the harness's
+/// open-loop pacers both need it.
+pub fn lower_timer_slack() {
+    // SAFETY: PR_SET_TIMERSLACK takes one integer argument and affects
+    // only the calling thread.
+    unsafe {
+        libc::prctl(libc::PR_SET_TIMERSLACK, 1 as libc::c_ulong, 0, 0, 0);
+    }
+}
+
+/// An IO failure during `what`, as an op error.
+pub(crate) fn io_error(what: &str, e: std::io::Error) -> OpError {
+    OpError(format!("{what}: {e}"))
+}

@@ -70,7 +70,7 @@ impl LoopbackServer {
             .worker_threads(threads)
             .max_blocking_threads(MAX_WAITING_REQUESTS)
             .thread_name("corebench-server")
-            .on_thread_start(lower_timer_slack)
+            .on_thread_start(super::lower_timer_slack)
             .enable_all()
             .build()?;
         let listener = std::net::TcpListener::bind(("127.0.0.1", port))?;
@@ -231,16 +231,6 @@ async fn service_delay(delay: Duration) {
         .is_err()
     {
         tokio::time::sleep(delay).await;
-    }
-}
-
-/// Sets the calling thread's timer slack to 1 ns, so sleeps end on time
-/// (Linux's default lets them overrun by 50 µs).
-fn lower_timer_slack() {
-    // SAFETY: PR_SET_TIMERSLACK takes one integer argument and affects
-    // only the calling thread.
-    unsafe {
-        libc::prctl(libc::PR_SET_TIMERSLACK, 1 as libc::c_ulong, 0, 0, 0);
     }
 }
 

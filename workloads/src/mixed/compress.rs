@@ -17,6 +17,7 @@ use flate2::write::DeflateEncoder;
 use flate2::Compression;
 use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 
+use crate::io::io_error;
 use crate::params::{ParamKind, ParamSpec, ParamValues};
 use crate::{
     AsyncWorkerOp, BoxFuture, OpError, RunShape, SharedRun, WorkerOp, Workload, WorkloadError,
@@ -218,10 +219,6 @@ impl CompressOp {
             .fetch_add(self.compressed.len() as u64, Ordering::Relaxed);
         Ok(self.compressed.len() as u64)
     }
-}
-
-fn io_error(what: &str, e: std::io::Error) -> OpError {
-    OpError(format!("{what}: {e}"))
 }
 
 impl WorkerOp for CompressOp {
