@@ -40,6 +40,27 @@ pub struct OpenSchedule {
 }
 
 impl OpenSchedule {
+    /// Worker `index`'s share, of `workers`, of `total` ops at `rate_ops_s`
+    /// from `base`.
+    pub fn share(base: Instant, rate_ops_s: f64, total: u64, index: usize, workers: usize) -> Self {
+        OpenSchedule {
+            base,
+            interval_ns: 1e9 / rate_ops_s,
+            first: index as u64,
+            stride: workers as u64,
+            total,
+        }
+    }
+
+    /// The whole schedule, every op, for one pacer that hands ops out.
+    pub fn whole(self) -> Self {
+        OpenSchedule {
+            first: 0,
+            stride: 1,
+            ..self
+        }
+    }
+
     /// When op `op_index` is due.
     #[inline]
     pub fn due(&self, op_index: u64) -> Instant {

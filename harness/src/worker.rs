@@ -218,15 +218,17 @@ pub fn run_child_worker(args: ChildArgs) -> i32 {
             // The parent's base, on this process's Instant clock: both
             // read CLOCK_MONOTONIC.
             let behind = start_mono_ns.saturating_sub(base_mono_ns.unwrap_or(start_mono_ns));
-            OpSource::Open(OpenSchedule {
-                base: release
-                    .checked_sub(Duration::from_nanos(behind))
-                    .unwrap_or(release),
-                interval_ns: 1e9 / rate,
-                first: args.index as u64,
-                stride: args.workers as u64,
-                total: args.total_ops.unwrap_or(args.op_start + args.op_count),
-            })
+            let base = release
+                .checked_sub(Duration::from_nanos(behind))
+                .unwrap_or(release);
+            let total = args.total_ops.unwrap_or(args.op_start + args.op_count);
+            OpSource::Open(OpenSchedule::share(
+                base,
+                rate,
+                total,
+                args.index,
+                args.workers,
+            ))
         }
         None => OpSource::Fixed {
             start: args.op_start,

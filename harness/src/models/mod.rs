@@ -211,13 +211,7 @@ impl TrialSpec {
         let OpBudget::Shared { total } = self.budget else {
             return None;
         };
-        Some(OpenSchedule {
-            base,
-            interval_ns: 1e9 / rate,
-            first: index as u64,
-            stride: self.workers as u64,
-            total,
-        })
+        Some(OpenSchedule::share(base, rate, total, index, self.workers))
     }
 
     /// The core of unit `index`, wrapping like placement does.

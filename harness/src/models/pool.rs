@@ -98,11 +98,8 @@ impl ExecutionModel for Pool {
 
             let cpu_before = CpuTime::of_process();
             let release = gate.open();
-            let schedule = spec.open_schedule(release, 0).map(|mut s| {
-                // The submitter paces every op of the schedule.
-                s.stride = 1;
-                s
-            });
+            // The submitter paces every op of the schedule.
+            let schedule = spec.open_schedule(release, 0).map(OpenSchedule::whole);
             let first_error = submit_and_await(&job_sender, total, workers, schedule);
             let end = Instant::now();
             let cpu = CpuTime::of_process().since(cpu_before);

@@ -90,10 +90,7 @@ pub(crate) fn run_tasks(
         let release = Instant::now();
         let _ = go.send(Some(release));
         let pacer_thread = match (pacer.take(), spec.open_schedule(release, 0)) {
-            (Some(pacer), Some(mut schedule)) => {
-                schedule.stride = 1;
-                Some(pacer.start(schedule, Arc::clone(&stop)))
-            }
+            (Some(pacer), Some(schedule)) => Some(pacer.start(schedule.whole(), Arc::clone(&stop))),
             _ => None,
         };
         let mut runs = Vec::with_capacity(workers);
