@@ -160,9 +160,9 @@ impl HttpClient {
 }
 
 /// GETs `url` once with a fresh connection and returns the status: a
-/// check that a server answers there at all.
+/// check that a server answers there at all. Check the URL's form first
+/// with [`split_url`], which names what is wrong with it.
 pub fn probe(url: &str, timeout: Duration) -> Result<u16, String> {
-    split_url(url)?;
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .timeout_global(Some(timeout))
