@@ -15,27 +15,9 @@ use crate::terminal::format_rate;
 
 const TEMPLATE: &str = include_str!("../templates/compare.html");
 
-/// Why a comparison could not be written.
-#[derive(Debug, thiserror::Error)]
-pub enum CompareReportError {
-    /// A file could not be written.
-    #[error("cannot write {path}: {source}")]
-    Io {
-        /// The file or folder.
-        path: PathBuf,
-        /// The OS error.
-        source: std::io::Error,
-    },
-    /// A chart could not be drawn.
-    #[error(transparent)]
-    Chart(#[from] ChartError),
-    /// The template failed.
-    #[error("rendering the page: {0}")]
-    Template(#[from] minijinja::Error),
-    /// The CSV export failed.
-    #[error("writing CSV: {0}")]
-    Csv(#[from] csv::Error),
-}
+/// Why a comparison could not be written: the same failures as a
+/// report's.
+pub use crate::report::ReportError as CompareReportError;
 
 /// The page's context.
 #[derive(Debug, Clone, Serialize)]

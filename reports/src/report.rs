@@ -9,7 +9,8 @@ use crate::charts::{section_charts, ChartError};
 use crate::folder::ResultsFolder;
 use crate::html::{build_context, render, ChartView, ReportContext};
 
-/// Why a report could not be written.
+/// Why a report (or a comparison, see `compare_report`) could not be
+/// written.
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
     /// A file could not be written.
@@ -27,7 +28,7 @@ pub enum ReportError {
     #[error("rendering the page: {0}")]
     Template(#[from] minijinja::Error),
     /// The CSV export failed.
-    #[error("writing summary.csv: {0}")]
+    #[error("writing the CSV export: {0}")]
     Csv(#[from] csv::Error),
 }
 
