@@ -753,8 +753,6 @@ fn compare_reports_formats_regressions_and_bad_input() {
 
 #[test]
 fn counters_end_exact_and_lost_updates_are_counted_honestly() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("results");
     let impls = [
         "std-mutex",
         "parking_lot-mutex",
@@ -771,19 +769,14 @@ fn counters_end_exact_and_lost_updates_are_counted_honestly() {
             "race/lost-update:impl=fetch-add,outside_steps=100".to_string(),
         ])
         .collect();
-    let output = run(
-        &out,
-        &[
-            "--workloads",
-            &specs.join(","),
-            "--models",
-            "threads,pool,rayon,process,tokio,tokio-current",
-            "--workers",
-            "1,2",
-        ],
-    );
-    assert!(output.status.success(), "{}", text(&output.stderr));
-    let folder = read(&out);
+    let (_dir, folder) = run_ok(&[
+        "--workloads",
+        &specs.join(","),
+        "--models",
+        "threads,pool,rayon,process,tokio,tokio-current",
+        "--workers",
+        "1,2",
+    ]);
     for record in &folder.records {
         if record.model == "process" {
             assert_eq!(
@@ -895,8 +888,6 @@ fn inverted_lock_order_is_recorded_as_a_deadlock_and_the_run_goes_on() {
 
 #[test]
 fn rwlock_pingpong_barrier_and_semaphore_run_where_they_can() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("results");
     let specs = [
         "sync/rwlock:impl=std,cs_steps=50,outside_steps=50",
         "sync/rwlock:impl=parking_lot,cs_steps=50,outside_steps=50",
@@ -906,19 +897,14 @@ fn rwlock_pingpong_barrier_and_semaphore_run_where_they_can() {
         "sync/barrier:work_steps=200",
         "sync/semaphore:permits=1,cs_steps=100,outside_steps=100",
     ];
-    let output = run(
-        &out,
-        &[
-            "--workloads",
-            &specs.join(","),
-            "--models",
-            "threads,pool,rayon,process,tokio,tokio-current",
-            "--workers",
-            "1,2",
-        ],
-    );
-    assert!(output.status.success(), "{}", text(&output.stderr));
-    let folder = read(&out);
+    let (_dir, folder) = run_ok(&[
+        "--workloads",
+        &specs.join(","),
+        "--models",
+        "threads,pool,rayon,process,tokio,tokio-current",
+        "--workers",
+        "1,2",
+    ]);
     for record in &folder.records {
         let id = record.workload.id.as_str();
         let spec = record.workload.spec.as_str();
