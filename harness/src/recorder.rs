@@ -378,6 +378,7 @@ fn run_open_ops(
         }
         let due = schedule.due(op_index);
         let arrival = crate::pacing::pace_until(due);
+        op.note_due(due);
         let result = catch_unwind(AssertUnwindSafe(|| op.run_op(op_index)));
         let end = Instant::now();
         let woke = arrival.early.then_some(arrival.start);

@@ -418,6 +418,7 @@ impl CellContext<'_> {
             open_loop: None,
             parent_pid: std::process::id(),
             counters: Default::default(),
+            workload_histograms: Default::default(),
         };
         let outcome = match result {
             Ok(outcome) => outcome,
@@ -468,6 +469,17 @@ impl CellContext<'_> {
         record.async_op = outcome.async_op;
         record.recording = outcome.recording.as_str().to_string();
         record.counters = outcome.counters;
+        for (name, histogram) in &outcome.workload_histograms {
+            match reports::histogram::encode(histogram) {
+                Ok(encoded) => {
+                    record.workload_histograms.insert(name.clone(), encoded);
+                }
+                Err(e) => {
+                    record.status = Status::Failed;
+                    record.error = Some(format!("{name}: {e}"));
+                }
+            }
+        }
         if let (Some(open), LoadMode::Open { rate_ops_s }) = (&outcome.open, self.plan.load) {
             let encode = |h: &hdrhistogram::Histogram<u64>| {
                 (!h.is_empty())

@@ -127,6 +127,9 @@ pub enum WorkerMessage {
         error: Option<String>,
         /// The workload's counters in this child.
         counters: BTreeMap<String, f64>,
+        /// The workload's own latency histograms in this child, encoded.
+        #[serde(default)]
+        histograms: BTreeMap<String, String>,
         /// The child's peak resident set size, KiB, if known.
         #[serde(default)]
         peak_rss_kib: Option<u64>,
@@ -269,6 +272,11 @@ pub fn run_child_worker(args: ChildArgs) -> i32 {
         histogram,
         error: run.error.clone(),
         counters: shared.counters(),
+        histograms: shared
+            .histograms()
+            .iter()
+            .filter_map(|(name, h)| Some((name.clone(), reports::histogram::encode(h).ok()?)))
+            .collect(),
         peak_rss_kib: crate::recorder::peak_rss_kib(),
         open,
     });

@@ -195,6 +195,11 @@ pub struct Record {
     /// Workload-specific counters (e.g. `lost_updates`); names carry units.
     #[serde(default)]
     pub counters: BTreeMap<String, f64>,
+    /// Latency histograms the workload kept itself (ns), by name, encoded
+    /// as `histogram` is: e.g. `event_latency` (stream/pipeline, from each
+    /// event's arrival to the sink). Absent when the workload keeps none.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub workload_histograms: BTreeMap<String, String>,
     /// How evenly the workers shared the ops (multi-worker trials only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fairness: Option<Fairness>,
@@ -363,6 +368,7 @@ pub(crate) fn test_record(
         recording: per_op(),
         parent_pid: 1,
         counters: Default::default(),
+        workload_histograms: Default::default(),
         fairness: None,
         open_loop: None,
     }

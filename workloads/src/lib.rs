@@ -17,7 +17,7 @@
 //! - Async-native workloads also offer [`AsyncWorkerOp`]; async execution
 //!   models use it when present and fall back to the sync op otherwise.
 //! - [`kernel`] holds the deterministic CPU kernels the synthetic workloads
-//!   are built from; [`cpu`], [`synthetic`], [`sync`], [`comm`], [`race`],
+//!   are built from; [`cpu`], [`synthetic`], [`sync`], [`comm`], [`stream`], [`race`],
 //!   [`deadlock`], [`io`] and [`mixed`] hold the workloads themselves.
 //! - [`io`] also owns the loopback HTTP server and the HTTP clients the IO
 //!   workloads use; the harness starts the server and passes its address
@@ -36,6 +36,7 @@ pub mod params;
 pub mod race;
 pub mod registry;
 pub mod spec;
+pub mod stream;
 pub mod sync;
 pub mod synthetic;
 
@@ -220,6 +221,12 @@ pub trait SharedRun: Send + Sync {
     fn counters(&self) -> BTreeMap<String, f64> {
         BTreeMap::new()
     }
+    /// Latency histograms the workload keeps itself (ns), by name, e.g.
+    /// the end-to-end `event_latency` of a stream, read after all workers
+    /// end. The harness stores them beside its own op latency histogram.
+    fn histograms(&self) -> BTreeMap<String, hdrhistogram::Histogram<u64>> {
+        BTreeMap::new()
+    }
 }
 
 /// A boxed future, as async ops return.
@@ -231,6 +238,11 @@ pub trait WorkerOp: Send {
     /// `0..total_ops`; workloads may use it to vary their input. The returned
     /// value is folded into a checksum so the compiler cannot drop the work.
     fn run_op(&mut self, op_index: u64) -> Result<u64, OpError>;
+
+    /// Under open load, called just before each op with the time it was
+    /// due. Workloads that time their own latencies (a stream's end-to-end
+    /// latency) count from it, so a late start is not hidden from them.
+    fn note_due(&mut self, _due: std::time::Instant) {}
 
     /// The async form of the op, for async-native workloads.
     fn as_async(&mut self) -> Option<&mut dyn AsyncWorkerOp> {

@@ -34,7 +34,7 @@ impl std::fmt::Debug for WorkloadInfo {
 
 /// Every workload, in the order `corebench list` prints them.
 pub fn all_workloads() -> &'static [&'static WorkloadInfo] {
-    static ALL: [&WorkloadInfo; 22] = [
+    static ALL: [&WorkloadInfo; 23] = [
         &crate::cpu::primes::INFO,
         &crate::cpu::mandelbrot::INFO,
         &crate::cpu::sha256::INFO,
@@ -48,6 +48,7 @@ pub fn all_workloads() -> &'static [&'static WorkloadInfo] {
         &crate::sync::semaphore::INFO,
         &crate::comm::channel::INFO,
         &crate::comm::queue::INFO,
+        &crate::stream::pipeline::INFO,
         &crate::race::lost_update::INFO,
         &crate::deadlock::lock_order::INFO,
         &crate::io::http::INFO,

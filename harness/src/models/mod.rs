@@ -261,6 +261,8 @@ pub struct TrialOutcome {
     pub recording: Recording,
     /// Workload-specific counters.
     pub counters: BTreeMap<String, f64>,
+    /// The workload's own latency histograms (e.g. `event_latency`).
+    pub workload_histograms: BTreeMap<String, Histogram<u64>>,
     /// Open-loop extras (`histogram` is then from due times).
     pub open: Option<OpenOutcome>,
 }
@@ -322,6 +324,7 @@ impl TrialOutcome {
             async_op: false,
             recording: Recording::PerOp,
             counters,
+            workload_histograms: BTreeMap::new(),
             open: None,
         }
     }
@@ -494,6 +497,7 @@ impl WorkerRun {
         woke: Option<Instant>,
     ) -> Result<(), String> {
         self.with_op(|op, recorder| {
+            op.note_due(due);
             let started = Instant::now();
             let result = catch_unwind(AssertUnwindSafe(|| op.run_op(op_index)));
             let end = Instant::now();
@@ -559,6 +563,7 @@ pub(crate) fn merge_in_process(
     }
     let workers: Vec<WorkerOutcome> = runs.iter().map(|r| r.outcome(release)).collect();
     let mut outcome = TrialOutcome::new(workers, histogram, cpu, spawn_ns, shared.counters());
+    outcome.workload_histograms = shared.histograms();
     outcome.recording = runs.first().map_or(Recording::PerOp, |r| r.recorder.mode);
     for open in runs.iter().filter_map(|r| r.recorder.open.as_ref()) {
         outcome.open.get_or_insert_with(OpenOutcome::new).add(open);

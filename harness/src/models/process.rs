@@ -76,6 +76,7 @@ impl ExecutionModel for Process {
         let mut cpu = CpuTime::default();
         let mut workers = Vec::with_capacity(done.len());
         let mut counters = std::collections::BTreeMap::new();
+        let mut workload_histograms = std::collections::BTreeMap::new();
         let mut open: Option<OpenOutcome> = None;
         for (index, (message, (pid, placed))) in done.into_iter().zip(ready).enumerate() {
             let WorkerMessage::Done {
@@ -86,6 +87,7 @@ impl ExecutionModel for Process {
                 histogram: encoded,
                 error,
                 counters: child_counters,
+                histograms: child_histograms,
                 peak_rss_kib,
                 open: child_open,
                 ..
@@ -127,6 +129,15 @@ impl ExecutionModel for Process {
             for (name, value) in child_counters {
                 *counters.entry(name).or_insert(0.0) += value;
             }
+            for (name, encoded) in child_histograms {
+                let child = reports::histogram::decode(&encoded)
+                    .map_err(|e| TrialError::failed(format!("child {index}: {name}: {e}")))?;
+                workload_histograms
+                    .entry(name)
+                    .or_insert_with(new_histogram)
+                    .add(child)
+                    .map_err(|e| TrialError::failed(format!("child {index}: {e:?}")))?;
+            }
             workers.push(WorkerOutcome {
                 index,
                 pid,
@@ -143,6 +154,7 @@ impl ExecutionModel for Process {
         let mut outcome = TrialOutcome::new(workers, histogram, cpu, spawn_ns, counters);
         outcome.recording = spec.recording;
         outcome.open = open;
+        outcome.workload_histograms = workload_histograms;
         Ok(outcome)
     }
 }

@@ -278,6 +278,7 @@ async fn drive_open(
             return;
         }
         let (op_index, due) = next;
+        op.note_due(due);
         let started = Instant::now();
         let result = match op.as_async().filter(|_| use_async) {
             Some(async_op) => {
