@@ -15,7 +15,8 @@
 //!   the time from send to receipt in its own HDR histogram (its own lock,
 //!   never contended); the counters report their merged quantiles
 //!   (`message_latency_p50_ns`, ...) next to the harness's op latency (the
-//!   time to send, backpressure included, or to receive).
+//!   time to send, backpressure included, or to receive), and the merged
+//!   histogram itself as `message_latency`.
 //! - Exactly once: a slot per message id counts deliveries; the counters
 //!   `messages_lost` and `messages_duplicated` must both be 0.
 //! - The tokio and flume channels have async sends and receives, which the
@@ -331,6 +332,15 @@ enum Role {
 }
 
 impl CommRun {
+    /// Every consumer's send-to-receipt latencies, merged.
+    fn merged_latency(&self) -> Histogram<u64> {
+        let mut merged = new_latency_histogram();
+        for histogram in &self.latency {
+            let _ = merged.add(&*histogram.lock().unwrap_or_else(|p| p.into_inner()));
+        }
+        merged
+    }
+
     fn receipt(&self, consumer: usize, message: Message) -> Result<u64, OpError> {
         let slot = self
             .delivered
@@ -371,10 +381,7 @@ impl SharedRun for CommRun {
     }
 
     fn counters(&self) -> BTreeMap<String, f64> {
-        let mut merged = new_latency_histogram();
-        for histogram in &self.latency {
-            let _ = merged.add(&*histogram.lock().unwrap_or_else(|p| p.into_inner()));
-        }
+        let merged = self.merged_latency();
         let count = |pred: fn(u8) -> bool| {
             self.delivered
                 .iter()
@@ -397,6 +404,14 @@ impl SharedRun for CommRun {
             counters.insert("message_latency_max_ns".into(), merged.max() as f64);
         }
         counters
+    }
+
+    fn histograms(&self) -> BTreeMap<String, Histogram<u64>> {
+        let merged = self.merged_latency();
+        if merged.is_empty() {
+            return BTreeMap::new();
+        }
+        BTreeMap::from([("message_latency".to_string(), merged)])
     }
 }
 
