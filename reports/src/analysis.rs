@@ -763,6 +763,16 @@ fn merged_spectrum(
     histogram_of: impl Fn(&Record) -> Option<&String>,
     uncorrected: bool,
 ) -> Option<Spectrum> {
+    let merged = merged_histogram(trials, histogram_of)?;
+    Some(spectrum_of(model, n, &merged, uncorrected))
+}
+
+/// The ok trials' histograms (the one `histogram_of` picks) merged; `None`
+/// when none has a value.
+pub(crate) fn merged_histogram(
+    trials: &[&Record],
+    histogram_of: impl Fn(&Record) -> Option<&String>,
+) -> Option<hdrhistogram::Histogram<u64>> {
     let mut merged: Option<hdrhistogram::Histogram<u64>> = None;
     for record in trials.iter().filter(|r| r.status == Status::Ok) {
         let Some(encoded) = histogram_of(record) else {
@@ -778,19 +788,28 @@ fn merged_spectrum(
             None => merged = Some(histogram),
         }
     }
-    let merged = merged.filter(|h| !h.is_empty())?;
+    merged.filter(|h| !h.is_empty())
+}
+
+/// The spectrum of one histogram: (1/(1-p), latency ns) points.
+pub(crate) fn spectrum_of(
+    model: &str,
+    n: u32,
+    merged: &hdrhistogram::Histogram<u64>,
+    uncorrected: bool,
+) -> Spectrum {
     let points = merged
         .iter_quantiles(4)
         .map(|v| (v.quantile_iterated_to(), v.value_iterated_to() as f64))
         .filter(|(q, _)| *q < 0.99999)
         .map(|(q, value)| (1.0 / (1.0 - q), value.max(1.0)))
         .collect();
-    Some(Spectrum {
+    Spectrum {
         model: model.to_string(),
         workers: n,
         points,
         uncorrected,
-    })
+    }
 }
 
 /// Per-worker ops of the trial with the median wall time.

@@ -11,7 +11,8 @@ use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use crate::analysis::{Section, MODEL_ORDER};
+use crate::analysis::{Section, Spectrum, MODEL_ORDER};
+use crate::variants::{VariantGroup, VariantLine};
 
 /// Width and height of every chart, px.
 const SIZE: (u32, u32) = (760, 430);
@@ -333,12 +334,12 @@ fn latency_chart(root: &Root<'_>, section: &Section) -> DrawResult {
             points: spectrum.points.clone(),
         })
         .collect();
-    latency_lines(root, &series)
+    latency_lines(root, &series, OP_LATENCY_AXIS)
 }
 
 /// Latency spectra: x is 1/(1-p), y is latency in ns (drawn in µs), both
 /// on log axes.
-fn latency_lines(root: &Root<'_>, series: &[Series]) -> DrawResult {
+fn latency_lines(root: &Root<'_>, series: &[Series], y_desc: &str) -> DrawResult {
     let x_max = series
         .iter()
         .flat_map(|s| s.points.iter().map(|p| p.0))
@@ -363,7 +364,7 @@ fn latency_lines(root: &Root<'_>, series: &[Series]) -> DrawResult {
         .configure_mesh()
         .light_line_style(TRANSPARENT)
         .x_desc("percentile (axis is 1/(1-p), log scale)")
-        .y_desc("latency of one op (us, log scale)")
+        .y_desc(y_desc)
         .x_label_formatter(&|x| percentile_label(*x))
         .y_label_formatter(&|y| short_number(*y))
         .label_style((FONT, 13))
@@ -392,9 +393,75 @@ pub fn workers_chart(series: &[Series], cores: u32, y_desc: &str) -> Result<Stri
     })
 }
 
-/// A chart of latency spectra, as SVG.
+/// The y axis of op latency spectra.
+const OP_LATENCY_AXIS: &str = "latency of one op (us, log scale)";
+
+/// A chart of op latency spectra, as SVG.
 pub fn latency_chart_svg(series: &[Series]) -> Result<String, ChartError> {
-    draw("latency", |root| latency_lines(root, series))
+    draw("latency", |root| {
+        latency_lines(root, series, OP_LATENCY_AXIS)
+    })
+}
+
+/// The charts of a group of specs side by side: op latency, then each
+/// latency histogram the workload kept itself, one line per spec.
+pub fn variant_charts(group: &VariantGroup) -> Result<Vec<Chart>, ChartError> {
+    let cell = format!(
+        "{} at {} worker{}",
+        group.model,
+        group.workers,
+        if group.workers == 1 { "" } else { "s" }
+    );
+    let series = |pick: &dyn Fn(&VariantLine) -> Option<&Spectrum>| -> Vec<Series> {
+        group
+            .lines
+            .iter()
+            .enumerate()
+            .filter_map(|(index, line)| {
+                Some(Series {
+                    label: line.label.clone(),
+                    colour: config_colour(index),
+                    points: pick(line)?.points.clone(),
+                })
+            })
+            .collect()
+    };
+    let mut charts = vec![Chart {
+        kind: "latency",
+        title: format!(
+            "Op latency by percentile, one line per spec, under {cell}: {}",
+            group.workload_id
+        ),
+        svg: draw("latency", |root| {
+            latency_lines(root, &series(&|l| l.op_spectrum.as_ref()), OP_LATENCY_AXIS)
+        })?,
+    }];
+    for name in group.histogram_names() {
+        let what = name.replace('_', " ");
+        charts.push(Chart {
+            kind: "workload-latency",
+            title: format!(
+                "{} by percentile, one line per spec, under {cell}: {}",
+                capitalise(&what),
+                group.workload_id
+            ),
+            svg: draw("workload-latency", |root| {
+                latency_lines(
+                    root,
+                    &series(&|l| l.workload_spectra.get(&name)),
+                    &format!("{what} (us, log scale)"),
+                )
+            })?,
+        });
+    }
+    Ok(charts)
+}
+
+fn capitalise(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map_or(String::new(), |c| c.to_uppercase().chain(chars).collect())
 }
 
 /// A distinct colour per configuration, in order.

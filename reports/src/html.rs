@@ -10,6 +10,7 @@ use crate::analysis::{Analysis, CellRow, ModelCurve, Section};
 use crate::schema::{Host, Record, Status};
 use crate::stats::Estimate;
 use crate::terminal::{format_ns, format_rate};
+use crate::variants::VariantGroup;
 
 const TEMPLATE: &str = include_str!("../templates/index.html");
 
@@ -29,6 +30,8 @@ pub struct ReportContext {
     pub summary_line: String,
     /// One per workload section.
     pub sections: Vec<SectionView>,
+    /// Several specs of one workload side by side.
+    pub variants: Vec<VariantView>,
     /// How far fitted curves are projected.
     pub projection_max_n: u32,
     /// (label, relative link) to the raw data and exports.
@@ -62,6 +65,44 @@ pub struct SectionView {
     /// Whether the section ran under open load (the table then shows the
     /// rate, uncorrected latency and pacing columns).
     pub open: bool,
+}
+
+/// Several specs of one workload, compared at one cell.
+#[derive(Debug, Clone, Serialize)]
+pub struct VariantView {
+    /// Anchor.
+    pub id: String,
+    /// Heading.
+    pub title: String,
+    /// Which cell the lines come from, and the section's mode.
+    pub note: String,
+    /// Its charts.
+    pub charts: Vec<ChartView>,
+    /// One per spec.
+    pub rows: Vec<VariantRowView>,
+    /// The names of the workload's own latencies, the table's extra
+    /// columns, in order.
+    pub own_latencies: Vec<String>,
+    /// Specs with no ok trial at the cell.
+    pub missing: Vec<String>,
+}
+
+/// One spec of a side-by-side table, formatted.
+#[derive(Debug, Clone, Serialize)]
+pub struct VariantRowView {
+    /// Line colour, `#rrggbb`.
+    pub colour: String,
+    /// The parameters that differ.
+    pub label: String,
+    /// The canonical spec.
+    pub spec: String,
+    /// Median throughput.
+    pub throughput: String,
+    /// Op latency p50 / p99 / p99.9.
+    pub op_latency: String,
+    /// The workload's own latencies' p50 / p99 / p99.9, in
+    /// `own_latencies` order.
+    pub own_latency: Vec<String>,
 }
 
 /// One chart image.
@@ -148,6 +189,7 @@ pub fn build_context(
     records: &[Record],
     analysis: &Analysis,
     charts: &[Vec<ChartView>],
+    variants: &[(VariantGroup, Vec<ChartView>)],
     raw_links: Vec<(String, String)>,
 ) -> ReportContext {
     let label = host.label.clone().unwrap_or_else(|| host.hostname.clone());
@@ -179,6 +221,10 @@ pub fn build_context(
             .iter()
             .zip(charts.iter().chain(std::iter::repeat(&Vec::new())))
             .map(|(section, charts)| section_view(section, charts.clone()))
+            .collect(),
+        variants: variants
+            .iter()
+            .map(|(group, charts)| variant_view(group, charts.clone()))
             .collect(),
         projection_max_n: analysis
             .sections
@@ -288,6 +334,54 @@ fn section_view(section: &Section, charts: Vec<ChartView>) -> SectionView {
             }))
             .collect(),
         open: section.rows.iter().any(|r| r.open.is_some()),
+    }
+}
+
+fn variant_view(group: &VariantGroup, charts: Vec<ChartView>) -> VariantView {
+    let own_latencies = group.histogram_names();
+    let three = |q: &[f64; 3]| {
+        format!(
+            "{} / {} / {}",
+            format_ns(q[0]),
+            format_ns(q[1]),
+            format_ns(q[2])
+        )
+    };
+    VariantView {
+        id: group.id.clone(),
+        title: format!("{}: implementations side by side", group.workload_id),
+        note: format!(
+            "{} at {} worker{} (the cell the most specs measured) · scaling {} · load {} · pin {}",
+            group.model,
+            group.workers,
+            if group.workers == 1 { "" } else { "s" },
+            group.scaling,
+            group.load,
+            group.placement
+        ),
+        charts,
+        rows: group
+            .lines
+            .iter()
+            .enumerate()
+            .map(|(index, line)| VariantRowView {
+                colour: crate::charts::hex(crate::charts::config_colour(index)),
+                label: line.label.clone(),
+                spec: line.spec.clone(),
+                throughput: line.throughput_ops_s.map_or("–".to_string(), format_rate),
+                op_latency: line.op_quantiles_ns.as_ref().map_or("–".to_string(), three),
+                own_latency: own_latencies
+                    .iter()
+                    .map(|name| {
+                        line.workload_quantiles_ns
+                            .get(name)
+                            .map_or("–".to_string(), three)
+                    })
+                    .collect(),
+            })
+            .collect(),
+        own_latencies: own_latencies.iter().map(|n| n.replace('_', " ")).collect(),
+        missing: group.missing.clone(),
     }
 }
 

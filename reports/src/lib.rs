@@ -21,6 +21,8 @@
 //! - [`compare`] and [`compare_report`]: several folders side by side, with
 //!   change detection against a baseline, as a page or as exports.
 //! - [`terminal`]: the table `corebench run` prints at the end.
+//! - [`variants`]: several specs of one workload (its implementations)
+//!   side by side, their latency spectra on one chart.
 
 pub mod analysis;
 pub mod cells;
@@ -36,3 +38,4 @@ pub mod report;
 pub mod schema;
 pub mod stats;
 pub mod terminal;
+pub mod variants;

@@ -5,9 +5,10 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use crate::analysis::analyse;
-use crate::charts::{section_charts, ChartError};
+use crate::charts::{section_charts, variant_charts, ChartError};
 use crate::folder::ResultsFolder;
 use crate::html::{build_context, render, ChartView, ReportContext};
+use crate::variants::variant_groups;
 
 /// Why a report (or a comparison, see `compare_report`) could not be
 /// written.
@@ -74,6 +75,22 @@ pub fn write_report(folder: &ResultsFolder, out: &Path) -> Result<WrittenReport,
         charts.push(views);
     }
 
+    let mut variants = Vec::new();
+    for group in variant_groups(&folder.records) {
+        let mut views = Vec::new();
+        for (index, chart) in variant_charts(&group)?.into_iter().enumerate() {
+            let file = format!("{}-{index}-{}.svg", group.id, chart.kind);
+            let path = out.join(&file);
+            fs::write(&path, chart.svg).map_err(io(&path))?;
+            views.push(ChartView {
+                file,
+                title: chart.title,
+            });
+            chart_count += 1;
+        }
+        variants.push((group, views));
+    }
+
     let data_prefix = raw_data_prefix(folder, out)?;
     let raw_links = vec![
         (
@@ -93,7 +110,14 @@ pub fn write_report(folder: &ResultsFolder, out: &Path) -> Result<WrittenReport,
             "summary.md".to_string(),
         ),
     ];
-    let context = build_context(&folder.host, &folder.records, &analysis, &charts, raw_links);
+    let context = build_context(
+        &folder.host,
+        &folder.records,
+        &analysis,
+        &charts,
+        &variants,
+        raw_links,
+    );
     let index = out.join("index.html");
     fs::write(&index, render(&context)?).map_err(io(&index))?;
     let csv_path = out.join("summary.csv");

@@ -158,3 +158,19 @@ fn report_loads_in_headless_chromium_with_every_chart() {
     assert!(size > 20_000, "screenshot is {size} bytes");
     eprintln!("screenshot: {}", screenshot.display());
 }
+
+#[test]
+fn side_by_side_report_loads_in_headless_chromium_with_every_chart() {
+    let Some(browser) = browser_or_skip() else {
+        return;
+    };
+    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("browser-side-by-side");
+    let _ = std::fs::remove_dir_all(&out);
+    let folder =
+        ResultsFolder::open(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/side-by-side"))
+            .unwrap();
+    let written = write_report(&folder, &out).unwrap();
+    assert!(!written.context.variants.is_empty());
+    let page = std::fs::canonicalize(&written.index).unwrap();
+    assert_page_loads(&browser, &page, written.charts);
+}

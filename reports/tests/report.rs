@@ -131,3 +131,44 @@ fn sections_fit_what_their_data_allows() {
         .unwrap();
     assert!(faulty.fits.iter().all(|f| f.amdahl.contains("not fitted")));
 }
+
+/// A real run with several specs of two workloads: the channel crates of
+/// `comm/channel` and the three `stream/pipeline` implementations, under
+/// threads and tokio at 1 and 2 workers.
+fn side_by_side() -> ResultsFolder {
+    ResultsFolder::open(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/side-by-side"))
+        .expect("side-by-side folder reads")
+}
+
+#[test]
+fn implementations_share_one_chart_per_latency() {
+    let out = out_dir("report-side-by-side");
+    let written = write_report(&side_by_side(), &out).unwrap();
+    insta::assert_json_snapshot!("side_by_side_context", written.context.variants);
+    let html = std::fs::read_to_string(&written.index).unwrap();
+    let ids: Vec<&str> = written
+        .context
+        .variants
+        .iter()
+        .map(|v| v.id.as_str())
+        .collect();
+    assert_eq!(ids.len(), 2, "{ids:?}");
+    for variant in &written.context.variants {
+        assert!(html.contains(&format!("id=\"{}\"", variant.id)));
+        assert_eq!(variant.rows.len(), 3, "{}", variant.id);
+        // Op latency, and the workload's own latency.
+        assert_eq!(variant.charts.len(), 2, "{}", variant.id);
+        for chart in &variant.charts {
+            let svg = std::fs::read_to_string(out.join(&chart.file)).unwrap();
+            // One line per spec, in the colour its row shows.
+            for row in &variant.rows {
+                let stroke = format!("stroke=\"{}\"", row.colour.to_uppercase());
+                assert!(svg.contains(&stroke), "{} lacks {}", chart.file, row.label);
+            }
+        }
+    }
+    let pipeline = &written.context.variants[1];
+    assert_eq!(pipeline.own_latencies, ["event latency"]);
+    let labels: Vec<&str> = pipeline.rows.iter().map(|r| r.label.as_str()).collect();
+    assert_eq!(labels, ["impl=rayon", "impl=threads", "impl=tokio"]);
+}
