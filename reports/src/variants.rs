@@ -179,7 +179,7 @@ fn distinguishing_labels(specs: &BTreeMap<String, Vec<&Record>>) -> BTreeMap<Str
         .filter(|key| {
             let values: BTreeSet<String> = params
                 .values()
-                .map(|p| p.get(*key).map_or(String::new(), |v| value_text(v)))
+                .map(|p| p.get(*key).map_or(String::new(), value_text))
                 .collect();
             values.len() > 1
         })
