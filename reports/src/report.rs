@@ -5,7 +5,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use crate::analysis::analyse;
-use crate::charts::{section_charts, variant_charts, ChartError};
+use crate::charts::{section_charts, variant_charts, Chart, ChartError};
 use crate::folder::ResultsFolder;
 use crate::html::{build_context, render, ChartView, ReportContext};
 use crate::variants::variant_groups;
@@ -58,12 +58,16 @@ pub fn write_report(folder: &ResultsFolder, out: &Path) -> Result<WrittenReport,
     fs::create_dir_all(out).map_err(io(out))?;
     let analysis = analyse(&folder.host, &folder.records);
 
-    let mut charts: Vec<Vec<ChartView>> = Vec::new();
+    // Writes charts as `STEM-[INDEX-]KIND.svg`; returns their views.
     let mut chart_count = 0;
-    for section in &analysis.sections {
+    let mut write_charts = |stem: &str, numbered: bool, charts: Vec<Chart>| {
         let mut views = Vec::new();
-        for chart in section_charts(section, analysis.logical_cores)? {
-            let file = format!("{}-{}.svg", section.id, chart.kind);
+        for (index, chart) in charts.into_iter().enumerate() {
+            let file = if numbered {
+                format!("{stem}-{index}-{}.svg", chart.kind)
+            } else {
+                format!("{stem}-{}.svg", chart.kind)
+            };
             let path = out.join(&file);
             fs::write(&path, chart.svg).map_err(io(&path))?;
             views.push(ChartView {
@@ -72,22 +76,17 @@ pub fn write_report(folder: &ResultsFolder, out: &Path) -> Result<WrittenReport,
             });
             chart_count += 1;
         }
-        charts.push(views);
+        Ok::<_, ReportError>(views)
+    };
+    let mut charts: Vec<Vec<ChartView>> = Vec::new();
+    for section in &analysis.sections {
+        let section_charts = section_charts(section, analysis.logical_cores)?;
+        charts.push(write_charts(&section.id, false, section_charts)?);
     }
-
     let mut variants = Vec::new();
     for group in variant_groups(&folder.records) {
-        let mut views = Vec::new();
-        for (index, chart) in variant_charts(&group)?.into_iter().enumerate() {
-            let file = format!("{}-{index}-{}.svg", group.id, chart.kind);
-            let path = out.join(&file);
-            fs::write(&path, chart.svg).map_err(io(&path))?;
-            views.push(ChartView {
-                file,
-                title: chart.title,
-            });
-            chart_count += 1;
-        }
+        // Numbered: a workload may keep several latencies of its own.
+        let views = write_charts(&group.id, true, variant_charts(&group)?)?;
         variants.push((group, views));
     }
 

@@ -31,6 +31,7 @@ pub mod cpu;
 pub mod deadlock;
 pub mod io;
 pub mod kernel;
+mod latency;
 pub mod mixed;
 pub mod params;
 pub mod race;

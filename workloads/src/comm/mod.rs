@@ -33,6 +33,7 @@ use std::time::Instant;
 
 use hdrhistogram::Histogram;
 
+use crate::latency::{add_quantile_counters, new_latency_histogram};
 use crate::params::ParamValues;
 use crate::{
     AsyncWorkerOp, BoxFuture, OpError, Requirements, RunShape, SharedRun, WorkerOp, WorkloadError,
@@ -304,11 +305,6 @@ impl CommConfig {
     }
 }
 
-/// Message latency, 1 ns to 1 h at 3 significant digits, as the harness's.
-fn new_latency_histogram() -> Histogram<u64> {
-    Histogram::new_with_bounds(1, 3_600_000_000_000, 3).expect("static bounds are valid")
-}
-
 struct CommRun {
     chan: Chan,
     /// One worker plays both roles.
@@ -394,15 +390,7 @@ impl SharedRun for CommRun {
             ("messages_lost".to_string(), count(|d| d == 0)),
             ("messages_duplicated".to_string(), count(|d| d >= 2)),
         ]);
-        if !merged.is_empty() {
-            for (name, q) in [("p50", 0.5), ("p99", 0.99), ("p99_9", 0.999)] {
-                counters.insert(
-                    format!("message_latency_{name}_ns"),
-                    merged.value_at_quantile(q) as f64,
-                );
-            }
-            counters.insert("message_latency_max_ns".into(), merged.max() as f64);
-        }
+        add_quantile_counters(&mut counters, "message_latency", &merged);
         counters
     }
 

@@ -35,6 +35,7 @@ use hdrhistogram::Histogram;
 
 use super::operators::{id_passes, quote};
 use super::stages::{self, send_async, send_blocking, Flow, Input, Running, Shape};
+use crate::latency::add_quantile_counters;
 use crate::params::{ParamKind, ParamSpec, ParamValues};
 use crate::{
     AsyncWorkerOp, BoxFuture, OpError, Requirements, RunShape, SharedRun, WorkerOp, Workload,
@@ -234,15 +235,7 @@ impl SharedRun for PipelineRun {
             ("events_duplicated".to_string(), delivered(|d| d >= 2)),
             ("drained".to_string(), f64::from(u8::from(drained))),
         ]);
-        if !latency.is_empty() {
-            for (name, q) in [("p50", 0.5), ("p99", 0.99), ("p99_9", 0.999)] {
-                counters.insert(
-                    format!("event_latency_{name}_ns"),
-                    latency.value_at_quantile(q) as f64,
-                );
-            }
-            counters.insert("event_latency_max_ns".into(), latency.max() as f64);
-        }
+        add_quantile_counters(&mut counters, "event_latency", &latency);
         for stats in &flow.stats {
             let load = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed) as f64;
             let name = &stats.name;

@@ -29,6 +29,7 @@ use futures::StreamExt;
 use hdrhistogram::Histogram;
 
 use super::operators::{map, passes, Quote, Window};
+use crate::latency::new_latency_histogram;
 
 /// The pipeline's shape, from its parameters.
 #[derive(Debug, Clone, Copy)]
@@ -186,11 +187,6 @@ impl Flow {
     pub fn settled(&self) -> u64 {
         self.settled.load(Ordering::Acquire)
     }
-}
-
-/// Event latency, 1 ns to 1 h at 3 significant digits, as the harness's.
-pub(crate) fn new_latency_histogram() -> Histogram<u64> {
-    Histogram::new_with_bounds(1, 3_600_000_000_000, 3).expect("static bounds are valid")
 }
 
 /// One stage's work on one quote.
