@@ -49,7 +49,7 @@ fn mix(id: u64) -> u64 {
 pub(crate) fn quote(id: u64, symbols: u32, born: Instant) -> Quote {
     let h = mix(id);
     let symbol = (h % u64::from(symbols.max(1))) as u32;
-    // A price around 100 that drifts by symbol, in cents.
+    // A price of 50 to 160, set by the symbol plus up to 10 of noise.
     let price = 50.0 + f64::from(symbol % 100) + ((h >> 20) % 1_000) as f64 / 100.0;
     Quote {
         id,
