@@ -137,6 +137,24 @@ pub struct Requirements {
     pub lockstep: bool,
 }
 
+impl Requirements {
+    /// Workers share memory (`what` says how); ops are independent.
+    pub const fn shared(what: &'static str) -> Self {
+        Requirements {
+            shared_memory: Some(what),
+            lockstep: false,
+        }
+    }
+
+    /// Workers share memory (`what` says how) and meet inside every op.
+    pub const fn shared_lockstep(what: &'static str) -> Self {
+        Requirements {
+            shared_memory: Some(what),
+            lockstep: true,
+        }
+    }
+}
+
 /// Why an op (or a worker's set-up) failed. The harness turns it into a
 /// failed record; it never aborts the run.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -30,7 +30,7 @@ use std::time::Instant;
 
 use hdrhistogram::Histogram;
 use reports::schema::{Status, ThreadRecord};
-use workloads::{IoEnv, Requirements, RunShape, Scaling, SharedRun, WorkerOp, Workload};
+use workloads::{IoEnv, RunShape, Scaling, SharedRun, WorkerOp, Workload};
 
 use crate::error::UsageError;
 use crate::pacing::OpenSchedule;
@@ -381,11 +381,6 @@ pub(crate) fn lockstep_refusal(model: ModelKind, workload: &dyn Workload, why: &
         "{} cannot run under {model}: it is lockstep (every worker must run every round at once), but {why}",
         workload.info().id,
     )
-}
-
-/// Requirements, for models that check them.
-pub(crate) fn requirements(workload: &dyn Workload) -> Requirements {
-    workload.requirements()
 }
 
 /// Builds the shared state for a trial, catching panics.

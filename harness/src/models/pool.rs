@@ -23,9 +23,8 @@ use futures::executor::block_on;
 use workloads::Workload;
 
 use super::{
-    join_workers, lockstep_refusal, merge_in_process, prepare_shared, requirements,
-    start_scoped_workers, ExecutionModel, ModelKind, OpBudget, StartGate, TrialError, TrialOutcome,
-    TrialSpec, WorkerRun,
+    join_workers, lockstep_refusal, merge_in_process, prepare_shared, start_scoped_workers,
+    ExecutionModel, ModelKind, OpBudget, StartGate, TrialError, TrialOutcome, TrialSpec, WorkerRun,
 };
 use crate::pacing::{lower_timer_slack, pace_until, OpenSchedule};
 use crate::recorder::{CpuTime, Recording};
@@ -44,7 +43,7 @@ impl ExecutionModel for Pool {
     }
 
     fn check_support(&self, workload: &dyn Workload, _workers: usize) -> Result<(), String> {
-        if requirements(workload).lockstep {
+        if workload.requirements().lockstep {
             return Err(lockstep_refusal(
                 ModelKind::Pool,
                 workload,

@@ -21,8 +21,8 @@ use reports::schema::Status;
 use workloads::Workload;
 
 use super::{
-    requirements, static_share, ExecutionModel, ModelKind, OpenOutcome, TrialError, TrialOutcome,
-    TrialSpec, WorkerOutcome,
+    static_share, ExecutionModel, ModelKind, OpenOutcome, TrialError, TrialOutcome, TrialSpec,
+    WorkerOutcome,
 };
 use crate::placement::Placed;
 use crate::recorder::{monotonic_ns, new_histogram, CpuTime};
@@ -40,7 +40,7 @@ impl ExecutionModel for Process {
     }
 
     fn check_support(&self, workload: &dyn Workload, _workers: usize) -> Result<(), String> {
-        if let Some(shared) = requirements(workload).shared_memory {
+        if let Some(shared) = workload.requirements().shared_memory {
             return Err(format!(
                 "{} cannot run under process: {shared}, and child processes share no memory",
                 workload.info().id

@@ -8,8 +8,8 @@ use workloads::Workload;
 
 use super::tokio_driver::{pinning_hook, run_tasks, ThreadLog};
 use super::{
-    lockstep_refusal, prepare_shared, requirements, ExecutionModel, ModelKind, TrialError,
-    TrialOutcome, TrialSpec,
+    lockstep_refusal, prepare_shared, ExecutionModel, ModelKind, TrialError, TrialOutcome,
+    TrialSpec,
 };
 
 /// The `tokio` model.
@@ -46,7 +46,7 @@ pub(crate) fn async_lockstep_check(
     model: ModelKind,
     workload: &dyn Workload,
 ) -> Result<(), String> {
-    if requirements(workload).lockstep && !workload.is_async_native() {
+    if workload.requirements().lockstep && !workload.is_async_native() {
         return Err(lockstep_refusal(
             model,
             workload,

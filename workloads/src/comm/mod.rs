@@ -258,10 +258,7 @@ impl CommConfig {
     }
 
     fn requirements() -> Requirements {
-        Requirements {
-            shared_memory: Some("producers and consumers share the channel"),
-            lockstep: true,
-        }
+        Requirements::shared_lockstep("producers and consumers share the channel")
     }
 
     /// Builds the shared run for `shape`.

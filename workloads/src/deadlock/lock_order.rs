@@ -73,10 +73,7 @@ impl Workload for LockOrder {
         &self.params
     }
     fn requirements(&self) -> Requirements {
-        Requirements {
-            shared_memory: Some("its workers take the same two locks in shared memory"),
-            lockstep: false,
-        }
+        Requirements::shared("its workers take the same two locks in shared memory")
     }
     fn prepare(&self, shape: RunShape) -> Result<Arc<dyn SharedRun>, WorkloadError> {
         let workers = shape.workers.max(1);

@@ -77,10 +77,7 @@ impl Workload for CrawlWorkload {
         &self.params
     }
     fn requirements(&self) -> Requirements {
-        Requirements {
-            shared_memory: Some("its workers share the frontier and the set of seen pages"),
-            lockstep: false,
-        }
+        Requirements::shared("its workers share the frontier and the set of seen pages")
     }
     fn is_async_native(&self) -> bool {
         true

@@ -62,10 +62,7 @@ impl Workload for LostUpdate {
         &self.params
     }
     fn requirements(&self) -> Requirements {
-        Requirements {
-            shared_memory: Some("its workers update one counter in shared memory"),
-            lockstep: false,
-        }
+        Requirements::shared("its workers update one counter in shared memory")
     }
     fn prepare(&self, shape: RunShape) -> Result<Arc<dyn SharedRun>, WorkloadError> {
         Ok(Arc::new(LostUpdateRun {

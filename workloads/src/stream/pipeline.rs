@@ -123,10 +123,7 @@ impl Workload for Pipeline {
         &self.params
     }
     fn requirements(&self) -> Requirements {
-        Requirements {
-            shared_memory: Some("the sources feed stages that run in this process"),
-            lockstep: false,
-        }
+        Requirements::shared("the sources feed stages that run in this process")
     }
     fn is_async_native(&self) -> bool {
         self.params.text("impl") == "tokio"

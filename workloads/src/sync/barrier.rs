@@ -42,10 +42,7 @@ impl Workload for BarrierWorkload {
         &self.params
     }
     fn requirements(&self) -> Requirements {
-        Requirements {
-            shared_memory: Some("its workers meet at one barrier"),
-            lockstep: true,
-        }
+        Requirements::shared_lockstep("its workers meet at one barrier")
     }
     fn is_async_native(&self) -> bool {
         true

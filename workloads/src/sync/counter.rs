@@ -92,10 +92,7 @@ impl Workload for Counter {
         &self.params
     }
     fn requirements(&self) -> Requirements {
-        Requirements {
-            shared_memory: Some("its workers increment one counter in shared memory"),
-            lockstep: false,
-        }
+        Requirements::shared("its workers increment one counter in shared memory")
     }
     fn prepare(&self, shape: RunShape) -> Result<Arc<dyn SharedRun>, WorkloadError> {
         let locks = self.params.int("locks") as usize;

@@ -61,10 +61,7 @@ impl Workload for PingPong {
         &self.params
     }
     fn requirements(&self) -> Requirements {
-        Requirements {
-            shared_memory: Some("each pair meets in shared memory"),
-            lockstep: true,
-        }
+        Requirements::shared_lockstep("each pair meets in shared memory")
     }
     fn prepare(&self, shape: RunShape) -> Result<Arc<dyn SharedRun>, WorkloadError> {
         let implementation = self.params.text("impl");

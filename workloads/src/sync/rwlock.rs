@@ -64,10 +64,7 @@ impl Workload for RwLockWorkload {
         &self.params
     }
     fn requirements(&self) -> Requirements {
-        Requirements {
-            shared_memory: Some("its workers share one lock in memory"),
-            lockstep: false,
-        }
+        Requirements::shared("its workers share one lock in memory")
     }
     fn prepare(&self, shape: RunShape) -> Result<Arc<dyn SharedRun>, WorkloadError> {
         Ok(Arc::new(RwLockRun {

@@ -57,10 +57,7 @@ impl Workload for SemaphoreWorkload {
         &self.params
     }
     fn requirements(&self) -> Requirements {
-        Requirements {
-            shared_memory: Some("its workers share one pool of permits"),
-            lockstep: false,
-        }
+        Requirements::shared("its workers share one pool of permits")
     }
     fn is_async_native(&self) -> bool {
         true

@@ -53,10 +53,7 @@ impl Workload for Amdahl {
         &self.params
     }
     fn requirements(&self) -> Requirements {
-        Requirements {
-            shared_memory: Some("its workers meet at a barrier twice a round"),
-            lockstep: true,
-        }
+        Requirements::shared_lockstep("its workers meet at a barrier twice a round")
     }
     fn is_async_native(&self) -> bool {
         true
