@@ -40,6 +40,8 @@ pub mod spec;
 pub mod stream;
 pub mod sync;
 pub mod synthetic;
+#[cfg(test)]
+mod test_support;
 
 use std::collections::BTreeMap;
 use std::future::Future;

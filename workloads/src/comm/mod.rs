@@ -494,25 +494,7 @@ mod tests {
 
     /// Runs every worker's ops on its own thread and returns the counters.
     fn run_threads(spec: &str, workers: usize, ops: u64) -> BTreeMap<String, f64> {
-        let workload = parse_spec(spec).unwrap();
-        let shared = workload
-            .prepare(RunShape::new(
-                workers,
-                Scaling::Strong,
-                ops * workers as u64,
-            ))
-            .unwrap();
-        std::thread::scope(|scope| {
-            for index in 0..workers {
-                let mut op = Arc::clone(&shared).worker(index).unwrap();
-                scope.spawn(move || {
-                    for k in 0..ops {
-                        op.run_op(k).unwrap();
-                    }
-                });
-            }
-        });
-        shared.counters()
+        crate::test_support::run_on_threads(spec, workers, ops).counters()
     }
 
     #[test]

@@ -348,21 +348,7 @@ mod tests {
     /// Runs `workers` sources on their own threads, `ops` quotes each, and
     /// returns the counters.
     fn run_sources(spec: &str, workers: usize, ops: u64) -> BTreeMap<String, f64> {
-        let workload = parse_spec(spec).unwrap();
-        let total = ops * workers as u64;
-        let shared = workload
-            .prepare(RunShape::new(workers, Scaling::Strong, total))
-            .unwrap();
-        std::thread::scope(|scope| {
-            for index in 0..workers {
-                let mut op = Arc::clone(&shared).worker(index).unwrap();
-                scope.spawn(move || {
-                    for k in 0..ops {
-                        op.run_op(index as u64 * ops + k).unwrap();
-                    }
-                });
-            }
-        });
+        let shared = crate::test_support::run_on_threads(spec, workers, ops);
         let counters = shared.counters();
         assert_eq!(
             shared.histograms()["event_latency"].len() as f64,
