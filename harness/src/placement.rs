@@ -191,6 +191,21 @@ impl CpuSet {
         CpuSet { cpus }
     }
 
+    /// CPUs `0..cores.len()` on one package, CPU i on physical core
+    /// `cores[i]` (CPUs on the same core are SMT siblings).
+    pub fn on_cores(cores: &[u32]) -> Self {
+        Self::from_cpus(
+            cores
+                .iter()
+                .enumerate()
+                .map(|(id, &core)| Cpu {
+                    id,
+                    physical: (0, core),
+                })
+                .collect(),
+        )
+    }
+
     /// The logical CPU ids, ascending.
     pub fn ids(&self) -> Vec<usize> {
         let mut ids: Vec<usize> = self.cpus.iter().map(|c| c.id).collect();
@@ -322,24 +337,7 @@ mod tests {
     /// Two physical cores with two SMT siblings each: cpus 0,2 on core 0
     /// and 1,3 on core 1 (the usual Linux numbering).
     fn smt_machine() -> CpuSet {
-        CpuSet::from_cpus(vec![
-            Cpu {
-                id: 0,
-                physical: (0, 0),
-            },
-            Cpu {
-                id: 1,
-                physical: (0, 1),
-            },
-            Cpu {
-                id: 2,
-                physical: (0, 0),
-            },
-            Cpu {
-                id: 3,
-                physical: (0, 1),
-            },
-        ])
+        CpuSet::on_cores(&[0, 1, 0, 1])
     }
 
     #[test]

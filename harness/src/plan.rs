@@ -398,19 +398,9 @@ fn parse_models(list: &str) -> Result<Vec<ModelKind>, UsageError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::placement::Cpu;
 
     fn two_cpus() -> CpuSet {
-        CpuSet::from_cpus(vec![
-            Cpu {
-                id: 0,
-                physical: (0, 0),
-            },
-            Cpu {
-                id: 1,
-                physical: (0, 1),
-            },
-        ])
+        CpuSet::on_cores(&[0, 1])
     }
 
     fn input() -> PlanInput {
