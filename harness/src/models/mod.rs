@@ -368,8 +368,12 @@ pub trait ExecutionModel: Send + Sync {
 
     /// Whether the model can run this workload, and why not. Models that
     /// cannot share memory, or cannot keep every worker live at once,
-    /// refuse the workloads that need it.
-    fn check_support(&self, workload: &dyn Workload, workers: usize) -> Result<(), String>;
+    /// refuse the workloads that need it. By default a model runs
+    /// everything (threads and rayon share memory and keep every worker
+    /// live).
+    fn check_support(&self, _workload: &dyn Workload, _workers: usize) -> Result<(), String> {
+        Ok(())
+    }
 
     /// Runs one trial.
     fn run_trial(&self, spec: &TrialSpec) -> Result<TrialOutcome, TrialError>;

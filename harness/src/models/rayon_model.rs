@@ -11,7 +11,6 @@ use std::time::Instant;
 
 use crossbeam_utils::CachePadded;
 use rayon::prelude::*;
-use workloads::Workload;
 
 use super::{
     merge_in_process, prepare_shared, ExecutionModel, ModelKind, OpBudget, TrialError,
@@ -28,10 +27,6 @@ type Slot = CachePadded<Mutex<Option<WorkerRun>>>;
 impl ExecutionModel for Rayon {
     fn kind(&self) -> ModelKind {
         ModelKind::Rayon
-    }
-
-    fn check_support(&self, _workload: &dyn Workload, _workers: usize) -> Result<(), String> {
-        Ok(())
     }
 
     fn run_trial(&self, spec: &TrialSpec) -> Result<TrialOutcome, TrialError> {

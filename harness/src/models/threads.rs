@@ -7,8 +7,6 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread;
 use std::time::Instant;
 
-use workloads::Workload;
-
 use super::{
     join_workers, merge_in_process, prepare_shared, start_scoped_workers, ExecutionModel,
     ModelKind, OpBudget, StartGate, TrialError, TrialOutcome, TrialSpec, WorkerRun,
@@ -21,10 +19,6 @@ pub struct Threads;
 impl ExecutionModel for Threads {
     fn kind(&self) -> ModelKind {
         ModelKind::Threads
-    }
-
-    fn check_support(&self, _workload: &dyn Workload, _workers: usize) -> Result<(), String> {
-        Ok(())
     }
 
     fn run_trial(&self, spec: &TrialSpec) -> Result<TrialOutcome, TrialError> {
