@@ -148,7 +148,6 @@ impl Workload for Pipeline {
         Ok(Arc::new(PipelineRun {
             flow,
             running: Some(running),
-            total_ops: shape.total_ops,
         }))
     }
 }
@@ -157,7 +156,6 @@ struct PipelineRun {
     flow: Arc<Flow>,
     /// `None` only while dropping.
     running: Option<Running>,
-    total_ops: u64,
 }
 
 impl PipelineRun {
@@ -208,10 +206,11 @@ impl SharedRun for PipelineRun {
                 })
                 .count() as f64
         };
-        // Sources send ids 0..total_ops; when a run stops early the ids not
-        // sent are not lost.
-        let not_sent = if sent < self.total_ops {
-            (sent..self.total_ops)
+        // Sources send ids 0..total_ops (a slot each in `delivered`); when a
+        // run stops early the ids not sent are not lost.
+        let total_ops = flow.delivered.len() as u64;
+        let not_sent = if sent < total_ops {
+            (sent..total_ops)
                 .filter(|id| id_passes(*id, flow.shape.pass_percent))
                 .count() as f64
         } else {
@@ -242,13 +241,6 @@ impl SharedRun for PipelineRun {
             } else {
                 load(&stats.events)
             };
-            let span_ns = match (
-                stats.first_ns.load(Ordering::Relaxed),
-                stats.last_ns.load(Ordering::Relaxed),
-            ) {
-                (first, last) if first != u64::MAX && last > first => (last - first) as f64,
-                _ => 0.0,
-            };
             counters.insert(format!("{name}_events"), events);
             counters.insert(
                 format!("{name}_blocked_on_full_ns"),
@@ -270,8 +262,11 @@ impl SharedRun for PipelineRun {
                 );
             }
             counters.insert(format!("{name}_queue_depth_max"), load(&stats.depth_max));
-            if span_ns > 0.0 {
-                counters.insert(format!("{name}_busy_ratio"), load(&stats.busy_ns) / span_ns);
+            if let Some(span_ns) = stats.span_ns() {
+                counters.insert(
+                    format!("{name}_busy_ratio"),
+                    load(&stats.busy_ns) / span_ns as f64,
+                );
             }
         }
         counters

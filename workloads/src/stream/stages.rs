@@ -99,15 +99,19 @@ impl StageStats {
             .fetch_add(since.elapsed().as_nanos() as u64, Ordering::Relaxed);
     }
 
-    /// Throughput over the stage's own active span, quotes per second.
-    pub fn throughput_events_s(&self) -> f64 {
+    /// The stage's active span, first take to last finish, ns; `None`
+    /// before it has finished a quote.
+    pub fn span_ns(&self) -> Option<u64> {
         let first = self.first_ns.load(Ordering::Relaxed);
         let last = self.last_ns.load(Ordering::Relaxed);
+        (first != u64::MAX && last > first).then(|| last - first)
+    }
+
+    /// Throughput over the stage's own active span, quotes per second.
+    pub fn throughput_events_s(&self) -> f64 {
         let events = self.events.load(Ordering::Relaxed) as f64;
-        if first == u64::MAX || last <= first {
-            return 0.0;
-        }
-        events / ((last - first) as f64 / 1e9)
+        self.span_ns()
+            .map_or(0.0, |span_ns| events / (span_ns as f64 / 1e9))
     }
 }
 
