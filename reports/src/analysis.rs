@@ -299,11 +299,7 @@ pub fn analyse(host: &Host, records: &[Record]) -> Analysis {
     let sections = groups
         .into_iter()
         .map(|((spec, scaling, load, placement), records)| {
-            let mut id = slug(&format!("{spec}-{scaling}-{placement}"));
-            while used_ids.contains(&id) {
-                id.push('x');
-            }
-            used_ids.push(id.clone());
+            let id = unique_slug(&format!("{spec}-{scaling}-{placement}"), &mut used_ids);
             let shape = SectionShape {
                 projection_max_n,
                 cores,
@@ -831,6 +827,17 @@ fn balance_of(model: &str, n: u32, trials: &[&Record]) -> Option<Balance> {
         jain_index: jain_index(&as_f64),
         ops,
     })
+}
+
+/// The slug of `text`, made unique among `used` (slugs are cut at 80
+/// characters, so long specs can meet) and added to it.
+pub(crate) fn unique_slug(text: &str, used: &mut Vec<String>) -> String {
+    let mut id = slug(text);
+    while used.contains(&id) {
+        id.push('x');
+    }
+    used.push(id.clone());
+    id
 }
 
 /// A file- and anchor-safe name.

@@ -16,7 +16,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use crate::analysis::{merged_histogram, slug, spectrum_of, Spectrum, MODEL_ORDER};
+use crate::analysis::{merged_histogram, spectrum_of, unique_slug, Spectrum, MODEL_ORDER};
 use crate::schema::{Record, Status};
 use crate::stats::median;
 
@@ -116,13 +116,10 @@ pub fn variant_groups(records: &[Record]) -> Vec<VariantGroup> {
                 }
                 lines.push(line(spec, &labels[spec], &model, workers, &trials));
             }
-            let mut id = slug(&format!(
-                "{workload_id}-side-by-side-{scaling}-{load}-{placement}"
-            ));
-            while used_ids.contains(&id) {
-                id.push('x');
-            }
-            used_ids.push(id.clone());
+            let id = unique_slug(
+                &format!("{workload_id}-side-by-side-{scaling}-{load}-{placement}"),
+                &mut used_ids,
+            );
             Some(VariantGroup {
                 id,
                 workload_id,
