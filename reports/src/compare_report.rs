@@ -274,6 +274,7 @@ pub fn write_compare_report(
     let mut env = minijinja::Environment::new();
     env.add_template("compare.html", TEMPLATE)?;
     env.add_template("chart_check.html", crate::html::CHART_CHECK_TEMPLATE)?;
+    env.add_template("base_style.html", crate::html::BASE_STYLE_TEMPLATE)?;
     let html = env.get_template("compare.html")?.render(&context)?;
     let index = out.join("index.html");
     fs::write(&index, html).map_err(io(&index))?;

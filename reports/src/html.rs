@@ -17,6 +17,9 @@ const TEMPLATE: &str = include_str!("../templates/index.html");
 /// The page's self-check script, shared with the comparison page.
 pub const CHART_CHECK_TEMPLATE: &str = include_str!("../templates/chart_check.html");
 
+/// The style rules shared with the comparison page.
+pub const BASE_STYLE_TEMPLATE: &str = include_str!("../templates/base_style.html");
+
 /// Everything the template shows.
 #[derive(Debug, Clone, Serialize)]
 pub struct ReportContext {
@@ -239,6 +242,7 @@ pub fn render(context: &ReportContext) -> Result<String, minijinja::Error> {
     let mut env = minijinja::Environment::new();
     env.add_template("index.html", TEMPLATE)?;
     env.add_template("chart_check.html", CHART_CHECK_TEMPLATE)?;
+    env.add_template("base_style.html", BASE_STYLE_TEMPLATE)?;
     env.get_template("index.html")?.render(context)
 }
 
