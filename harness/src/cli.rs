@@ -11,12 +11,13 @@ use workloads::{all_workloads, Scaling};
 
 use crate::error::UsageError;
 use crate::host::capture_host;
+use crate::models::process::child::run_child_worker;
+use crate::models::process::wire::ChildArgs;
 use crate::models::ModelKind;
 use crate::placement::CpuSet;
 use crate::plan::{Plan, PlanInput, Profile};
 use crate::recorder::Recording;
 use crate::results::{default_out_dir, ResultsWriter};
-use crate::worker::{run_child_worker, ChildArgs};
 
 /// How work scales on this machine, and why.
 #[derive(Debug, Parser)]
@@ -399,7 +400,7 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
     println!("report: {}", index.display());
     let child_kib =
         crate::models::process::LARGEST_CHILD_RSS_KIB.load(std::sync::atomic::Ordering::Relaxed);
-    if let Some(own_kib) = crate::recorder::peak_rss_kib() {
+    if let Some(own_kib) = crate::os::usage::peak_rss_kib() {
         eprintln!(
             "peak RSS: corebench {:.1} MiB, largest child process {:.1} MiB",
             own_kib as f64 / 1024.0,

@@ -1,11 +1,13 @@
 //! Host capture: what `host.json` and `corebench host` say about the
-//! machine. sysinfo gives the CPU brand, memory and OS; `/proc` and `/sys`
-//! give what sysinfo does not: SMT siblings, the clock source, the online
-//! CPUs. The build script records the compiler and git revision.
-
-use std::fs;
+//! machine. sysinfo gives the CPU brand, memory and OS; [`crate::os`] gives
+//! what sysinfo does not: SMT siblings, the clock source, the online CPUs,
+//! the affinity mask. The build script records the compiler and git
+//! revision.
 
 use reports::schema::{CpuTopology, Host, SCHEMA_VERSION};
+
+use crate::os::affinity::current_thread_affinity;
+use crate::os::topology::{clocksource, online_cpus, read_cpu_topology};
 
 /// Describes this machine. `label` names the configuration.
 pub fn capture_host(label: Option<String>) -> Host {
@@ -27,7 +29,7 @@ pub fn capture_host(label: Option<String>) -> Host {
         cores.dedup();
         (!topology.is_empty()).then_some(cores.len() as u32)
     };
-    let available_cores = crate::placement::current_thread_affinity()
+    let available_cores = current_thread_affinity()
         .into_iter()
         .map(|c| c as u32)
         .collect();
@@ -51,9 +53,7 @@ pub fn capture_host(label: Option<String>) -> Host {
         memory_bytes: system.total_memory(),
         os: sysinfo::System::long_os_version().unwrap_or_else(|| "unknown".to_string()),
         kernel: sysinfo::System::kernel_version().unwrap_or_else(|| "unknown".to_string()),
-        clocksource: read_trimmed(
-            "/sys/devices/system/clocksource/clocksource0/current_clocksource",
-        ),
+        clocksource: clocksource(),
         rustc: env!("COREBENCH_RUSTC_VERSION").to_string(),
         corebench_version: env!("CARGO_PKG_VERSION").to_string(),
         git_revision: Some(env!("COREBENCH_GIT_REVISION").to_string()).filter(|s| !s.is_empty()),
@@ -63,51 +63,9 @@ pub fn capture_host(label: Option<String>) -> Host {
     }
 }
 
-/// One CPU's place in the topology, from `/sys/devices/system/cpu/cpuN`.
-pub fn read_cpu_topology(cpu: u32) -> CpuTopology {
-    let base = format!("/sys/devices/system/cpu/cpu{cpu}/topology");
-    let number = |name: &str| read_trimmed(&format!("{base}/{name}")).and_then(|s| s.parse().ok());
-    let siblings = read_trimmed(&format!("{base}/thread_siblings_list"))
-        .map(|s| parse_cpu_list(&s))
-        .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| vec![cpu]);
-    CpuTopology {
-        cpu,
-        core_id: number("core_id"),
-        package_id: number("physical_package_id"),
-        siblings,
-    }
-}
-
-/// The online CPUs, from `/sys/devices/system/cpu/online` (e.g. `0-3,6`).
-fn online_cpus() -> Vec<u32> {
-    read_trimmed("/sys/devices/system/cpu/online")
-        .map(|s| parse_cpu_list(&s))
-        .unwrap_or_default()
-}
-
-/// Parses the kernel's CPU list format: `0-3,6,8-9` (the `--cores` syntax);
-/// empty when the file holds something else.
-pub fn parse_cpu_list(text: &str) -> Vec<u32> {
-    crate::placement::parse_core_list(text, "cpu list")
-        .map(|cores| cores.into_iter().map(|c| c as u32).collect())
-        .unwrap_or_default()
-}
-
-fn read_trimmed(path: &str) -> Option<String> {
-    fs::read_to_string(path).ok().map(|s| s.trim().to_string())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn parses_kernel_cpu_lists() {
-        assert_eq!(parse_cpu_list("0-3,6,8-9"), vec![0, 1, 2, 3, 6, 8, 9]);
-        assert_eq!(parse_cpu_list("1"), vec![1]);
-        assert_eq!(parse_cpu_list(""), Vec::<u32>::new());
-    }
 
     #[test]
     fn captures_this_machine() {

@@ -9,10 +9,16 @@
 //!   x placements) from the command line and a profile.
 //! - [`runner`]: running a plan cell by cell: calibration, dispatch floors,
 //!   warm-up, supervised trials, one record per trial.
-//! - [`models`]: the execution models, one file each, behind one trait.
-//! - [`worker`]: the child side of the `process` model and its wire format.
+//! - [`models`]: the execution models, one file each, behind one trait,
+//!   with what they share (trial types, the worker lifecycle, the start
+//!   gate, both sides of the `process` child protocol, a mock model).
+//! - [`record`]: a trial's outcome turned into a schema record.
+//! - [`failure`]: typed failures (failed, timeout, deadlocked,
+//!   unsupported), never strings to match.
 //! - [`placement`]: placements, pinning, and reading affinity back.
-//! - [`recorder`]: per-worker histograms, the shared op loop, OS clocks.
+//! - [`recorder`]: per-worker histograms, op scheduling, the shared op loop.
+//! - [`os`]: everything read from or set in the kernel: topology,
+//!   affinity, clocks, resource usage.
 //! - [`pacing`]: open-loop load: the arrival schedule and keeping to it.
 //! - [`services`]: the loopback HTTP server a run starts for its IO
 //!   workloads, or the `--target` it checks instead.
@@ -22,13 +28,15 @@
 
 pub mod cli;
 pub mod error;
+pub mod failure;
 pub mod host;
 pub mod models;
+pub mod os;
 pub mod pacing;
 pub mod placement;
 pub mod plan;
+pub mod record;
 pub mod recorder;
 pub mod results;
 pub mod runner;
 pub mod services;
-pub mod worker;

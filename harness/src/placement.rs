@@ -12,6 +12,8 @@
 use std::fmt;
 
 use crate::error::UsageError;
+use crate::os::affinity::{current_thread_affinity, pin_current_thread, set_current_thread_mask};
+use crate::os::topology::{parse_cpu_range, read_cpu_topology};
 
 /// A placement strategy, an axis of the experiment.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,22 +82,11 @@ pub fn parse_placement_list(text: &str) -> Result<Vec<Placement>, UsageError> {
 }
 
 fn parse_core_range(item: &str, whole: &str) -> Result<Vec<usize>, UsageError> {
-    let bad = || {
+    parse_cpu_range(item).map(Iterator::collect).ok_or_else(|| {
         UsageError::new(format!(
             "bad core list '{item}' in --pin {whole}; expected core numbers or ranges like 0,2 or 0-3"
         ))
-    };
-    match item.split_once('-') {
-        Some((lo, hi)) => {
-            let lo: usize = lo.trim().parse().map_err(|_| bad())?;
-            let hi: usize = hi.trim().parse().map_err(|_| bad())?;
-            if lo > hi {
-                return Err(bad());
-            }
-            Ok((lo..=hi).collect())
-        }
-        None => Ok(vec![item.trim().parse().map_err(|_| bad())?]),
-    }
+    })
 }
 
 /// Parses a core list: numbers and ranges, comma-separated (`0,2`, `0-3`).
@@ -126,22 +117,8 @@ pub fn restrict_process_to(list: &str) -> Result<(), UsageError> {
             join(&available)
         )));
     }
-    // SAFETY: cpu_set_t is plain data; every index set is below
-    // CPU_SETSIZE (checked against the current mask, which is bounded by it).
-    let result = unsafe {
-        let mut set: libc::cpu_set_t = std::mem::zeroed();
-        for &core in &cores {
-            libc::CPU_SET(core, &mut set);
-        }
-        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set)
-    };
-    if result != 0 {
-        return Err(UsageError::new(format!(
-            "the OS refused --cores {list}: {}",
-            std::io::Error::last_os_error()
-        )));
-    }
-    Ok(())
+    set_current_thread_mask(&cores)
+        .map_err(|e| UsageError::new(format!("the OS refused --cores {list}: {e}")))
 }
 
 /// One logical CPU this process may run on, with its physical core.
@@ -172,7 +149,7 @@ impl CpuSet {
         let cpus = allowed
             .into_iter()
             .map(|id| {
-                let topo = crate::host::read_cpu_topology(id as u32);
+                let topo = read_cpu_topology(id as u32);
                 Cpu {
                     id,
                     physical: (
@@ -285,7 +262,7 @@ pub struct Placed {
 /// Pins the calling thread to `core` (if any) and reads back its affinity.
 pub fn place_current_thread(core: Option<usize>) -> Result<Placed, String> {
     if let Some(id) = core {
-        if !core_affinity::set_for_current(core_affinity::CoreId { id }) {
+        if !pin_current_thread(id) {
             return Err(format!("the OS refused to pin a worker to core {id}"));
         }
     }
@@ -304,23 +281,6 @@ pub fn place_current_thread(core: Option<usize>) -> Result<Placed, String> {
         core: (allowed.len() == 1).then(|| allowed[0]),
         cpus_allowed: allowed,
     })
-}
-
-/// The calling thread's affinity mask, from `sched_getaffinity`.
-// core_affinity can set affinity but has no documented way to read it back,
-// which is the point here, so this one call goes to libc directly.
-pub fn current_thread_affinity() -> Vec<usize> {
-    // SAFETY: cpu_set_t is plain data; zeroed is a valid empty set, and the
-    // size passed is the size of the set handed in.
-    unsafe {
-        let mut set: libc::cpu_set_t = std::mem::zeroed();
-        if libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) != 0 {
-            return Vec::new();
-        }
-        (0..libc::CPU_SETSIZE as usize)
-            .filter(|&cpu| libc::CPU_ISSET(cpu, &set))
-            .collect()
-    }
 }
 
 fn join(ids: &[usize]) -> String {

@@ -13,6 +13,8 @@ use std::time::Duration;
 
 use workloads::{all_workloads, parse_spec, parse_spec_list, IoEnv, Scaling, Workload};
 
+use reports::schema::CALIBRATION_WORKLOAD;
+
 use crate::error::UsageError;
 use crate::models::ModelKind;
 use crate::placement::{parse_placement_list, CpuSet, Placement};
@@ -96,9 +98,10 @@ pub enum LoadMode {
     },
 }
 
-impl LoadMode {
+impl std::str::FromStr for LoadMode {
+    type Err = UsageError;
     /// Parses `closed` or `open:RATE` (ops per second, > 0).
-    pub fn parse(text: &str) -> Result<LoadMode, UsageError> {
+    fn from_str(text: &str) -> Result<LoadMode, UsageError> {
         let text = text.trim();
         if text == "closed" {
             return Ok(LoadMode::Closed);
@@ -116,12 +119,14 @@ impl LoadMode {
             _ => Err(bad()),
         }
     }
+}
 
-    /// The spelling in records: `closed` or `open:RATE`.
-    pub fn label(&self) -> String {
+/// The spelling in records: `closed` or `open:RATE`.
+impl std::fmt::Display for LoadMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            LoadMode::Closed => "closed".into(),
-            LoadMode::Open { rate_ops_s } => format!("open:{rate_ops_s}"),
+            LoadMode::Closed => f.write_str("closed"),
+            LoadMode::Open { rate_ops_s } => write!(f, "open:{rate_ops_s}"),
         }
     }
 }
@@ -166,9 +171,6 @@ pub struct Plan {
     /// files; filled in by `run` once the server is up.
     pub io: IoEnv,
 }
-
-/// The reference workload every run includes unless told not to.
-pub const CALIBRATION_WORKLOAD: &str = "cpu/calibrate";
 
 /// One cell of a plan.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -226,7 +228,7 @@ impl Plan {
                 (counts.clone(), counts)
             }
         };
-        let load = LoadMode::parse(&input.load)?;
+        let load: LoadMode = input.load.parse()?;
         let placements = parse_placement_list(&input.pin)?;
         for placement in &placements {
             cpus.validate(placement)?;
@@ -484,12 +486,15 @@ mod tests {
 
     #[test]
     fn load_modes_parse() {
-        assert_eq!(LoadMode::parse("closed").unwrap(), LoadMode::Closed);
+        assert_eq!("closed".parse::<LoadMode>().unwrap(), LoadMode::Closed);
         assert_eq!(
-            LoadMode::parse("open:1000").unwrap(),
+            "open:1000".parse::<LoadMode>().unwrap(),
             LoadMode::Open { rate_ops_s: 1000.0 }
         );
-        assert_eq!(LoadMode::parse("open:2.5").unwrap().label(), "open:2.5");
+        assert_eq!(
+            "open:2.5".parse::<LoadMode>().unwrap().to_string(),
+            "open:2.5"
+        );
     }
 
     #[test]

@@ -18,16 +18,14 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
-use reports::schema::{
-    Fairness, ModelOverhead, OpenLoop, PlacementRef, Record, Status, WorkerRecord, WorkloadRef,
-    SCHEMA_VERSION,
-};
+use reports::schema::{ModelOverhead, Record, Status};
 use workloads::{parse_spec, IoEnv, RunShape, Scaling, Workload};
 
-use crate::models::{
-    prepare_shared_for, ExecutionModel, OpBudget, TrialError, TrialOutcome, TrialSpec, WorkerRun,
-};
+use crate::failure::Failure;
+use crate::models::worker_run::{prepare_shared_for, WorkerRun};
+use crate::models::{ExecutionModel, OpBudget, TrialOutcome, TrialSpec};
 use crate::plan::{Cell, LoadMode, Plan};
+use crate::record::RecordContext;
 use crate::recorder::Recording;
 use crate::results::ResultsWriter;
 
@@ -118,15 +116,6 @@ fn cell_label(plan: &Plan, cell: &Cell) -> String {
     )
 }
 
-/// What every record of one cell shares.
-struct CellContext<'a> {
-    plan: &'a Plan,
-    cell: &'a Cell,
-    run_id: &'a str,
-    cores: Vec<Option<usize>>,
-    runtime_threads: Option<usize>,
-}
-
 /// Runs one cell, passing each record to `emit` as its trial ends: one per
 /// trial, or one record saying why the cell could not run or failed.
 fn run_cell(
@@ -140,12 +129,17 @@ fn run_cell(
     let model: Arc<dyn ExecutionModel> = Arc::from(cell.model.model());
     let runtime_threads = plan.runtime_threads_for(cell.model, cell.workers);
     let units = runtime_threads.unwrap_or(cell.workers);
-    let ctx = CellContext {
-        plan,
-        cell,
-        run_id,
-        cores: plan.cpus.resolve(&plan.placements[cell.placement], units),
+    let ctx = RecordContext {
+        workload: Arc::clone(&workload),
+        model: cell.model.name().to_string(),
+        workers: cell.workers,
         runtime_threads,
+        placement: plan.placements[cell.placement].to_string(),
+        cores: plan.cpus.resolve(&plan.placements[cell.placement], units),
+        scaling: plan.scaling,
+        load: plan.load,
+        recording: plan.recording,
+        run_id: run_id.to_string(),
     };
 
     let refusal = match plan.load {
@@ -158,10 +152,7 @@ fn run_cell(
     if let Err(reason) = refusal {
         return emit(ctx.record(
             0,
-            Err(TrialError {
-                status: Status::Unsupported,
-                message: reason,
-            }),
+            Err(Failure::unsupported(reason)),
             ModelOverhead::default(),
         ));
     }
@@ -195,10 +186,7 @@ fn run_cell(
             dispatch_floor_ns,
             spawn_ns: None,
         };
-        let mut record = ctx.record(0, warm_up, overhead);
-        record.status = e.status;
-        record.error = Some(format!("warm-up: {}", e.message));
-        return emit(record);
+        return emit(ctx.record(0, Err(e.prefixed("warm-up: ")), overhead));
     }
 
     // The calibration reference gets extra trials: comparisons divide by it.
@@ -244,51 +232,11 @@ fn budget_for(lockstep: bool, scaling: Scaling, workers: usize, ops: u64) -> OpB
 }
 
 /// A trial's error, or the first worker error of a finished trial.
-fn failure_of(result: &Result<TrialOutcome, TrialError>) -> Result<(), TrialError> {
+fn failure_of(result: &Result<TrialOutcome, Failure>) -> Result<(), Failure> {
     match result {
-        Ok(outcome) => match outcome.first_error() {
-            Some(message) => Err(TrialError {
-                status: status_of_error(&message),
-                message,
-            }),
-            None => Ok(()),
-        },
+        Ok(outcome) => outcome.first_error().map_or(Ok(()), Err),
         Err(e) => Err(e.clone()),
     }
-}
-
-/// `deadlocked` for a worker error that reports a deadlock, else `failed`.
-fn status_of_error(message: &str) -> Status {
-    if message.contains(workloads::DEADLOCK_MARKER) {
-        Status::Deadlocked
-    } else {
-        Status::Failed
-    }
-}
-
-/// Per-worker balance of a multi-worker trial: Jain's index, max/min, and
-/// the workers that did under a tenth of the mean (starved).
-fn fairness_of(ops: &[u64]) -> Option<Fairness> {
-    if ops.len() < 2 {
-        return None;
-    }
-    let as_f64: Vec<f64> = ops.iter().map(|&o| o as f64).collect();
-    let mean = as_f64.iter().sum::<f64>() / ops.len() as f64;
-    let (min, max) = (ops.iter().copied().min()?, ops.iter().copied().max()?);
-    Some(Fairness {
-        jain_index: reports::analysis::jain_index(&as_f64),
-        max_min_ratio: if min > 0 {
-            Some(max as f64 / min as f64)
-        } else {
-            None
-        },
-        starved_workers: ops
-            .iter()
-            .enumerate()
-            .filter(|(_, &o)| (o as f64) < 0.1 * mean)
-            .map(|(i, _)| i as u32)
-            .collect(),
-    })
 }
 
 /// Runs the empty op through the model: time per op per worker.
@@ -317,7 +265,7 @@ fn supervised(
     model: &Arc<dyn ExecutionModel>,
     spec: TrialSpec,
     timeout: Duration,
-) -> Result<TrialOutcome, TrialError> {
+) -> Result<TrialOutcome, Failure> {
     let (sender, receiver) = mpsc::channel();
     let model = Arc::clone(model);
     let spawned = thread::Builder::new()
@@ -327,23 +275,20 @@ fn supervised(
             let _ = sender.send(result);
         });
     if let Err(e) = spawned {
-        return Err(TrialError::failed(format!(
+        return Err(Failure::failed(format!(
             "could not start the trial thread: {e}"
         )));
     }
     match receiver.recv_timeout(timeout + SUPERVISOR_GRACE) {
         Ok(Ok(result)) => result,
-        Ok(Err(panic)) => Err(TrialError::failed(format!(
+        Ok(Err(panic)) => Err(Failure::failed(format!(
             "the model panicked: {}",
             crate::recorder::panic_message(panic.as_ref())
         ))),
-        Err(_) => Err(TrialError {
-            status: Status::Timeout,
-            message: format!(
-                "no result after {:.0} s; the trial's threads were abandoned",
-                timeout.as_secs_f64()
-            ),
-        }),
+        Err(_) => Err(Failure::timeout(format!(
+            "no result after {:.0} s; the trial's threads were abandoned",
+            timeout.as_secs_f64()
+        ))),
     }
 }
 
@@ -366,135 +311,4 @@ fn calibrate(workload: &dyn Workload, target: Duration, io: &IoEnv) -> u64 {
     }
     let per_op_ns = start.elapsed().as_nanos() as f64 / ops.max(1) as f64;
     ((target.as_nanos() as f64 / per_op_ns.max(1.0)) as u64).clamp(1, 100_000_000)
-}
-
-impl CellContext<'_> {
-    fn record(
-        &self,
-        trial: u32,
-        result: Result<TrialOutcome, TrialError>,
-        model_overhead: ModelOverhead,
-    ) -> Record {
-        let workload = &self.plan.workloads[self.cell.workload];
-        let mut record = Record {
-            schema_version: SCHEMA_VERSION,
-            run_id: self.run_id.to_string(),
-            started_at: chrono::Local::now().to_rfc3339(),
-            workload: WorkloadRef {
-                id: workload.info().id.to_string(),
-                spec: workload.spec(),
-                params: workload
-                    .params()
-                    .0
-                    .iter()
-                    .map(|(k, v)| (k.clone(), serde_json::to_value(v).unwrap_or_default()))
-                    .collect(),
-            },
-            model: self.cell.model.name().to_string(),
-            workers: self.cell.workers as u32,
-            runtime_threads: self.runtime_threads.map(|t| t as u32),
-            placement: PlacementRef {
-                strategy: self.plan.placements[self.cell.placement].to_string(),
-                requested_cores: self.cores.iter().map(|c| c.map(|c| c as u32)).collect(),
-            },
-            scaling: self.plan.scaling.as_str().to_string(),
-            load: self.plan.load.label(),
-            trial,
-            status: Status::Ok,
-            error: None,
-            ops: 0,
-            wall_ns: 0,
-            cpu_user_ns: 0,
-            cpu_sys_ns: 0,
-            throughput_ops_s: 0.0,
-            latency: None,
-            histogram: None,
-            per_worker: Vec::new(),
-            runtime_thread_placement: Vec::new(),
-            model_overhead,
-            async_op: false,
-            recording: self.plan.recording.as_str().to_string(),
-            fairness: None,
-            open_loop: None,
-            parent_pid: std::process::id(),
-            counters: Default::default(),
-            workload_histograms: Default::default(),
-        };
-        let outcome = match result {
-            Ok(outcome) => outcome,
-            Err(e) => {
-                record.status = e.status;
-                record.error = Some(e.message);
-                return record;
-            }
-        };
-        if let Some(error) = outcome.first_error() {
-            record.status = status_of_error(&error);
-            record.error = Some(error);
-        }
-        record.fairness = fairness_of(&outcome.workers.iter().map(|w| w.ops).collect::<Vec<_>>());
-        record.ops = outcome.histogram.len();
-        record.wall_ns = outcome.wall_ns;
-        record.cpu_user_ns = outcome.cpu.user_ns;
-        record.cpu_sys_ns = outcome.cpu.sys_ns;
-        record.throughput_ops_s = if outcome.wall_ns > 0 {
-            record.ops as f64 / (outcome.wall_ns as f64 / 1e9)
-        } else {
-            0.0
-        };
-        record.latency = reports::histogram::summarise(&outcome.histogram);
-        record.histogram = match reports::histogram::encode(&outcome.histogram) {
-            Ok(encoded) if !outcome.histogram.is_empty() => Some(encoded),
-            Ok(_) => None,
-            Err(e) => {
-                record.status = Status::Failed;
-                record.error = Some(e.to_string());
-                None
-            }
-        };
-        record.per_worker = outcome
-            .workers
-            .iter()
-            .map(|w| WorkerRecord {
-                index: w.index as u32,
-                pid: w.pid,
-                core: w.placed.core,
-                cpus_allowed: w.placed.cpus_allowed.clone(),
-                ops: w.ops,
-                wall_ns: w.wall_ns,
-                error: w.error.clone(),
-            })
-            .collect();
-        record.runtime_thread_placement = outcome.runtime_threads;
-        record.async_op = outcome.async_op;
-        record.recording = outcome.recording.as_str().to_string();
-        record.counters = outcome.counters;
-        for (name, histogram) in &outcome.workload_histograms {
-            match reports::histogram::encode(histogram) {
-                Ok(encoded) => {
-                    record.workload_histograms.insert(name.clone(), encoded);
-                }
-                Err(e) => {
-                    record.status = Status::Failed;
-                    record.error = Some(format!("{name}: {e}"));
-                }
-            }
-        }
-        if let (Some(open), LoadMode::Open { rate_ops_s }) = (&outcome.open, self.plan.load) {
-            let encode = |h: &hdrhistogram::Histogram<u64>| {
-                (!h.is_empty())
-                    .then(|| reports::histogram::encode(h).ok())
-                    .flatten()
-            };
-            record.open_loop = Some(OpenLoop {
-                requested_rate_ops_s: rate_ops_s,
-                uncorrected_latency: reports::histogram::summarise(&open.uncorrected),
-                uncorrected_histogram: encode(&open.uncorrected),
-                pacing_error: reports::histogram::summarise(&open.pacing),
-                pacing_histogram: encode(&open.pacing),
-                late_starts: open.late_starts,
-            });
-        }
-        record
-    }
 }

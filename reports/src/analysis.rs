@@ -17,25 +17,14 @@ use crate::cells::CellKey;
 use crate::fits::{
     fit_amdahl, fit_gustafson, fit_usl, karp_flatt, AmdahlFit, GustafsonFit, Point, UslFit,
 };
-use crate::schema::{Host, Record, Status};
+use crate::schema::{model_rank, series_colour, Host, Record, Rgb, Status};
 use crate::stats::{
-    bootstrap_median, bootstrap_ratio_of_medians, median, percentile_interval, resample_into,
-    resampler, tukey_outliers, Estimate, Outliers,
+    bootstrap_median, bootstrap_ratio_of_medians, jain_index, median, percentile_interval,
+    resample_into, resampler, tukey_outliers, Estimate, Outliers,
 };
 
 /// Resamples for the intervals of fitted fractions.
 const FIT_RESAMPLES: usize = 500;
-
-/// The execution models in report order; colours follow this order.
-pub const MODEL_ORDER: [&str; 7] = [
-    "seq",
-    "threads",
-    "pool",
-    "rayon",
-    "process",
-    "tokio",
-    "tokio-current",
-];
 
 /// Everything the report shows, computed once.
 #[derive(Debug, Clone, Serialize)]
@@ -62,7 +51,7 @@ pub struct Section {
     pub load: String,
     /// Placement strategy.
     pub placement: String,
-    /// One per model present, in [`MODEL_ORDER`].
+    /// One per model present, in [`crate::schema::MODELS`] order.
     pub models: Vec<ModelCurve>,
     /// The table of cells.
     pub rows: Vec<CellRow>,
@@ -73,6 +62,19 @@ pub struct Section {
     pub spectra: Vec<Spectrum>,
     /// Per-worker op counts at each model's largest worker count.
     pub balance: Vec<Balance>,
+}
+
+impl Section {
+    /// The colour of `model`'s series in this section: a known model's
+    /// own, or one by its position among the section's models.
+    pub fn colour_of(&self, model: &str) -> Rgb {
+        let position = self
+            .models
+            .iter()
+            .position(|c| c.model == model)
+            .unwrap_or(0);
+        series_colour(model, position)
+    }
 }
 
 /// A fit, or why there is none.
@@ -272,17 +274,6 @@ pub struct Balance {
     pub jain_index: f64,
 }
 
-/// Jain's fairness index of `values`.
-pub fn jain_index(values: &[f64]) -> f64 {
-    let sum: f64 = values.iter().sum();
-    let squares: f64 = values.iter().map(|x| x * x).sum();
-    if squares == 0.0 {
-        1.0
-    } else {
-        sum * sum / (values.len() as f64 * squares)
-    }
-}
-
 /// Analyses every record of a folder.
 pub fn analyse(host: &Host, records: &[Record]) -> Analysis {
     let mut groups: BTreeMap<(String, String, String, String), Vec<&Record>> = BTreeMap::new();
@@ -321,13 +312,6 @@ pub fn usable_cores(host: &Host) -> u32 {
     } else {
         host.available_cores.len() as u32
     }
-}
-
-fn model_rank(model: &str) -> usize {
-    MODEL_ORDER
-        .iter()
-        .position(|m| *m == model)
-        .unwrap_or(MODEL_ORDER.len())
 }
 
 /// Limits that apply to every section of a host's folder.

@@ -11,7 +11,8 @@ use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use crate::analysis::{Section, Spectrum, MODEL_ORDER};
+use crate::analysis::{Section, Spectrum};
+use crate::schema::Rgb;
 use crate::variants::{VariantGroup, VariantLine};
 
 /// Width and height of every chart, px.
@@ -42,23 +43,9 @@ pub fn hex(colour: RGBColor) -> String {
     format!("#{:02x}{:02x}{:02x}", colour.0, colour.1, colour.2)
 }
 
-/// The colour of a model, the same in every chart.
-pub fn model_colour(model: &str) -> RGBColor {
-    const PALETTE: [RGBColor; 8] = [
-        RGBColor(110, 110, 110), // seq
-        RGBColor(31, 119, 180),  // threads
-        RGBColor(255, 127, 14),  // pool
-        RGBColor(44, 160, 44),   // rayon
-        RGBColor(214, 39, 40),   // process
-        RGBColor(148, 103, 189), // tokio
-        RGBColor(140, 86, 75),   // tokio-current
-        RGBColor(23, 190, 207),  // anything else
-    ];
-    let index = MODEL_ORDER
-        .iter()
-        .position(|m| *m == model)
-        .unwrap_or(PALETTE.len() - 1);
-    PALETTE[index]
+/// A plotters colour from an [`Rgb`].
+pub fn rgb((r, g, b): Rgb) -> RGBColor {
+    RGBColor(r, g, b)
 }
 
 /// Every chart of a section.
@@ -187,7 +174,7 @@ fn speedup_chart(root: &Root<'_>, section: &Section, cores: u32) -> DrawResult {
     cores_marker(&mut chart, cores, y_max)?;
 
     for curve in &section.models {
-        let colour = model_colour(&curve.model);
+        let colour = rgb(section.colour_of(&curve.model));
         let measured: Vec<(f64, f64, f64, f64)> = curve
             .points
             .iter()
@@ -255,7 +242,7 @@ fn per_model_lines(
         .iter()
         .map(|curve| Series {
             label: curve.model.clone(),
-            colour: model_colour(&curve.model),
+            colour: rgb(section.colour_of(&curve.model)),
             points: curve
                 .points
                 .iter()
@@ -325,11 +312,11 @@ fn latency_chart(root: &Root<'_>, section: &Section) -> DrawResult {
             ),
             // Uncorrected lines are the model's colour, washed out.
             colour: if spectrum.uncorrected {
-                let RGBColor(r, g, b) = model_colour(&spectrum.model);
+                let RGBColor(r, g, b) = rgb(section.colour_of(&spectrum.model));
                 let wash = |c: u8| ((u16::from(c) + 2 * 255) / 3) as u8;
                 RGBColor(wash(r), wash(g), wash(b))
             } else {
-                model_colour(&spectrum.model)
+                rgb(section.colour_of(&spectrum.model))
             },
             points: spectrum.points.clone(),
         })
@@ -533,7 +520,7 @@ fn balance_chart(root: &Root<'_>, section: &Section) -> DrawResult {
         BLACK.mix(0.4).stroke_width(1),
     ))?;
     for (balance, share) in &shares {
-        let colour = model_colour(&balance.model);
+        let colour = rgb(section.colour_of(&balance.model));
         let points: Vec<(f64, f64)> = share
             .iter()
             .enumerate()
@@ -632,19 +619,5 @@ mod tests {
         assert_eq!(percentile_label(100.0), "99%");
         assert_eq!(percentile_label(1000.0), "99.9%");
         assert_eq!(percentile_label(10000.0), "99.99%");
-    }
-
-    #[test]
-    fn every_model_has_its_own_colour() {
-        let mut colours: Vec<(u8, u8, u8)> = MODEL_ORDER
-            .iter()
-            .map(|m| {
-                let c = model_colour(m);
-                (c.0, c.1, c.2)
-            })
-            .collect();
-        colours.sort();
-        colours.dedup();
-        assert_eq!(colours.len(), MODEL_ORDER.len());
     }
 }

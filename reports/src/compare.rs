@@ -18,13 +18,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use crate::analysis::{analyse, slug, Analysis, ModelCurve, Spectrum, MODEL_ORDER};
+use crate::analysis::{analyse, slug, Analysis, ModelCurve, Spectrum};
 use crate::folder::ResultsFolder;
-use crate::schema::{Host, Record, Status};
+use crate::schema::{model_rank, Host, Record, Status, CALIBRATION_WORKLOAD};
 use crate::stats::{bootstrap_ratio_of_medians, Estimate};
-
-/// The workload every run includes as the reference for normalisation.
-pub const CALIBRATION_WORKLOAD: &str = "cpu/calibrate";
 
 /// One configuration: a folder, or one placement of a folder.
 #[derive(Debug, Clone)]
@@ -266,10 +263,7 @@ pub fn compare(configs: Vec<Configuration>, options: CompareOptions) -> Comparis
                 record.scaling.clone(),
                 record.load.clone(),
             );
-            let rank = MODEL_ORDER
-                .iter()
-                .position(|m| *m == record.model)
-                .unwrap_or(MODEL_ORDER.len());
+            let rank = model_rank(&record.model);
             let slot = table
                 .entry(group.clone())
                 .or_default()

@@ -310,8 +310,8 @@ fn section_view(section: &Section, charts: Vec<ChartView>) -> SectionView {
         load: section.load.clone(),
         placement: section.placement.clone(),
         charts,
-        rows: section.rows.iter().map(row_view).collect(),
-        fits: section.models.iter().map(fit_view).collect(),
+        rows: section.rows.iter().map(|r| row_view(r, section)).collect(),
+        fits: section.models.iter().map(|c| fit_view(c, section)).collect(),
         warnings: section
             .rows
             .iter()
@@ -390,8 +390,8 @@ fn variant_view(group: &VariantGroup, charts: Vec<ChartView>) -> VariantView {
 }
 
 /// `#rrggbb` of a model's colour.
-pub fn colour_hex(model: &str) -> String {
-    crate::charts::hex(crate::charts::model_colour(model))
+pub fn colour_hex(section: &Section, model: &str) -> String {
+    crate::charts::hex(crate::charts::rgb(section.colour_of(model)))
 }
 
 fn with_interval(e: Option<Estimate>, format: impl Fn(f64) -> String) -> String {
@@ -405,7 +405,7 @@ fn with_interval(e: Option<Estimate>, format: impl Fn(f64) -> String) -> String 
     })
 }
 
-fn row_view(row: &CellRow) -> RowView {
+fn row_view(row: &CellRow, section: &Section) -> RowView {
     let latency = |us: Option<f64>| us.map_or("–".to_string(), |us| format_ns(us * 1e3));
     RowView {
         class: match row.status {
@@ -414,7 +414,7 @@ fn row_view(row: &CellRow) -> RowView {
             _ => "bad",
         }
         .to_string(),
-        colour: colour_hex(&row.model),
+        colour: colour_hex(section, &row.model),
         model: format!(
             "{}{}",
             row.model,
@@ -480,7 +480,7 @@ fn row_view(row: &CellRow) -> RowView {
     }
 }
 
-fn fit_view(curve: &ModelCurve) -> FitView {
+fn fit_view(curve: &ModelCurve, section: &Section) -> FitView {
     let amdahl = match (&curve.amdahl.fit, &curve.amdahl.reason) {
         (Some(a), _) => format!(
             "f = {:.3} [{:.3}, {:.3}] from {} worker counts; ceiling {}",
@@ -528,7 +528,7 @@ fn fit_view(curve: &ModelCurve) -> FitView {
         .collect();
     FitView {
         model: curve.model.clone(),
-        colour: colour_hex(&curve.model),
+        colour: colour_hex(section, &curve.model),
         amdahl,
         gustafson,
         usl,

@@ -166,6 +166,17 @@ pub fn tukey_outliers(values: &[f64]) -> Outliers {
     outliers
 }
 
+/// Jain's fairness index of `values`.
+pub fn jain_index(values: &[f64]) -> f64 {
+    let sum: f64 = values.iter().sum();
+    let squares: f64 = values.iter().map(|x| x * x).sum();
+    if squares == 0.0 {
+        1.0
+    } else {
+        sum * sum / (values.len() as f64 * squares)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,7 +7,7 @@
 //! load and placement, when there are two or more. All of its lines are
 //! taken at one cell, the same model and worker count for every spec: the
 //! cell the most specs measured, then the most workers, then the model
-//! first in [`MODEL_ORDER`]. Besides the op latency spectrum, each latency
+//! first in [`crate::schema::MODELS`]. Besides the op latency spectrum, each latency
 //! histogram the workload kept itself (`message_latency`,
 //! `event_latency`) gets its own chart. Lines are labelled by the
 //! parameters that differ between the specs.
@@ -16,8 +16,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use crate::analysis::{merged_histogram, spectrum_of, unique_slug, Spectrum, MODEL_ORDER};
-use crate::schema::{Record, Status};
+use crate::analysis::{merged_histogram, spectrum_of, unique_slug, Spectrum};
+use crate::schema::{model_rank, Record, Status};
 use crate::stats::median;
 
 /// Several specs of one workload, compared at one cell.
@@ -149,12 +149,7 @@ fn common_cell(specs: &BTreeMap<String, Vec<&Record>>) -> Option<(String, u32)> 
             *coverage.entry(cell).or_default() += 1;
         }
     }
-    let rank = |model: &str| {
-        MODEL_ORDER
-            .iter()
-            .position(|m| *m == model)
-            .unwrap_or(MODEL_ORDER.len())
-    };
+    let rank = model_rank;
     coverage
         .into_iter()
         .max_by(|((m1, n1), c1), ((m2, n2), c2)| {

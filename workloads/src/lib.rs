@@ -72,6 +72,25 @@ impl Scaling {
     }
 }
 
+impl std::fmt::Display for Scaling {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Scaling {
+    type Err = String;
+    /// Parses `strong` or `weak`; the error names the value and the valid
+    /// ones.
+    fn from_str(text: &str) -> Result<Self, String> {
+        match text.trim() {
+            "strong" => Ok(Scaling::Strong),
+            "weak" => Ok(Scaling::Weak),
+            other => Err(format!("unknown scaling '{other}'; valid: strong, weak")),
+        }
+    }
+}
+
 /// What a workload needs to know about the run it is prepared for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunShape {
@@ -158,19 +177,45 @@ impl Requirements {
 }
 
 /// Why an op (or a worker's set-up) failed. The harness turns it into a
-/// failed record; it never aborts the run.
+/// failed record, or a `deadlocked` one for [`OpErrorKind::Deadlock`]; it
+/// never aborts the run.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct OpError(pub String);
+#[error("{message}")]
+pub struct OpError {
+    /// What kind of failure it is; decides the record's status.
+    pub kind: OpErrorKind,
+    /// What went wrong, for people.
+    pub message: String,
+}
 
-/// Starts the message of an [`OpError`] that reports a detected deadlock;
-/// the harness records such a trial as `deadlocked` instead of `failed`.
-pub const DEADLOCK_MARKER: &str = "deadlock detected:";
+/// The kinds of [`OpError`] the harness records differently.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpErrorKind {
+    /// The op failed: the trial is `failed`.
+    Failed,
+    /// The workload detected a deadlock: the trial is `deadlocked`, a
+    /// finding rather than a failure.
+    Deadlock,
+}
+
+/// How the message of a deadlock [`OpError`] starts, for people reading it.
+pub const DEADLOCK_PREFIX: &str = "deadlock detected:";
 
 impl OpError {
+    /// A failed op.
+    pub fn new(message: impl Into<String>) -> Self {
+        OpError {
+            kind: OpErrorKind::Failed,
+            message: message.into(),
+        }
+    }
+
     /// An error reporting a deadlock, with who holds and who waits.
     pub fn deadlock(description: &str) -> Self {
-        OpError(format!("{DEADLOCK_MARKER} {description}"))
+        OpError {
+            kind: OpErrorKind::Deadlock,
+            message: format!("{DEADLOCK_PREFIX} {description}"),
+        }
     }
 }
 

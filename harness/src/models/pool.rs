@@ -22,12 +22,14 @@ use futures::channel::oneshot;
 use futures::executor::block_on;
 use workloads::Workload;
 
+use super::start::{join_workers, start_scoped_workers, StartGate};
+use super::worker_run::{merge_in_process, prepare_shared, WorkerRun};
 use super::{
-    join_workers, lockstep_refusal, merge_in_process, prepare_shared, start_scoped_workers,
-    ExecutionModel, ModelKind, OpBudget, StartGate, TrialError, TrialOutcome, TrialSpec, WorkerRun,
+    lockstep_refusal, ExecutionModel, Failure, ModelKind, OpBudget, TrialOutcome, TrialSpec,
 };
+use crate::os::usage::CpuTime;
 use crate::pacing::{lower_timer_slack, pace_until, OpenSchedule};
-use crate::recorder::{CpuTime, Recording};
+use crate::recorder::Recording;
 
 /// Jobs queued per pool thread before the submitter waits for results.
 const IN_FLIGHT_PER_WORKER: usize = 64;
@@ -53,9 +55,9 @@ impl ExecutionModel for Pool {
         Ok(())
     }
 
-    fn run_trial(&self, spec: &TrialSpec) -> Result<TrialOutcome, TrialError> {
+    fn run_trial(&self, spec: &TrialSpec) -> Result<TrialOutcome, Failure> {
         let OpBudget::Shared { total } = spec.budget else {
-            return Err(TrialError::failed("pool runs shared op budgets only"));
+            return Err(Failure::failed("pool runs shared op budgets only"));
         };
         let spawn_start = Instant::now();
         let shared = prepare_shared(spec)?;
@@ -110,7 +112,7 @@ impl ExecutionModel for Pool {
             // the last result, not when a pool thread finished its last op.
             outcome.wall_ns = end.duration_since(release).as_nanos() as u64;
             if let (Some(e), None) = (first_error, outcome.first_error()) {
-                return Err(TrialError::failed(e));
+                return Err(e);
             }
             Ok(outcome)
         })
@@ -125,18 +127,18 @@ fn submit_and_await(
     total_ops: u64,
     workers: usize,
     schedule: Option<OpenSchedule>,
-) -> Option<String> {
+) -> Option<Failure> {
     if schedule.is_some() {
         lower_timer_slack();
     }
     let window = IN_FLIGHT_PER_WORKER * workers;
-    let mut in_flight: VecDeque<oneshot::Receiver<Result<(), String>>> =
+    let mut in_flight: VecDeque<oneshot::Receiver<Result<(), Failure>>> =
         VecDeque::with_capacity(window);
-    let mut first_error: Option<String> = None;
-    let settle = |future: oneshot::Receiver<Result<(), String>>,
-                  first_error: &mut Option<String>| {
-        let result =
-            block_on(future).unwrap_or_else(|_| Err("a job was dropped before it ran".to_string()));
+    let mut first_error: Option<Failure> = None;
+    let settle = |future: oneshot::Receiver<Result<(), Failure>>,
+                  first_error: &mut Option<Failure>| {
+        let result = block_on(future)
+            .unwrap_or_else(|_| Err(Failure::failed("a job was dropped before it ran")));
         if let (Err(e), None) = (result, first_error.as_ref()) {
             *first_error = Some(e);
         }
@@ -165,7 +167,7 @@ fn submit_and_await(
             }),
         };
         if jobs.send(job).is_err() {
-            first_error.get_or_insert_with(|| "the pool shut down early".to_string());
+            first_error.get_or_insert_with(|| Failure::failed("the pool shut down early"));
             break;
         }
         in_flight.push_back(result);

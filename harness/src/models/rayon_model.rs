@@ -12,12 +12,11 @@ use std::time::Instant;
 use crossbeam_utils::CachePadded;
 use rayon::prelude::*;
 
-use super::{
-    merge_in_process, prepare_shared, ExecutionModel, ModelKind, OpBudget, TrialError,
-    TrialOutcome, TrialSpec, WorkerRun,
-};
+use super::worker_run::{merge_in_process, prepare_shared, WorkerRun};
+use super::{ExecutionModel, Failure, ModelKind, OpBudget, TrialOutcome, TrialSpec};
+use crate::os::usage::CpuTime;
 use crate::placement::place_current_thread;
-use crate::recorder::{guided_ranges, CpuTime, OpSource};
+use crate::recorder::schedule::{guided_ranges, OpSource};
 
 /// The `rayon` model.
 pub struct Rayon;
@@ -29,7 +28,7 @@ impl ExecutionModel for Rayon {
         ModelKind::Rayon
     }
 
-    fn run_trial(&self, spec: &TrialSpec) -> Result<TrialOutcome, TrialError> {
+    fn run_trial(&self, spec: &TrialSpec) -> Result<TrialOutcome, Failure> {
         let spawn_start = Instant::now();
         let shared = prepare_shared(spec)?;
         let workers = spec.workers;
@@ -48,7 +47,7 @@ impl ExecutionModel for Rayon {
                     }
                 })
                 .build()
-                .map_err(|e| TrialError::failed(format!("could not build the rayon pool: {e}")))?
+                .map_err(|e| Failure::failed(format!("could not build the rayon pool: {e}")))?
         };
 
         let slots: Vec<Slot> = (0..workers)
@@ -64,7 +63,7 @@ impl ExecutionModel for Rayon {
                 spec.open_rate_ops_s.is_some(),
             );
             if let Some(e) = lock(&pin_errors[ctx.index()]).take() {
-                run.error = Some(e);
+                run.error = Some(Failure::failed(e));
             }
             *lock(&slots[ctx.index()]) = Some(run);
         });
@@ -124,7 +123,7 @@ impl ExecutionModel for Rayon {
             .filter_map(|slot| CachePadded::into_inner(slot).into_inner().ok().flatten())
             .collect();
         if runs.len() != workers {
-            return Err(TrialError::failed(format!(
+            return Err(Failure::failed(format!(
                 "only {} of {workers} rayon threads were set up",
                 runs.len()
             )));

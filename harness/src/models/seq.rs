@@ -6,11 +6,10 @@ use std::time::Instant;
 
 use workloads::Workload;
 
-use super::{
-    merge_in_process, prepare_shared, static_share, ExecutionModel, ModelKind, TrialError,
-    TrialOutcome, TrialSpec, WorkerRun,
-};
-use crate::recorder::{CpuTime, OpSource};
+use super::worker_run::{merge_in_process, prepare_shared, static_share, WorkerRun};
+use super::{ExecutionModel, Failure, ModelKind, TrialOutcome, TrialSpec};
+use crate::os::usage::CpuTime;
+use crate::recorder::schedule::OpSource;
 
 /// The `seq` model.
 pub struct Seq;
@@ -28,7 +27,7 @@ impl ExecutionModel for Seq {
         }
     }
 
-    fn run_trial(&self, spec: &TrialSpec) -> Result<TrialOutcome, TrialError> {
+    fn run_trial(&self, spec: &TrialSpec) -> Result<TrialOutcome, Failure> {
         let set_up_start = Instant::now();
         let shared = prepare_shared(spec)?;
         let mut run = WorkerRun::set_up_with(

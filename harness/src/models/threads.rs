@@ -7,11 +7,11 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread;
 use std::time::Instant;
 
-use super::{
-    join_workers, merge_in_process, prepare_shared, start_scoped_workers, ExecutionModel,
-    ModelKind, OpBudget, StartGate, TrialError, TrialOutcome, TrialSpec, WorkerRun,
-};
-use crate::recorder::{CpuTime, OpSource};
+use super::start::{join_workers, start_scoped_workers, StartGate};
+use super::worker_run::{merge_in_process, prepare_shared, WorkerRun};
+use super::{ExecutionModel, Failure, ModelKind, OpBudget, TrialOutcome, TrialSpec};
+use crate::os::usage::CpuTime;
+use crate::recorder::schedule::OpSource;
 
 /// The `threads` model.
 pub struct Threads;
@@ -21,7 +21,7 @@ impl ExecutionModel for Threads {
         ModelKind::Threads
     }
 
-    fn run_trial(&self, spec: &TrialSpec) -> Result<TrialOutcome, TrialError> {
+    fn run_trial(&self, spec: &TrialSpec) -> Result<TrialOutcome, Failure> {
         let spawn_start = Instant::now();
         let shared = prepare_shared(spec)?;
         let workers = spec.workers;

@@ -9,7 +9,8 @@ use workloads::Workload;
 
 use super::tokio_driver::{run_tasks, ThreadLog};
 use super::tokio_multi::async_lockstep_check;
-use super::{prepare_shared, ExecutionModel, ModelKind, TrialError, TrialOutcome, TrialSpec};
+use super::worker_run::prepare_shared;
+use super::{ExecutionModel, Failure, ModelKind, TrialOutcome, TrialSpec};
 use crate::placement::place_current_thread;
 
 /// The `tokio-current` model.
@@ -24,12 +25,12 @@ impl ExecutionModel for TokioCurrent {
         async_lockstep_check(ModelKind::TokioCurrent, workload)
     }
 
-    fn run_trial(&self, spec: &TrialSpec) -> Result<TrialOutcome, TrialError> {
+    fn run_trial(&self, spec: &TrialSpec) -> Result<TrialOutcome, Failure> {
         let spawn_start = Instant::now();
         let shared = prepare_shared(spec)?;
         // The calling thread is the runtime's only thread. The runner gives
         // every trial a fresh thread, so pinning it affects nothing else.
-        let placed = place_current_thread(spec.core_of(0)).map_err(TrialError::failed)?;
+        let placed = place_current_thread(spec.core_of(0)).map_err(Failure::failed)?;
         let log = ThreadLog::default();
         log.lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -41,7 +42,7 @@ impl ExecutionModel for TokioCurrent {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
-            .map_err(|e| TrialError::failed(format!("could not build the tokio runtime: {e}")))?;
+            .map_err(|e| Failure::failed(format!("could not build the tokio runtime: {e}")))?;
         run_tasks(
             ModelKind::TokioCurrent,
             runtime,

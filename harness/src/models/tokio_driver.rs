@@ -14,14 +14,15 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use futures::FutureExt;
-use reports::schema::{Status, ThreadRecord};
+use reports::schema::ThreadRecord;
 use workloads::{SharedRun, WorkerOp};
 
-use super::{
-    merge_in_process, ModelKind, OpBudget, TrialError, TrialOutcome, TrialSpec, WorkerRun,
-};
+use super::worker_run::{merge_in_process, WorkerRun};
+use super::{Failure, ModelKind, OpBudget, TrialOutcome, TrialSpec};
+use crate::os::usage::CpuTime;
 use crate::pacing::{lower_timer_slack, pace_until, OpenSchedule};
-use crate::recorder::{claim, flatten_op_result, CpuTime, WorkerRecorder, MAX_CLAIM_OPS};
+use crate::recorder::schedule::{claim, MAX_CLAIM_OPS};
+use crate::recorder::{flatten_op_result, WorkerRecorder};
 
 /// Runtime threads as they started: placed, or why pinning failed.
 pub(crate) type ThreadLog = Arc<Mutex<Vec<Result<ThreadRecord, String>>>>;
@@ -35,7 +36,7 @@ pub(crate) fn run_tasks(
     shared: Arc<dyn SharedRun>,
     threads: ThreadLog,
     spawn_start: Instant,
-) -> Result<TrialOutcome, TrialError> {
+) -> Result<TrialOutcome, Failure> {
     let workers = spec.workers;
     let use_async = spec.workload.is_async_native();
     let (ready, mut ready_signals) = tokio::sync::mpsc::channel::<()>(workers.max(1));
@@ -83,7 +84,7 @@ pub(crate) fn run_tasks(
         };
         if tokio::time::timeout_at(deadline, all_ready).await.is_err() {
             stop.store(true, Ordering::Relaxed);
-            return Err(super::start_timeout(model));
+            return Err(super::start::start_timeout(model));
         }
         let spawn_ns = spawn_start.elapsed().as_nanos() as u64;
         let cpu_before = CpuTime::of_process();
@@ -95,9 +96,11 @@ pub(crate) fn run_tasks(
         };
         let mut runs = Vec::with_capacity(workers);
         for task in tasks {
-            runs.push(task.await.map_err(|e| {
-                TrialError::failed(format!("worker task failed outside an op: {e}"))
-            })?);
+            runs.push(
+                task.await.map_err(|e| {
+                    Failure::failed(format!("worker task failed outside an op: {e}"))
+                })?,
+            );
         }
         let cpu = CpuTime::of_process().since(cpu_before);
         if let Some(thread) = pacer_thread {
@@ -112,12 +115,7 @@ pub(crate) fn run_tasks(
     for entry in log.iter() {
         match entry {
             Ok(record) => outcome.runtime_threads.push(record.clone()),
-            Err(e) => {
-                return Err(TrialError {
-                    status: Status::Failed,
-                    message: format!("runtime thread: {e}"),
-                })
-            }
+            Err(e) => return Err(Failure::failed(format!("runtime thread: {e}"))),
         }
     }
     outcome.runtime_threads.sort_by_key(|t| t.index);
@@ -133,7 +131,7 @@ fn ready_parts<'a>(
 ) -> Option<(
     &'a mut Box<dyn WorkerOp>,
     &'a mut WorkerRecorder,
-    &'a mut Option<String>,
+    &'a mut Option<Failure>,
 )> {
     let WorkerRun {
         op,
@@ -304,7 +302,7 @@ async fn time_one(
     op: &mut dyn WorkerOp,
     recorder: &mut WorkerRecorder,
     op_index: u64,
-) -> Result<(), String> {
+) -> Result<(), Failure> {
     let Some(async_op) = op.as_async() else {
         return recorder.time_op(op, op_index);
     };

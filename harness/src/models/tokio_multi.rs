@@ -7,10 +7,8 @@ use std::time::Instant;
 use workloads::Workload;
 
 use super::tokio_driver::{pinning_hook, run_tasks, ThreadLog};
-use super::{
-    lockstep_refusal, prepare_shared, ExecutionModel, ModelKind, TrialError, TrialOutcome,
-    TrialSpec,
-};
+use super::worker_run::prepare_shared;
+use super::{lockstep_refusal, ExecutionModel, Failure, ModelKind, TrialOutcome, TrialSpec};
 
 /// The `tokio` model.
 pub struct TokioMulti;
@@ -24,7 +22,7 @@ impl ExecutionModel for TokioMulti {
         async_lockstep_check(ModelKind::Tokio, workload)
     }
 
-    fn run_trial(&self, spec: &TrialSpec) -> Result<TrialOutcome, TrialError> {
+    fn run_trial(&self, spec: &TrialSpec) -> Result<TrialOutcome, Failure> {
         let spawn_start = Instant::now();
         let shared = prepare_shared(spec)?;
         let log = ThreadLog::default();
@@ -34,7 +32,7 @@ impl ExecutionModel for TokioMulti {
             .on_thread_start(pinning_hook(spec.cores.clone(), log.clone()))
             .enable_all()
             .build()
-            .map_err(|e| TrialError::failed(format!("could not build the tokio runtime: {e}")))?;
+            .map_err(|e| Failure::failed(format!("could not build the tokio runtime: {e}")))?;
         run_tasks(ModelKind::Tokio, runtime, spec, shared, log, spawn_start)
     }
 }

@@ -87,7 +87,7 @@ enum TokioReceiver {
 }
 
 fn closed() -> OpError {
-    OpError("the channel closed".to_string())
+    OpError::new("the channel closed")
 }
 
 impl Chan {
@@ -338,7 +338,7 @@ impl CommRun {
         let slot = self
             .delivered
             .get(message.id as usize)
-            .ok_or_else(|| OpError(format!("message id {} out of range", message.id)))?;
+            .ok_or_else(|| OpError::new(format!("message id {} out of range", message.id)))?;
         slot.fetch_add(1, Ordering::Relaxed);
         let ns = message.sent.elapsed().as_nanos() as u64;
         self.latency[consumer]

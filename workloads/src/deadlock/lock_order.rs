@@ -9,7 +9,7 @@
 //! writes down which worker holds which lock and waits for which, and tells
 //! the waiting workers to give up: they wait with `try_lock_for` in short
 //! slices, blocking, never spinning, so they can. Their op fails with an
-//! error starting with [`DEADLOCK_MARKER`], and the harness records the
+//! [`OpError::deadlock`], and the harness records the
 //! trial as `deadlocked`; the run goes on.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
@@ -22,7 +22,6 @@ use crate::kernel::spin_work;
 use crate::params::{ParamKind, ParamSpec, ParamValues};
 use crate::{
     OpError, Requirements, RunShape, SharedRun, WorkerOp, Workload, WorkloadError, WorkloadInfo,
-    DEADLOCK_MARKER,
 };
 
 /// Registry entry.
@@ -217,10 +216,7 @@ impl LockOrderOp {
             if run.gave_up.load(Ordering::Relaxed) {
                 let report = run.report.lock().unwrap_or_else(|p| p.into_inner()).clone();
                 me.waiting.store(NONE, Ordering::Relaxed);
-                return Err(OpError(format!(
-                    "{DEADLOCK_MARKER} {}",
-                    report.unwrap_or_else(|| run.describe())
-                )));
+                return Err(OpError::deadlock(&report.unwrap_or_else(|| run.describe())));
             }
         }
     }

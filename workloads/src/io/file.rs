@@ -154,7 +154,7 @@ impl FileOp {
             .zip(&self.read)
             .position(|(w, r)| w != r)
         {
-            return Err(OpError(format!(
+            return Err(OpError::new(format!(
                 "verification failed: the block of op {op_index} read back differs at byte {at}"
             )));
         }
@@ -247,7 +247,7 @@ mod tests {
         let shared = bad.prepare(RunShape::new(1, Scaling::Strong, 10)).unwrap();
         let mut op = Arc::clone(&shared).worker(0).unwrap();
         let error = op.run_op(0).unwrap_err();
-        assert!(error.0.contains("differs at byte 0"), "{error}");
+        assert!(error.message.contains("differs at byte 0"), "{error}");
     }
 
     #[test]

@@ -173,7 +173,7 @@ impl HttpRun {
     fn check(&self, status: u16, body_len: usize) -> Result<u64, OpError> {
         let errors = self.statuses.count(status);
         if errors > self.max_errors {
-            return Err(OpError(format!(
+            return Err(OpError::new(format!(
                 "{errors} error answers from {}{} ({}), more than max_errors={}",
                 self.base,
                 self.path,
@@ -182,7 +182,7 @@ impl HttpRun {
             )));
         }
         match self.expected_len {
-            Some(expected) if status == 200 && body_len != expected => Err(OpError(format!(
+            Some(expected) if status == 200 && body_len != expected => Err(OpError::new(format!(
                 "the body had {body_len} bytes, not the {expected} asked for"
             ))),
             _ => Ok(body_len as u64),
@@ -214,7 +214,7 @@ impl WorkerOp for HttpOp {
         let reply = self
             .client
             .get(self.run.path_for(op_index))
-            .map_err(OpError)?;
+            .map_err(OpError::new)?;
         self.run.check(reply.status, reply.body.len())
     }
 
@@ -231,7 +231,7 @@ impl AsyncWorkerOp for HttpOp {
                 .client
                 .get_async(run.path_for(op_index))
                 .await
-                .map_err(OpError)?;
+                .map_err(OpError::new)?;
             run.check(reply.status, reply.body.len())
         })
     }

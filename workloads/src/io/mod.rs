@@ -39,5 +39,5 @@ pub fn lower_timer_slack() {
 
 /// An IO failure during `what`, as an op error.
 pub(crate) fn io_error(what: &str, e: std::io::Error) -> OpError {
-    OpError(format!("{what}: {e}"))
+    OpError::new(format!("{what}: {e}"))
 }

@@ -209,7 +209,7 @@ impl CompressOp {
         encoder
             .write_all(&self.chunk)
             .and_then(|_| encoder.try_finish())
-            .map_err(|e| OpError(format!("compressing: {e}")))?;
+            .map_err(|e| OpError::new(format!("compressing: {e}")))?;
         drop(encoder);
         self.run
             .bytes_in

@@ -178,8 +178,8 @@ enum Take {
 impl CrawlRun {
     fn try_take(&self) -> Result<Take, OpError> {
         if self.aborted.load(Ordering::Relaxed) {
-            return Err(OpError(
-                "another worker's op failed; the crawl stopped".into(),
+            return Err(OpError::new(
+                "another worker's op failed; the crawl stopped",
             ));
         }
         let mut frontier = self.frontier.lock().unwrap_or_else(|p| p.into_inner());
@@ -187,7 +187,7 @@ impl CrawlRun {
             return Ok(Take::Page(page));
         }
         if self.visited.load(Ordering::Relaxed) >= self.pages {
-            return Err(OpError(format!(
+            return Err(OpError::new(format!(
                 "every one of the site's {} pages is visited; the run has more ops than pages",
                 self.pages
             )));
@@ -226,7 +226,7 @@ impl CrawlRun {
     /// Everything after the fetch: parse, hash, queue, write the row.
     fn visit(&self, worker: usize, page: u64, status: u16, body: &[u8]) -> Result<u64, OpError> {
         if status != 200 {
-            return Err(OpError(format!("page {page}: status {status}")));
+            return Err(OpError::new(format!("page {page}: status {status}")));
         }
         if self.visits[page as usize].fetch_add(1, Ordering::Relaxed) == 0 {
             self.visited.fetch_add(1, Ordering::Relaxed);
@@ -262,7 +262,7 @@ impl CrawlRun {
             body.len(),
             links.len()
         )
-        .map_err(|e| OpError(format!("writing the CSV row of page {page}: {e}")))?;
+        .map_err(|e| OpError::new(format!("writing the CSV row of page {page}: {e}")))?;
         Ok(prefix)
     }
 
@@ -328,7 +328,7 @@ impl WorkerOp for CrawlOp {
     fn run_op(&mut self, _op_index: u64) -> Result<u64, OpError> {
         let run = &self.run;
         let result = run.take().and_then(|page| {
-            let reply = self.client.get(&run.path_of(page)).map_err(OpError)?;
+            let reply = self.client.get(&run.path_of(page)).map_err(OpError::new)?;
             run.visit(self.index, page, reply.status, &reply.body)
         });
         result.map_err(|e| run.fail(e))
@@ -349,7 +349,7 @@ impl AsyncWorkerOp for CrawlOp {
                     .client
                     .get_async(&run.path_of(page))
                     .await
-                    .map_err(OpError)?;
+                    .map_err(OpError::new)?;
                 run.visit(self.index, page, reply.status, &reply.body)
             }
             .await;

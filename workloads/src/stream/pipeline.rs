@@ -181,7 +181,7 @@ impl Drop for PipelineRun {
 }
 
 fn closed() -> OpError {
-    OpError("the pipeline has stopped".to_string())
+    OpError::new("the pipeline has stopped")
 }
 
 impl SharedRun for PipelineRun {

@@ -149,7 +149,7 @@ struct PingPongOp {
 }
 
 fn lost_partner() -> OpError {
-    OpError("the partner worker went away".to_string())
+    OpError::new("the partner worker went away")
 }
 
 impl PingPongOp {

@@ -151,7 +151,7 @@ impl AsyncWorkerOp for PermitOp {
                 .async_permits
                 .acquire()
                 .await
-                .map_err(|e| OpError(format!("semaphore closed: {e}")))?;
+                .map_err(|e| OpError::new(format!("semaphore closed: {e}")))?;
             Ok(outside ^ self.run.held(op_index))
         })
     }

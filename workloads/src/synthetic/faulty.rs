@@ -78,7 +78,7 @@ impl WorkerOp for FaultyOp {
         }
         match self.mode {
             Fault::Panic => panic!("synthetic/faulty panicked on purpose at op {op_index}"),
-            Fault::Error => Err(OpError(format!(
+            Fault::Error => Err(OpError::new(format!(
                 "synthetic/faulty failed on purpose at op {op_index}"
             ))),
             // Blocks without using CPU, as a deadlocked worker would.

@@ -1,6 +1,7 @@
 //! `process`: one child process per worker. Each child re-executes this
 //! binary as `corebench worker` with its static share of the ops and its
-//! core (see [`crate::worker`] for the wire format). The parent waits until
+//! core (see [`wire`] for the wire format, and [`child`] for the child's
+//! side). The parent waits until
 //! every child is set up and says "ready" (that is the spawn time, reported
 //! apart from the timed region), then writes `go` to every child, and waits
 //! for each child's counters and histogram.
@@ -10,6 +11,9 @@
 //! crashes, exits early, writes garbage, or runs past the deadline fails
 //! the cell; every child is killed and reaped before the trial returns.
 
+pub mod child;
+pub mod wire;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -17,16 +21,17 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError};
-use reports::schema::Status;
 use workloads::Workload;
 
+use super::worker_run::static_share;
 use super::{
-    static_share, ExecutionModel, ModelKind, OpenOutcome, TrialError, TrialOutcome, TrialSpec,
-    WorkerOutcome,
+    ExecutionModel, Failure, ModelKind, OpenOutcome, TrialOutcome, TrialSpec, WorkerOutcome,
 };
+use crate::os::clock::monotonic_ns;
+use crate::os::usage::CpuTime;
 use crate::placement::Placed;
-use crate::recorder::{monotonic_ns, new_histogram, CpuTime};
-use crate::worker::WorkerMessage;
+use crate::recorder::new_histogram;
+use wire::WorkerMessage;
 
 /// How much of a child's stderr is kept for error messages.
 const STDERR_KEEP_BYTES: usize = 4096;
@@ -49,7 +54,7 @@ impl ExecutionModel for Process {
         Ok(())
     }
 
-    fn run_trial(&self, spec: &TrialSpec) -> Result<TrialOutcome, TrialError> {
+    fn run_trial(&self, spec: &TrialSpec) -> Result<TrialOutcome, Failure> {
         let spawn_start = Instant::now();
         let mut children = Children::spawn(spec)?;
         let ready = children.wait_all(spec.deadline, |index, message| match message {
@@ -96,23 +101,23 @@ impl ExecutionModel for Process {
                 unreachable!("wait_all only passes Done messages");
             };
             let child_histogram = reports::histogram::decode(&encoded)
-                .map_err(|e| TrialError::failed(format!("child {index}: {e}")))?;
+                .map_err(|e| Failure::failed(format!("child {index}: {e}")))?;
             if child_histogram.len() != ops {
-                return Err(TrialError::failed(format!(
+                return Err(Failure::failed(format!(
                     "child {index} reported {ops} ops but its histogram holds {}",
                     child_histogram.len()
                 )));
             }
             histogram
                 .add(&child_histogram)
-                .map_err(|e| TrialError::failed(format!("child {index}: {e:?}")))?;
+                .map_err(|e| Failure::failed(format!("child {index}: {e:?}")))?;
             if let Some(kib) = peak_rss_kib {
                 LARGEST_CHILD_RSS_KIB.fetch_max(kib, std::sync::atomic::Ordering::Relaxed);
             }
             if let Some(child_open) = child_open {
                 let decode = |encoded: &str| {
                     reports::histogram::decode(encoded)
-                        .map_err(|e| TrialError::failed(format!("child {index}: {e}")))
+                        .map_err(|e| Failure::failed(format!("child {index}: {e}")))
                 };
                 let merged = open.get_or_insert_with(OpenOutcome::new);
                 for (into, encoded) in [
@@ -120,7 +125,7 @@ impl ExecutionModel for Process {
                     (&mut merged.pacing, &child_open.pacing_histogram),
                 ] {
                     into.add(decode(encoded)?)
-                        .map_err(|e| TrialError::failed(format!("child {index}: {e:?}")))?;
+                        .map_err(|e| Failure::failed(format!("child {index}: {e:?}")))?;
                 }
                 merged.late_starts += child_open.late_starts;
             }
@@ -131,12 +136,12 @@ impl ExecutionModel for Process {
             }
             for (name, encoded) in child_histograms {
                 let child = reports::histogram::decode(&encoded)
-                    .map_err(|e| TrialError::failed(format!("child {index}: {name}: {e}")))?;
+                    .map_err(|e| Failure::failed(format!("child {index}: {name}: {e}")))?;
                 workload_histograms
                     .entry(name)
                     .or_insert_with(new_histogram)
                     .add(child)
-                    .map_err(|e| TrialError::failed(format!("child {index}: {e:?}")))?;
+                    .map_err(|e| Failure::failed(format!("child {index}: {e:?}")))?;
             }
             workers.push(WorkerOutcome {
                 index,
@@ -169,8 +174,8 @@ pub static LARGEST_CHILD_RSS_KIB: std::sync::atomic::AtomicU64 =
 /// own binary is not `corebench`, set it.
 pub const COREBENCH_EXE_ENV: &str = "COREBENCH_EXE";
 
-fn corebench_exe() -> Result<std::path::PathBuf, TrialError> {
-    corebench_binary().map_err(TrialError::failed)
+fn corebench_exe() -> Result<std::path::PathBuf, Failure> {
+    corebench_binary().map_err(Failure::failed)
 }
 
 /// The `corebench` binary to start children from: `COREBENCH_EXE`, or the
@@ -201,7 +206,7 @@ struct Children {
 }
 
 impl Children {
-    fn spawn(spec: &TrialSpec) -> Result<Self, TrialError> {
+    fn spawn(spec: &TrialSpec) -> Result<Self, Failure> {
         let exe = corebench_exe()?;
         let workload_spec = spec.workload.spec();
         let (sender, lines) = crossbeam_channel::unbounded();
@@ -247,7 +252,7 @@ impl Children {
                 command.arg("--output-dir").arg(dir);
             }
             let mut child = command.spawn().map_err(|e| {
-                TrialError::failed(format!(
+                Failure::failed(format!(
                     "could not start child {index} ({}): {e}",
                     exe.display()
                 ))
@@ -283,7 +288,7 @@ impl Children {
         &mut self,
         deadline: Instant,
         accept: impl Fn(usize, WorkerMessage) -> Result<T, String>,
-    ) -> Result<Vec<T>, TrialError> {
+    ) -> Result<Vec<T>, Failure> {
         let mut got: Vec<Option<T>> = (0..self.children.len()).map(|_| None).collect();
         if let Some(index) = self.closed.iter().position(|c| *c) {
             return Err(self.exited_early(index));
@@ -295,15 +300,12 @@ impl Children {
                 Err(RecvTimeoutError::Timeout) => {
                     let waiting: Vec<usize> =
                         (0..got.len()).filter(|i| got[*i].is_none()).collect();
-                    return Err(TrialError {
-                        status: Status::Timeout,
-                        message: format!(
-                            "children {waiting:?} did not answer before the trial's time limit"
-                        ),
-                    });
+                    return Err(Failure::timeout(format!(
+                        "children {waiting:?} did not answer before the trial's time limit"
+                    )));
                 }
                 Err(RecvTimeoutError::Disconnected) => {
-                    return Err(TrialError::failed("lost every child's output"));
+                    return Err(Failure::failed("lost every child's output"));
                 }
             };
             let text = match line {
@@ -317,15 +319,15 @@ impl Children {
                 ChildLine::Closed => return Err(self.exited_early(index)),
             };
             let message: WorkerMessage = serde_json::from_str(&text).map_err(|_| {
-                TrialError::failed(format!(
+                Failure::failed(format!(
                     "child {index} wrote a line that is not a worker message: {:?}",
                     text.chars().take(120).collect::<String>()
                 ))
             })?;
             if let WorkerMessage::Failed { error, .. } = &message {
-                return Err(TrialError::failed(format!("child {index}: {error}")));
+                return Err(Failure::failed(format!("child {index}: {error}")));
             }
-            got[index] = Some(accept(index, message).map_err(TrialError::failed)?);
+            got[index] = Some(accept(index, message).map_err(Failure::failed)?);
         }
         Ok(got.into_iter().flatten().collect())
     }
@@ -333,14 +335,14 @@ impl Children {
     /// Writes `go BASE` to every child, as close together as the pipes
     /// allow; `BASE` (`CLOCK_MONOTONIC` ns) is when an open-loop schedule
     /// starts, the same for every child.
-    fn release(&mut self, base_mono_ns: u64) -> Result<(), TrialError> {
+    fn release(&mut self, base_mono_ns: u64) -> Result<(), Failure> {
         let line = format!("go {base_mono_ns}\n");
         for (index, stdin) in self.stdins.iter_mut().enumerate() {
             let sent = stdin
                 .as_mut()
                 .map(|s| s.write_all(line.as_bytes()).and_then(|_| s.flush()));
             if let Some(Err(e)) = sent {
-                return Err(TrialError::failed(format!(
+                return Err(Failure::failed(format!(
                     "could not release child {index}: {e}"
                 )));
             }
@@ -357,9 +359,9 @@ impl Children {
         self.children.clear();
     }
 
-    fn exited_early(&mut self, index: usize) -> TrialError {
+    fn exited_early(&mut self, index: usize) -> Failure {
         let status = self.exit_status(index);
-        TrialError::failed(format!(
+        Failure::failed(format!(
             "child {index} (pid {}) exited before reporting ({status}){}",
             self.children[index].id(),
             self.stderr_note(index)

@@ -1,0 +1,221 @@
+//! The worker lifecycle every in-process model shares: build the run's
+//! shared state, set a worker up on its own thread (pinned, its op built,
+//! panics caught), run its ops, and merge the workers' results into one
+//! [`TrialOutcome`].
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use workloads::{RunShape, SharedRun, WorkerOp, Workload};
+
+use super::trial::{OpBudget, OpenOutcome, TrialOutcome, TrialSpec, WorkerOutcome};
+use crate::failure::Failure;
+use crate::os::usage::CpuTime;
+use crate::placement::{place_current_thread, Placed};
+use crate::recorder::op_loop::run_ops;
+use crate::recorder::schedule::OpSource;
+use crate::recorder::{flatten_op_result, new_histogram, panic_message, Recording, WorkerRecorder};
+
+/// Builds the shared state for a trial, catching panics.
+pub(crate) fn prepare_shared(spec: &TrialSpec) -> Result<Arc<dyn SharedRun>, Failure> {
+    prepare_shared_for(spec.workload.as_ref(), spec.shape())
+}
+
+/// Builds a workload's shared state for `shape`, catching panics.
+pub(crate) fn prepare_shared_for(
+    workload: &dyn Workload,
+    shape: RunShape,
+) -> Result<Arc<dyn SharedRun>, Failure> {
+    match catch_unwind(AssertUnwindSafe(|| workload.prepare(shape))) {
+        Ok(Ok(shared)) => Ok(shared),
+        Ok(Err(e)) => Err(Failure::failed(format!("set-up failed: {e}"))),
+        Err(p) => Err(Failure::failed(format!(
+            "set-up panicked: {}",
+            panic_message(p.as_ref())
+        ))),
+    }
+}
+
+/// A worker after set-up: placed, with its op and recorder, ready to run.
+pub(crate) struct WorkerRun {
+    pub index: usize,
+    pub placed: Placed,
+    pub op: Option<Box<dyn WorkerOp>>,
+    pub recorder: WorkerRecorder,
+    pub error: Option<Failure>,
+}
+
+impl WorkerRun {
+    /// Pins the calling thread to `core`, reads its affinity back, and
+    /// builds worker `index`'s op on it. Failures are kept, not thrown, so
+    /// the worker still reaches the start barrier and nobody waits forever.
+    pub fn set_up(
+        shared: &Arc<dyn SharedRun>,
+        index: usize,
+        core: Option<usize>,
+        recording: Recording,
+    ) -> Self {
+        Self::set_up_with(shared, index, core, recording, false)
+    }
+
+    /// [`WorkerRun::set_up`], with the open-loop histograms when `open`.
+    pub fn set_up_with(
+        shared: &Arc<dyn SharedRun>,
+        index: usize,
+        core: Option<usize>,
+        recording: Recording,
+        open: bool,
+    ) -> Self {
+        let mut run = WorkerRun {
+            index,
+            placed: Placed::default(),
+            op: None,
+            recorder: WorkerRecorder::new(recording),
+            error: None,
+        };
+        if open {
+            run.recorder.enable_open();
+        }
+        match place_current_thread(core) {
+            Ok(placed) => run.placed = placed,
+            Err(e) => {
+                run.error = Some(Failure::failed(e));
+                return run;
+            }
+        }
+        let shared = Arc::clone(shared);
+        match catch_unwind(AssertUnwindSafe(move || shared.worker(index))) {
+            Ok(Ok(op)) => run.op = Some(op),
+            Ok(Err(e)) => run.error = Some(Failure::failed(format!("set-up failed: {e}"))),
+            Err(p) => {
+                run.error = Some(Failure::failed(format!(
+                    "set-up panicked: {}",
+                    panic_message(p.as_ref())
+                )))
+            }
+        }
+        run
+    }
+
+    /// Runs ops from `source` on this worker; a failure is kept in `error`
+    /// and raises `stop`. A worker whose set-up failed runs nothing.
+    pub fn run(&mut self, source: OpSource<'_>, stop: &AtomicBool) {
+        let WorkerRun {
+            op,
+            recorder,
+            error,
+            ..
+        } = self;
+        match op {
+            Some(op) if error.is_none() => {
+                if let Err(e) = run_ops(op.as_mut(), recorder, source, stop) {
+                    *error = Some(e);
+                }
+            }
+            _ => stop.store(true, Ordering::Relaxed),
+        }
+    }
+
+    /// Runs one op (the pool's job), keeping the first error.
+    pub fn run_one(&mut self, op_index: u64) -> Result<(), Failure> {
+        self.with_op(|op, recorder| recorder.time_op(op, op_index))
+    }
+
+    /// Runs one open-loop op (the pool's job): due at `due`, submitted by
+    /// a pacer that woke at `woke` (`None`: it was late).
+    pub fn run_one_open(
+        &mut self,
+        op_index: u64,
+        due: Instant,
+        woke: Option<Instant>,
+    ) -> Result<(), Failure> {
+        self.with_op(|op, recorder| {
+            op.note_due(due);
+            let started = Instant::now();
+            let result = catch_unwind(AssertUnwindSafe(|| op.run_op(op_index)));
+            let end = Instant::now();
+            let result = flatten_op_result(result);
+            recorder.finish_open_op(op_index, due, started, woke, end, result)
+        })
+    }
+
+    /// Runs `f` on the op and recorder of a worker that is set up and has
+    /// not failed, keeping the first error.
+    fn with_op(
+        &mut self,
+        f: impl FnOnce(&mut dyn WorkerOp, &mut WorkerRecorder) -> Result<(), Failure>,
+    ) -> Result<(), Failure> {
+        let WorkerRun {
+            op,
+            recorder,
+            error,
+            ..
+        } = self;
+        let result = match op {
+            Some(op) if error.is_none() => f(op.as_mut(), recorder),
+            _ => Err(error
+                .clone()
+                .unwrap_or_else(|| Failure::failed("worker has no op"))),
+        };
+        if let (Err(e), None) = (&result, &error) {
+            *error = Some(e.clone());
+        }
+        result
+    }
+
+    /// The outcome, with wall time measured from `release`.
+    pub fn outcome(&self, release: Instant) -> WorkerOutcome {
+        WorkerOutcome {
+            index: self.index,
+            pid: std::process::id(),
+            placed: self.placed.clone(),
+            ops: self.recorder.ops,
+            wall_ns: self.recorder.last_op_end.map_or(0, |end| {
+                end.saturating_duration_since(release).as_nanos() as u64
+            }),
+            error: self.error.clone(),
+        }
+    }
+}
+
+/// Merges in-process workers into a trial outcome. Wall time runs from
+/// `release` to the last op's end across workers.
+pub(crate) fn merge_in_process(
+    mut runs: Vec<WorkerRun>,
+    release: Instant,
+    cpu: CpuTime,
+    spawn_ns: u64,
+    shared: &Arc<dyn SharedRun>,
+) -> TrialOutcome {
+    runs.sort_by_key(|r| r.index);
+    let mut histogram = new_histogram();
+    for run in &runs {
+        histogram
+            .add(&run.recorder.histogram)
+            .expect("histograms share bounds");
+    }
+    let workers: Vec<WorkerOutcome> = runs.iter().map(|r| r.outcome(release)).collect();
+    let mut outcome = TrialOutcome::new(workers, histogram, cpu, spawn_ns, shared.counters());
+    outcome.workload_histograms = shared.histograms();
+    outcome.recording = runs.first().map_or(Recording::PerOp, |r| r.recorder.mode);
+    for open in runs.iter().filter_map(|r| r.recorder.open.as_ref()) {
+        outcome.open.get_or_insert_with(OpenOutcome::new).add(open);
+    }
+    outcome
+}
+
+/// The op source of worker `index` for models that hand out ops themselves
+/// in a static split: contiguous equal shares of a shared budget.
+pub(crate) fn static_share(budget: OpBudget, workers: usize, index: usize) -> (u64, u64) {
+    match budget {
+        OpBudget::PerWorker { ops } => (0, ops),
+        OpBudget::Shared { total } => {
+            let n = workers as u64;
+            let i = index as u64;
+            let start = total * i / n;
+            (start, total * (i + 1) / n - start)
+        }
+    }
+}

@@ -1,0 +1,201 @@
+//! Turning a trial's outcome into a schema [`Record`]: the measurements of
+//! a finished trial, or the typed [`Failure`] of one that produced none,
+//! with everything the cell's records share ([`RecordContext`]).
+
+use std::sync::Arc;
+
+use reports::schema::{
+    Fairness, ModelOverhead, OpenLoop, PlacementRef, Record, Status, WorkerRecord, WorkloadRef,
+    SCHEMA_VERSION,
+};
+use reports::stats::jain_index;
+use workloads::{Scaling, Workload};
+
+use crate::failure::Failure;
+use crate::models::TrialOutcome;
+use crate::plan::LoadMode;
+use crate::recorder::Recording;
+
+/// What every record of one cell shares.
+#[derive(Clone)]
+pub struct RecordContext {
+    /// The workload, with its parameters.
+    pub workload: Arc<dyn Workload>,
+    /// The model's name.
+    pub model: String,
+    /// Workers (tasks, for the async models).
+    pub workers: usize,
+    /// Runtime threads of an async model.
+    pub runtime_threads: Option<usize>,
+    /// The placement, as `--pin` spells it.
+    pub placement: String,
+    /// The core requested for each placeable unit.
+    pub cores: Vec<Option<usize>>,
+    /// Strong or weak.
+    pub scaling: Scaling,
+    /// Closed or open load.
+    pub load: LoadMode,
+    /// How ops were meant to be timed (the outcome says how they were).
+    pub recording: Recording,
+    /// The run this record belongs to.
+    pub run_id: String,
+}
+
+impl RecordContext {
+    /// The record of trial `trial` (0-based) of this cell: its measurements
+    /// when `result` is an outcome, its status and reason when it is a
+    /// failure or when a worker failed.
+    pub fn record(
+        &self,
+        trial: u32,
+        result: Result<TrialOutcome, Failure>,
+        model_overhead: ModelOverhead,
+    ) -> Record {
+        let workload = &self.workload;
+        let mut record = Record {
+            schema_version: SCHEMA_VERSION,
+            run_id: self.run_id.to_string(),
+            started_at: chrono::Local::now().to_rfc3339(),
+            workload: WorkloadRef {
+                id: workload.info().id.to_string(),
+                spec: workload.spec(),
+                params: workload
+                    .params()
+                    .0
+                    .iter()
+                    .map(|(k, v)| (k.clone(), serde_json::to_value(v).unwrap_or_default()))
+                    .collect(),
+            },
+            model: self.model.clone(),
+            workers: self.workers as u32,
+            runtime_threads: self.runtime_threads.map(|t| t as u32),
+            placement: PlacementRef {
+                strategy: self.placement.clone(),
+                requested_cores: self.cores.iter().map(|c| c.map(|c| c as u32)).collect(),
+            },
+            scaling: self.scaling.to_string(),
+            load: self.load.to_string(),
+            trial,
+            status: Status::Ok,
+            error: None,
+            ops: 0,
+            wall_ns: 0,
+            cpu_user_ns: 0,
+            cpu_sys_ns: 0,
+            throughput_ops_s: 0.0,
+            latency: None,
+            histogram: None,
+            per_worker: Vec::new(),
+            runtime_thread_placement: Vec::new(),
+            model_overhead,
+            async_op: false,
+            recording: self.recording.as_str().to_string(),
+            fairness: None,
+            open_loop: None,
+            parent_pid: std::process::id(),
+            counters: Default::default(),
+            workload_histograms: Default::default(),
+        };
+        let outcome = match result {
+            Ok(outcome) => outcome,
+            Err(e) => {
+                record.status = e.status();
+                record.error = Some(e.message);
+                return record;
+            }
+        };
+        if let Some(error) = outcome.first_error() {
+            record.status = error.status();
+            record.error = Some(error.message);
+        }
+        record.fairness = fairness_of(&outcome.workers.iter().map(|w| w.ops).collect::<Vec<_>>());
+        record.ops = outcome.histogram.len();
+        record.wall_ns = outcome.wall_ns;
+        record.cpu_user_ns = outcome.cpu.user_ns;
+        record.cpu_sys_ns = outcome.cpu.sys_ns;
+        record.throughput_ops_s = if outcome.wall_ns > 0 {
+            record.ops as f64 / (outcome.wall_ns as f64 / 1e9)
+        } else {
+            0.0
+        };
+        record.latency = reports::histogram::summarise(&outcome.histogram);
+        record.histogram = match reports::histogram::encode(&outcome.histogram) {
+            Ok(encoded) if !outcome.histogram.is_empty() => Some(encoded),
+            Ok(_) => None,
+            Err(e) => {
+                record.status = Status::Failed;
+                record.error = Some(e.to_string());
+                None
+            }
+        };
+        record.per_worker = outcome
+            .workers
+            .iter()
+            .map(|w| WorkerRecord {
+                index: w.index as u32,
+                pid: w.pid,
+                core: w.placed.core,
+                cpus_allowed: w.placed.cpus_allowed.clone(),
+                ops: w.ops,
+                wall_ns: w.wall_ns,
+                error: w.error.as_ref().map(|e| e.message.clone()),
+            })
+            .collect();
+        record.runtime_thread_placement = outcome.runtime_threads;
+        record.async_op = outcome.async_op;
+        record.recording = outcome.recording.as_str().to_string();
+        record.counters = outcome.counters;
+        for (name, histogram) in &outcome.workload_histograms {
+            match reports::histogram::encode(histogram) {
+                Ok(encoded) => {
+                    record.workload_histograms.insert(name.clone(), encoded);
+                }
+                Err(e) => {
+                    record.status = Status::Failed;
+                    record.error = Some(format!("{name}: {e}"));
+                }
+            }
+        }
+        if let (Some(open), LoadMode::Open { rate_ops_s }) = (&outcome.open, self.load) {
+            let encode = |h: &hdrhistogram::Histogram<u64>| {
+                (!h.is_empty())
+                    .then(|| reports::histogram::encode(h).ok())
+                    .flatten()
+            };
+            record.open_loop = Some(OpenLoop {
+                requested_rate_ops_s: rate_ops_s,
+                uncorrected_latency: reports::histogram::summarise(&open.uncorrected),
+                uncorrected_histogram: encode(&open.uncorrected),
+                pacing_error: reports::histogram::summarise(&open.pacing),
+                pacing_histogram: encode(&open.pacing),
+                late_starts: open.late_starts,
+            });
+        }
+        record
+    }
+}
+
+/// Per-worker balance of a multi-worker trial: Jain's index, max/min, and
+/// the workers that did under a tenth of the mean (starved).
+fn fairness_of(ops: &[u64]) -> Option<Fairness> {
+    if ops.len() < 2 {
+        return None;
+    }
+    let as_f64: Vec<f64> = ops.iter().map(|&o| o as f64).collect();
+    let mean = as_f64.iter().sum::<f64>() / ops.len() as f64;
+    let (min, max) = (ops.iter().copied().min()?, ops.iter().copied().max()?);
+    Some(Fairness {
+        jain_index: jain_index(&as_f64),
+        max_min_ratio: if min > 0 {
+            Some(max as f64 / min as f64)
+        } else {
+            None
+        },
+        starved_workers: ops
+            .iter()
+            .enumerate()
+            .filter(|(_, &o)| (o as f64) < 0.1 * mean)
+            .map(|(i, _)| i as u32)
+            .collect(),
+    })
+}
