@@ -86,7 +86,8 @@ pub fn run_plan(
         });
         // Each record is written the moment its trial ends, so a killed
         // run keeps every finished trial.
-        run_cell(plan, cell, ops, run_id, &mut |record: Record| {
+        let model: Arc<dyn ExecutionModel> = Arc::from(cell.model.model());
+        run_cell(plan, cell, model, ops, run_id, &mut |record: Record| {
             if record.status != Status::Ok {
                 progress.println(format!(
                     "{label}: {} — {}",
@@ -121,12 +122,12 @@ fn cell_label(plan: &Plan, cell: &Cell) -> String {
 fn run_cell(
     plan: &Plan,
     cell: &Cell,
+    model: Arc<dyn ExecutionModel>,
     base_ops: u64,
     run_id: &str,
     emit: &mut dyn FnMut(Record) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
     let workload = Arc::clone(&plan.workloads[cell.workload]);
-    let model: Arc<dyn ExecutionModel> = Arc::from(cell.model.model());
     let runtime_threads = plan.runtime_threads_for(cell.model, cell.workers);
     let units = runtime_threads.unwrap_or(cell.workers);
     let ctx = RecordContext {
@@ -311,4 +312,107 @@ fn calibrate(workload: &dyn Workload, target: Duration, io: &IoEnv) -> u64 {
     }
     let per_op_ns = start.elapsed().as_nanos() as f64 / ops.max(1) as f64;
     ((target.as_nanos() as f64 / per_op_ns.max(1.0)) as u64).clamp(1, 100_000_000)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::models::mock::{MockModel, Scripted};
+    use crate::models::ModelKind;
+    use crate::placement::CpuSet;
+    use crate::plan::{PlanInput, Profile};
+
+    fn plan(trials: u32) -> Plan {
+        let input = PlanInput {
+            profile: Profile::Quick,
+            workloads: Some("cpu/primes".into()),
+            models: Some("threads".into()),
+            workers: Some("2".into()),
+            pin: "none".into(),
+            scaling: Scaling::Strong,
+            trials: Some(trials),
+            ops: Some(1000),
+            runtime_threads: None,
+            trial_timeout: Duration::from_secs(5),
+            recording: Recording::PerOp,
+            calibration: false,
+            load: "closed".into(),
+        };
+        Plan::build(&input, CpuSet::on_cores(&[0, 1])).unwrap()
+    }
+
+    fn measured(op_ns: u64) -> Scripted {
+        Scripted::Measured {
+            ops_per_worker: 500,
+            op_ns,
+            cpu_fraction_pct: 100,
+        }
+    }
+
+    /// Runs the plan's one cell through `script` (the dispatch floor and
+    /// the warm-up take the first two entries) and returns its records.
+    fn records_of(plan: &Plan, model: MockModel) -> Vec<Record> {
+        let cell = plan.cells().remove(0);
+        let mut records = Vec::new();
+        run_cell(plan, &cell, Arc::new(model), 1000, "test-run", &mut |r| {
+            records.push(r);
+            Ok(())
+        })
+        .unwrap();
+        records
+    }
+
+    #[test]
+    fn every_trial_of_a_scripted_cell_becomes_a_record_with_its_numbers() {
+        let plan = plan(3);
+        let script = vec![measured(100), measured(1_000), measured(2_000)];
+        let records = records_of(&plan, MockModel::new(ModelKind::Threads, script));
+        assert_eq!(records.len(), 3);
+        let first = &records[0];
+        assert_eq!(
+            (first.status, first.trial, first.workers),
+            (Status::Ok, 0, 2)
+        );
+        assert_eq!(first.ops, 1000);
+        assert_eq!(first.wall_ns, 1_000_000, "500 ops of 2 us on each worker");
+        assert!((first.throughput_ops_s - 1_000_000.0).abs() < 1e-6);
+        assert_eq!(first.cpu_user_ns, 2_000_000);
+        assert_eq!(first.fairness.as_ref().unwrap().jain_index, 1.0);
+        assert_eq!(first.model_overhead.dispatch_floor_ns, Some(100.0));
+        assert_eq!(first.latency.as_ref().unwrap().p50_ns, 2000);
+    }
+
+    #[test]
+    fn a_deadlock_a_timeout_and_a_refusal_are_typed_outcomes() {
+        let plan = plan(5);
+        let deadlock = Scripted::WorkerFailed {
+            worker: 1,
+            failure: Failure::of_op(workloads::OpError::deadlock("worker 1 waits for A"))
+                .prefixed("op 4 "),
+        };
+        let script = vec![measured(100), measured(100), measured(100), deadlock];
+        let records = records_of(&plan, MockModel::new(ModelKind::Threads, script));
+        assert_eq!(records.len(), 2, "the cell stops at its first bad trial");
+        assert_eq!(records[1].status, Status::Deadlocked);
+        assert_eq!(
+            records[1].error.as_deref(),
+            Some("worker 1: op 4 failed: deadlock detected: worker 1 waits for A")
+        );
+
+        let timeout = Scripted::Failed(Failure::timeout("no result after 5 s"));
+        let script = vec![measured(100), timeout];
+        let records = records_of(&plan, MockModel::new(ModelKind::Threads, script));
+        assert_eq!(records.len(), 1);
+        assert_eq!(records[0].status, Status::Timeout);
+        assert_eq!(
+            records[0].error.as_deref(),
+            Some("warm-up: no result after 5 s")
+        );
+
+        let refusing = MockModel::new(ModelKind::Threads, vec![]).refusing("no reason at all");
+        let records = records_of(&plan, refusing);
+        assert_eq!(records.len(), 1);
+        assert_eq!(records[0].status, Status::Unsupported);
+        assert_eq!(records[0].error.as_deref(), Some("no reason at all"));
+    }
 }

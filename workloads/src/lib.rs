@@ -103,6 +103,11 @@ pub struct RunShape {
     pub total_ops: u64,
     /// Where the IO workloads find the world outside the process.
     pub io: IoEnv,
+    /// Whether the model awaits the workers' async ops
+    /// ([`WorkerOp::as_async`]) on a tokio runtime. The model says so;
+    /// workers then build async resources (an async HTTP client) instead of
+    /// blocking ones.
+    pub async_ops: bool,
 }
 
 impl RunShape {
@@ -114,6 +119,7 @@ impl RunShape {
             scaling,
             total_ops,
             io: IoEnv::default(),
+            async_ops: false,
         }
     }
 }

@@ -34,6 +34,7 @@ pub mod worker_run;
 
 use std::fmt;
 
+use reports::schema::MODELS;
 use workloads::Workload;
 
 use crate::error::UsageError;
@@ -71,17 +72,11 @@ impl ModelKind {
         ModelKind::TokioCurrent,
     ];
 
-    /// The name used on the command line and in records.
+    /// The name used on the command line and in records: its entry in
+    /// the one model list, [`reports::schema::MODELS`], which [`Self::ALL`]
+    /// follows in order (a test holds the two together).
     pub fn name(self) -> &'static str {
-        match self {
-            ModelKind::Seq => "seq",
-            ModelKind::Threads => "threads",
-            ModelKind::Pool => "pool",
-            ModelKind::Rayon => "rayon",
-            ModelKind::Process => "process",
-            ModelKind::Tokio => "tokio",
-            ModelKind::TokioCurrent => "tokio-current",
-        }
+        MODELS[self as usize].name
     }
 
     /// One line for `corebench list`.
@@ -163,4 +158,27 @@ pub(crate) fn lockstep_refusal(model: ModelKind, workload: &dyn Workload, why: &
         "{} cannot run under {model}: it is lockstep (every worker must run every round at once), but {why}",
         workload.info().id,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_model_table_follows_the_one_model_list() {
+        assert_eq!(ModelKind::ALL.len(), MODELS.len());
+        for (kind, listed) in ModelKind::ALL.iter().zip(MODELS) {
+            assert_eq!(kind.name(), listed.name);
+            assert_eq!(kind.model().kind(), *kind);
+            assert_eq!(kind.name().parse::<ModelKind>().unwrap(), *kind);
+        }
+    }
+
+    #[test]
+    fn the_calibration_reference_is_the_workload_of_that_name() {
+        assert_eq!(
+            workloads::cpu::calibrate::INFO.id,
+            reports::schema::CALIBRATION_WORKLOAD
+        );
+    }
 }

@@ -60,7 +60,7 @@ impl ExecutionModel for Pool {
             return Err(Failure::failed("pool runs shared op budgets only"));
         };
         let spawn_start = Instant::now();
-        let shared = prepare_shared(spec)?;
+        let shared = prepare_shared(spec, self.kind())?;
         let workers = spec.workers;
         let gate = StartGate::default();
         let stop = AtomicBool::new(false);

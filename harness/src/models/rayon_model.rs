@@ -30,7 +30,7 @@ impl ExecutionModel for Rayon {
 
     fn run_trial(&self, spec: &TrialSpec) -> Result<TrialOutcome, Failure> {
         let spawn_start = Instant::now();
-        let shared = prepare_shared(spec)?;
+        let shared = prepare_shared(spec, self.kind())?;
         let workers = spec.workers;
         let pin_errors: Arc<Vec<Mutex<Option<String>>>> =
             Arc::new((0..workers).map(|_| Mutex::new(None)).collect());

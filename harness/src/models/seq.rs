@@ -29,7 +29,7 @@ impl ExecutionModel for Seq {
 
     fn run_trial(&self, spec: &TrialSpec) -> Result<TrialOutcome, Failure> {
         let set_up_start = Instant::now();
-        let shared = prepare_shared(spec)?;
+        let shared = prepare_shared(spec, self.kind())?;
         let mut run = WorkerRun::set_up_with(
             &shared,
             0,

@@ -23,7 +23,7 @@ impl ExecutionModel for Threads {
 
     fn run_trial(&self, spec: &TrialSpec) -> Result<TrialOutcome, Failure> {
         let spawn_start = Instant::now();
-        let shared = prepare_shared(spec)?;
+        let shared = prepare_shared(spec, self.kind())?;
         let workers = spec.workers;
         let gate = StartGate::default();
         let next_op = AtomicU64::new(0);

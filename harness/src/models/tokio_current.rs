@@ -27,7 +27,7 @@ impl ExecutionModel for TokioCurrent {
 
     fn run_trial(&self, spec: &TrialSpec) -> Result<TrialOutcome, Failure> {
         let spawn_start = Instant::now();
-        let shared = prepare_shared(spec)?;
+        let shared = prepare_shared(spec, self.kind())?;
         // The calling thread is the runtime's only thread. The runner gives
         // every trial a fresh thread, so pinning it affects nothing else.
         let placed = place_current_thread(spec.core_of(0)).map_err(Failure::failed)?;

@@ -38,7 +38,7 @@ pub(crate) fn run_tasks(
     spawn_start: Instant,
 ) -> Result<TrialOutcome, Failure> {
     let workers = spec.workers;
-    let use_async = spec.workload.is_async_native();
+    let use_async = spec.shape(model).async_ops;
     let (ready, mut ready_signals) = tokio::sync::mpsc::channel::<()>(workers.max(1));
     // Tasks report ready over a channel and wait for a release that only
     // the block_on thread sends. That thread is not a runtime thread, so the

@@ -24,7 +24,7 @@ impl ExecutionModel for TokioMulti {
 
     fn run_trial(&self, spec: &TrialSpec) -> Result<TrialOutcome, Failure> {
         let spawn_start = Instant::now();
-        let shared = prepare_shared(spec)?;
+        let shared = prepare_shared(spec, self.kind())?;
         let log = ThreadLog::default();
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(spec.runtime_threads.max(1))

@@ -11,6 +11,7 @@ use hdrhistogram::Histogram;
 use reports::schema::ThreadRecord;
 use workloads::{IoEnv, RunShape, Scaling, Workload};
 
+use super::ModelKind;
 use crate::failure::Failure;
 use crate::os::usage::CpuTime;
 use crate::pacing::OpenSchedule;
@@ -72,13 +73,15 @@ pub struct TrialSpec {
 }
 
 impl TrialSpec {
-    /// The shape the workload is prepared for.
-    pub fn shape(&self) -> RunShape {
+    /// The shape the workload is prepared for under `model`: async ops
+    /// when the model awaits them and the workload offers them.
+    pub fn shape(&self, model: ModelKind) -> RunShape {
         RunShape {
             workers: self.workers,
             scaling: self.scaling,
             total_ops: self.budget.total(self.workers),
             io: self.io.clone(),
+            async_ops: model.is_async() && self.workload.is_async_native(),
         }
     }
 

@@ -11,6 +11,7 @@ use std::time::Instant;
 use workloads::{RunShape, SharedRun, WorkerOp, Workload};
 
 use super::trial::{OpBudget, OpenOutcome, TrialOutcome, TrialSpec, WorkerOutcome};
+use super::ModelKind;
 use crate::failure::Failure;
 use crate::os::usage::CpuTime;
 use crate::placement::{place_current_thread, Placed};
@@ -19,8 +20,11 @@ use crate::recorder::schedule::OpSource;
 use crate::recorder::{flatten_op_result, new_histogram, panic_message, Recording, WorkerRecorder};
 
 /// Builds the shared state for a trial, catching panics.
-pub(crate) fn prepare_shared(spec: &TrialSpec) -> Result<Arc<dyn SharedRun>, Failure> {
-    prepare_shared_for(spec.workload.as_ref(), spec.shape())
+pub(crate) fn prepare_shared(
+    spec: &TrialSpec,
+    model: ModelKind,
+) -> Result<Arc<dyn SharedRun>, Failure> {
+    prepare_shared_for(spec.workload.as_ref(), spec.shape(model))
 }
 
 /// Builds a workload's shared state for `shape`, catching panics.

@@ -49,16 +49,23 @@ pub struct Reply {
 }
 
 impl HttpClient {
-    /// A client for `base` (`http://host:port`) suited to the calling
-    /// worker: async inside a tokio runtime, blocking otherwise. The TCP
-    /// connection is made now.
-    pub fn for_worker(base: &str) -> Result<HttpClient, String> {
+    /// A client for `base` (`http://host:port`): async when the model
+    /// awaits async ops (`async_ops`, see [`crate::RunShape::async_ops`]),
+    /// which needs the calling worker to be on a tokio runtime; blocking
+    /// otherwise. The TCP connection is made now.
+    pub fn for_worker(base: &str, async_ops: bool) -> Result<HttpClient, String> {
         let authority = base
             .strip_prefix("http://")
             .ok_or_else(|| format!("only http:// URLs are supported, not '{base}'"))?
             .trim_end_matches('/')
             .to_string();
-        if tokio::runtime::Handle::try_current().is_ok() {
+        if async_ops {
+            if tokio::runtime::Handle::try_current().is_err() {
+                return Err(
+                    "the model asked for async ops, but this worker is not on a tokio runtime"
+                        .to_string(),
+                );
+            }
             let stream = std::net::TcpStream::connect(&authority)
                 .map_err(|e| format!("cannot connect to {authority}: {e}"))?;
             stream

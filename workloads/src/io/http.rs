@@ -139,6 +139,7 @@ impl Workload for HttpWorkload {
             format!("{path}{join}stall_ms={stall_ms}")
         });
         Ok(Arc::new(HttpRun {
+            async_ops: shape.async_ops,
             base,
             path,
             stall_path,
@@ -151,6 +152,7 @@ impl Workload for HttpWorkload {
 }
 
 struct HttpRun {
+    async_ops: bool,
     base: String,
     path: String,
     stall_path: Option<String>,
@@ -192,9 +194,11 @@ impl HttpRun {
 
 impl SharedRun for HttpRun {
     fn worker(self: Arc<Self>, _index: usize) -> Result<Box<dyn WorkerOp>, WorkloadError> {
-        let client = HttpClient::for_worker(&self.base).map_err(|reason| WorkloadError::Setup {
-            workload: INFO.id,
-            reason,
+        let client = HttpClient::for_worker(&self.base, self.async_ops).map_err(|reason| {
+            WorkloadError::Setup {
+                workload: INFO.id,
+                reason,
+            }
         })?;
         Ok(Box::new(HttpOp { run: self, client }))
     }

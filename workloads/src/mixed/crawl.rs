@@ -134,6 +134,7 @@ impl Workload for CrawlWorkload {
         let seen: Vec<AtomicBool> = (0..pages).map(|_| AtomicBool::new(false)).collect();
         seen[0].store(true, Ordering::Relaxed);
         Ok(Arc::new(CrawlRun {
+            async_ops: shape.async_ops,
             server,
             pages,
             links: self.params.int("links") as u64,
@@ -152,6 +153,7 @@ impl Workload for CrawlWorkload {
 }
 
 struct CrawlRun {
+    async_ops: bool,
     server: String,
     pages: u64,
     links: u64,
@@ -289,11 +291,12 @@ pub fn parse_links(body: &[u8]) -> Vec<u64> {
 
 impl SharedRun for CrawlRun {
     fn worker(self: Arc<Self>, index: usize) -> Result<Box<dyn WorkerOp>, WorkloadError> {
-        let client =
-            HttpClient::for_worker(&self.server).map_err(|reason| WorkloadError::Setup {
+        let client = HttpClient::for_worker(&self.server, self.async_ops).map_err(|reason| {
+            WorkloadError::Setup {
                 workload: INFO.id,
                 reason,
-            })?;
+            }
+        })?;
         Ok(Box::new(CrawlOp {
             run: self,
             client,

@@ -37,6 +37,8 @@ pub fn run_child_worker(args: ChildArgs) -> i32 {
             target_url: args.target_url.clone(),
             output_dir: args.output_dir.clone(),
         },
+        // A child runs its ops on its own thread, blocking.
+        async_ops: false,
     };
     let shared = match prepare_shared_for(workload.as_ref(), shape) {
         Ok(shared) => shared,
