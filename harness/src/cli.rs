@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use workloads::{all_workloads, Scaling};
+use std::sync::Arc;
+
+use workloads::{Registry, Scaling};
 
 use crate::error::UsageError;
 use crate::host::capture_host;
@@ -299,10 +301,16 @@ fn parse_scaling(text: &str) -> Result<Scaling, String> {
     }
 }
 
-/// Runs a parsed command line; returns the process exit code on success.
+/// Runs a parsed command line over the built-in workloads; returns the
+/// process exit code on success.
 pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
+    dispatch_with(cli, Arc::new(Registry::builtin()))
+}
+
+/// Runs a parsed command line whose workloads come from `registry`.
+pub fn dispatch_with(cli: Cli, registry: Arc<Registry>) -> anyhow::Result<i32> {
     match cli.command {
-        Command::Run(args) => run(args).map(|_| 0),
+        Command::Run(args) => run(args, registry).map(|_| 0),
         Command::Report { dir, out, lenient } => {
             let out = out.unwrap_or_else(|| dir.join("report"));
             let index = render_report(&dir, &out, lenient)?;
@@ -311,7 +319,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         }
         Command::Compare(args) => compare(args),
         Command::List => {
-            print!("{}", list_text());
+            print!("{}", list_text(&registry));
             Ok(0)
         }
         Command::Host { label } => {
@@ -323,11 +331,11 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
             threads,
             exit_with_parent,
         } => crate::services::serve(port, threads.max(1), exit_with_parent).map(|_| 0),
-        Command::Worker(args) => Ok(run_child_worker(args)),
+        Command::Worker(args) => Ok(run_child_worker(args, &registry)),
     }
 }
 
-fn run(args: RunArgs) -> anyhow::Result<()> {
+fn run(args: RunArgs, registry: Arc<Registry>) -> anyhow::Result<()> {
     if !(args.trial_timeout_s.is_finite() && args.trial_timeout_s > 0.0) {
         return Err(UsageError::new(format!(
             "bad --trial-timeout-s {}: expected a number of seconds > 0",
@@ -353,7 +361,7 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
     if let Some(cores) = &args.cores {
         crate::placement::restrict_process_to(cores)?;
     }
-    let mut plan = Plan::build(&input, CpuSet::of_this_process())?;
+    let mut plan = Plan::build_with(&input, CpuSet::of_this_process(), registry)?;
     let server_threads = match args.server_threads {
         Some(0) => {
             return Err(
@@ -424,9 +432,9 @@ fn render_report(dir: &Path, out: &Path, lenient: bool) -> anyhow::Result<PathBu
 }
 
 /// The text of `corebench list`.
-pub fn list_text() -> String {
+pub fn list_text(registry: &Registry) -> String {
     let mut out = String::from("WORKLOADS  (spec: ID[:key=value,...])\n");
-    for info in all_workloads() {
+    for info in registry.infos() {
         let note = if info.in_profiles {
             ""
         } else {

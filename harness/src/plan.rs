@@ -11,7 +11,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use workloads::{all_workloads, parse_spec, parse_spec_list, IoEnv, Scaling, Workload};
+use workloads::{IoEnv, Registry, Scaling, Workload};
 
 use reports::schema::CALIBRATION_WORKLOAD;
 
@@ -170,6 +170,9 @@ pub struct Plan {
     /// The loopback server, `--target`, and the folder for IO workloads'
     /// files; filled in by `run` once the server is up.
     pub io: IoEnv,
+    /// The workloads the plan's specs were looked up in; the `process`
+    /// model's children build the same one.
+    pub registry: Arc<Registry>,
 }
 
 /// One cell of a plan.
@@ -186,18 +189,28 @@ pub struct Cell {
 }
 
 impl Plan {
-    /// Builds and validates a plan.
+    /// Builds and validates a plan over the built-in workloads.
     pub fn build(input: &PlanInput, cpus: CpuSet) -> Result<Plan, UsageError> {
+        Self::build_with(input, cpus, Arc::new(Registry::builtin()))
+    }
+
+    /// Builds and validates a plan whose specs name workloads of `registry`.
+    pub fn build_with(
+        input: &PlanInput,
+        cpus: CpuSet,
+        registry: Arc<Registry>,
+    ) -> Result<Plan, UsageError> {
         let mut workloads: Vec<Arc<dyn Workload>> = match &input.workloads {
-            Some(list) => parse_spec_list(list)
+            Some(list) => registry
+                .parse_spec_list(list)
                 .map_err(|e| UsageError::new(format!("--workloads: {e}")))?
                 .into_iter()
                 .map(Arc::from)
                 .collect(),
-            None => all_workloads()
-                .iter()
+            None => registry
+                .infos()
                 .filter(|w| w.in_profiles)
-                .map(|w| parse_spec(w.id).map(Arc::from))
+                .map(|w| registry.parse_spec(w.id).map(Arc::from))
                 .collect::<Result<_, _>>()
                 .map_err(|e| UsageError::new(e.to_string()))?,
         };
@@ -213,7 +226,9 @@ impl Plan {
                 .any(|w| w.info().id == CALIBRATION_WORKLOAD))
         .then(|| {
             workloads.push(Arc::from(
-                parse_spec(CALIBRATION_WORKLOAD).expect("the calibration workload parses"),
+                registry
+                    .parse_spec(CALIBRATION_WORKLOAD)
+                    .expect("every registry holds the calibration workload"),
             ));
             workloads.len() - 1
         });
@@ -271,6 +286,7 @@ impl Plan {
             calibration,
             load,
             io: IoEnv::default(),
+            registry,
         })
     }
 

@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
 use reports::schema::{ModelOverhead, Record, Status};
-use workloads::{parse_spec, IoEnv, RunShape, Scaling, Workload};
+use workloads::{IoEnv, RunShape, Scaling, Workload};
 
 use crate::failure::Failure;
 use crate::models::worker_run::{prepare_shared_for, WorkerRun};
@@ -176,7 +176,7 @@ fn run_cell(
         io: plan.io.clone(),
     };
 
-    let dispatch_floor_ns = measure_floor(&model, &spec, cell.workers);
+    let dispatch_floor_ns = measure_floor(plan, &model, &spec, cell.workers);
     let warm_up = supervised(
         &model,
         spec(Arc::clone(&workload), budget((base_ops / 10).max(1))),
@@ -242,11 +242,12 @@ fn failure_of(result: &Result<TrialOutcome, Failure>) -> Result<(), Failure> {
 
 /// Runs the empty op through the model: time per op per worker.
 fn measure_floor(
+    plan: &Plan,
     model: &Arc<dyn ExecutionModel>,
     spec: &dyn Fn(Arc<dyn Workload>, OpBudget) -> TrialSpec,
     workers: usize,
 ) -> Option<f64> {
-    let noop: Arc<dyn Workload> = Arc::from(parse_spec("synthetic/noop").ok()?);
+    let noop: Arc<dyn Workload> = Arc::from(plan.registry.parse_spec("synthetic/noop").ok()?);
     let total = FLOOR_OPS_PER_WORKER * workers as u64;
     let mut trial = spec(noop, OpBudget::Shared { total });
     // The floor is the model's cost per op flat out, whatever the load.

@@ -11,13 +11,14 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use workloads::io::server::LoopbackServer;
-use workloads::{all_workloads, parse_spec, RunShape, Scaling};
+use workloads::{Registry, RunShape, Scaling};
 
 fn one_op_of_every_workload(c: &mut Criterion) {
     let mut group = c.benchmark_group("workload_op");
     let server = LoopbackServer::start(1).expect("loopback server starts");
-    for info in all_workloads().iter().filter(|w| w.in_profiles) {
-        let workload = parse_spec(info.id).expect("defaults parse");
+    let registry = Registry::builtin();
+    for info in registry.infos().filter(|w| w.in_profiles) {
+        let workload = registry.parse_spec(info.id).expect("defaults parse");
         let mut shape = RunShape::new(1, Scaling::Strong, 1_000_000);
         shape.io.server_url = Some(server.base_url());
         let shared = workload.prepare(shape).expect("one worker prepares");

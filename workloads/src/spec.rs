@@ -9,8 +9,7 @@
 use std::collections::BTreeMap;
 
 use crate::params::ParamValues;
-use crate::registry::{all_workloads, find_workload};
-use crate::Workload;
+use crate::workload::WorkloadInfo;
 
 /// Why a spec string was refused. Every message names the bad value and the
 /// valid ones.
@@ -56,22 +55,23 @@ pub enum SpecError {
     },
 }
 
-/// Parses one spec, e.g. `synthetic/gil:locked_fraction=0.5`.
-pub fn parse_spec(spec: &str) -> Result<Box<dyn Workload>, SpecError> {
+/// Splits a spec into its id and the `key=value` list after the colon.
+pub fn split_id(spec: &str) -> (&str, Option<&str>) {
     let spec = spec.trim();
-    let (id, rest) = match spec.split_once(':') {
+    match spec.split_once(':') {
         Some((id, rest)) => (id.trim(), Some(rest)),
         None => (spec, None),
-    };
-    let info = find_workload(id).ok_or_else(|| SpecError::UnknownWorkload {
-        id: id.to_string(),
-        valid: all_workloads()
-            .iter()
-            .map(|w| w.id)
-            .collect::<Vec<_>>()
-            .join(", "),
-    })?;
+    }
+}
 
+/// Checks the `key=value` list of `spec` against `info`'s parameters and
+/// fills in the defaults of the rest.
+pub fn bind_params(
+    info: &WorkloadInfo,
+    spec: &str,
+    rest: Option<&str>,
+) -> Result<ParamValues, SpecError> {
+    let spec = spec.trim();
     let mut given: BTreeMap<&str, &str> = BTreeMap::new();
     for item in rest.into_iter().flat_map(|r| r.split(',')) {
         let item = item.trim();
@@ -117,19 +117,7 @@ pub fn parse_spec(spec: &str) -> Result<Box<dyn Workload>, SpecError> {
             values.0.insert(param.name.to_string(), value);
         }
     }
-    (info.build)(values).map_err(|reason| SpecError::Malformed {
-        spec: spec.to_string(),
-        reason,
-    })
-}
-
-/// Parses a comma-separated list of specs (see the module doc for how
-/// parameters and specs are told apart).
-pub fn parse_spec_list(list: &str) -> Result<Vec<Box<dyn Workload>>, SpecError> {
-    split_spec_list(list)
-        .iter()
-        .map(|s| parse_spec(s))
-        .collect()
+    Ok(values)
 }
 
 /// Splits `a/b:k=v,c/d` into `["a/b:k=v", "c/d"]`.
@@ -148,16 +136,7 @@ pub fn split_spec_list(list: &str) -> Vec<String> {
     specs
 }
 
-/// The canonical spec of a workload instance: every parameter, name order.
-pub fn format_spec(id: &str, params: &ParamValues) -> String {
-    if params.0.is_empty() {
-        return id.to_string();
-    }
-    let items: Vec<String> = params.0.iter().map(|(k, v)| format!("{k}={v}")).collect();
-    format!("{id}:{}", items.join(","))
-}
-
-fn param_names(info: &crate::WorkloadInfo) -> String {
+fn param_names(info: &WorkloadInfo) -> String {
     if info.params.is_empty() {
         return "(none)".to_string();
     }
@@ -171,6 +150,7 @@ fn param_names(info: &crate::WorkloadInfo) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::parse_spec;
 
     #[test]
     fn splits_lists_on_ids() {

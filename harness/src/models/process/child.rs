@@ -7,7 +7,7 @@ use std::io::{BufRead, Write};
 use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
-use workloads::{parse_spec, IoEnv, RunShape};
+use workloads::{IoEnv, Registry, RunShape};
 
 use super::wire::{ChildArgs, OpenMessage, WorkerMessage, CHILD_FAULT_ENV};
 use crate::models::worker_run::{prepare_shared_for, WorkerRun};
@@ -16,15 +16,16 @@ use crate::os::usage::{peak_rss_kib, CpuTime};
 use crate::pacing::OpenSchedule;
 use crate::recorder::schedule::OpSource;
 
-/// Runs `corebench worker`; returns the exit code.
-pub fn run_child_worker(args: ChildArgs) -> i32 {
+/// Runs `corebench worker` with the workloads of `registry` (the same
+/// registry the parent planned with); returns the exit code.
+pub fn run_child_worker(args: ChildArgs, registry: &Registry) -> i32 {
     let pid = std::process::id();
     let fault = std::env::var(CHILD_FAULT_ENV).unwrap_or_default();
     let fail = |error: String| {
         send(&WorkerMessage::Failed { pid, error });
         1
     };
-    let workload = match parse_spec(&args.workload) {
+    let workload = match registry.parse_spec(&args.workload) {
         Ok(w) => w,
         Err(e) => return fail(e.to_string()),
     };
