@@ -94,7 +94,7 @@ pub struct RunArgs {
     #[arg(long, default_value = "none")]
     pub pin: String,
     /// strong (fixed total work) or weak (fixed work per worker).
-    #[arg(long, default_value = "strong", value_parser = parse_scaling)]
+    #[arg(long, default_value = "strong")]
     pub scaling: Scaling,
     /// Measured trials per cell (default: the profile's).
     #[arg(long)]
@@ -291,14 +291,6 @@ fn compare(args: CompareArgs) -> anyhow::Result<i32> {
         return Ok(1);
     }
     Ok(0)
-}
-
-fn parse_scaling(text: &str) -> Result<Scaling, String> {
-    match text {
-        "strong" => Ok(Scaling::Strong),
-        "weak" => Ok(Scaling::Weak),
-        other => Err(format!("unknown scaling '{other}'; valid: strong, weak")),
-    }
 }
 
 /// Runs a parsed command line over the built-in workloads; returns the

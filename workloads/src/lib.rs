@@ -30,6 +30,9 @@
 //! A one-op call should last about 5 µs or more at default parameters, so
 //! the harness's timer and recorder (about 50 ns) stay below 1% of it.
 
+#[macro_use]
+mod macros;
+
 pub mod comm;
 pub mod cpu;
 pub mod deadlock;

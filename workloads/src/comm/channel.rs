@@ -5,8 +5,8 @@
 use std::sync::Arc;
 
 use super::{Chan, CommConfig};
-use crate::params::{ParamKind, ParamSpec, ParamValues};
-use crate::{Requirements, RunShape, SharedRun, Workload, WorkloadError, WorkloadInfo};
+use crate::params::{ParamKind, ParamSpec};
+use crate::{Requirements, RunShape, SharedRun, WorkloadError, WorkloadInfo};
 
 /// The parameters every comm workload shares, after `impl`.
 pub(super) const ROLE_PARAMS: [ParamSpec; 3] = [
@@ -53,17 +53,8 @@ pub static INFO: WorkloadInfo = WorkloadInfo {
     build: |params| Ok(Box::new(ChannelWorkload { params })),
 };
 
-struct ChannelWorkload {
-    params: ParamValues,
-}
-
-impl Workload for ChannelWorkload {
-    fn info(&self) -> &'static WorkloadInfo {
-        &INFO
-    }
-    fn params(&self) -> &ParamValues {
-        &self.params
-    }
+workload_type! {
+    ChannelWorkload = INFO;
     fn requirements(&self) -> Requirements {
         CommConfig::requirements()
     }

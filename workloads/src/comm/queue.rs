@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use super::channel::ROLE_PARAMS;
 use super::CommConfig;
-use crate::params::{ParamKind, ParamSpec, ParamValues};
-use crate::{Requirements, RunShape, SharedRun, Workload, WorkloadError, WorkloadInfo};
+use crate::params::{ParamKind, ParamSpec};
+use crate::{Requirements, RunShape, SharedRun, WorkloadError, WorkloadInfo};
 
 /// Registry entry.
 pub static INFO: WorkloadInfo = WorkloadInfo {
@@ -29,17 +29,8 @@ pub static INFO: WorkloadInfo = WorkloadInfo {
     build: |params| Ok(Box::new(QueueWorkload { params })),
 };
 
-struct QueueWorkload {
-    params: ParamValues,
-}
-
-impl Workload for QueueWorkload {
-    fn info(&self) -> &'static WorkloadInfo {
-        &INFO
-    }
-    fn params(&self) -> &ParamValues {
-        &self.params
-    }
+workload_type! {
+    QueueWorkload = INFO;
     fn requirements(&self) -> Requirements {
         CommConfig::requirements()
     }

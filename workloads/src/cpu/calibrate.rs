@@ -10,10 +10,7 @@
 use std::sync::Arc;
 
 use crate::kernel::spin_work;
-use crate::params::ParamValues;
-use crate::{
-    CloneRun, OpError, RunShape, SharedRun, WorkerOp, Workload, WorkloadError, WorkloadInfo,
-};
+use crate::{CloneRun, OpError, RunShape, SharedRun, WorkerOp, WorkloadError, WorkloadInfo};
 
 /// Spin steps per op: about 35 µs on the development machine.
 const STEPS_PER_OP: u64 = 20_000;
@@ -27,17 +24,8 @@ pub static INFO: WorkloadInfo = WorkloadInfo {
     build: |params| Ok(Box::new(Calibrate { params })),
 };
 
-struct Calibrate {
-    params: ParamValues,
-}
-
-impl Workload for Calibrate {
-    fn info(&self) -> &'static WorkloadInfo {
-        &INFO
-    }
-    fn params(&self) -> &ParamValues {
-        &self.params
-    }
+workload_type! {
+    Calibrate = INFO;
     fn prepare(&self, _shape: RunShape) -> Result<Arc<dyn SharedRun>, WorkloadError> {
         Ok(Arc::new(CloneRun(CalibrateOp)))
     }

@@ -8,10 +8,8 @@
 
 use std::sync::Arc;
 
-use crate::params::{ParamKind, ParamSpec, ParamValues};
-use crate::{
-    CloneRun, OpError, RunShape, SharedRun, WorkerOp, Workload, WorkloadError, WorkloadInfo,
-};
+use crate::params::{ParamKind, ParamSpec};
+use crate::{CloneRun, OpError, RunShape, SharedRun, WorkerOp, WorkloadError, WorkloadInfo};
 
 /// Registry entry.
 pub static INFO: WorkloadInfo = WorkloadInfo {
@@ -51,17 +49,8 @@ pub static INFO: WorkloadInfo = WorkloadInfo {
     build: |params| Ok(Box::new(Mandelbrot { params })),
 };
 
-struct Mandelbrot {
-    params: ParamValues,
-}
-
-impl Workload for Mandelbrot {
-    fn info(&self) -> &'static WorkloadInfo {
-        &INFO
-    }
-    fn params(&self) -> &ParamValues {
-        &self.params
-    }
+workload_type! {
+    Mandelbrot = INFO;
     fn prepare(&self, _shape: RunShape) -> Result<Arc<dyn SharedRun>, WorkloadError> {
         Ok(Arc::new(CloneRun(RowOp {
             width: self.params.int("width") as u32,

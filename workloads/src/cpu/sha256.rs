@@ -9,8 +9,8 @@ use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
-use crate::params::{ParamKind, ParamSpec, ParamValues};
-use crate::{OpError, RunShape, SharedRun, WorkerOp, Workload, WorkloadError, WorkloadInfo};
+use crate::params::{ParamKind, ParamSpec};
+use crate::{OpError, RunShape, SharedRun, WorkerOp, WorkloadError, WorkloadInfo};
 
 /// Registry entry.
 pub static INFO: WorkloadInfo = WorkloadInfo {
@@ -40,17 +40,8 @@ pub static INFO: WorkloadInfo = WorkloadInfo {
     build: |params| Ok(Box::new(Sha256Chain { params })),
 };
 
-struct Sha256Chain {
-    params: ParamValues,
-}
-
-impl Workload for Sha256Chain {
-    fn info(&self) -> &'static WorkloadInfo {
-        &INFO
-    }
-    fn params(&self) -> &ParamValues {
-        &self.params
-    }
+workload_type! {
+    Sha256Chain = INFO;
     fn prepare(&self, _shape: RunShape) -> Result<Arc<dyn SharedRun>, WorkloadError> {
         Ok(Arc::new(Sha256Run {
             block_bytes: self.params.int("block_bytes") as usize,

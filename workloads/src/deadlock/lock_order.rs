@@ -19,10 +19,8 @@ use std::time::{Duration, Instant};
 use crossbeam_utils::CachePadded;
 
 use crate::kernel::spin_work;
-use crate::params::{ParamKind, ParamSpec, ParamValues};
-use crate::{
-    OpError, Requirements, RunShape, SharedRun, WorkerOp, Workload, WorkloadError, WorkloadInfo,
-};
+use crate::params::{ParamKind, ParamSpec};
+use crate::{OpError, Requirements, RunShape, SharedRun, WorkerOp, WorkloadError, WorkloadInfo};
 
 /// Registry entry.
 pub static INFO: WorkloadInfo = WorkloadInfo {
@@ -60,17 +58,8 @@ const NONE: u8 = 0;
 const LOCK_A: u8 = 1;
 const LOCK_B: u8 = 2;
 
-struct LockOrder {
-    params: ParamValues,
-}
-
-impl Workload for LockOrder {
-    fn info(&self) -> &'static WorkloadInfo {
-        &INFO
-    }
-    fn params(&self) -> &ParamValues {
-        &self.params
-    }
+workload_type! {
+    LockOrder = INFO;
     fn requirements(&self) -> Requirements {
         Requirements::shared("its workers take the same two locks in shared memory")
     }

@@ -19,10 +19,9 @@ use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 
 use super::io_error;
 
-use crate::params::{ParamKind, ParamSpec, ParamValues};
+use crate::params::{ParamKind, ParamSpec};
 use crate::{
-    AsyncWorkerOp, BoxFuture, OpError, RunShape, SharedRun, WorkerOp, Workload, WorkloadError,
-    WorkloadInfo,
+    AsyncWorkerOp, BoxFuture, OpError, RunShape, SharedRun, WorkerOp, WorkloadError, WorkloadInfo,
 };
 
 /// Registry entry.
@@ -58,23 +57,8 @@ pub static INFO: WorkloadInfo = WorkloadInfo {
     build: |params| Ok(Box::new(FileWorkload { params })),
 };
 
-struct FileWorkload {
-    params: ParamValues,
-}
-
-impl Workload for FileWorkload {
-    fn info(&self) -> &'static WorkloadInfo {
-        &INFO
-    }
-    fn params(&self) -> &ParamValues {
-        &self.params
-    }
-    fn is_async_native(&self) -> bool {
-        true
-    }
-    fn io_bound(&self) -> bool {
-        true
-    }
+workload_type! {
+    FileWorkload = INFO + async_native + io_bound;
     fn prepare(&self, shape: RunShape) -> Result<Arc<dyn SharedRun>, WorkloadError> {
         Ok(Arc::new(FileRun {
             dir: super::scratch::scratch_dir(INFO.id, &shape.io)?,

@@ -15,10 +15,10 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::client::{split_url, HttpClient, StatusTally};
-use crate::params::{ParamKind, ParamSpec, ParamValues};
+use crate::params::{ParamKind, ParamSpec};
 use crate::{
-    AsyncWorkerOp, BoxFuture, HttpUse, OpError, RunShape, SharedRun, WorkerOp, Workload,
-    WorkloadError, WorkloadInfo,
+    AsyncWorkerOp, BoxFuture, HttpUse, OpError, RunShape, SharedRun, WorkerOp, WorkloadError,
+    WorkloadInfo,
 };
 
 /// Registry entry.
@@ -85,23 +85,8 @@ pub static INFO: WorkloadInfo = WorkloadInfo {
     build: |params| Ok(Box::new(HttpWorkload { params })),
 };
 
-struct HttpWorkload {
-    params: ParamValues,
-}
-
-impl Workload for HttpWorkload {
-    fn info(&self) -> &'static WorkloadInfo {
-        &INFO
-    }
-    fn params(&self) -> &ParamValues {
-        &self.params
-    }
-    fn is_async_native(&self) -> bool {
-        true
-    }
-    fn io_bound(&self) -> bool {
-        true
-    }
+workload_type! {
+    HttpWorkload = INFO + async_native + io_bound;
     fn http_use(&self) -> HttpUse {
         HttpUse::AnyServer
     }

@@ -6,10 +6,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::params::{ParamKind, ParamSpec, ParamValues};
+use crate::params::{ParamKind, ParamSpec};
 use crate::{
-    AsyncWorkerOp, BoxFuture, CloneRun, OpError, RunShape, SharedRun, WorkerOp, Workload,
-    WorkloadError, WorkloadInfo,
+    AsyncWorkerOp, BoxFuture, CloneRun, OpError, RunShape, SharedRun, WorkerOp, WorkloadError,
+    WorkloadInfo,
 };
 
 /// Registry entry.
@@ -29,23 +29,8 @@ pub static INFO: WorkloadInfo = WorkloadInfo {
     build: |params| Ok(Box::new(SleepWorkload { params })),
 };
 
-struct SleepWorkload {
-    params: ParamValues,
-}
-
-impl Workload for SleepWorkload {
-    fn info(&self) -> &'static WorkloadInfo {
-        &INFO
-    }
-    fn params(&self) -> &ParamValues {
-        &self.params
-    }
-    fn is_async_native(&self) -> bool {
-        true
-    }
-    fn io_bound(&self) -> bool {
-        true
-    }
+workload_type! {
+    SleepWorkload = INFO + async_native + io_bound;
     fn prepare(&self, _shape: RunShape) -> Result<Arc<dyn SharedRun>, WorkloadError> {
         Ok(Arc::new(CloneRun(SleepOp {
             wait: Duration::from_secs_f64(self.params.float("ms") / 1e3),

@@ -18,10 +18,9 @@ use flate2::Compression;
 use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 
 use crate::io::io_error;
-use crate::params::{ParamKind, ParamSpec, ParamValues};
+use crate::params::{ParamKind, ParamSpec};
 use crate::{
-    AsyncWorkerOp, BoxFuture, OpError, RunShape, SharedRun, WorkerOp, Workload, WorkloadError,
-    WorkloadInfo,
+    AsyncWorkerOp, BoxFuture, OpError, RunShape, SharedRun, WorkerOp, WorkloadError, WorkloadInfo,
 };
 
 /// Registry entry.
@@ -61,23 +60,8 @@ pub static INFO: WorkloadInfo = WorkloadInfo {
     build: |params| Ok(Box::new(CompressWorkload { params })),
 };
 
-struct CompressWorkload {
-    params: ParamValues,
-}
-
-impl Workload for CompressWorkload {
-    fn info(&self) -> &'static WorkloadInfo {
-        &INFO
-    }
-    fn params(&self) -> &ParamValues {
-        &self.params
-    }
-    fn is_async_native(&self) -> bool {
-        true
-    }
-    fn io_bound(&self) -> bool {
-        true
-    }
+workload_type! {
+    CompressWorkload = INFO + async_native + io_bound;
     fn prepare(&self, shape: RunShape) -> Result<Arc<dyn SharedRun>, WorkloadError> {
         let dir = crate::io::scratch::scratch_dir(INFO.id, &shape.io)?;
         let chunk_bytes = self.params.int("chunk_bytes") as usize;

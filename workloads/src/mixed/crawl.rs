@@ -24,10 +24,10 @@ use std::time::Duration;
 use sha2::{Digest, Sha256};
 
 use crate::io::client::HttpClient;
-use crate::params::{ParamKind, ParamSpec, ParamValues};
+use crate::params::{ParamKind, ParamSpec};
 use crate::{
     AsyncWorkerOp, BoxFuture, HttpUse, OpError, Requirements, RunShape, SharedRun, WorkerOp,
-    Workload, WorkloadError, WorkloadInfo,
+    WorkloadError, WorkloadInfo,
 };
 
 /// Registry entry.
@@ -65,25 +65,10 @@ const FRONTIER_POLL: Duration = Duration::from_millis(50);
 /// The name of the CSV the crawl writes in the results folder.
 pub const CSV_NAME: &str = "crawl-pages.csv";
 
-struct CrawlWorkload {
-    params: ParamValues,
-}
-
-impl Workload for CrawlWorkload {
-    fn info(&self) -> &'static WorkloadInfo {
-        &INFO
-    }
-    fn params(&self) -> &ParamValues {
-        &self.params
-    }
+workload_type! {
+    CrawlWorkload = INFO + async_native + io_bound;
     fn requirements(&self) -> Requirements {
         Requirements::shared("its workers share the frontier and the set of seen pages")
-    }
-    fn is_async_native(&self) -> bool {
-        true
-    }
-    fn io_bound(&self) -> bool {
-        true
     }
     fn http_use(&self) -> HttpUse {
         HttpUse::LoopbackServer

@@ -16,11 +16,9 @@ use std::sync::Arc;
 use crossbeam_utils::CachePadded;
 
 use crate::kernel::spin_work;
-use crate::params::{ParamKind, ParamSpec, ParamValues};
+use crate::params::{ParamKind, ParamSpec};
 use crate::sync::Tally;
-use crate::{
-    OpError, Requirements, RunShape, SharedRun, WorkerOp, Workload, WorkloadError, WorkloadInfo,
-};
+use crate::{OpError, Requirements, RunShape, SharedRun, WorkerOp, WorkloadError, WorkloadInfo};
 
 /// Registry entry.
 pub static INFO: WorkloadInfo = WorkloadInfo {
@@ -50,17 +48,8 @@ pub static INFO: WorkloadInfo = WorkloadInfo {
     build: |params| Ok(Box::new(LostUpdate { params })),
 };
 
-struct LostUpdate {
-    params: ParamValues,
-}
-
-impl Workload for LostUpdate {
-    fn info(&self) -> &'static WorkloadInfo {
-        &INFO
-    }
-    fn params(&self) -> &ParamValues {
-        &self.params
-    }
+workload_type! {
+    LostUpdate = INFO;
     fn requirements(&self) -> Requirements {
         Requirements::shared("its workers update one counter in shared memory")
     }

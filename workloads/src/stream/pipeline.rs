@@ -36,10 +36,10 @@ use hdrhistogram::Histogram;
 use super::operators::{id_passes, quote};
 use super::stages::{self, send_async, send_blocking, Flow, Input, Running, Shape};
 use crate::latency::add_quantile_counters;
-use crate::params::{ParamKind, ParamSpec, ParamValues};
+use crate::params::{ParamKind, ParamSpec};
 use crate::{
-    AsyncWorkerOp, BoxFuture, OpError, Requirements, RunShape, SharedRun, WorkerOp, Workload,
-    WorkloadError, WorkloadInfo,
+    AsyncWorkerOp, BoxFuture, OpError, Requirements, RunShape, SharedRun, WorkerOp, WorkloadError,
+    WorkloadInfo,
 };
 
 /// How long the run waits after the last op for quotes still in flight.
@@ -97,10 +97,6 @@ pub static INFO: WorkloadInfo = WorkloadInfo {
     build: |params| Ok(Box::new(Pipeline { params })),
 };
 
-struct Pipeline {
-    params: ParamValues,
-}
-
 impl Pipeline {
     fn shape(&self) -> Shape {
         let int = |name| self.params.int(name);
@@ -115,13 +111,8 @@ impl Pipeline {
     }
 }
 
-impl Workload for Pipeline {
-    fn info(&self) -> &'static WorkloadInfo {
-        &INFO
-    }
-    fn params(&self) -> &ParamValues {
-        &self.params
-    }
+workload_type! {
+    Pipeline = INFO;
     fn requirements(&self) -> Requirements {
         Requirements::shared("the sources feed stages that run in this process")
     }

@@ -6,10 +6,10 @@
 use std::sync::{Arc, Barrier};
 
 use crate::kernel::spin_work;
-use crate::params::{ParamKind, ParamSpec, ParamValues};
+use crate::params::{ParamKind, ParamSpec};
 use crate::{
-    AsyncWorkerOp, BoxFuture, OpError, Requirements, RunShape, SharedRun, WorkerOp, Workload,
-    WorkloadError, WorkloadInfo,
+    AsyncWorkerOp, BoxFuture, OpError, Requirements, RunShape, SharedRun, WorkerOp, WorkloadError,
+    WorkloadInfo,
 };
 
 /// Registry entry.
@@ -30,22 +30,10 @@ pub static INFO: WorkloadInfo = WorkloadInfo {
     build: |params| Ok(Box::new(BarrierWorkload { params })),
 };
 
-struct BarrierWorkload {
-    params: ParamValues,
-}
-
-impl Workload for BarrierWorkload {
-    fn info(&self) -> &'static WorkloadInfo {
-        &INFO
-    }
-    fn params(&self) -> &ParamValues {
-        &self.params
-    }
+workload_type! {
+    BarrierWorkload = INFO + async_native;
     fn requirements(&self) -> Requirements {
         Requirements::shared_lockstep("its workers meet at one barrier")
-    }
-    fn is_async_native(&self) -> bool {
-        true
     }
     fn prepare(&self, shape: RunShape) -> Result<Arc<dyn SharedRun>, WorkloadError> {
         Ok(Arc::new(BarrierRun {

@@ -14,10 +14,8 @@ use crossbeam_utils::CachePadded;
 
 use super::Tally;
 use crate::kernel::spin_work;
-use crate::params::{ParamKind, ParamSpec, ParamValues};
-use crate::{
-    OpError, Requirements, RunShape, SharedRun, WorkerOp, Workload, WorkloadError, WorkloadInfo,
-};
+use crate::params::{ParamKind, ParamSpec};
+use crate::{OpError, Requirements, RunShape, SharedRun, WorkerOp, WorkloadError, WorkloadInfo};
 
 /// The implementations, as spelled in `impl=`.
 pub const IMPLS: &[&str] = &[
@@ -69,10 +67,6 @@ pub static INFO: WorkloadInfo = WorkloadInfo {
     build: |params| Ok(Box::new(Counter { params })),
 };
 
-struct Counter {
-    params: ParamValues,
-}
-
 /// The shared counter, one variant per implementation. Locks and padded
 /// shards sit on cache lines of their own; `Packed` shards do not.
 enum Store {
@@ -84,13 +78,8 @@ enum Store {
     Padded(Vec<CachePadded<AtomicU64>>),
 }
 
-impl Workload for Counter {
-    fn info(&self) -> &'static WorkloadInfo {
-        &INFO
-    }
-    fn params(&self) -> &ParamValues {
-        &self.params
-    }
+workload_type! {
+    Counter = INFO;
     fn requirements(&self) -> Requirements {
         Requirements::shared("its workers increment one counter in shared memory")
     }

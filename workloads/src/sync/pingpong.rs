@@ -17,10 +17,8 @@ use std::sync::{Arc, Condvar, Mutex};
 
 use crossbeam_utils::CachePadded;
 
-use crate::params::{ParamKind, ParamSpec, ParamValues};
-use crate::{
-    OpError, Requirements, RunShape, SharedRun, WorkerOp, Workload, WorkloadError, WorkloadInfo,
-};
+use crate::params::{ParamKind, ParamSpec};
+use crate::{OpError, Requirements, RunShape, SharedRun, WorkerOp, WorkloadError, WorkloadInfo};
 
 /// Registry entry.
 pub static INFO: WorkloadInfo = WorkloadInfo {
@@ -36,10 +34,6 @@ pub static INFO: WorkloadInfo = WorkloadInfo {
     build: |params| Ok(Box::new(PingPong { params })),
 };
 
-struct PingPong {
-    params: ParamValues,
-}
-
 /// One pair's meeting point. `turn` counts hand-offs: odd after a ping,
 /// even after a pong.
 enum Pair {
@@ -53,13 +47,8 @@ enum Pair {
     Spin(CachePadded<AtomicU64>),
 }
 
-impl Workload for PingPong {
-    fn info(&self) -> &'static WorkloadInfo {
-        &INFO
-    }
-    fn params(&self) -> &ParamValues {
-        &self.params
-    }
+workload_type! {
+    PingPong = INFO;
     fn requirements(&self) -> Requirements {
         Requirements::shared_lockstep("each pair meets in shared memory")
     }

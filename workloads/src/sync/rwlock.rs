@@ -8,10 +8,8 @@ use std::sync::Arc;
 
 use super::Tally;
 use crate::kernel::spin_work;
-use crate::params::{ParamKind, ParamSpec, ParamValues};
-use crate::{
-    OpError, Requirements, RunShape, SharedRun, WorkerOp, Workload, WorkloadError, WorkloadInfo,
-};
+use crate::params::{ParamKind, ParamSpec};
+use crate::{OpError, Requirements, RunShape, SharedRun, WorkerOp, WorkloadError, WorkloadInfo};
 
 /// Registry entry.
 pub static INFO: WorkloadInfo = WorkloadInfo {
@@ -47,22 +45,13 @@ pub static INFO: WorkloadInfo = WorkloadInfo {
     build: |params| Ok(Box::new(RwLockWorkload { params })),
 };
 
-struct RwLockWorkload {
-    params: ParamValues,
-}
-
 enum Lock {
     Std(std::sync::RwLock<u64>),
     ParkingLot(parking_lot::RwLock<u64>),
 }
 
-impl Workload for RwLockWorkload {
-    fn info(&self) -> &'static WorkloadInfo {
-        &INFO
-    }
-    fn params(&self) -> &ParamValues {
-        &self.params
-    }
+workload_type! {
+    RwLockWorkload = INFO;
     fn requirements(&self) -> Requirements {
         Requirements::shared("its workers share one lock in memory")
     }

@@ -11,10 +11,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 
 use crate::kernel::spin_work;
-use crate::params::{ParamKind, ParamSpec, ParamValues};
+use crate::params::{ParamKind, ParamSpec};
 use crate::{
-    AsyncWorkerOp, BoxFuture, OpError, Requirements, RunShape, SharedRun, WorkerOp, Workload,
-    WorkloadError, WorkloadInfo,
+    AsyncWorkerOp, BoxFuture, OpError, Requirements, RunShape, SharedRun, WorkerOp, WorkloadError,
+    WorkloadInfo,
 };
 
 /// Registry entry.
@@ -45,22 +45,10 @@ pub static INFO: WorkloadInfo = WorkloadInfo {
     build: |params| Ok(Box::new(SemaphoreWorkload { params })),
 };
 
-struct SemaphoreWorkload {
-    params: ParamValues,
-}
-
-impl Workload for SemaphoreWorkload {
-    fn info(&self) -> &'static WorkloadInfo {
-        &INFO
-    }
-    fn params(&self) -> &ParamValues {
-        &self.params
-    }
+workload_type! {
+    SemaphoreWorkload = INFO + async_native;
     fn requirements(&self) -> Requirements {
         Requirements::shared("its workers share one pool of permits")
-    }
-    fn is_async_native(&self) -> bool {
-        true
     }
     fn prepare(&self, _shape: RunShape) -> Result<Arc<dyn SharedRun>, WorkloadError> {
         let permits = self.params.int("permits") as usize;

@@ -13,10 +13,10 @@
 use std::sync::{Arc, Barrier};
 
 use crate::kernel::spin_work;
-use crate::params::{ParamKind, ParamSpec, ParamValues};
+use crate::params::{ParamKind, ParamSpec};
 use crate::{
     AsyncWorkerOp, BoxFuture, OpError, Requirements, RunShape, Scaling, SharedRun, WorkerOp,
-    Workload, WorkloadError, WorkloadInfo,
+    WorkloadError, WorkloadInfo,
 };
 
 /// Registry entry.
@@ -41,22 +41,10 @@ pub static INFO: WorkloadInfo = WorkloadInfo {
     build: |params| Ok(Box::new(Amdahl { params })),
 };
 
-struct Amdahl {
-    params: ParamValues,
-}
-
-impl Workload for Amdahl {
-    fn info(&self) -> &'static WorkloadInfo {
-        &INFO
-    }
-    fn params(&self) -> &ParamValues {
-        &self.params
-    }
+workload_type! {
+    Amdahl = INFO + async_native;
     fn requirements(&self) -> Requirements {
         Requirements::shared_lockstep("its workers meet at a barrier twice a round")
-    }
-    fn is_async_native(&self) -> bool {
-        true
     }
     fn prepare(&self, shape: RunShape) -> Result<Arc<dyn SharedRun>, WorkloadError> {
         let fraction = self.params.float("serial_fraction");

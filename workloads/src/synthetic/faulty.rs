@@ -4,10 +4,8 @@
 
 use std::sync::Arc;
 
-use crate::params::{ParamKind, ParamSpec, ParamValues};
-use crate::{
-    CloneRun, OpError, RunShape, SharedRun, WorkerOp, Workload, WorkloadError, WorkloadInfo,
-};
+use crate::params::{ParamKind, ParamSpec};
+use crate::{CloneRun, OpError, RunShape, SharedRun, WorkerOp, WorkloadError, WorkloadInfo};
 
 /// Registry entry.
 pub static INFO: WorkloadInfo = WorkloadInfo {
@@ -34,17 +32,8 @@ pub static INFO: WorkloadInfo = WorkloadInfo {
     build: |params| Ok(Box::new(Faulty { params })),
 };
 
-struct Faulty {
-    params: ParamValues,
-}
-
-impl Workload for Faulty {
-    fn info(&self) -> &'static WorkloadInfo {
-        &INFO
-    }
-    fn params(&self) -> &ParamValues {
-        &self.params
-    }
+workload_type! {
+    Faulty = INFO;
     fn prepare(&self, _shape: RunShape) -> Result<Arc<dyn SharedRun>, WorkloadError> {
         let mode = match self.params.text("mode") {
             "panic" => Fault::Panic,

@@ -10,8 +10,8 @@
 use std::sync::{Arc, Mutex};
 
 use crate::kernel::spin_work;
-use crate::params::{ParamKind, ParamSpec, ParamValues};
-use crate::{OpError, RunShape, SharedRun, WorkerOp, Workload, WorkloadError, WorkloadInfo};
+use crate::params::{ParamKind, ParamSpec};
+use crate::{OpError, RunShape, SharedRun, WorkerOp, WorkloadError, WorkloadInfo};
 
 /// Registry entry.
 pub static INFO: WorkloadInfo = WorkloadInfo {
@@ -35,17 +35,8 @@ pub static INFO: WorkloadInfo = WorkloadInfo {
     build: |params| Ok(Box::new(Gil { params })),
 };
 
-struct Gil {
-    params: ParamValues,
-}
-
-impl Workload for Gil {
-    fn info(&self) -> &'static WorkloadInfo {
-        &INFO
-    }
-    fn params(&self) -> &ParamValues {
-        &self.params
-    }
+workload_type! {
+    Gil = INFO;
     fn prepare(&self, _shape: RunShape) -> Result<Arc<dyn SharedRun>, WorkloadError> {
         let steps = self.params.int("op_steps") as f64;
         let locked = (self.params.float("locked_fraction") * steps).round() as u64;

@@ -4,10 +4,7 @@
 
 use std::sync::Arc;
 
-use crate::params::ParamValues;
-use crate::{
-    CloneRun, OpError, RunShape, SharedRun, WorkerOp, Workload, WorkloadError, WorkloadInfo,
-};
+use crate::{CloneRun, OpError, RunShape, SharedRun, WorkerOp, WorkloadError, WorkloadInfo};
 
 /// Registry entry.
 pub static INFO: WorkloadInfo = WorkloadInfo {
@@ -18,17 +15,8 @@ pub static INFO: WorkloadInfo = WorkloadInfo {
     build: |params| Ok(Box::new(Noop { params })),
 };
 
-struct Noop {
-    params: ParamValues,
-}
-
-impl Workload for Noop {
-    fn info(&self) -> &'static WorkloadInfo {
-        &INFO
-    }
-    fn params(&self) -> &ParamValues {
-        &self.params
-    }
+workload_type! {
+    Noop = INFO;
     fn prepare(&self, _shape: RunShape) -> Result<Arc<dyn SharedRun>, WorkloadError> {
         Ok(Arc::new(CloneRun(NoopOp)))
     }
