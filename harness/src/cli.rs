@@ -266,13 +266,13 @@ fn compare(args: CompareArgs) -> anyhow::Result<i32> {
             println!("report: {}", index.display());
         }
         format => {
-            let text = match format {
-                CompareFormat::Md => reports::compare_report::compare_markdown(&comparison),
-                CompareFormat::Csv => reports::compare_report::compare_csv(&comparison)?,
-                _ => serde_json::to_string_pretty(&reports::compare_report::compare_bmf(
-                    &comparison,
-                ))?,
+            use reports::export::{BencherJson, Csv, Exporter, Markdown};
+            let exporter: &dyn Exporter<reports::compare::Comparison> = match format {
+                CompareFormat::Md => &Markdown,
+                CompareFormat::Csv => &Csv,
+                _ => &BencherJson,
             };
+            let text = exporter.export(&comparison)?;
             match &args.out {
                 Some(path) => std::fs::write(path, text).map_err(|e| {
                     UsageError::new(format!("cannot write --out '{}': {e}", path.display()))

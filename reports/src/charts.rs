@@ -12,6 +12,8 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use crate::analysis::{Section, Spectrum};
+pub use crate::error::ChartError;
+use crate::format::{percentile_label, short_number, workers_label};
 use crate::schema::Rgb;
 use crate::variants::{VariantGroup, VariantLine};
 
@@ -28,14 +30,6 @@ pub struct Chart {
     pub title: String,
     /// The SVG document.
     pub svg: String,
-}
-
-/// Why a chart could not be drawn.
-#[derive(Debug, thiserror::Error)]
-#[error("drawing the {chart} chart: {message}")]
-pub struct ChartError {
-    chart: &'static str,
-    message: String,
 }
 
 /// `#rrggbb` of a colour, for the pages' swatches.
@@ -128,10 +122,6 @@ fn draw(
         result.map_err(|message| ChartError { chart, message })?;
     }
     Ok(svg)
-}
-
-fn workers_label(x: &f64) -> String {
-    format!("{}", x.round() as u64)
 }
 
 fn speedup_chart(root: &Root<'_>, section: &Section, cores: u32) -> DrawResult {
@@ -578,46 +568,4 @@ fn legend<'a, CT: CoordTranslate>(chart: &mut ChartContext<'a, SVGBackend<'a>, C
 fn log_steps(from: f64, to: f64) -> impl Iterator<Item = f64> {
     let steps = ((to / from).log10() * 40.0).ceil().max(1.0) as usize;
     (0..=steps).map(move |i| from * (to / from).powf(i as f64 / steps as f64))
-}
-
-fn percentile_label(x: f64) -> String {
-    let p = 100.0 * (1.0 - 1.0 / x);
-    if p < 99.0 {
-        format!("{p:.0}%")
-    } else {
-        let digits = (-(1.0 - p / 100.0).log10()).round() as usize - 2;
-        format!("{p:.digits$}%")
-    }
-}
-
-fn short_number(y: f64) -> String {
-    let a = y.abs();
-    if a >= 1e9 {
-        format!("{:.1}G", y / 1e9)
-    } else if a >= 1e6 {
-        format!("{:.1}M", y / 1e6)
-    } else if a >= 1e3 {
-        format!("{:.1}k", y / 1e3)
-    } else if a >= 10.0 || a == 0.0 {
-        format!("{y:.0}")
-    } else if a >= 1.0 {
-        format!("{y:.1}")
-    } else {
-        format!("{y:.2}")
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn percentile_labels_read_as_percentiles() {
-        assert_eq!(percentile_label(1.0), "0%");
-        assert_eq!(percentile_label(2.0), "50%");
-        assert_eq!(percentile_label(10.0), "90%");
-        assert_eq!(percentile_label(100.0), "99%");
-        assert_eq!(percentile_label(1000.0), "99.9%");
-        assert_eq!(percentile_label(10000.0), "99.99%");
-    }
 }

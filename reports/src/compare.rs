@@ -18,9 +18,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use crate::analysis::{analyse, slug, Analysis, ModelCurve, Spectrum};
+use crate::analysis::{analyse, Analysis, ModelCurve, Spectrum};
 use crate::folder::ResultsFolder;
 use crate::schema::{model_rank, Host, Record, Status, CALIBRATION_WORKLOAD};
+use crate::slug::slug;
 use crate::stats::{bootstrap_ratio_of_medians, Estimate};
 
 /// One configuration: a folder, or one placement of a folder.
@@ -509,7 +510,7 @@ impl Comparison {
                 "calibration (cpu/calibrate, ops/s)",
                 Box::new(|c: &Configuration| {
                     c.calibration_ops_s()
-                        .map_or("not run".to_string(), crate::terminal::format_rate)
+                        .map_or("not run".to_string(), crate::format::format_rate)
                 }),
             ),
             (

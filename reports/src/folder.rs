@@ -4,42 +4,8 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
+pub use crate::error::FolderError;
 use crate::schema::{Host, Record, READABLE_SCHEMA_VERSIONS};
-
-/// Why a results folder could not be read.
-#[derive(Debug, thiserror::Error)]
-pub enum FolderError {
-    /// A file is missing or unreadable.
-    #[error("cannot read {path}: {source} (is this a corebench results folder?)")]
-    Io {
-        /// The file.
-        path: PathBuf,
-        /// The OS error.
-        source: std::io::Error,
-    },
-    /// A file or line is not valid JSON of the schema.
-    #[error("{path}:{line}: not a valid record: {message}")]
-    Parse {
-        /// The file.
-        path: PathBuf,
-        /// 1-based line (1 for host.json).
-        line: usize,
-        /// What serde said.
-        message: String,
-    },
-    /// The schema version is one this build cannot read.
-    #[error("{path}:{line}: schema_version {found} is not readable by this corebench (reads {readable:?})")]
-    Version {
-        /// The file.
-        path: PathBuf,
-        /// 1-based line.
-        line: usize,
-        /// What the file says.
-        found: u64,
-        /// What this build reads.
-        readable: &'static [u32],
-    },
-}
 
 /// A results folder, read into memory.
 #[derive(Debug, Clone)]

@@ -6,21 +6,8 @@ use base64::Engine;
 use hdrhistogram::serialization::{Deserializer, Serializer, V2DeflateSerializer};
 use hdrhistogram::Histogram;
 
+pub use crate::error::HistogramError;
 use crate::schema::LatencySummary;
-
-/// Why a histogram could not be encoded or decoded.
-#[derive(Debug, thiserror::Error)]
-pub enum HistogramError {
-    /// Not valid base64.
-    #[error("histogram is not valid base64: {0}")]
-    Base64(#[from] base64::DecodeError),
-    /// Not a V2 (DEFLATE) HdrHistogram.
-    #[error("histogram does not decode: {0:?}")]
-    Decode(hdrhistogram::serialization::DeserializeError),
-    /// Encoding failed.
-    #[error("histogram does not encode: {0:?}")]
-    Encode(hdrhistogram::serialization::V2DeflateSerializeError),
-}
 
 /// Encodes a histogram as V2 + DEFLATE, base64.
 pub fn encode(histogram: &Histogram<u64>) -> Result<String, HistogramError> {

@@ -7,9 +7,9 @@
 use serde::Serialize;
 
 use crate::analysis::{Analysis, CellRow, ModelCurve, Section};
+use crate::format::with_interval;
+use crate::format::{format_ns, format_rate};
 use crate::schema::{Host, Record, Status};
-use crate::stats::Estimate;
-use crate::terminal::{format_ns, format_rate};
 use crate::variants::VariantGroup;
 
 const TEMPLATE: &str = include_str!("../templates/index.html");
@@ -392,17 +392,6 @@ fn variant_view(group: &VariantGroup, charts: Vec<ChartView>) -> VariantView {
 /// `#rrggbb` of a model's colour.
 pub fn colour_hex(section: &Section, model: &str) -> String {
     crate::charts::hex(crate::charts::rgb(section.colour_of(model)))
-}
-
-fn with_interval(e: Option<Estimate>, format: impl Fn(f64) -> String) -> String {
-    e.map_or("–".to_string(), |e| {
-        format!(
-            "{} [{}, {}]",
-            format(e.point),
-            format(e.low),
-            format(e.high)
-        )
-    })
 }
 
 fn row_view(row: &CellRow, section: &Section) -> RowView {

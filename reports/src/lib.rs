@@ -6,6 +6,11 @@
 //!
 //! - [`schema`]: [`schema::Record`] (one per trial, in `records.jsonl`) and
 //!   [`schema::Host`] (`host.json`), with the schema version.
+//! - [`error`]: the errors of reading, drawing and writing, in one
+//!   low-level module.
+//! - [`format`]: every number, duration and rate, formatted one way for the
+//!   terminal, the charts, the page and the exports.
+//! - [`slug`]: file- and anchor-safe names.
 //! - [`histogram`]: the latency histogram's wire form (HdrHistogram V2 +
 //!   DEFLATE, base64) and its percentile summary.
 //! - [`folder`]: reading a results folder back, with clear errors.
@@ -29,13 +34,16 @@ pub mod cells;
 pub mod charts;
 pub mod compare;
 pub mod compare_report;
+pub mod error;
 pub mod export;
 pub mod fits;
 pub mod folder;
+pub mod format;
 pub mod histogram;
 pub mod html;
 pub mod report;
 pub mod schema;
+pub mod slug;
 pub mod stats;
 pub mod terminal;
 pub mod variants;

@@ -5,33 +5,12 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use crate::analysis::analyse;
-use crate::charts::{section_charts, variant_charts, Chart, ChartError};
+use crate::charts::{section_charts, variant_charts, Chart};
+pub use crate::error::ReportError;
+use crate::export::report_exporters;
 use crate::folder::ResultsFolder;
 use crate::html::{build_context, render, ChartView, ReportContext};
 use crate::variants::variant_groups;
-
-/// Why a report (or a comparison, see `compare_report`) could not be
-/// written.
-#[derive(Debug, thiserror::Error)]
-pub enum ReportError {
-    /// A file could not be written.
-    #[error("cannot write {path}: {source}")]
-    Io {
-        /// The file or folder.
-        path: PathBuf,
-        /// The OS error.
-        source: std::io::Error,
-    },
-    /// A chart could not be drawn.
-    #[error(transparent)]
-    Chart(#[from] ChartError),
-    /// The template failed.
-    #[error("rendering the page: {0}")]
-    Template(#[from] minijinja::Error),
-    /// The CSV export failed.
-    #[error("writing the CSV export: {0}")]
-    Csv(#[from] csv::Error),
-}
 
 /// What was written.
 #[derive(Debug, Clone)]
@@ -119,10 +98,10 @@ pub fn write_report(folder: &ResultsFolder, out: &Path) -> Result<WrittenReport,
     );
     let index = out.join("index.html");
     fs::write(&index, render(&context)?).map_err(io(&index))?;
-    let csv_path = out.join("summary.csv");
-    fs::write(&csv_path, crate::export::summary_csv(&analysis)?).map_err(io(&csv_path))?;
-    let md_path = out.join("summary.md");
-    fs::write(&md_path, crate::export::summary_markdown(&analysis)).map_err(io(&md_path))?;
+    for exporter in report_exporters() {
+        let path = out.join(format!("summary.{}", exporter.extension()));
+        fs::write(&path, exporter.export(&analysis)?).map_err(io(&path))?;
+    }
 
     Ok(WrittenReport {
         dir: out.to_path_buf(),

@@ -4,6 +4,7 @@
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, CellAlignment, Table};
 
 use crate::cells::CellSummary;
+use crate::format::{format_ns, format_rate};
 use crate::schema::Status;
 
 /// Renders one table per workload (and scaling/placement), in cell order.
@@ -85,44 +86,5 @@ fn shorten(text: &str, max_chars: usize) -> String {
     } else {
         let cut: String = first_line.chars().take(max_chars).collect();
         format!("{cut}...")
-    }
-}
-
-/// `1234567.0` -> `1.23M`.
-pub fn format_rate(ops_s: f64) -> String {
-    if ops_s >= 1e9 {
-        format!("{:.2}G", ops_s / 1e9)
-    } else if ops_s >= 1e6 {
-        format!("{:.2}M", ops_s / 1e6)
-    } else if ops_s >= 1e3 {
-        format!("{:.1}k", ops_s / 1e3)
-    } else {
-        format!("{ops_s:.1}")
-    }
-}
-
-/// Nanoseconds with a readable unit: `1500.0` -> `1.50 us`.
-pub fn format_ns(ns: f64) -> String {
-    if ns >= 1e9 {
-        format!("{:.2} s", ns / 1e9)
-    } else if ns >= 1e6 {
-        format!("{:.2} ms", ns / 1e6)
-    } else if ns >= 1e3 {
-        format!("{:.2} us", ns / 1e3)
-    } else {
-        format!("{ns:.0} ns")
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn formats_units() {
-        assert_eq!(format_rate(1_234_567.0), "1.23M");
-        assert_eq!(format_rate(950.0), "950.0");
-        assert_eq!(format_ns(1500.0), "1.50 us");
-        assert_eq!(format_ns(2.5e6), "2.50 ms");
     }
 }

@@ -16,8 +16,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use crate::analysis::{merged_histogram, spectrum_of, unique_slug, Spectrum};
+use crate::analysis::{merged_histogram, spectrum_of, Spectrum};
 use crate::schema::{model_rank, Record, Status};
+use crate::slug::unique_slug;
 use crate::stats::median;
 
 /// Several specs of one workload, compared at one cell.

@@ -155,11 +155,11 @@ fn the_page_and_exports_render() {
         .count();
     assert!(charts >= 6, "{charts} charts");
 
-    let markdown = reports::compare_report::compare_markdown(&comparison);
+    let markdown = reports::export::compare::compare_markdown(&comparison);
     assert!(markdown.contains("| workers |"));
-    let csv = reports::compare_report::compare_csv(&comparison).unwrap();
+    let csv = reports::export::compare::compare_csv(&comparison).unwrap();
     assert!(csv.starts_with("workload,scaling,load,model,workers,configuration"));
-    let bmf = reports::compare_report::compare_bmf(&comparison);
+    let bmf = reports::export::compare::compare_bmf(&comparison);
     let object = bmf.as_object().unwrap();
     let (name, measures) = object.iter().next().unwrap();
     assert!(

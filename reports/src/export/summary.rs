@@ -1,10 +1,10 @@
-//! Exports of the same cell table the page shows: `summary.csv` (one row
-//! per cell, for spreadsheets and scripts) and `summary.md` (Markdown
-//! tables to paste into an issue).
+//! The report's exports of the same cell table the page shows:
+//! `summary.csv` (one row per cell, for spreadsheets and scripts) and
+//! `summary.md` (Markdown tables to paste into an issue).
 
 use crate::analysis::{Analysis, CellRow};
+use crate::format::{format_ns, format_rate};
 use crate::stats::Estimate;
-use crate::terminal::{format_ns, format_rate};
 
 const CSV_HEADER: [&str; 31] = [
     "workload",

@@ -8,23 +8,36 @@
 //! trials on both sides. Fits use the medians; the Amdahl and Gustafson
 //! fractions get bootstrap intervals from refitting resampled trials.
 //! Failed cells and cells with a single point are skipped with a reason.
+//!
+//! - this file: [`analyse`], sections and their rows;
+//! - [`views`]: what a section holds (curves, points, rows, spectra,
+//!   balance), the types the page, the charts and the exports read;
+//! - [`readings`]: the fitted laws with their intervals, and the plain
+//!   reading they give;
+//! - [`spectra`]: latency spectra from merged histograms, and balance.
+
+pub mod readings;
+pub mod spectra;
+pub mod views;
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 
 use crate::cells::CellKey;
-use crate::fits::{
-    fit_amdahl, fit_gustafson, fit_usl, karp_flatt, AmdahlFit, GustafsonFit, Point, UslFit,
-};
+use crate::fits::{fit_usl, karp_flatt, Point, UslFit};
 use crate::schema::{model_rank, series_colour, Host, Record, Rgb, Status};
+use crate::slug::unique_slug;
 use crate::stats::{
-    bootstrap_median, bootstrap_ratio_of_medians, jain_index, median, percentile_interval,
-    resample_into, resampler, tukey_outliers, Estimate, Outliers,
+    bootstrap_median, bootstrap_ratio_of_medians, median, tukey_outliers, Estimate,
 };
-
-/// Resamples for the intervals of fitted fractions.
-const FIT_RESAMPLES: usize = 500;
+use readings::{fit_fractions, reading};
+use spectra::balance_of;
+pub use spectra::{merged_histogram, spectrum, spectrum_of, uncorrected_spectrum};
+pub use views::{
+    AmdahlSummary, Balance, CellRow, CurvePoint, Fitted, GustafsonSummary, ModelCurve, OpenRow,
+    Spectrum, FLOOR_WARNING_RATIO, RATE_SHORTFALL,
+};
 
 /// Everything the report shows, computed once.
 #[derive(Debug, Clone, Serialize)]
@@ -75,203 +88,6 @@ impl Section {
             .unwrap_or(0);
         series_colour(model, position)
     }
-}
-
-/// A fit, or why there is none.
-#[derive(Debug, Clone, Serialize)]
-pub struct Fitted<T> {
-    /// The fit, when made.
-    pub fit: Option<T>,
-    /// Why not, when not.
-    pub reason: Option<String>,
-}
-
-impl<T> Fitted<T> {
-    fn from(result: Result<T, String>) -> Self {
-        match result {
-            Ok(fit) => Fitted {
-                fit: Some(fit),
-                reason: None,
-            },
-            Err(reason) => Fitted {
-                fit: None,
-                reason: Some(reason),
-            },
-        }
-    }
-
-    fn skipped(reason: impl Into<String>) -> Self {
-        Fitted {
-            fit: None,
-            reason: Some(reason.into()),
-        }
-    }
-}
-
-/// Amdahl's serial fraction with its interval.
-#[derive(Debug, Clone, Copy, Serialize)]
-pub struct AmdahlSummary {
-    /// f with its bootstrap interval.
-    pub serial_fraction: Estimate,
-    /// The least-squares fit at the medians.
-    pub fit: AmdahlFit,
-}
-
-/// Gustafson's serial fraction with its interval.
-#[derive(Debug, Clone, Copy, Serialize)]
-pub struct GustafsonSummary {
-    /// f with its bootstrap interval.
-    pub serial_fraction: Estimate,
-    /// The least-squares fit at the medians.
-    pub fit: GustafsonFit,
-}
-
-/// One model's curve within a section.
-#[derive(Debug, Clone, Serialize)]
-pub struct ModelCurve {
-    /// The model.
-    pub model: String,
-    /// Its points, ascending n, only cells with successful trials.
-    pub points: Vec<CurvePoint>,
-    /// Amdahl (strong scaling).
-    pub amdahl: Fitted<AmdahlSummary>,
-    /// Gustafson (weak scaling only).
-    pub gustafson: Option<Fitted<GustafsonSummary>>,
-    /// The USL on throughput.
-    pub usl: Fitted<UslFit>,
-    /// T(seq) / T(model at 1 worker): the model's own cost at n = 1.
-    pub vs_seq_at_1: Option<Estimate>,
-    /// One plain sentence reading the fits.
-    pub reading: String,
-}
-
-/// One worker count of one model's curve.
-#[derive(Debug, Clone, Serialize)]
-pub struct CurvePoint {
-    /// Workers.
-    pub n: u32,
-    /// Speedup against the same model at one worker, with interval.
-    pub speedup: Option<Estimate>,
-    /// Speedup / n.
-    pub efficiency: Option<f64>,
-    /// Throughput, ops/s, with interval.
-    pub throughput_ops_s: Estimate,
-    /// Karp–Flatt e(n), for n > 1.
-    pub karp_flatt: Option<f64>,
-}
-
-/// One row of a section's table of cells.
-#[derive(Debug, Clone, Serialize)]
-pub struct CellRow {
-    /// The model.
-    pub model: String,
-    /// Workers.
-    pub workers: u32,
-    /// Worst status over trials.
-    pub status: Status,
-    /// First error text.
-    pub error: Option<String>,
-    /// Trials recorded.
-    pub trials: usize,
-    /// Trials that ended ok.
-    pub trials_ok: usize,
-    /// Median wall time, ms, with interval.
-    pub wall_ms: Option<Estimate>,
-    /// Median throughput, ops/s, with interval.
-    pub throughput_ops_s: Option<Estimate>,
-    /// Speedup against the model at one worker.
-    pub speedup: Option<Estimate>,
-    /// Median p50 latency, µs.
-    pub p50_us: Option<f64>,
-    /// Median p99 latency, µs.
-    pub p99_us: Option<f64>,
-    /// Median p99.9 latency, µs.
-    pub p99_9_us: Option<f64>,
-    /// Median CPU utilisation, 0..1 per worker.
-    pub cpu_utilisation: Option<f64>,
-    /// Outliers among the trials' wall times.
-    pub outliers: Outliers,
-    /// Median dispatch floor, ns per op.
-    pub dispatch_floor_ns: Option<f64>,
-    /// Median op (p50) over the dispatch floor.
-    pub floor_ratio: Option<f64>,
-    /// Whether the ops are so short that the model's own cost dominates:
-    /// median op under [`FLOOR_WARNING_RATIO`] times the dispatch floor.
-    pub measures_executor: bool,
-    /// Whether the async op ran.
-    pub async_op: bool,
-    /// Median of each workload counter over the trials that report it.
-    pub counters: BTreeMap<String, f64>,
-    /// Median Jain index over the trials (multi-worker cells).
-    pub jain_index: Option<f64>,
-    /// Median max/min per-worker op ratio.
-    pub max_min_ratio: Option<f64>,
-    /// Whether any trial starved a worker (under 10% of the mean ops).
-    pub starvation: bool,
-    /// Ops in flight at once, on average: by Little's law, the total time
-    /// ops took (from their due times under open load) over the wall time.
-    pub in_flight: Option<f64>,
-    /// Open load only: requested vs achieved rate, uncorrected latency.
-    pub open: Option<OpenRow>,
-}
-
-/// A cell whose median op is under this many dispatch floors measures the
-/// executor rather than the workload.
-pub const FLOOR_WARNING_RATIO: f64 = 10.0;
-
-/// A latency spectrum: percentile against latency, merged over trials.
-#[derive(Debug, Clone)]
-pub struct Spectrum {
-    /// The model.
-    pub model: String,
-    /// Workers.
-    pub workers: u32,
-    /// (1/(1-p), latency ns), ascending p.
-    pub points: Vec<(f64, f64)>,
-    /// Under open load: latency from each op's actual start (what a
-    /// closed-loop client reports), not from its due time.
-    pub uncorrected: bool,
-}
-
-/// An open-loop cell: the schedule asked for and how it went.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct OpenRow {
-    /// The arrival rate asked for.
-    pub requested_rate_ops_s: f64,
-    /// The rate achieved (median throughput).
-    pub achieved_rate_ops_s: f64,
-    /// p99 from each op's actual start (coordinated omission left in).
-    pub uncorrected_p99_us: Option<f64>,
-    /// p99 of how late workers woke for ops they were early for.
-    pub pacing_p99_us: Option<f64>,
-    /// Ops started late because the worker was busy (median over trials).
-    pub late_starts: Option<f64>,
-}
-
-impl OpenRow {
-    /// Whether the achieved rate fell short of the requested one by more
-    /// than [`RATE_SHORTFALL`].
-    pub fn fell_short(&self) -> bool {
-        self.achieved_rate_ops_s < self.requested_rate_ops_s * (1.0 - RATE_SHORTFALL)
-    }
-}
-
-/// How far below the requested rate an open-loop cell may fall before the
-/// report says it could not keep up.
-pub const RATE_SHORTFALL: f64 = 0.05;
-
-/// Per-worker op counts of one cell, and Jain's fairness index.
-#[derive(Debug, Clone, Serialize)]
-pub struct Balance {
-    /// The model.
-    pub model: String,
-    /// Workers.
-    pub workers: u32,
-    /// Ops per worker (from the median-wall trial), by worker index.
-    pub ops: Vec<u64>,
-    /// (sum x)^2 / (n sum x^2): 1 when perfectly even, 1/n when one worker
-    /// did everything.
-    pub jain_index: f64,
 }
 
 /// Analyses every record of a folder.
@@ -493,134 +309,6 @@ fn analyse_section(
     }
 }
 
-/// Amdahl (strong) or Gustafson (weak) with bootstrap intervals.
-fn fit_fractions(
-    base: &[f64],
-    trials_by_n: &[(u32, Vec<f64>)],
-    weak: bool,
-    model: &str,
-) -> (Fitted<AmdahlSummary>, Option<Fitted<GustafsonSummary>>) {
-    let skip = |reason: &str| {
-        let amdahl = Fitted::skipped(reason);
-        (amdahl, weak.then(|| Fitted::skipped(reason)))
-    };
-    if model == "seq" {
-        return skip("not fitted: seq runs one worker only");
-    }
-    if base.is_empty() {
-        return skip("not fitted: no successful trial at 1 worker to compare with");
-    }
-    if trials_by_n.iter().filter(|(n, _)| *n > 1).count() == 0 {
-        return skip("not fitted: a single worker count (needs a successful run at more than one)");
-    }
-    let points_from = |base: &[f64], walls: &dyn Fn(usize) -> Vec<f64>| -> Vec<Point> {
-        let t1 = median(base).unwrap_or(f64::NAN);
-        trials_by_n
-            .iter()
-            .enumerate()
-            .map(|(i, (n, _))| {
-                let ratio = t1 / median(&walls(i)).unwrap_or(f64::NAN);
-                Point {
-                    n: f64::from(*n),
-                    value: if weak { ratio * f64::from(*n) } else { ratio },
-                }
-            })
-            .collect()
-    };
-    let measured = points_from(base, &|i| trials_by_n[i].1.clone());
-
-    let mut rng = resampler();
-    let mut replicate_points = Vec::with_capacity(FIT_RESAMPLES);
-    let mut resampled_base = Vec::new();
-    for _ in 0..FIT_RESAMPLES {
-        resample_into(&mut rng, base, &mut resampled_base);
-        let resampled: Vec<Vec<f64>> = trials_by_n
-            .iter()
-            .map(|(_, walls)| {
-                let mut out = Vec::new();
-                resample_into(&mut rng, walls, &mut out);
-                out
-            })
-            .collect();
-        replicate_points.push(points_from(&resampled_base, &|i| resampled[i].clone()));
-    }
-
-    if weak {
-        let fitted = fit_gustafson(&measured).map(|fit| {
-            let replicates = replicate_points
-                .iter()
-                .filter_map(|p| fit_gustafson(p).ok().map(|f| f.serial_fraction))
-                .collect();
-            GustafsonSummary {
-                serial_fraction: percentile_interval(fit.serial_fraction, replicates),
-                fit,
-            }
-        });
-        (
-            Fitted::skipped("not fitted: Amdahl applies to strong scaling; see Gustafson"),
-            Some(Fitted::from(fitted)),
-        )
-    } else {
-        let fitted = fit_amdahl(&measured).map(|fit| {
-            let replicates = replicate_points
-                .iter()
-                .filter_map(|p| fit_amdahl(p).ok().map(|f| f.serial_fraction))
-                .collect();
-            AmdahlSummary {
-                serial_fraction: percentile_interval(fit.serial_fraction, replicates),
-                fit,
-            }
-        });
-        (Fitted::from(fitted), None)
-    }
-}
-
-/// One plain sentence: what the fits say.
-fn reading(curve: &ModelCurve) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    if let Some(a) = &curve.amdahl.fit {
-        let f = a.serial_fraction;
-        let ceiling = if f.point >= 0.01 {
-            format!("at most {:.1}x on any number of cores", 1.0 / f.point)
-        } else {
-            "no measurable serial part at these worker counts".to_string()
-        };
-        parts.push(format!(
-            "serial fraction {:.2} [{:.2}, {:.2}] from {} worker counts: {ceiling}",
-            f.point, f.low, f.high, a.fit.points
-        ));
-    }
-    if let Some(Some(g)) = curve.gustafson.as_ref().map(|g| g.fit.as_ref()) {
-        let f = g.serial_fraction;
-        parts.push(format!(
-            "scaled serial fraction {:.2} [{:.2}, {:.2}]: 64 workers would do {:.1}x the work of one in the same time",
-            f.point,
-            f.low,
-            f.high,
-            g.fit.speedup(64.0)
-        ));
-    }
-    if let Some(u) = &curve.usl.fit {
-        let peak = u
-            .peak_workers()
-            .map_or("throughput never falls".to_string(), |n| {
-                format!("throughput peaks near {n:.0} workers")
-            });
-        parts.push(format!(
-            "USL contention {:.3}, coherency {:.5} from {} worker counts: {peak}",
-            u.sigma, u.kappa, u.points
-        ));
-    }
-    if parts.is_empty() {
-        return curve
-            .amdahl
-            .reason
-            .clone()
-            .unwrap_or_else(|| "nothing to fit".to_string());
-    }
-    parts.join("; ")
-}
-
 fn cell_row(model: &str, n: u32, trials: &[&Record], speedup: Option<Estimate>) -> CellRow {
     let ok: Vec<&Record> = trials
         .iter()
@@ -719,133 +407,9 @@ fn open_row(ok: &[&Record]) -> Option<OpenRow> {
         late_starts: values(&|_, o| Some(o.late_starts as f64)),
     })
 }
-
-/// Merges the ok trials' histograms into one spectrum.
-pub fn spectrum(model: &str, n: u32, trials: &[&Record]) -> Option<Spectrum> {
-    merged_spectrum(model, n, trials, |r| r.histogram.as_ref(), false)
-}
-
-/// Under open load, the spectrum from each op's actual start.
-pub fn uncorrected_spectrum(model: &str, n: u32, trials: &[&Record]) -> Option<Spectrum> {
-    merged_spectrum(
-        model,
-        n,
-        trials,
-        |r| r.open_loop.as_ref()?.uncorrected_histogram.as_ref(),
-        true,
-    )
-}
-
-fn merged_spectrum(
-    model: &str,
-    n: u32,
-    trials: &[&Record],
-    histogram_of: impl Fn(&Record) -> Option<&String>,
-    uncorrected: bool,
-) -> Option<Spectrum> {
-    let merged = merged_histogram(trials, histogram_of)?;
-    Some(spectrum_of(model, n, &merged, uncorrected))
-}
-
-/// The ok trials' histograms (the one `histogram_of` picks) merged; `None`
-/// when none has a value.
-pub(crate) fn merged_histogram(
-    trials: &[&Record],
-    histogram_of: impl Fn(&Record) -> Option<&String>,
-) -> Option<hdrhistogram::Histogram<u64>> {
-    let mut merged: Option<hdrhistogram::Histogram<u64>> = None;
-    for record in trials.iter().filter(|r| r.status == Status::Ok) {
-        let Some(encoded) = histogram_of(record) else {
-            continue;
-        };
-        let Ok(histogram) = crate::histogram::decode(encoded) else {
-            continue;
-        };
-        match &mut merged {
-            Some(m) => {
-                let _ = m.add(&histogram);
-            }
-            None => merged = Some(histogram),
-        }
-    }
-    merged.filter(|h| !h.is_empty())
-}
-
-/// The spectrum of one histogram: (1/(1-p), latency ns) points.
-pub(crate) fn spectrum_of(
-    model: &str,
-    n: u32,
-    merged: &hdrhistogram::Histogram<u64>,
-    uncorrected: bool,
-) -> Spectrum {
-    let points = merged
-        .iter_quantiles(4)
-        .map(|v| (v.quantile_iterated_to(), v.value_iterated_to() as f64))
-        .filter(|(q, _)| *q < 0.99999)
-        .map(|(q, value)| (1.0 / (1.0 - q), value.max(1.0)))
-        .collect();
-    Spectrum {
-        model: model.to_string(),
-        workers: n,
-        points,
-        uncorrected,
-    }
-}
-
-/// Per-worker ops of the trial with the median wall time.
-fn balance_of(model: &str, n: u32, trials: &[&Record]) -> Option<Balance> {
-    let mut ok: Vec<&Record> = trials
-        .iter()
-        .copied()
-        .filter(|r| r.status == Status::Ok)
-        .collect();
-    ok.sort_by_key(|r| r.wall_ns);
-    let middle = ok.get(ok.len() / 2)?;
-    let mut workers = middle.per_worker.clone();
-    workers.sort_by_key(|w| w.index);
-    let ops: Vec<u64> = workers.iter().map(|w| w.ops).collect();
-    let as_f64: Vec<f64> = ops.iter().map(|&o| o as f64).collect();
-    Some(Balance {
-        model: model.to_string(),
-        workers: n,
-        jain_index: jain_index(&as_f64),
-        ops,
-    })
-}
-
-/// The slug of `text`, made unique among `used` (slugs are cut at 80
-/// characters, so long specs can meet) and added to it.
-pub(crate) fn unique_slug(text: &str, used: &mut Vec<String>) -> String {
-    let mut id = slug(text);
-    while used.contains(&id) {
-        id.push('x');
-    }
-    used.push(id.clone());
-    id
-}
-
-/// A file- and anchor-safe name.
-pub fn slug(text: &str) -> String {
-    let mut out = String::new();
-    for c in text.chars() {
-        if c.is_ascii_alphanumeric() {
-            out.push(c.to_ascii_lowercase());
-        } else if !out.ends_with('-') {
-            out.push('-');
-        }
-    }
-    out.trim_matches('-').chars().take(80).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn jain_index_of_even_and_skewed_loads() {
-        assert!((jain_index(&[5.0, 5.0, 5.0, 5.0]) - 1.0).abs() < 1e-12);
-        assert!((jain_index(&[10.0, 0.0, 0.0, 0.0]) - 0.25).abs() < 1e-12);
-    }
 
     fn host(logical_cores: u32) -> Host {
         let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/v1");
@@ -966,14 +530,5 @@ mod tests {
         assert!(short.measures_executor);
         assert_eq!(short.floor_ratio, Some(4.0));
         assert!(!with(50_000, 500.0).measures_executor);
-    }
-
-    #[test]
-    fn slugs_are_safe() {
-        assert_eq!(
-            slug("synthetic/amdahl:serial_fraction=0.25-strong-none"),
-            "synthetic-amdahl-serial-fraction-0-25-strong-none"
-        );
-        assert_eq!(slug("<script>"), "script");
     }
 }

@@ -1,0 +1,210 @@
+//! What a section of the analysis holds: per model a curve of points with
+//! intervals and fits, per cell a row of the table, latency spectra and
+//! balance. The page, the charts and the exports read these.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::fits::{AmdahlFit, GustafsonFit, UslFit};
+use crate::schema::Status;
+use crate::stats::{Estimate, Outliers};
+
+/// A fit, or why there is none.
+#[derive(Debug, Clone, Serialize)]
+pub struct Fitted<T> {
+    /// The fit, when made.
+    pub fit: Option<T>,
+    /// Why not, when not.
+    pub reason: Option<String>,
+}
+
+impl<T> Fitted<T> {
+    /// A fit, or the reason a fitter gave for making none.
+    pub(crate) fn from(result: Result<T, String>) -> Self {
+        match result {
+            Ok(fit) => Fitted {
+                fit: Some(fit),
+                reason: None,
+            },
+            Err(reason) => Fitted {
+                fit: None,
+                reason: Some(reason),
+            },
+        }
+    }
+
+    /// No fit, for `reason`.
+    pub(crate) fn skipped(reason: impl Into<String>) -> Self {
+        Fitted {
+            fit: None,
+            reason: Some(reason.into()),
+        }
+    }
+}
+
+/// Amdahl's serial fraction with its interval.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct AmdahlSummary {
+    /// f with its bootstrap interval.
+    pub serial_fraction: Estimate,
+    /// The least-squares fit at the medians.
+    pub fit: AmdahlFit,
+}
+
+/// Gustafson's serial fraction with its interval.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct GustafsonSummary {
+    /// f with its bootstrap interval.
+    pub serial_fraction: Estimate,
+    /// The least-squares fit at the medians.
+    pub fit: GustafsonFit,
+}
+
+/// One model's curve within a section.
+#[derive(Debug, Clone, Serialize)]
+pub struct ModelCurve {
+    /// The model.
+    pub model: String,
+    /// Its points, ascending n, only cells with successful trials.
+    pub points: Vec<CurvePoint>,
+    /// Amdahl (strong scaling).
+    pub amdahl: Fitted<AmdahlSummary>,
+    /// Gustafson (weak scaling only).
+    pub gustafson: Option<Fitted<GustafsonSummary>>,
+    /// The USL on throughput.
+    pub usl: Fitted<UslFit>,
+    /// T(seq) / T(model at 1 worker): the model's own cost at n = 1.
+    pub vs_seq_at_1: Option<Estimate>,
+    /// One plain sentence reading the fits.
+    pub reading: String,
+}
+
+/// One worker count of one model's curve.
+#[derive(Debug, Clone, Serialize)]
+pub struct CurvePoint {
+    /// Workers.
+    pub n: u32,
+    /// Speedup against the same model at one worker, with interval.
+    pub speedup: Option<Estimate>,
+    /// Speedup / n.
+    pub efficiency: Option<f64>,
+    /// Throughput, ops/s, with interval.
+    pub throughput_ops_s: Estimate,
+    /// Karp–Flatt e(n), for n > 1.
+    pub karp_flatt: Option<f64>,
+}
+
+/// One row of a section's table of cells.
+#[derive(Debug, Clone, Serialize)]
+pub struct CellRow {
+    /// The model.
+    pub model: String,
+    /// Workers.
+    pub workers: u32,
+    /// Worst status over trials.
+    pub status: Status,
+    /// First error text.
+    pub error: Option<String>,
+    /// Trials recorded.
+    pub trials: usize,
+    /// Trials that ended ok.
+    pub trials_ok: usize,
+    /// Median wall time, ms, with interval.
+    pub wall_ms: Option<Estimate>,
+    /// Median throughput, ops/s, with interval.
+    pub throughput_ops_s: Option<Estimate>,
+    /// Speedup against the model at one worker.
+    pub speedup: Option<Estimate>,
+    /// Median p50 latency, µs.
+    pub p50_us: Option<f64>,
+    /// Median p99 latency, µs.
+    pub p99_us: Option<f64>,
+    /// Median p99.9 latency, µs.
+    pub p99_9_us: Option<f64>,
+    /// Median CPU utilisation, 0..1 per worker.
+    pub cpu_utilisation: Option<f64>,
+    /// Outliers among the trials' wall times.
+    pub outliers: Outliers,
+    /// Median dispatch floor, ns per op.
+    pub dispatch_floor_ns: Option<f64>,
+    /// Median op (p50) over the dispatch floor.
+    pub floor_ratio: Option<f64>,
+    /// Whether the ops are so short that the model's own cost dominates:
+    /// median op under [`FLOOR_WARNING_RATIO`] times the dispatch floor.
+    pub measures_executor: bool,
+    /// Whether the async op ran.
+    pub async_op: bool,
+    /// Median of each workload counter over the trials that report it.
+    pub counters: BTreeMap<String, f64>,
+    /// Median Jain index over the trials (multi-worker cells).
+    pub jain_index: Option<f64>,
+    /// Median max/min per-worker op ratio.
+    pub max_min_ratio: Option<f64>,
+    /// Whether any trial starved a worker (under 10% of the mean ops).
+    pub starvation: bool,
+    /// Ops in flight at once, on average: by Little's law, the total time
+    /// ops took (from their due times under open load) over the wall time.
+    pub in_flight: Option<f64>,
+    /// Open load only: requested vs achieved rate, uncorrected latency.
+    pub open: Option<OpenRow>,
+}
+
+/// A cell whose median op is under this many dispatch floors measures the
+/// executor rather than the workload.
+pub const FLOOR_WARNING_RATIO: f64 = 10.0;
+
+/// A latency spectrum: percentile against latency, merged over trials.
+#[derive(Debug, Clone)]
+pub struct Spectrum {
+    /// The model.
+    pub model: String,
+    /// Workers.
+    pub workers: u32,
+    /// (1/(1-p), latency ns), ascending p.
+    pub points: Vec<(f64, f64)>,
+    /// Under open load: latency from each op's actual start (what a
+    /// closed-loop client reports), not from its due time.
+    pub uncorrected: bool,
+}
+
+/// An open-loop cell: the schedule asked for and how it went.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OpenRow {
+    /// The arrival rate asked for.
+    pub requested_rate_ops_s: f64,
+    /// The rate achieved (median throughput).
+    pub achieved_rate_ops_s: f64,
+    /// p99 from each op's actual start (coordinated omission left in).
+    pub uncorrected_p99_us: Option<f64>,
+    /// p99 of how late workers woke for ops they were early for.
+    pub pacing_p99_us: Option<f64>,
+    /// Ops started late because the worker was busy (median over trials).
+    pub late_starts: Option<f64>,
+}
+
+impl OpenRow {
+    /// Whether the achieved rate fell short of the requested one by more
+    /// than [`RATE_SHORTFALL`].
+    pub fn fell_short(&self) -> bool {
+        self.achieved_rate_ops_s < self.requested_rate_ops_s * (1.0 - RATE_SHORTFALL)
+    }
+}
+
+/// How far below the requested rate an open-loop cell may fall before the
+/// report says it could not keep up.
+pub const RATE_SHORTFALL: f64 = 0.05;
+
+/// Per-worker op counts of one cell, and Jain's fairness index.
+#[derive(Debug, Clone, Serialize)]
+pub struct Balance {
+    /// The model.
+    pub model: String,
+    /// Workers.
+    pub workers: u32,
+    /// Ops per worker (from the median-wall trial), by worker index.
+    pub ops: Vec<u64>,
+    /// (sum x)^2 / (n sum x^2): 1 when perfectly even, 1/n when one worker
+    /// did everything.
+    pub jain_index: f64,
+}

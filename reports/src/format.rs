@@ -1,0 +1,109 @@
+//! Every number, duration and rate the reports print, in one place: the
+//! terminal table, the charts' axes, the HTML page and the exports all
+//! format through here, so they agree on units.
+
+use crate::stats::Estimate;
+
+/// `1234567.0` -> `1.23M`.
+pub fn format_rate(ops_s: f64) -> String {
+    if ops_s >= 1e9 {
+        format!("{:.2}G", ops_s / 1e9)
+    } else if ops_s >= 1e6 {
+        format!("{:.2}M", ops_s / 1e6)
+    } else if ops_s >= 1e3 {
+        format!("{:.1}k", ops_s / 1e3)
+    } else {
+        format!("{ops_s:.1}")
+    }
+}
+
+/// Nanoseconds with a readable unit: `1500.0` -> `1.50 us`.
+pub fn format_ns(ns: f64) -> String {
+    if ns >= 1e9 {
+        format!("{:.2} s", ns / 1e9)
+    } else if ns >= 1e6 {
+        format!("{:.2} ms", ns / 1e6)
+    } else if ns >= 1e3 {
+        format!("{:.2} us", ns / 1e3)
+    } else {
+        format!("{ns:.0} ns")
+    }
+}
+
+/// A percentile axis label from HdrHistogram's 1/(1-p) axis value:
+/// `2.0` -> `50%`, `1000.0` -> `99.9%`.
+pub fn percentile_label(x: f64) -> String {
+    let p = 100.0 * (1.0 - 1.0 / x);
+    if p < 99.0 {
+        format!("{p:.0}%")
+    } else {
+        let digits = (-(1.0 - p / 100.0).log10()).round() as usize - 2;
+        format!("{p:.digits$}%")
+    }
+}
+
+/// A short axis number: `70000.0` -> `70.0k`, `0.5` -> `0.50`.
+pub fn short_number(y: f64) -> String {
+    let a = y.abs();
+    if a >= 1e9 {
+        format!("{:.1}G", y / 1e9)
+    } else if a >= 1e6 {
+        format!("{:.1}M", y / 1e6)
+    } else if a >= 1e3 {
+        format!("{:.1}k", y / 1e3)
+    } else if a >= 10.0 || a == 0.0 {
+        format!("{y:.0}")
+    } else if a >= 1.0 {
+        format!("{y:.1}")
+    } else {
+        format!("{y:.2}")
+    }
+}
+
+/// A worker-count axis label.
+pub fn workers_label(x: &f64) -> String {
+    format!("{}", x.round() as u64)
+}
+
+/// A value with its interval, `point [low, high]`, each through `format`;
+/// `–` when there is none.
+pub fn with_interval(e: Option<Estimate>, format: impl Fn(f64) -> String) -> String {
+    e.map_or("–".to_string(), |e| {
+        format!(
+            "{} [{}, {}]",
+            format(e.point),
+            format(e.low),
+            format(e.high)
+        )
+    })
+}
+
+/// A ratio with its interval to three decimals; `–` when there is none.
+pub fn estimate_text(e: Option<Estimate>) -> String {
+    e.map_or("–".into(), |e| {
+        format!("{:.3} [{:.3}, {:.3}]", e.point, e.low, e.high)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_units() {
+        assert_eq!(format_rate(1_234_567.0), "1.23M");
+        assert_eq!(format_rate(950.0), "950.0");
+        assert_eq!(format_ns(1500.0), "1.50 us");
+        assert_eq!(format_ns(2.5e6), "2.50 ms");
+    }
+
+    #[test]
+    fn percentile_labels_read_as_percentiles() {
+        assert_eq!(percentile_label(1.0), "0%");
+        assert_eq!(percentile_label(2.0), "50%");
+        assert_eq!(percentile_label(10.0), "90%");
+        assert_eq!(percentile_label(100.0), "99%");
+        assert_eq!(percentile_label(1000.0), "99.9%");
+        assert_eq!(percentile_label(10000.0), "99.99%");
+    }
+}
