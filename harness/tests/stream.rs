@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{assert_consistent, counter, run_ok};
+use common::{assert_consistent, counter, implementation_and_what, run_ok};
 use reports::schema::{Record, Status};
 
 /// The end-to-end latency histogram the record carries.
@@ -27,11 +27,7 @@ fn the_sink_sees_every_quote_that_passed_the_filter_under_every_model() {
     ]);
     let mut ran = std::collections::BTreeSet::new();
     for record in &folder.records {
-        let implementation = record.workload.params["impl"].as_str().unwrap().to_string();
-        let what = format!(
-            "{implementation} under {} at {}",
-            record.model, record.workers
-        );
+        let (implementation, what) = implementation_and_what(record);
         if record.model == "process" {
             assert_eq!(record.status, Status::Unsupported, "{what}");
             assert!(

@@ -6,6 +6,8 @@
 //! `.ci/run` installs Debian's `chromium`. Where no browser is found the
 //! test is skipped, except under CI (`CI` set), where that is a failure.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -115,16 +117,7 @@ fn compare_page_loads_in_headless_chromium_with_every_chart() {
     let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("browser-compare");
     let _ = std::fs::remove_dir_all(&out);
     let index = reports::compare_report::write_compare_report(&comparison, &out).unwrap();
-    let charts = std::fs::read_dir(&out)
-        .unwrap()
-        .filter(|e| {
-            e.as_ref()
-                .unwrap()
-                .path()
-                .extension()
-                .is_some_and(|x| x == "svg")
-        })
-        .count();
+    let charts = common::svg_count(&out);
     assert_page_loads(&browser, &std::fs::canonicalize(index).unwrap(), charts);
 }
 

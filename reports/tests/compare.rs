@@ -2,6 +2,8 @@
 //! of itself: cells made 20% slower must be flagged, exactly those, and
 //! noise within the threshold must flag nothing.
 
+mod common;
+
 use std::path::Path;
 
 use reports::compare::{compare, configurations, Change, CompareOptions};
@@ -143,16 +145,7 @@ fn the_page_and_exports_render() {
     assert!(html.contains("other &lt;i&gt;machine&lt;&#x2f;i&gt;"));
     assert!(!html.contains("<i>machine"));
     assert!(html.contains("unchanged"));
-    let charts = std::fs::read_dir(&out)
-        .unwrap()
-        .filter(|e| {
-            e.as_ref()
-                .unwrap()
-                .path()
-                .extension()
-                .is_some_and(|x| x == "svg")
-        })
-        .count();
+    let charts = common::svg_count(&out);
     assert!(charts >= 6, "{charts} charts");
 
     let markdown = reports::export::compare::compare_markdown(&comparison);

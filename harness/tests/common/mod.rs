@@ -2,7 +2,7 @@
 //! plans and checking what it wrote.
 #![allow(dead_code)] // Each test file uses its own subset.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use assert_cmd::Command;
@@ -21,7 +21,8 @@ pub fn run(out: &Path, args: &[&str]) -> Output {
     run_with_fault(out, args, "")
 }
 
-/// The same, with a child fault injected (see `harness::worker`).
+/// The same, with a child fault injected (see
+/// `harness::models::process::wire`).
 pub fn run_with_fault(out: &Path, args: &[&str], fault: &str) -> Output {
     corebench()
         .env("COREBENCH_CHILD_FAULT", fault)
@@ -41,15 +42,34 @@ pub fn run_with_fault(out: &Path, args: &[&str], fault: &str) -> Output {
         .expect("corebench runs")
 }
 
-/// Runs a plan that must succeed (see `run`) in a fresh folder and reads
-/// it back; the folder lives as long as the returned guard.
-pub fn run_ok(args: &[&str]) -> (tempfile::TempDir, ResultsFolder) {
+/// Runs `corebench run` with `args` (see `run`) into `results` in a fresh
+/// temporary folder, whether or not it succeeds; returns the folder's
+/// guard, the results path and the output.
+pub fn run_fresh(args: &[&str]) -> (tempfile::TempDir, PathBuf, Output) {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("results");
     let output = run(&out, args);
+    (dir, out, output)
+}
+
+/// Runs a plan that must succeed (see `run`) in a fresh folder and reads
+/// it back; the folder lives as long as the returned guard.
+pub fn run_ok(args: &[&str]) -> (tempfile::TempDir, ResultsFolder) {
+    let (dir, out, output) = run_fresh(args);
     assert!(output.status.success(), "stderr: {}", text(&output.stderr));
     let folder = read(&out);
     (dir, folder)
+}
+
+/// A record's `impl` parameter, and a phrase naming it with its model and
+/// worker count for assertion messages.
+pub fn implementation_and_what(record: &Record) -> (String, String) {
+    let implementation = record.workload.params["impl"].as_str().unwrap().to_string();
+    let what = format!(
+        "{implementation} under {} at {}",
+        record.model, record.workers
+    );
+    (implementation, what)
 }
 
 pub fn text(bytes: &[u8]) -> String {
@@ -78,6 +98,26 @@ pub fn assert_consistent(record: &Record) {
         .is_some_and(|f| f > 0.0));
     assert_eq!(record.per_worker.len(), record.workers as usize);
 }
+
+/// The records of workload `id`, in file order.
+pub fn records_of<'a>(folder: &'a ResultsFolder, id: &str) -> Vec<&'a Record> {
+    folder
+        .records
+        .iter()
+        .filter(|r| r.workload.id == id)
+        .collect()
+}
+
+/// A small plan of two models at one and two workers, for tests of what
+/// happens around a run rather than in it.
+pub const SMALL_PLAN: [&str; 6] = [
+    "--workloads",
+    "cpu/primes:span=20",
+    "--models",
+    "seq,threads",
+    "--workers",
+    "1,2",
+];
 
 /// The value of a workload counter of `record`.
 pub fn counter(record: &Record, name: &str) -> f64 {
