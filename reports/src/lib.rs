@@ -8,7 +8,7 @@
 //!   [`schema::Host`] (`host.json`), with the schema version.
 //! - [`error`]: the errors of reading, drawing and writing, in one
 //!   low-level module.
-//! - [`format`]: every number, duration and rate, formatted one way for the
+//! - [`mod@format`]: every number, duration and rate, formatted one way for the
 //!   terminal, the charts, the page and the exports.
 //! - [`slug`]: file- and anchor-safe names.
 //! - [`histogram`]: the latency histogram's wire form (HdrHistogram V2 +

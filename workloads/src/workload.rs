@@ -208,7 +208,7 @@ pub enum WorkloadError {
 }
 
 /// One kind of work with its parameters bound. Built from a spec string by
-/// [`parse_spec`].
+/// [`crate::parse_spec`].
 pub trait Workload: Send + Sync {
     /// The static description: id, summary and parameter list.
     fn info(&self) -> &'static WorkloadInfo;

@@ -1,4 +1,4 @@
-//! Starting workers together: the [`StartGate`] that releases them at
+//! Starting workers together: the `StartGate` that releases them at
 //! once, spawning named scoped worker threads behind it, and joining them.
 
 use std::sync::atomic::{AtomicBool, Ordering};

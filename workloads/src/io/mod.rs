@@ -8,7 +8,7 @@
 //!   plain threads and async (hyper) on tokio runtimes; error answers are
 //!   counted per status code.
 //! - [`http`]: `io/http`, one GET per op.
-//! - [`file`]: `io/file`, write, fsync, read back and verify a block.
+//! - [`mod@file`]: `io/file`, write, fsync, read back and verify a block.
 //! - [`sleep`]: `io/sleep`, a pure timed wait.
 //! - [`scratch`]: the temporary folder the file workloads write in.
 //! - [`lower_timer_slack`]: precise sleeps, for the server and the pacers.

@@ -3,8 +3,8 @@
 //!
 //! [`pipeline`] (`stream/pipeline`) is the workload: its sources are the
 //! harness's workers, its stages run on the pipeline's own threads, tokio
-//! tasks or rayon pool. [`operators`] holds what each stage does to a quote
-//! (the same under every implementation); [`stages`] wires the operators
+//! tasks or rayon pool. `operators` holds what each stage does to a quote
+//! (the same under every implementation); `stages` wires the operators
 //! together for each implementation and measures every stage.
 
 mod operators;
