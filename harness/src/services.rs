@@ -165,17 +165,7 @@ pub fn check_target(url: &str) -> Result<(), UsageError> {
 /// when the process that started it dies.
 pub fn serve(port: u16, threads: usize, exit_with_parent: bool) -> anyhow::Result<()> {
     if exit_with_parent {
-        // SAFETY: PR_SET_PDEATHSIG takes a signal number and affects only
-        // this process.
-        unsafe {
-            libc::prctl(
-                libc::PR_SET_PDEATHSIG,
-                libc::SIGKILL as libc::c_ulong,
-                0,
-                0,
-                0,
-            );
-        }
+        crate::os::process::die_with_parent();
     }
     let server = workloads::io::server::LoopbackServer::start_on(port, threads)
         .map_err(|e| UsageError::new(format!("cannot listen on 127.0.0.1:{port}: {e}")))?;

@@ -1,6 +1,7 @@
 //! Everything corebench reads from or sets in the kernel, in one place:
 //! CPU topology and the CPU list format, thread and process affinity,
-//! clocks, and resource usage (CPU time, peak memory).
+//! clocks, resource usage (CPU time, peak memory), and the tie to a
+//! parent process.
 //!
 //! The rest of the harness asks these modules and never calls `libc` or
 //! reads `/proc` and `/sys` itself, so what is Linux-specific stays here.
@@ -9,5 +10,6 @@
 
 pub mod affinity;
 pub mod clock;
+pub mod process;
 pub mod topology;
 pub mod usage;
