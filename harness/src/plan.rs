@@ -121,6 +121,21 @@ impl std::str::FromStr for LoadMode {
     }
 }
 
+/// Written and read as its spelling (`closed`, `open:RATE`), as records
+/// and the command line have it.
+impl serde::Serialize for LoadMode {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for LoadMode {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 /// The spelling in records: `closed` or `open:RATE`.
 impl std::fmt::Display for LoadMode {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -109,7 +109,7 @@ pub fn summarise_cells(records: &[Record]) -> Vec<CellSummary> {
                 let n = f64::from(key.workers);
                 let t_n = wall?;
                 let ratio = base_wall / t_n;
-                Some(if key.scaling == "weak" {
+                Some(if crate::schema::is_weak_scaling(&key.scaling) {
                     n * ratio
                 } else {
                     ratio

@@ -21,6 +21,12 @@ pub const READABLE_SCHEMA_VERSIONS: &[u32] = &[1];
 /// by.
 pub const CALIBRATION_WORKLOAD: &str = "cpu/calibrate";
 
+/// Whether a record's `scaling` field says weak scaling (`weak`; the
+/// other value is `strong`): the one place reports read that field.
+pub fn is_weak_scaling(scaling: &str) -> bool {
+    scaling == "weak"
+}
+
 /// A colour as red, green, blue.
 pub type Rgb = (u8, u8, u8);
 

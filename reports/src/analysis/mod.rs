@@ -163,7 +163,7 @@ fn analyse_section(
             .or_default()
             .push(record);
     }
-    let weak = scaling == "weak";
+    let weak = crate::schema::is_weak_scaling(&scaling);
     let ok_walls = |trials: &[&Record]| -> Vec<f64> {
         trials
             .iter()

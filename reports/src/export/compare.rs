@@ -122,7 +122,7 @@ pub fn compare_bmf(comparison: &Comparison) -> serde_json::Value {
                         "{}/{}{}/{}/{}w",
                         config.name,
                         group.workload_spec,
-                        if group.scaling == "weak" {
+                        if crate::schema::is_weak_scaling(&group.scaling) {
                             " (weak)"
                         } else {
                             ""
