@@ -35,6 +35,7 @@ fn trial(workload: &Arc<dyn Workload>, ops: u64) -> TrialSpec {
         deadline: Instant::now() + Duration::from_secs(60),
         open_rate_ops_s: None,
         io: Default::default(),
+        stop: Default::default(),
     }
 }
 

@@ -83,6 +83,7 @@ fn corebench(
         deadline: Instant::now() + Duration::from_secs(60),
         open_rate_ops_s: None,
         io: Default::default(),
+        stop: Default::default(),
     };
     let outcome = model.model().run_trial(&spec).expect("trial runs");
     assert_eq!(outcome.histogram.len(), ops, "every op recorded");

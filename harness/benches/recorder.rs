@@ -61,6 +61,7 @@ fn recorder_costs(c: &mut Criterion) {
         ("batch_mode_per_op_empty_op", Recording::Batch),
     ] {
         let mut recorder = WorkerRecorder::new(mode);
+        let go_on = std::sync::atomic::AtomicBool::new(false);
         group.bench_function(name, |b| {
             b.iter_custom(|iters| {
                 let batches = iters.div_ceil(RECORD_BATCH_OPS);
@@ -68,7 +69,7 @@ fn recorder_costs(c: &mut Criterion) {
                 for batch in 0..batches {
                     let first = batch * RECORD_BATCH_OPS;
                     recorder
-                        .time_range(op.as_mut(), first..first + RECORD_BATCH_OPS)
+                        .time_range(op.as_mut(), first..first + RECORD_BATCH_OPS, &go_on)
                         .expect("noop runs");
                 }
                 // Scale the batches' time back to exactly `iters` ops.

@@ -58,7 +58,10 @@ pub fn capture_host(label: Option<String>) -> Host {
         corebench_version: env!("CARGO_PKG_VERSION").to_string(),
         git_revision: Some(env!("COREBENCH_GIT_REVISION").to_string()).filter(|s| !s.is_empty()),
         captured_at: chrono::Local::now().to_rfc3339(),
-        command: std::env::args().collect(),
+        // A --target URL may carry a password: never saved.
+        command: std::env::args()
+            .map(|arg| workloads::io::url::redact(&arg))
+            .collect(),
         http_server: None,
     }
 }

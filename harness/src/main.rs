@@ -4,6 +4,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
+use harness::cli::output::StdoutClosed;
 use harness::cli::{dispatch, Cli};
 use harness::error::UsageError;
 
@@ -17,6 +18,8 @@ fn main() -> ExitCode {
     };
     match dispatch(cli) {
         Ok(code) => ExitCode::from(code.clamp(0, 255) as u8),
+        // A reader that went away is a normal end.
+        Err(error) if error.chain().any(|e| e.is::<StdoutClosed>()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error:#}");
             let usage = error

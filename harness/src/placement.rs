@@ -54,7 +54,7 @@ pub fn parse_placement_list(text: &str) -> Result<Vec<Placement>, UsageError> {
             && item.chars().next().is_some_and(|c| c.is_ascii_digit());
         if continues_cores {
             if let Some(Placement::Cores(cores)) = placements.last_mut() {
-                cores.extend(parse_core_range(item, text)?);
+                cores.extend(parse_core_range(item, &format!("--pin {text}"))?);
             }
             continue;
         }
@@ -63,7 +63,7 @@ pub fn parse_placement_list(text: &str) -> Result<Vec<Placement>, UsageError> {
             "compact" => Placement::Compact,
             "scatter" => Placement::Scatter,
             _ => match item.strip_prefix("cores=") {
-                Some(first) => Placement::Cores(parse_core_range(first, text)?),
+                Some(first) => Placement::Cores(parse_core_range(first, &format!("--pin {text}"))?),
                 None => {
                     return Err(UsageError::new(format!(
                         "unknown placement '{item}' in --pin {text}; valid: {VALID_PLACEMENTS}"
@@ -81,12 +81,24 @@ pub fn parse_placement_list(text: &str) -> Result<Vec<Placement>, UsageError> {
     Ok(placements)
 }
 
+/// The largest CPU number an affinity mask can hold: ranges are checked
+/// against it before they are expanded.
+const MAX_CPU_ID: usize = libc::CPU_SETSIZE as usize - 1;
+
 fn parse_core_range(item: &str, whole: &str) -> Result<Vec<usize>, UsageError> {
-    parse_cpu_range(item).map(Iterator::collect).ok_or_else(|| {
+    let range = parse_cpu_range(item).ok_or_else(|| {
         UsageError::new(format!(
-            "bad core list '{item}' in --pin {whole}; expected core numbers or ranges like 0,2 or 0-3"
+            "bad core list '{item}' in {whole}; expected core numbers or ranges like 0,2 or 0-3"
         ))
-    })
+    })?;
+    if *range.end() > MAX_CPU_ID {
+        return Err(UsageError::new(format!(
+            "core {} in {whole} does not exist: cores are numbered 0 to at most {MAX_CPU_ID}; this process may use {}",
+            range.end(),
+            join(&current_thread_affinity())
+        )));
+    }
+    Ok(range.collect())
 }
 
 /// Parses a core list: numbers and ranges, comma-separated (`0,2`, `0-3`).

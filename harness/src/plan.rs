@@ -22,6 +22,8 @@ use crate::recorder::Recording;
 
 /// The largest worker count accepted.
 pub const MAX_WORKERS: usize = 4096;
+/// The largest `--ops` accepted: at 50 ns an op, most of a day.
+pub const MAX_OPS: u64 = 1_000_000_000_000;
 
 /// A named set of defaults for `corebench run`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -269,8 +271,10 @@ impl Plan {
                 "bad --trials 0: expected a whole number >= 1",
             ));
         }
-        if input.ops == Some(0) {
-            return Err(UsageError::new("bad --ops 0: expected a whole number >= 1"));
+        if let Some(ops) = input.ops.filter(|ops| !(1..=MAX_OPS).contains(ops)) {
+            return Err(UsageError::new(format!(
+                "bad --ops {ops}: expected a whole number from 1 to {MAX_OPS}"
+            )));
         }
         if let Some(threads) = input.runtime_threads {
             if threads == 0 || threads > MAX_WORKERS {
@@ -284,6 +288,13 @@ impl Plan {
                 "bad --trial-timeout-s 0: expected a number of seconds > 0",
             ));
         }
+        let largest = workers
+            .iter()
+            .chain(&io_workers)
+            .max()
+            .copied()
+            .unwrap_or(1);
+        check_open_schedule(load, input, largest)?;
         Ok(Plan {
             workloads,
             models,
@@ -360,6 +371,34 @@ impl Plan {
             _ => None,
         }
     }
+}
+
+/// Checks that an open-load trial fits in its time limit: the schedule of
+/// its ops at the requested rate must end before `--trial-timeout-s`, or
+/// every cell would time out (`--load open:1e-300`).
+fn check_open_schedule(
+    load: LoadMode,
+    input: &PlanInput,
+    largest: usize,
+) -> Result<(), UsageError> {
+    let LoadMode::Open { rate_ops_s } = load else {
+        return Ok(());
+    };
+    let target_ops = (rate_ops_s * input.profile.target_trial().as_secs_f64()).ceil();
+    let per_trial = match (input.ops, input.scaling) {
+        (Some(ops), Scaling::Weak) => ops as f64 * largest as f64,
+        (Some(ops), Scaling::Strong) => ops as f64,
+        (None, _) => target_ops,
+    }
+    .max(2.0 * largest as f64);
+    let seconds = per_trial / rate_ops_s;
+    if seconds >= input.trial_timeout.as_secs_f64() {
+        return Err(UsageError::new(format!(
+            "bad --load open:{rate_ops_s}: {per_trial:.0} ops at {rate_ops_s} ops/s take {seconds:.3e} s, past --trial-timeout-s {}; raise the rate or lower --ops",
+            input.trial_timeout.as_secs_f64()
+        )));
+    }
+    Ok(())
 }
 
 /// `1, 2, 4, ...` up to `cores`, always including `cores` itself.
@@ -513,6 +552,12 @@ mod tests {
         check(&|i| i.load = "open:-5".into(), "RATE in ops per second > 0");
         check(&|i| i.load = "open".into(), "closed or open:RATE");
         check(&|i| i.load = "poisson:10".into(), "closed or open:RATE");
+        check(&|i| i.load = "open:1e-300".into(), "past --trial-timeout-s");
+        check(&|i| i.ops = Some(u64::MAX), "--ops 18446744073709551615");
+        check(
+            &|i| i.pin = "cores=0-99999999999".into(),
+            "core 99999999999",
+        );
     }
 
     #[test]

@@ -95,6 +95,7 @@ impl RecordContext {
             parent_pid: std::process::id(),
             counters: Default::default(),
             workload_histograms: Default::default(),
+            notes: Vec::new(),
         };
         let outcome = match result {
             Ok(outcome) => outcome,

@@ -5,16 +5,15 @@
 //! Per cell it asks the model whether it can run the workload (a refusal
 //! becomes an `unsupported` record with the reason), measures the model's
 //! dispatch floor with the empty `synthetic/noop` op, runs one unrecorded
-//! warm-up, then the measured trials. Every trial runs on a fresh
-//! supervisor thread with a time limit, so a hanging trial is recorded as
-//! `timeout` (its threads abandoned) and a panicking one as `failed`, and
-//! the run goes on. A cell whose warm-up or trial fails stops there: its
-//! record says why.
+//! warm-up, then the measured trials, each under the [`Supervisor`]: a
+//! hanging trial is recorded as `timeout` (its threads told to stop and
+//! watched), a panicking one as `failed`, and the run goes on. A cell whose
+//! warm-up or trial fails stops there: its record says why, on stderr too.
+//! A SIGINT or SIGTERM ends the run after the trial under way stops; what
+//! finished is kept.
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::mpsc;
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
-use std::thread;
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
@@ -28,6 +27,7 @@ use crate::plan::{Cell, LoadMode, Plan};
 use crate::record::RecordContext;
 use crate::recorder::Recording;
 use crate::results::ResultsWriter;
+use crate::supervisor::Supervisor;
 
 /// Empty ops per worker used to measure a model's dispatch floor.
 const FLOOR_OPS_PER_WORKER: u64 = 2000;
@@ -38,17 +38,33 @@ const CALIBRATION_TIME: Duration = Duration::from_millis(40);
 const CALIBRATION_MAX_OPS: u64 = 100_000;
 /// Trials of the `cpu/calibrate` reference cell, at least.
 const CALIBRATION_MIN_TRIALS: u32 = 7;
-/// Extra time the supervisor gives a model to report its own time-out.
-const SUPERVISOR_GRACE: Duration = Duration::from_secs(2);
 
-/// Runs every cell of `plan`, appending records to `writer`. Returns every
-/// record written.
+/// How a run ended.
+pub struct RunOutcome {
+    /// Every record written, in order.
+    pub records: Vec<Record>,
+    /// The signal that stopped the run early, if one did.
+    pub interrupted: Option<i32>,
+    /// Why the run was not clean, if it was not (see [`Supervisor`]).
+    pub unclean: Option<String>,
+}
+
+/// Whether a cell ran to its end or the run was interrupted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CellEnd {
+    Done,
+    Interrupted,
+}
+
+/// Runs every cell of `plan`, appending records to `writer` as their
+/// trials end. Failed cells are also reported on stderr, with or without
+/// a terminal.
 pub fn run_plan(
     plan: &Plan,
     writer: &mut ResultsWriter,
     run_id: &str,
     show_progress: bool,
-) -> anyhow::Result<Vec<Record>> {
+) -> anyhow::Result<RunOutcome> {
     let cells = plan.cells();
     let progress = if show_progress {
         ProgressBar::new(cells.len() as u64)
@@ -65,8 +81,12 @@ pub fn run_plan(
 
     let mut base_ops: Vec<Option<u64>> = vec![None; plan.workloads.len()];
     let mut records = Vec::new();
+    let mut supervisor = Supervisor::new();
 
     for cell in &cells {
+        if crate::interrupt::requested().is_some() {
+            break;
+        }
         let workload = &plan.workloads[cell.workload];
         let label = cell_label(plan, cell);
         progress.set_message(label.clone());
@@ -87,24 +107,52 @@ pub fn run_plan(
         // Each record is written the moment its trial ends, so a killed
         // run keeps every finished trial.
         let model: Arc<dyn ExecutionModel> = Arc::from(cell.model.model());
-        run_cell(plan, cell, model, ops, run_id, &mut |record: Record| {
-            if record.status != Status::Ok {
-                progress.println(format!(
-                    "{label}: {} — {}",
-                    record.status.as_str(),
-                    record.error.as_deref().unwrap_or("")
-                ));
-            }
-            writer.append(&record).map_err(|e| {
-                anyhow::anyhow!("writing {}/records.jsonl: {e}", writer.dir().display())
-            })?;
-            records.push(record);
-            Ok(())
-        })?;
+        let end = run_cell(
+            plan,
+            cell,
+            model,
+            ops,
+            run_id,
+            &mut supervisor,
+            &mut |mut record: Record, unclean: Option<&str>| {
+                record.notes.extend(unclean.map(str::to_string));
+                if record.status != Status::Ok {
+                    // Through the bar, which is hidden without a terminal:
+                    // suspending it prints to stderr either way.
+                    let message = format!(
+                        "{label}: {} — {}",
+                        record.status.as_str(),
+                        shorten(record.error.as_deref().unwrap_or(""), 500)
+                    );
+                    progress.suspend(|| eprintln!("{message}"));
+                }
+                writer.append(&record).map_err(|e| {
+                    anyhow::anyhow!("writing {}/records.jsonl: {e}", writer.dir().display())
+                })?;
+                records.push(record);
+                Ok(())
+            },
+        )?;
+        if end == CellEnd::Interrupted {
+            break;
+        }
         progress.inc(1);
     }
     progress.finish_and_clear();
-    Ok(records)
+    Ok(RunOutcome {
+        records,
+        interrupted: crate::interrupt::requested(),
+        unclean: supervisor.unclean_note().map(str::to_string),
+    })
+}
+
+/// The first `max_chars` characters of `text`'s first line.
+fn shorten(text: &str, max_chars: usize) -> String {
+    let line = text.lines().next().unwrap_or("");
+    match line.char_indices().nth(max_chars) {
+        Some((cut, _)) => format!("{}...", &line[..cut]),
+        None => line.to_string(),
+    }
 }
 
 fn cell_label(plan: &Plan, cell: &Cell) -> String {
@@ -117,16 +165,22 @@ fn cell_label(plan: &Plan, cell: &Cell) -> String {
     )
 }
 
+/// Where a cell's records go as its trials end, with the run's unclean
+/// note if it has one.
+type Emit<'a> = dyn FnMut(Record, Option<&str>) -> anyhow::Result<()> + 'a;
+
 /// Runs one cell, passing each record to `emit` as its trial ends: one per
-/// trial, or one record saying why the cell could not run or failed.
+/// trial, or one record saying why the cell could not run or failed. An
+/// interrupted trial leaves no record.
 fn run_cell(
     plan: &Plan,
     cell: &Cell,
     model: Arc<dyn ExecutionModel>,
     base_ops: u64,
     run_id: &str,
-    emit: &mut dyn FnMut(Record) -> anyhow::Result<()>,
-) -> anyhow::Result<()> {
+    supervisor: &mut Supervisor,
+    emit: &mut Emit<'_>,
+) -> anyhow::Result<CellEnd> {
     let workload = Arc::clone(&plan.workloads[cell.workload]);
     let runtime_threads = plan.runtime_threads_for(cell.model, cell.workers);
     let units = runtime_threads.unwrap_or(cell.workers);
@@ -151,11 +205,13 @@ fn run_cell(
         _ => model.check_support(workload.as_ref(), cell.workers),
     };
     if let Err(reason) = refusal {
-        return emit(ctx.record(
+        let record = ctx.record(
             0,
             Err(Failure::unsupported(reason)),
             ModelOverhead::default(),
-        ));
+        );
+        emit(record, supervisor.unclean_note())?;
+        return Ok(CellEnd::Done);
     }
 
     let lockstep = workload.requirements().lockstep;
@@ -174,20 +230,26 @@ fn run_cell(
             LoadMode::Closed => None,
         },
         io: plan.io.clone(),
+        stop: Arc::new(AtomicBool::new(false)),
     };
 
-    let dispatch_floor_ns = measure_floor(plan, &model, &spec, cell.workers);
-    let warm_up = supervised(
+    let dispatch_floor_ns = measure_floor(plan, supervisor, &model, &spec, cell.workers);
+    let warm_up = supervisor.run(
         &model,
         spec(Arc::clone(&workload), budget((base_ops / 10).max(1))),
         plan.trial_timeout,
     );
+    if crate::interrupt::requested().is_some() {
+        return Ok(CellEnd::Interrupted);
+    }
     if let Err(e) = failure_of(&warm_up) {
         let overhead = ModelOverhead {
             dispatch_floor_ns,
             spawn_ns: None,
         };
-        return emit(ctx.record(0, Err(e.prefixed("warm-up: ")), overhead));
+        let record = ctx.record(0, Err(e.prefixed("warm-up: ")), overhead);
+        emit(record, supervisor.unclean_note())?;
+        return Ok(CellEnd::Done);
     }
 
     // The calibration reference gets extra trials: comparisons divide by it.
@@ -197,23 +259,26 @@ fn run_cell(
         plan.trials
     };
     for trial in 0..trials {
-        let result = supervised(
+        let result = supervisor.run(
             &model,
             spec(Arc::clone(&workload), budget(base_ops)),
             plan.trial_timeout,
         );
+        if crate::interrupt::requested().is_some() {
+            return Ok(CellEnd::Interrupted);
+        }
         let overhead = ModelOverhead {
             dispatch_floor_ns,
             spawn_ns: result.as_ref().ok().and_then(|o| o.spawn_ns),
         };
         let record = ctx.record(trial, result, overhead);
         let stop = record.status != Status::Ok;
-        emit(record)?;
+        emit(record, supervisor.unclean_note())?;
         if stop {
             break;
         }
     }
-    Ok(())
+    Ok(CellEnd::Done)
 }
 
 /// The op budget of one trial. Lockstep workloads run `ops` rounds on every
@@ -243,6 +308,7 @@ fn failure_of(result: &Result<TrialOutcome, Failure>) -> Result<(), Failure> {
 /// Runs the empty op through the model: time per op per worker.
 fn measure_floor(
     plan: &Plan,
+    supervisor: &mut Supervisor,
     model: &Arc<dyn ExecutionModel>,
     spec: &dyn Fn(Arc<dyn Workload>, OpBudget) -> TrialSpec,
     workers: usize,
@@ -253,45 +319,10 @@ fn measure_floor(
     // The floor is the model's cost per op flat out, whatever the load.
     trial.open_rate_ops_s = None;
     let timeout = trial.deadline.saturating_duration_since(Instant::now());
-    let outcome = supervised(model, trial, timeout).ok()?;
+    let outcome = supervisor.run(model, trial, timeout).ok()?;
     let ops = outcome.ops();
     (ops > 0 && outcome.first_error().is_none())
         .then(|| outcome.wall_ns as f64 * workers as f64 / ops as f64)
-}
-
-/// Runs one trial on a fresh thread and waits at most `timeout` (plus a
-/// grace period for the model's own time-out handling). A trial still
-/// running then is abandoned: its threads are left blocked, and the cell is
-/// recorded as `timeout`.
-fn supervised(
-    model: &Arc<dyn ExecutionModel>,
-    spec: TrialSpec,
-    timeout: Duration,
-) -> Result<TrialOutcome, Failure> {
-    let (sender, receiver) = mpsc::channel();
-    let model = Arc::clone(model);
-    let spawned = thread::Builder::new()
-        .name("corebench-trial".to_string())
-        .spawn(move || {
-            let result = catch_unwind(AssertUnwindSafe(|| model.run_trial(&spec)));
-            let _ = sender.send(result);
-        });
-    if let Err(e) = spawned {
-        return Err(Failure::failed(format!(
-            "could not start the trial thread: {e}"
-        )));
-    }
-    match receiver.recv_timeout(timeout + SUPERVISOR_GRACE) {
-        Ok(Ok(result)) => result,
-        Ok(Err(panic)) => Err(Failure::failed(format!(
-            "the model panicked: {}",
-            crate::recorder::panic_message(panic.as_ref())
-        ))),
-        Err(_) => Err(Failure::timeout(format!(
-            "no result after {:.0} s; the trial's threads were abandoned",
-            timeout.as_secs_f64()
-        ))),
-    }
 }
 
 /// Ops at one worker for about `target` of work, from timing the op on the
@@ -355,10 +386,20 @@ mod tests {
     fn records_of(plan: &Plan, model: MockModel) -> Vec<Record> {
         let cell = plan.cells().remove(0);
         let mut records = Vec::new();
-        run_cell(plan, &cell, Arc::new(model), 1000, "test-run", &mut |r| {
-            records.push(r);
-            Ok(())
-        })
+        let mut supervisor = Supervisor::new();
+        let model = Arc::new(model);
+        run_cell(
+            plan,
+            &cell,
+            model,
+            1000,
+            "run",
+            &mut supervisor,
+            &mut |r, _| {
+                records.push(r);
+                Ok(())
+            },
+        )
         .unwrap();
         records
     }

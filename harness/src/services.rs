@@ -14,6 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use reports::schema::HttpServer;
+use workloads::io::url::HttpUrl;
 use workloads::{HttpUse, IoEnv, Workload};
 
 use crate::error::UsageError;
@@ -52,12 +53,15 @@ impl ServerProcess {
     /// Starts `corebench serve --port 0 --threads N` and waits for its URL.
     pub fn start(threads: usize) -> anyhow::Result<ServerProcess> {
         let exe = crate::models::process::corebench_binary().map_err(anyhow::Error::msg)?;
-        let mut child = Command::new(&exe)
-            .args(["serve", "--port", "0", "--exit-with-parent"])
+        let mut command = Command::new(&exe);
+        command
+            .args(["serve", "--port", "0"])
             .args(["--threads", &threads.to_string()])
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(Stdio::inherit());
+        crate::os::process::kill_with_parent(&mut command);
+        let mut child = command
             .spawn()
             .map_err(|e| anyhow::anyhow!("could not start {} serve: {e}", exe.display()))?;
         let stdout = child.stdout.take().expect("stdout is piped");
@@ -91,7 +95,8 @@ impl ServerProcess {
 
 /// Starts what `workloads` need: the loopback server when one needs it
 /// (unless `target` serves all of them), on `server_threads` threads.
-/// IO workloads' files go under `output_dir`.
+/// IO workloads' files go under `output_dir`. Check `target` first with
+/// [`check_target`]; what is recorded of it has no user information.
 pub fn start_services(
     workloads: &[Arc<dyn Workload>],
     target: Option<&str>,
@@ -110,10 +115,9 @@ pub fn start_services(
     };
     let mut http_server = None;
     if let Some(url) = target {
-        check_target(url)?;
         io.target_url = Some(url.to_string());
         http_server = Some(HttpServer {
-            url: url.to_string(),
+            url: workloads::io::url::redact(url),
             kind: "target".into(),
             threads: None,
         });
@@ -149,15 +153,19 @@ impl RunServices {
 /// Checks that `url` is an http:// URL that answers; any status will do
 /// (error answers are counted by the workload, not refused here).
 pub fn check_target(url: &str) -> Result<(), UsageError> {
-    use workloads::io::client::{probe, split_url};
-    split_url(url).map_err(|e| {
-        UsageError::new(format!("bad --target: {e}; expected http://HOST:PORT/PATH"))
-    })?;
-    probe(url, TARGET_CHECK_TIMEOUT).map(|_| ()).map_err(|e| {
+    let parsed = HttpUrl::parse(url).map_err(|e| {
         UsageError::new(format!(
-            "cannot reach --target {url}: {e}; start the server or give another URL"
+            "bad --target: {e}; expected http://HOST[:PORT][/PATH]"
         ))
-    })
+    })?;
+    workloads::io::client::probe(&parsed, TARGET_CHECK_TIMEOUT)
+        .map(|_| ())
+        .map_err(|e| {
+            UsageError::new(format!(
+                "cannot reach --target {}: {e}; start the server or give another URL",
+                parsed.redacted()
+            ))
+        })
 }
 
 /// `corebench serve`: runs the loopback server until killed, printing

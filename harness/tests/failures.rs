@@ -12,6 +12,7 @@ fn a_panicking_workload_fails_its_cell_and_the_run_goes_on() {
     let (_dir, folder) = run_ok(&[
         "--workloads",
         "synthetic/faulty:mode=panic,at_op=5,synthetic/faulty:mode=error,cpu/primes:span=20",
+        "--keep-going",
         "--models",
         "seq,threads,pool,rayon,process,tokio,tokio-current",
         "--workers",
@@ -56,7 +57,12 @@ fn a_crashing_babbling_or_hanging_child_fails_its_cell() {
             ],
             fault,
         );
-        assert!(output.status.success(), "{fault}: {}", text(&output.stderr));
+        // A failed or timed-out cell fails the run (for CI), and says why on
+        // stderr though no terminal is attached.
+        let stderr = text(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "{fault}: {stderr}");
+        assert!(stderr.contains(needle), "{fault}: {stderr}");
+        assert!(stderr.contains("--keep-going"), "{fault}: {stderr}");
         let folder = read(&out);
         let process: Vec<&Record> = folder
             .records
@@ -79,6 +85,7 @@ fn a_hanging_workload_times_out_and_the_run_goes_on() {
     let (_dir, folder) = run_ok(&[
         "--workloads",
         "synthetic/faulty:mode=hang,at_op=150,cpu/primes:span=20",
+        "--keep-going",
         "--models",
         "threads,rayon",
         "--workers",

@@ -167,6 +167,7 @@ fn the_file_workload_fails_a_cell_whose_data_does_not_verify() {
     let (dir, folder) = run_ok(&[
         "--workloads",
         "io/file:block_bytes=512,fsync=false,corrupt=true,cpu/primes",
+        "--keep-going",
         "--models",
         "threads,tokio",
         "--workers",
@@ -228,6 +229,7 @@ fn a_target_that_answers_errors_is_counted_per_status_and_fails_past_the_limit()
     let (_dir, folder) = run_ok(&[
         "--workloads",
         "io/http:max_errors=5",
+        "--keep-going",
         "--models",
         "threads,tokio",
         "--workers",

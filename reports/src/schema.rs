@@ -276,6 +276,11 @@ pub struct Record {
     /// event's arrival to the sink). Absent when the workload keeps none.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub workload_histograms: BTreeMap<String, String>,
+    /// What a reader should know about how this trial was measured, e.g.
+    /// that threads of an earlier, abandoned trial were still on a CPU
+    /// when it ran. Absent when there is nothing to say.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
     /// How evenly the workers shared the ops (multi-worker trials only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fairness: Option<Fairness>,
@@ -445,6 +450,7 @@ pub(crate) fn test_record(
         parent_pid: 1,
         counters: Default::default(),
         workload_histograms: Default::default(),
+        notes: Vec::new(),
         fairness: None,
         open_loop: None,
     }

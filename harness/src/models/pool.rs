@@ -14,7 +14,7 @@
 //! for cores, which is part of what this model costs.
 
 use std::collections::VecDeque;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 use std::time::Instant;
 
@@ -63,7 +63,7 @@ impl ExecutionModel for Pool {
         let shared = prepare_shared(spec, self.kind())?;
         let workers = spec.workers;
         let gate = StartGate::default();
-        let stop = AtomicBool::new(false);
+        let stop: &AtomicBool = &spec.stop;
         let (job_sender, job_receiver) = crossbeam_channel::unbounded::<Job>();
         let body = |index: usize| {
             // One job is one op, so every op is timed on its own.
@@ -76,8 +76,12 @@ impl ExecutionModel for Pool {
             );
             gate.arrive_and_wait();
             // Ends when the submitter drops its sender, on every path.
+            // Once the trial is stopped, queued jobs are dropped unrun
+            // (their futures then say so).
             for job in job_receiver.iter() {
-                job(&mut run);
+                if !stop.load(Ordering::Relaxed) {
+                    job(&mut run);
+                }
             }
             run
         };
@@ -91,7 +95,7 @@ impl ExecutionModel for Pool {
                 ModelKind::Pool,
                 workers,
                 &gate,
-                &stop,
+                stop,
                 spec.deadline,
                 &body,
             )?;
@@ -101,7 +105,7 @@ impl ExecutionModel for Pool {
             let release = gate.open();
             // The submitter paces every op of the schedule.
             let schedule = spec.open_schedule(release, 0).map(OpenSchedule::whole);
-            let first_error = submit_and_await(&job_sender, total, workers, schedule);
+            let first_error = submit_and_await(&job_sender, total, workers, schedule, stop);
             let end = Instant::now();
             let cpu = CpuTime::of_process().since(cpu_before);
             drop(job_sender);
@@ -127,6 +131,7 @@ fn submit_and_await(
     total_ops: u64,
     workers: usize,
     schedule: Option<OpenSchedule>,
+    stop: &AtomicBool,
 ) -> Option<Failure> {
     if schedule.is_some() {
         lower_timer_slack();
@@ -149,7 +154,7 @@ fn submit_and_await(
                 settle(oldest, &mut first_error);
             }
         }
-        if first_error.is_some() {
+        if first_error.is_some() || stop.load(Ordering::Relaxed) {
             break;
         }
         let (result_sender, result) = oneshot::channel();

@@ -68,7 +68,7 @@ impl ExecutionModel for Rayon {
             *lock(&slots[ctx.index()]) = Some(run);
         });
         let spawn_ns = spawn_start.elapsed().as_nanos() as u64;
-        let stop = AtomicBool::new(false);
+        let stop: &AtomicBool = &spec.stop;
 
         // Planned before timing starts: the list is the schedule, not work.
         let batches = match spec.budget {
@@ -84,7 +84,7 @@ impl ExecutionModel for Rayon {
             OpBudget::Shared { .. } if spec.open_rate_ops_s.is_some() => {
                 pool.broadcast(|ctx| {
                     if let Some(schedule) = spec.open_schedule(release, ctx.index()) {
-                        with_own_slot(&slots, |run| run.run(OpSource::Open(schedule), &stop));
+                        with_own_slot(&slots, |run| run.run(OpSource::Open(schedule), stop));
                     }
                 });
             }
@@ -96,7 +96,7 @@ impl ExecutionModel for Rayon {
                         }
                         let (start, count) = (range.start, range.end - range.start);
                         with_own_slot(&slots, |run| {
-                            run.run(OpSource::Fixed { start, count }, &stop)
+                            run.run(OpSource::Fixed { start, count }, stop)
                         });
                     })
                 });
@@ -109,7 +109,7 @@ impl ExecutionModel for Rayon {
                                 start: 0,
                                 count: ops,
                             },
-                            &stop,
+                            stop,
                         )
                     })
                 });

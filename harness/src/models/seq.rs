@@ -39,7 +39,7 @@ impl ExecutionModel for Seq {
         );
         let spawn_ns = set_up_start.elapsed().as_nanos() as u64;
         let (start, count) = static_share(spec.budget, 1, 0);
-        let stop = AtomicBool::new(false);
+        let stop: &AtomicBool = &spec.stop;
 
         let cpu_before = CpuTime::of_process();
         let release = Instant::now();
@@ -47,7 +47,7 @@ impl ExecutionModel for Seq {
             Some(schedule) => OpSource::Open(schedule),
             None => OpSource::Fixed { start, count },
         };
-        run.run(source, &stop);
+        run.run(source, stop);
         let cpu = CpuTime::of_process().since(cpu_before);
 
         Ok(merge_in_process(vec![run], release, cpu, spawn_ns, &shared))

@@ -27,7 +27,7 @@ impl ExecutionModel for Threads {
         let workers = spec.workers;
         let gate = StartGate::default();
         let next_op = AtomicU64::new(0);
-        let stop = AtomicBool::new(false);
+        let stop: &AtomicBool = &spec.stop;
 
         let body = |index: usize| {
             let mut run = WorkerRun::set_up_with(
@@ -43,7 +43,7 @@ impl ExecutionModel for Threads {
                     Some(schedule) => OpSource::Open(schedule),
                     None => source(spec.budget, workers, &next_op),
                 };
-                run.run(source, &stop);
+                run.run(source, stop);
             }
             run
         };
@@ -53,7 +53,7 @@ impl ExecutionModel for Threads {
                 ModelKind::Threads,
                 workers,
                 &gate,
-                &stop,
+                stop,
                 spec.deadline,
                 &body,
             )?;

@@ -49,7 +49,7 @@ pub(crate) fn run_tasks(
     // Carries the release time: the base of an open-loop schedule.
     let (go, go_signal) = tokio::sync::watch::channel::<Option<Instant>>(None);
     let next_op = Arc::new(AtomicU64::new(0));
-    let stop = Arc::new(AtomicBool::new(false));
+    let stop = Arc::clone(&spec.stop);
     let budget = spec.budget;
     let recording = spec.recording;
     let deadline = tokio::time::Instant::from_std(spec.deadline);
@@ -183,6 +183,9 @@ async fn drive(
         let result = if use_async {
             let mut result = Ok(());
             for op_index in range {
+                if stop.load(Ordering::Relaxed) {
+                    break;
+                }
                 result = time_one(op.as_mut(), recorder, op_index).await;
                 if result.is_err() {
                     break;
@@ -190,7 +193,7 @@ async fn drive(
             }
             result
         } else {
-            recorder.time_range(op.as_mut(), range)
+            recorder.time_range(op.as_mut(), range, stop)
         };
         if let Err(e) = result {
             *error = Some(e);

@@ -4,6 +4,7 @@
 //! histogram, every worker's part) or a typed [`Failure`].
 
 use std::collections::BTreeMap;
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -70,6 +71,10 @@ pub struct TrialSpec {
     pub open_rate_ops_s: Option<f64>,
     /// The loopback server, `--target` and the IO workloads' folder.
     pub io: IoEnv,
+    /// Raised to stop the trial's workers between ops: by a worker whose
+    /// op failed, or by the runner when it abandons the trial (time-out) or
+    /// the run is interrupted. The model hands it to every worker.
+    pub stop: Arc<AtomicBool>,
 }
 
 impl TrialSpec {

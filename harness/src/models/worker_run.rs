@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
-use workloads::{RunShape, SharedRun, WorkerOp, Workload};
+use workloads::{RunShape, SharedRun, WorkerOp, Workload, WorkloadError};
 
 use super::trial::{OpBudget, OpenOutcome, TrialOutcome, TrialSpec, WorkerOutcome};
 use super::ModelKind;
@@ -34,6 +34,9 @@ pub(crate) fn prepare_shared_for(
 ) -> Result<Arc<dyn SharedRun>, Failure> {
     match catch_unwind(AssertUnwindSafe(|| workload.prepare(shape))) {
         Ok(Ok(shared)) => Ok(shared),
+        // The workload cannot run at this worker count: a finding, like a
+        // model's refusal, not a failure.
+        Ok(Err(e @ WorkloadError::Shape { .. })) => Err(Failure::unsupported(e.to_string())),
         Ok(Err(e)) => Err(Failure::failed(format!("set-up failed: {e}"))),
         Err(p) => Err(Failure::failed(format!(
             "set-up panicked: {}",

@@ -11,5 +11,6 @@
 pub mod affinity;
 pub mod clock;
 pub mod process;
+pub mod threads;
 pub mod topology;
 pub mod usage;

@@ -16,3 +16,34 @@ pub fn die_with_parent() {
         );
     }
 }
+
+/// Makes the child that `command` starts die with this process: it asks
+/// the kernel for `SIGKILL` when its parent goes (`PR_SET_PDEATHSIG`, in
+/// the child between fork and exec), and if the parent died before it
+/// could ask (its parent pid is no longer ours), it ends at once. The
+/// kernel's signal follows the spawning *thread*, so start children from a
+/// thread that outlives them.
+pub fn kill_with_parent(command: &mut std::process::Command) {
+    use std::os::unix::process::CommandExt;
+    let parent = std::process::id() as libc::pid_t;
+    // SAFETY: the closure runs in the forked child before exec and calls
+    // only async-signal-safe functions (prctl, getppid, _exit).
+    unsafe {
+        command.pre_exec(move || {
+            if libc::prctl(
+                libc::PR_SET_PDEATHSIG,
+                libc::SIGKILL as libc::c_ulong,
+                0,
+                0,
+                0,
+            ) != 0
+            {
+                return Err(std::io::Error::last_os_error());
+            }
+            if libc::getppid() != parent {
+                libc::_exit(1);
+            }
+            Ok(())
+        });
+    }
+}

@@ -24,6 +24,7 @@ pub mod op_loop;
 pub mod schedule;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use hdrhistogram::Histogram;
@@ -156,18 +157,23 @@ impl WorkerRecorder {
     }
 
     /// Times ops `range` with one pair of clock reads and records each at
-    /// the mean. On a failure the ops before it are recorded at their mean.
+    /// the mean. On a failure the ops before it are recorded at their mean;
+    /// when `stop` is raised, the ops not yet started are left.
     #[inline]
     pub fn time_batch(
         &mut self,
         op: &mut dyn WorkerOp,
         range: std::ops::Range<u64>,
+        stop: &AtomicBool,
     ) -> Result<(), Failure> {
         let start = Instant::now();
         let mut failure = None;
         let mut done = 0u64;
         let mut checksum = 0u64;
         for op_index in range {
+            if stop.load(Ordering::Relaxed) {
+                break;
+            }
             match flatten_op_result(catch_unwind(AssertUnwindSafe(|| op.run_op(op_index)))) {
                 Ok(value) => {
                     checksum = checksum.wrapping_add(value);
@@ -189,16 +195,19 @@ impl WorkerRecorder {
         failure.map_or(Ok(()), Err)
     }
 
-    /// Times the ops of `range` as this recorder's mode says.
+    /// Times the ops of `range` as this recorder's mode says, stopping
+    /// between ops once `stop` is raised (an op that failed elsewhere, or a
+    /// trial abandoned or interrupted): one relaxed load per op.
     #[inline]
     pub fn time_range(
         &mut self,
         op: &mut dyn WorkerOp,
         range: std::ops::Range<u64>,
+        stop: &AtomicBool,
     ) -> Result<(), Failure> {
         match self.mode {
-            Recording::PerOp => self.time_chained(op, range),
-            Recording::Batch => self.time_batch(op, range),
+            Recording::PerOp => self.time_chained(op, range, stop),
+            Recording::Batch => self.time_batch(op, range, stop),
         }
     }
 
@@ -212,9 +221,13 @@ impl WorkerRecorder {
         &mut self,
         op: &mut dyn WorkerOp,
         range: std::ops::Range<u64>,
+        stop: &AtomicBool,
     ) -> Result<(), Failure> {
         let mut start = Instant::now();
         for op_index in range {
+            if stop.load(Ordering::Relaxed) {
+                break;
+            }
             let result = catch_unwind(AssertUnwindSafe(|| op.run_op(op_index)));
             let end = Instant::now();
             self.finish_op(op_index, start, end, flatten_op_result(result))?;

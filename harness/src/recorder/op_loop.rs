@@ -24,7 +24,8 @@ pub fn run_ops(
         OpSource::Fixed { start, count } => {
             (0..count.div_ceil(RECORD_BATCH_OPS)).try_for_each(|b| {
                 let first = start + b * RECORD_BATCH_OPS;
-                recorder.time_range(op, first..(first + RECORD_BATCH_OPS).min(start + count))
+                let batch = first..(first + RECORD_BATCH_OPS).min(start + count);
+                recorder.time_range(op, batch, stop)
             })
         }
         OpSource::Claim {
@@ -38,7 +39,7 @@ pub fn run_ops(
             let Some(range) = claim(next, total, workers) else {
                 break Ok(());
             };
-            if let Err(e) = recorder.time_range(op, range) {
+            if let Err(e) = recorder.time_range(op, range, stop) {
                 break Err(e);
             }
         },

@@ -269,7 +269,7 @@ impl CommConfig {
     ) -> Result<Arc<dyn SharedRun>, WorkloadError> {
         let workers = shape.workers.max(1);
         let (producers, consumers) = match (workers, self.producers, self.consumers) {
-            (1, _, _) => (1, 1),
+            (1, 0, 0) => (1, 1),
             (n, 0, 0) => (n.div_ceil(2), n / 2),
             (n, p, c) if p + c == n && p > 0 && c > 0 => (p, c),
             (n, p, c) => {

@@ -1,12 +1,15 @@
 //! HTTP clients for the IO workloads: one keep-alive connection per worker.
 //!
-//! A worker on a plain thread (seq, threads, pool, rayon, process) gets a
-//! blocking [`ureq`] agent allowed one idle connection, so every request
-//! reuses the same socket. A worker on a tokio runtime (the async models)
-//! gets a hyper HTTP/1.1 connection over a tokio socket, driven by a task
-//! on that runtime, and awaits its responses. [`HttpClient::for_worker`]
-//! tells the two apart by whether it is called inside a runtime. Both
-//! connect while the worker is set up, outside the timed region.
+//! A worker whose model runs ops on a plain thread (seq, threads, pool,
+//! rayon, process) gets a blocking [`ureq`] agent allowed one idle
+//! connection, so every request reuses the same socket. A worker whose
+//! model awaits async ops (the tokio models; see
+//! [`crate::RunShape::async_ops`]) gets a hyper HTTP/1.1 connection over a
+//! tokio socket, driven by a task on its runtime. Both connect while the
+//! worker is set up, outside the timed region, take the same URLs
+//! ([`HttpUrl`]), read at most [`MAX_REPLY_BYTES`] of a body, and open a
+//! new connection when the server closes the old one (`Connection: close`,
+//! or an idle connection it dropped).
 //!
 //! Non-2xx answers are not errors here: the caller gets the status and
 //! counts it, so a target that fails some requests is measured, not fatal.
@@ -14,13 +17,20 @@
 use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Empty};
+use http_body_util::{BodyExt, Empty, Limited};
 use hyper::client::conn::http1::SendRequest;
 use hyper_util::rt::TokioIo;
+
+use super::url::HttpUrl;
 
 /// How long a request may take before it fails the op. Generous: a stall
 /// under test lasts 100 ms; a hung server should fail a cell, not a run.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The most of a body either client reads: the loopback server's largest
+/// answer and some room for headers. A longer body fails the op instead of
+/// taking the machine's memory.
+pub const MAX_REPLY_BYTES: u64 = super::server::MAX_BODY_BYTES + 1024;
 
 /// One worker's connection to an HTTP server.
 pub enum HttpClient {
@@ -28,16 +38,19 @@ pub enum HttpClient {
     Blocking {
         /// The agent.
         agent: ureq::Agent,
-        /// `http://host:port`.
-        base: String,
+        /// Where it sends requests.
+        url: HttpUrl,
     },
     /// An async hyper connection on the worker's runtime.
-    Async {
-        /// The request half; the connection half runs as a task.
-        sender: SendRequest<Empty<Bytes>>,
-        /// `host:port`, for the Host header.
-        authority: String,
-    },
+    Async(AsyncConnection),
+}
+
+/// A hyper HTTP/1.1 connection, opened again when the server closes it.
+pub struct AsyncConnection {
+    /// The request half, `None` once the server said it closes.
+    sender: Option<SendRequest<Empty<Bytes>>>,
+    /// Where it sends requests.
+    url: HttpUrl,
 }
 
 /// A response: its status and body.
@@ -49,16 +62,10 @@ pub struct Reply {
 }
 
 impl HttpClient {
-    /// A client for `base` (`http://host:port`): async when the model
-    /// awaits async ops (`async_ops`, see [`crate::RunShape::async_ops`]),
-    /// which needs the calling worker to be on a tokio runtime; blocking
-    /// otherwise. The TCP connection is made now.
-    pub fn for_worker(base: &str, async_ops: bool) -> Result<HttpClient, String> {
-        let authority = base
-            .strip_prefix("http://")
-            .ok_or_else(|| format!("only http:// URLs are supported, not '{base}'"))?
-            .trim_end_matches('/')
-            .to_string();
+    /// A client for `url`'s server: async when the model awaits async ops
+    /// (`async_ops`), which needs the calling worker to be on a tokio
+    /// runtime; blocking otherwise. The TCP connection is made now.
+    pub fn for_worker(url: &HttpUrl, async_ops: bool) -> Result<HttpClient, String> {
         if async_ops {
             if tokio::runtime::Handle::try_current().is_err() {
                 return Err(
@@ -66,22 +73,12 @@ impl HttpClient {
                         .to_string(),
                 );
             }
-            let stream = std::net::TcpStream::connect(&authority)
-                .map_err(|e| format!("cannot connect to {authority}: {e}"))?;
-            stream
-                .set_nodelay(true)
-                .and_then(|_| stream.set_nonblocking(true))
-                .map_err(|e| format!("socket set-up: {e}"))?;
-            let stream = tokio::net::TcpStream::from_std(stream)
-                .map_err(|e| format!("socket set-up: {e}"))?;
-            // The HTTP/1 handshake does no IO: it only builds the two
-            // halves, so it completes on the first poll.
-            let (sender, connection) = futures::executor::block_on(
-                hyper::client::conn::http1::handshake(TokioIo::new(stream)),
-            )
-            .map_err(|e| format!("HTTP handshake with {authority}: {e}"))?;
-            tokio::spawn(connection);
-            Ok(HttpClient::Async { sender, authority })
+            let mut connection = AsyncConnection {
+                sender: None,
+                url: url.clone(),
+            };
+            connection.connect()?;
+            Ok(HttpClient::Async(connection))
         } else {
             let agent: ureq::Agent = ureq::Agent::config_builder()
                 .http_status_as_error(false)
@@ -92,7 +89,7 @@ impl HttpClient {
                 .into();
             let client = HttpClient::Blocking {
                 agent,
-                base: format!("http://{authority}"),
+                url: url.clone(),
             };
             // Opens the connection the agent will keep alive.
             client.get("/status/204")?;
@@ -103,57 +100,115 @@ impl HttpClient {
     /// GETs `path_and_query` and reads the whole body (blocking client).
     pub fn get(&self, path_and_query: &str) -> Result<Reply, String> {
         match self {
-            HttpClient::Blocking { agent, base } => {
-                let url = format!("{base}{path_and_query}");
-                let mut response = agent
-                    .get(&url)
-                    .call()
-                    .map_err(|e| format!("GET {url}: {e}"))?;
+            HttpClient::Blocking { agent, url } => {
+                let target = format!("{}{path_and_query}", url.base());
+                let mut request = agent.get(&target);
+                if let Some(authorization) = url.authorization() {
+                    request = request.header("Authorization", &authorization);
+                }
+                let mut response = request.call().map_err(|e| format!("GET {target}: {e}"))?;
                 let status = response.status().as_u16();
                 let body = response
                     .body_mut()
                     .with_config()
-                    .limit(super::server::MAX_BODY_BYTES + 1024)
+                    .limit(MAX_REPLY_BYTES)
                     .read_to_vec()
-                    .map_err(|e| format!("GET {url}: reading the body: {e}"))?;
+                    .map_err(|e| format!("GET {target}: reading the body: {e}"))?;
                 Ok(Reply {
                     status,
                     body: Bytes::from(body),
                 })
             }
-            HttpClient::Async { .. } => {
-                Err("the async client cannot block; call get_async".to_string())
-            }
+            HttpClient::Async(_) => Err("the async client cannot block; call get_async".into()),
         }
     }
 
     /// GETs `path_and_query` and reads the whole body, awaiting (async
     /// client); the blocking client blocks here instead.
     pub async fn get_async(&mut self, path_and_query: &str) -> Result<Reply, String> {
-        let (sender, authority) = match self {
-            HttpClient::Async { sender, authority } => (sender, authority),
-            blocking @ HttpClient::Blocking { .. } => return blocking.get(path_and_query),
+        match self {
+            HttpClient::Async(connection) => connection.get(path_and_query).await,
+            blocking @ HttpClient::Blocking { .. } => blocking.get(path_and_query),
+        }
+    }
+}
+
+impl AsyncConnection {
+    /// Opens a new connection and starts its task on the current runtime.
+    fn connect(&mut self) -> Result<(), String> {
+        let authority = self.url.authority();
+        let stream = std::net::TcpStream::connect((self.url.host.as_str(), self.url.port))
+            .map_err(|e| format!("cannot connect to {authority}: {e}"))?;
+        stream
+            .set_nodelay(true)
+            .and_then(|_| stream.set_nonblocking(true))
+            .map_err(|e| format!("socket set-up: {e}"))?;
+        let stream =
+            tokio::net::TcpStream::from_std(stream).map_err(|e| format!("socket set-up: {e}"))?;
+        // The HTTP/1 handshake does no IO: it only builds the two halves,
+        // so it completes on the first poll.
+        let (sender, connection) = futures::executor::block_on(
+            hyper::client::conn::http1::handshake(TokioIo::new(stream)),
+        )
+        .map_err(|e| format!("HTTP handshake with {authority}: {e}"))?;
+        tokio::spawn(connection);
+        self.sender = Some(sender);
+        Ok(())
+    }
+
+    /// The request half, connecting again when the server has closed the
+    /// last connection.
+    async fn ready_sender(&mut self) -> Result<&mut SendRequest<Empty<Bytes>>, String> {
+        let usable = match self.sender.as_mut() {
+            Some(sender) => !sender.is_closed() && sender.ready().await.is_ok(),
+            None => false,
         };
-        let request = hyper::Request::get(path_and_query)
-            .header(hyper::header::HOST, authority.as_str())
+        if !usable {
+            self.connect()?;
+        }
+        let sender = self.sender.as_mut().expect("connect sets the sender");
+        sender
+            .ready()
+            .await
+            .map_err(|e| format!("connection to {} closed: {e}", self.url.authority()))?;
+        Ok(sender)
+    }
+
+    /// One GET with the whole (bounded) body, within [`REQUEST_TIMEOUT`].
+    async fn get(&mut self, path_and_query: &str) -> Result<Reply, String> {
+        let authority = self.url.authority();
+        let mut request =
+            hyper::Request::get(path_and_query).header(hyper::header::HOST, &authority);
+        if let Some(authorization) = self.url.authorization() {
+            request = request.header(hyper::header::AUTHORIZATION, authorization);
+        }
+        let request = request
             .body(Empty::<Bytes>::new())
             .map_err(|e| format!("bad request {path_and_query}: {e}"))?;
         let exchange = async {
-            sender
-                .ready()
-                .await
-                .map_err(|e| format!("connection to {authority} closed: {e}"))?;
+            let sender = self.ready_sender().await?;
             let response = sender
                 .send_request(request)
                 .await
                 .map_err(|e| format!("GET {path_and_query} from {authority}: {e}"))?;
+            let closes = response
+                .headers()
+                .get(hyper::header::CONNECTION)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.eq_ignore_ascii_case("close"));
             let status = response.status().as_u16();
-            let body = response
-                .into_body()
+            let body = Limited::new(response.into_body(), MAX_REPLY_BYTES as usize)
                 .collect()
                 .await
-                .map_err(|e| format!("GET {path_and_query}: reading the body: {e}"))?
+                .map_err(|e| {
+                    format!("GET {path_and_query}: reading the body (at most {MAX_REPLY_BYTES} bytes): {e}")
+                })?
                 .to_bytes();
+            if closes {
+                // The server ends this connection: the next request opens
+                // another.
+                self.sender = None;
+            }
             Ok(Reply { status, body })
         };
         tokio::time::timeout(REQUEST_TIMEOUT, exchange)
@@ -167,35 +222,21 @@ impl HttpClient {
 }
 
 /// GETs `url` once with a fresh connection and returns the status: a
-/// check that a server answers there at all. Check the URL's form first
-/// with [`split_url`], which names what is wrong with it.
-pub fn probe(url: &str, timeout: Duration) -> Result<u16, String> {
+/// check that a server answers there at all.
+pub fn probe(url: &HttpUrl, timeout: Duration) -> Result<u16, String> {
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .timeout_global(Some(timeout))
         .build()
         .into();
-    agent
-        .get(url)
+    let mut request = agent.get(&url.redacted());
+    if let Some(authorization) = url.authorization() {
+        request = request.header("Authorization", &authorization);
+    }
+    request
         .call()
         .map(|response| response.status().as_u16())
-        .map_err(|e| e.to_string())
-}
-
-/// Splits `http://host:port/path?query` into `http://host:port` and
-/// `/path?query` (`/` when there is no path).
-pub fn split_url(url: &str) -> Result<(String, String), String> {
-    let rest = url
-        .strip_prefix("http://")
-        .ok_or_else(|| format!("'{url}' is not an http:// URL (https is not supported)"))?;
-    let (authority, path) = match rest.find('/') {
-        Some(slash) => (&rest[..slash], &rest[slash..]),
-        None => (rest, "/"),
-    };
-    if authority.is_empty() {
-        return Err(format!("'{url}' has no host"));
-    }
-    Ok((format!("http://{authority}"), path.to_string()))
+        .map_err(|e| super::url::redact(&e.to_string()))
 }
 
 /// Non-2xx answers, counted per status code and shared by a run's workers.
@@ -252,20 +293,6 @@ impl StatusTally {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn urls_split_into_base_and_path() {
-        assert_eq!(
-            split_url("http://127.0.0.1:8080/a/b?c=1").unwrap(),
-            ("http://127.0.0.1:8080".into(), "/a/b?c=1".into())
-        );
-        assert_eq!(
-            split_url("http://localhost:80").unwrap(),
-            ("http://localhost:80".into(), "/".into())
-        );
-        assert!(split_url("https://x/").is_err());
-        assert!(split_url("http:///x").is_err());
-    }
 
     #[test]
     fn only_errors_are_counted() {

@@ -14,7 +14,8 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use super::client::{split_url, HttpClient, StatusTally};
+use super::client::{HttpClient, StatusTally};
+use super::url::HttpUrl;
 use crate::params::{ParamKind, ParamSpec};
 use crate::{
     AsyncWorkerOp, BoxFuture, HttpUse, OpError, RunShape, SharedRun, WorkerOp, WorkloadError,
@@ -97,8 +98,9 @@ workload_type! {
         };
         let (base, path, expected_len) = match (&shape.io.target_url, &shape.io.server_url) {
             (Some(target), _) => {
-                let (base, path) = split_url(target).map_err(setup)?;
-                (base, path, None)
+                let url = HttpUrl::parse(target).map_err(setup)?;
+                let path = url.path_and_query.clone();
+                (url, path, None)
             }
             (None, Some(server)) => {
                 let query = format!(
@@ -108,7 +110,7 @@ workload_type! {
                     self.params.float("cpu_us")
                 );
                 (
-                    server.clone(),
+                    HttpUrl::parse(server).map_err(setup)?,
                     format!("/work?{query}"),
                     Some(self.params.int("size_bytes") as usize),
                 )
@@ -138,7 +140,7 @@ workload_type! {
 
 struct HttpRun {
     async_ops: bool,
-    base: String,
+    base: HttpUrl,
     path: String,
     stall_path: Option<String>,
     stall_at_op: u64,
@@ -162,7 +164,7 @@ impl HttpRun {
         if errors > self.max_errors {
             return Err(OpError::new(format!(
                 "{errors} error answers from {}{} ({}), more than max_errors={}",
-                self.base,
+                self.base.base(),
                 self.path,
                 self.statuses.describe(),
                 self.max_errors

@@ -11,6 +11,7 @@
 //! - [`mod@file`]: `io/file`, write, fsync, read back and verify a block.
 //! - [`sleep`]: `io/sleep`, a pure timed wait.
 //! - [`scratch`]: the temporary folder the file workloads write in.
+//! - [`url`]: the HTTP URLs the clients and the `--target` check accept.
 //! - [`lower_timer_slack`]: precise sleeps, for the server and the pacers.
 //!
 //! Every workload here offers an async op, so the tokio models await the
@@ -22,6 +23,7 @@ pub mod http;
 pub mod scratch;
 pub mod server;
 pub mod sleep;
+pub mod url;
 
 use crate::OpError;
 

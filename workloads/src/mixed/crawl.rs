@@ -78,10 +78,12 @@ workload_type! {
             workload: INFO.id,
             reason,
         };
-        let server =
-            shape.io.server_url.clone().ok_or_else(|| {
-                setup("no loopback server: corebench starts one for `run`".into())
-            })?;
+        let server = shape
+            .io
+            .server_url
+            .as_deref()
+            .ok_or_else(|| setup("no loopback server: corebench starts one for `run`".into()))
+            .and_then(|url| crate::io::url::HttpUrl::parse(url).map_err(setup))?;
         let pages = match self.params.int("pages") as u64 {
             0 => shape.total_ops.max(1),
             pages if pages < shape.total_ops => {
@@ -139,7 +141,7 @@ workload_type! {
 
 struct CrawlRun {
     async_ops: bool,
-    server: String,
+    server: crate::io::url::HttpUrl,
     pages: u64,
     links: u64,
     hash_rounds: u64,

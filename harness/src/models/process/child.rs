@@ -35,7 +35,7 @@ pub fn run_child_worker(args: ChildArgs, registry: &Registry) -> i32 {
         total_ops: args.total_ops.unwrap_or(args.op_start + args.op_count),
         io: IoEnv {
             server_url: args.server_url.clone(),
-            target_url: args.target_url.clone(),
+            target_url: std::env::var(super::wire::TARGET_URL_ENV).ok(),
             output_dir: args.output_dir.clone(),
         },
         // A child runs its ops on its own thread, blocking.

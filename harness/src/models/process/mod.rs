@@ -31,8 +31,10 @@ use crate::os::clock::monotonic_ns;
 use crate::os::usage::CpuTime;
 use crate::placement::Placed;
 use crate::recorder::new_histogram;
-use wire::WorkerMessage;
+use wire::{WorkerMessage, TARGET_URL_ENV};
 
+/// How often a parent waiting for its children looks at the stop flag.
+const STOP_POLL: Duration = Duration::from_millis(50);
 /// How much of a child's stderr is kept for error messages.
 const STDERR_KEEP_BYTES: usize = 4096;
 
@@ -57,7 +59,7 @@ impl ExecutionModel for Process {
     fn run_trial(&self, spec: &TrialSpec) -> Result<TrialOutcome, Failure> {
         let spawn_start = Instant::now();
         let mut children = Children::spawn(spec)?;
-        let ready = children.wait_all(spec.deadline, |index, message| match message {
+        let ready = children.wait_all(spec, |index, message| match message {
             WorkerMessage::Ready {
                 pid,
                 core,
@@ -69,7 +71,7 @@ impl ExecutionModel for Process {
 
         let release_mono_ns = monotonic_ns();
         children.release(release_mono_ns)?;
-        let done = children.wait_all(spec.deadline, |index, message| match message {
+        let done = children.wait_all(spec, |index, message| match message {
             WorkerMessage::Done { .. } => Ok(message),
             other => Err(format!(
                 "child {index} sent {other:?} instead of its results"
@@ -240,14 +242,16 @@ impl Children {
                 command.args(["--open-rate", &rate.to_string()]);
             }
             let io = &spec.io;
-            for (flag, value) in [
-                ("--server-url", &io.server_url),
-                ("--target-url", &io.target_url),
-            ] {
-                if let Some(value) = value {
-                    command.args([flag, value]);
-                }
+            if let Some(url) = &io.server_url {
+                command.args(["--server-url", url]);
             }
+            // Through the environment, not argv, which `ps` shows: the URL
+            // may carry credentials.
+            match &io.target_url {
+                Some(url) => command.env(TARGET_URL_ENV, url),
+                None => command.env_remove(TARGET_URL_ENV),
+            };
+            crate::os::process::kill_with_parent(&mut command);
             if let Some(dir) = &io.output_dir {
                 command.arg("--output-dir").arg(dir);
             }
@@ -283,10 +287,11 @@ impl Children {
         Ok(this)
     }
 
-    /// Waits for one message from every child, passing each to `accept`.
+    /// Waits for one message from every child, passing each to `accept`,
+    /// until the trial's deadline or its stop flag.
     fn wait_all<T>(
         &mut self,
-        deadline: Instant,
+        spec: &TrialSpec,
         accept: impl Fn(usize, WorkerMessage) -> Result<T, String>,
     ) -> Result<Vec<T>, Failure> {
         let mut got: Vec<Option<T>> = (0..self.children.len()).map(|_| None).collect();
@@ -294,9 +299,15 @@ impl Children {
             return Err(self.exited_early(index));
         }
         while got.iter().any(Option::is_none) {
-            let left = deadline.saturating_duration_since(Instant::now());
-            let (index, line) = match self.lines.recv_timeout(left) {
+            if spec.stop.load(std::sync::atomic::Ordering::Relaxed) {
+                return Err(Failure::failed(
+                    "the trial was stopped; its children were killed",
+                ));
+            }
+            let left = spec.deadline.saturating_duration_since(Instant::now());
+            let (index, line) = match self.lines.recv_timeout(left.min(STOP_POLL)) {
                 Ok(item) => item,
+                Err(RecvTimeoutError::Timeout) if !left.is_zero() && left > STOP_POLL => continue,
                 Err(RecvTimeoutError::Timeout) => {
                     let waiting: Vec<usize> =
                         (0..got.len()).filter(|i| got[*i].is_none()).collect();

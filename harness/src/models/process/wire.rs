@@ -88,13 +88,15 @@ pub struct ChildArgs {
     /// The loopback server's URL.
     #[arg(long)]
     pub server_url: Option<String>,
-    /// `--target` of the run.
-    #[arg(long)]
-    pub target_url: Option<String>,
     /// The folder for the IO workloads' files.
     #[arg(long)]
     pub output_dir: Option<std::path::PathBuf>,
 }
+
+/// The environment variable that hands a child the run's `--target` URL
+/// (not an argument: `ps` shows arguments, and the URL may hold a
+/// password).
+pub const TARGET_URL_ENV: &str = "COREBENCH_TARGET_URL";
 
 /// A child's open-loop recording, on the wire.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -1,0 +1,258 @@
+//! The command line: `corebench run | list | report | compare | host |
+//! serve | worker`, parsed with clap and dispatched to the library. Usage
+//! errors carry [`UsageError`] so `main` exits 2 for them and 1 for
+//! everything else.
+//!
+//! - this file: the arguments and the dispatch;
+//! - [`run`]: `corebench run`, from the plan to the report;
+//! - [`compare`]: `corebench compare`;
+//! - [`output`]: standard output, where a closed pipe is a normal end.
+
+pub mod compare;
+pub mod output;
+pub mod run;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+use workloads::{Registry, Scaling};
+
+use crate::host::capture_host;
+use crate::models::process::child::run_child_worker;
+use crate::models::process::wire::ChildArgs;
+use crate::models::ModelKind;
+use crate::plan::Profile;
+use crate::recorder::Recording;
+
+/// How work scales on this machine, and why.
+#[derive(Debug, Parser)]
+#[command(name = "corebench", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a benchmark plan and write a results folder.
+    Run(RunArgs),
+    /// List workloads (with their parameters), models and placements.
+    List,
+    /// Re-render the report of a results folder (from any machine).
+    Report {
+        /// The results folder (holding host.json and records.jsonl).
+        dir: PathBuf,
+        /// Where to write the report (default: DIR/report).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Skip malformed record lines with a warning instead of failing.
+        #[arg(long)]
+        lenient: bool,
+    },
+    /// Compare two or more results folders (machines or configurations).
+    Compare(CompareArgs),
+    /// Print what host.json would say about this machine.
+    Host {
+        /// A name for this configuration.
+        #[arg(long)]
+        label: Option<String>,
+    },
+    /// Run the loopback HTTP server the IO workloads use, until killed:
+    /// a target for another machine's `corebench run --target`.
+    Serve {
+        /// The port on 127.0.0.1 (0: any free port).
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+        /// Runtime threads serving requests.
+        #[arg(long, default_value_t = 2)]
+        threads: usize,
+        /// Exit when the parent process dies (for corebench itself).
+        #[arg(long, hide = true)]
+        exit_with_parent: bool,
+    },
+    /// The child side of the process model (started by corebench itself).
+    #[command(hide = true)]
+    Worker(ChildArgs),
+}
+
+/// `corebench run` options.
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// Defaults for trials and trial length: quick (~30 s), default (~3 min), full.
+    #[arg(long, value_enum, default_value = "default")]
+    pub profile: Profile,
+    /// Workload specs, ID[:key=value,...], comma-separated (default: every workload).
+    #[arg(long)]
+    pub workloads: Option<String>,
+    /// Execution models, comma-separated, or `all` (default).
+    #[arg(long)]
+    pub models: Option<String>,
+    /// Worker counts, e.g. 1,2,4, or `auto` (1, 2, 4, ... up to the core
+    /// count; for IO-bound workloads up to 64 or the core count).
+    #[arg(long, allow_negative_numbers = true)]
+    pub workers: Option<String>,
+    /// Placements, comma-separated: none, compact, scatter, cores=LIST.
+    #[arg(long, default_value = "none")]
+    pub pin: String,
+    /// strong (fixed total work) or weak (fixed work per worker).
+    #[arg(long, default_value = "strong")]
+    pub scaling: Scaling,
+    /// Measured trials per cell (default: the profile's).
+    #[arg(long, allow_negative_numbers = true)]
+    pub trials: Option<u32>,
+    /// Fix the op count instead of calibrating: total ops (strong), per
+    /// worker (weak), or rounds per worker (lockstep workloads).
+    #[arg(long, allow_negative_numbers = true)]
+    pub ops: Option<u64>,
+    /// OS threads of the tokio runtime (default: min(workers, cores)).
+    #[arg(long, allow_negative_numbers = true)]
+    pub runtime_threads: Option<usize>,
+    /// Abandon a trial that runs longer than this, recording `timeout`
+    /// (at most 86400).
+    #[arg(long, default_value_t = 60.0, allow_negative_numbers = true)]
+    pub trial_timeout_s: f64,
+    /// How ops are timed: per-op (two clock reads and a histogram record per
+    /// op) or batch (per batch of ops, each op recorded at the batch mean;
+    /// for ops of a few microseconds or less).
+    #[arg(long = "record", value_enum, default_value = "per-op")]
+    pub recording: Recording,
+    /// Leave out the cpu/calibrate reference cell that normalises
+    /// comparisons across machines.
+    #[arg(long)]
+    pub no_calibration: bool,
+    /// Restrict the whole run (and its children) to these cores, e.g. 0 or
+    /// 0,1 or 0-3: a configuration with fewer cores on the same machine.
+    #[arg(long)]
+    pub cores: Option<String>,
+    /// A name for this configuration, shown in reports and comparisons.
+    #[arg(long)]
+    pub label: Option<String>,
+    /// The results folder (default: corebench-results/DATE-TIME-HOST/).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Hide the progress bar.
+    #[arg(long)]
+    pub no_progress: bool,
+    /// closed (each worker starts its next op when the last ends) or
+    /// open:RATE (ops due at RATE per second over all workers; latency
+    /// counts from each op's due time, so stalls are not hidden).
+    #[arg(long, default_value = "closed")]
+    pub load: String,
+    /// Point io/http at this HTTP/1.1 server (e.g. nginx) instead of the
+    /// loopback server corebench starts: every op GETs this URL.
+    #[arg(long)]
+    pub target: Option<String>,
+    /// Runtime threads of the loopback HTTP server (default: the core
+    /// count). On a small machine they compete with the clients.
+    #[arg(long, allow_negative_numbers = true)]
+    pub server_threads: Option<usize>,
+    /// Exit 0 even when cells failed or timed out (they are recorded
+    /// either way); by default such a run exits 1, for CI.
+    #[arg(long)]
+    pub keep_going: bool,
+}
+
+/// `corebench compare` options.
+#[derive(Debug, clap::Args)]
+pub struct CompareArgs {
+    /// Results folders, one per configuration.
+    #[arg(required = true)]
+    pub dirs: Vec<PathBuf>,
+    /// The folder the others are compared with (default: the first).
+    #[arg(long)]
+    pub baseline: Option<PathBuf>,
+    /// Changes smaller than this never count, e.g. 2% or 0.02.
+    #[arg(long, default_value = "2%", value_parser = compare::parse_noise)]
+    pub noise: f64,
+    /// Exit 1 when any cell is slower than the baseline (for CI).
+    #[arg(long)]
+    pub fail_on_regression: bool,
+    /// html (a report folder), md, csv, or json (Bencher Metric Format).
+    #[arg(long, value_enum, default_value = "html")]
+    pub format: CompareFormat,
+    /// Where to write: a folder for html (default
+    /// corebench-results/compare-DATE-TIME), a file for the others
+    /// (default: standard output).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Skip malformed record lines with a warning instead of failing.
+    #[arg(long)]
+    pub lenient: bool,
+}
+
+/// Output formats of `corebench compare`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CompareFormat {
+    /// An offline HTML report with SVG charts.
+    Html,
+    /// Markdown tables.
+    Md,
+    /// One row per cell and configuration.
+    Csv,
+    /// Bencher Metric Format.
+    Json,
+}
+
+/// Runs a parsed command line over the built-in workloads; returns the
+/// process exit code on success.
+pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
+    dispatch_with(cli, Arc::new(Registry::builtin()))
+}
+
+/// Runs a parsed command line whose workloads come from `registry`.
+pub fn dispatch_with(cli: Cli, registry: Arc<Registry>) -> anyhow::Result<i32> {
+    match cli.command {
+        Command::Run(args) => run::run(args, registry),
+        Command::Report { dir, out, lenient } => {
+            let out = out.unwrap_or_else(|| dir.join("report"));
+            let index = run::render_report(&dir, &out, lenient)?;
+            output::println(&format!("report: {}", index.display()))?;
+            Ok(0)
+        }
+        Command::Compare(args) => compare::compare(args),
+        Command::List => {
+            output::print(&list_text(&registry))?;
+            Ok(0)
+        }
+        Command::Host { label } => {
+            output::println(&serde_json::to_string_pretty(&capture_host(label))?)?;
+            Ok(0)
+        }
+        Command::Serve {
+            port,
+            threads,
+            exit_with_parent,
+        } => crate::services::serve(port, threads.max(1), exit_with_parent).map(|_| 0),
+        Command::Worker(args) => Ok(run_child_worker(args, &registry)),
+    }
+}
+
+/// The text of `corebench list`.
+pub fn list_text(registry: &Registry) -> String {
+    let mut out = String::from("WORKLOADS  (spec: ID[:key=value,...])\n");
+    for info in registry.infos() {
+        let note = if info.in_profiles {
+            ""
+        } else {
+            "  [not in profiles: name it in --workloads]"
+        };
+        out.push_str(&format!("\n  {}{note}\n      {}\n", info.id, info.summary));
+        for p in info.params {
+            out.push_str(&format!(
+                "      {}={:<12} {} ({})\n",
+                p.name, p.default, p.help, p.kind
+            ));
+        }
+    }
+    out.push_str("\nMODELS  (--models M,... or all)\n");
+    for model in ModelKind::ALL {
+        out.push_str(&format!("  {:<14} {}\n", model.name(), model.summary()));
+    }
+    out.push_str(
+        "\nPLACEMENTS  (--pin P,...)\n  none           the OS scheduler decides\n  compact        SMT siblings of one core first, then the next core\n  scatter        one worker per physical core first, siblings last\n  cores=LIST     worker i on LIST[i mod len], e.g. cores=0,2 or cores=0-3\n",
+    );
+    out
+}

@@ -1,0 +1,195 @@
+//! `corebench run`: builds the plan, checks `--target`, claims the results
+//! folder, starts the services the workloads need, runs every cell, and
+//! writes the report. Exit codes: 0 done; 1 a cell failed or timed out
+//! (unless `--keep-going`) or an I/O failure; 2 bad input; 128 + the signal
+//! when SIGINT or SIGTERM stopped the run (what finished is kept and
+//! rendered).
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use reports::schema::Status;
+use workloads::Registry;
+
+use super::output::{print, println};
+use super::RunArgs;
+use crate::error::{is_unusable_path, UsageError};
+use crate::host::capture_host;
+use crate::interrupt;
+use crate::placement::CpuSet;
+use crate::plan::{Plan, PlanInput};
+use crate::results::{default_out_dir, ResultsError, ResultsWriter};
+
+/// The longest `--trial-timeout-s` accepted: a day.
+pub const MAX_TRIAL_TIMEOUT_S: f64 = 86_400.0;
+
+/// Runs `corebench run`; returns the exit code.
+pub fn run(args: RunArgs, registry: Arc<Registry>) -> anyhow::Result<i32> {
+    let timeout_s = args.trial_timeout_s;
+    if !(timeout_s.is_finite() && timeout_s > 0.0 && timeout_s <= MAX_TRIAL_TIMEOUT_S) {
+        return Err(UsageError::new(format!(
+            "bad --trial-timeout-s {timeout_s}: expected a number of seconds above 0 and at most {MAX_TRIAL_TIMEOUT_S}"
+        ))
+        .into());
+    }
+    let input = PlanInput {
+        profile: args.profile,
+        workloads: args.workloads,
+        models: args.models,
+        workers: args.workers,
+        pin: args.pin,
+        scaling: args.scaling,
+        trials: args.trials,
+        ops: args.ops,
+        runtime_threads: args.runtime_threads,
+        trial_timeout: Duration::from_secs_f64(timeout_s),
+        recording: args.recording,
+        calibration: !args.no_calibration,
+        load: args.load,
+    };
+    if let Some(cores) = &args.cores {
+        crate::placement::restrict_process_to(cores)?;
+    }
+    let mut plan = Plan::build_with(&input, CpuSet::of_this_process(), registry)?;
+    let server_threads = match args.server_threads {
+        Some(0) => {
+            return Err(
+                UsageError::new("bad --server-threads 0: expected a whole number >= 1").into(),
+            )
+        }
+        Some(threads) => threads,
+        None => plan.cpus.len().max(1),
+    };
+    // Bad input found before the results folder exists leaves none.
+    if let Some(target) = &args.target {
+        crate::services::check_target(target)?;
+    }
+    let mut host = capture_host(args.label);
+    let out = args.out.unwrap_or_else(|| default_out_dir(&host.hostname));
+    let mut writer = ResultsWriter::claim(&out).map_err(claim_error)?;
+    interrupt::install().context("installing the SIGINT and SIGTERM handlers")?;
+    // Stopped when `services` drops, on every way out of this function.
+    let services = crate::services::start_services(
+        &plan.workloads,
+        args.target.as_deref(),
+        server_threads,
+        &out,
+    )?;
+    plan.io = services.io.clone();
+    host.http_server = services.http_server.clone();
+    writer.write_host(&host).map_err(claim_error)?;
+    let run_id = format!(
+        "{}-{}",
+        chrono::Local::now().format("%Y%m%dT%H%M%S"),
+        std::process::id()
+    );
+    eprintln!(
+        "corebench: {} cells ({} workloads x {} models x workers {:?} x {} placements), {} trials each -> {}",
+        plan.cells().len(),
+        plan.workloads.len(),
+        plan.models.len(),
+        plan.workers,
+        plan.placements.len(),
+        plan.trials,
+        out.display()
+    );
+    let outcome = crate::runner::run_plan(&plan, &mut writer, &run_id, !args.no_progress)
+        .context("the run stopped")?;
+    drop(services);
+
+    if let Some(signal) = outcome.interrupted {
+        let rendered = render_report(&out, &out.join("report"), false)
+            .map(|index| format!("; its report: {}", index.display()))
+            .unwrap_or_else(|e| format!("; its report could not be written: {e:#}"));
+        eprintln!(
+            "corebench: stopped by {}: {} finished trials kept in {}{rendered}; re-render with `corebench report {}`",
+            interrupt::name(signal),
+            outcome.records.len(),
+            out.display(),
+            out.display()
+        );
+        return Ok(interrupt::exit_code(signal));
+    }
+
+    let cells = reports::cells::summarise_cells(&outcome.records);
+    print(&reports::terminal::summary_tables(&cells))?;
+    println(&format!("\nresults: {}", out.display()))?;
+    let index = render_report(&out, &out.join("report"), false)?;
+    println(&format!("report: {}", index.display()))?;
+    print_peak_memory();
+    if let Some(note) = &outcome.unclean {
+        eprintln!("corebench: warning: the run was {note}");
+    }
+    let failed = outcome
+        .records
+        .iter()
+        .filter(|r| matches!(r.status, Status::Failed | Status::Timeout))
+        .count();
+    if failed > 0 && !args.keep_going {
+        eprintln!(
+            "corebench: {failed} trial(s) failed or timed out (see above and the report); exit 1. Pass --keep-going to exit 0 anyway."
+        );
+        return Ok(1);
+    }
+    Ok(0)
+}
+
+/// A folder that is not ours to write, or a path that cannot be used, is
+/// bad input; any other refused write (a full disk) is a failure.
+fn claim_error(error: ResultsError) -> anyhow::Error {
+    match &error {
+        ResultsError::NotEmpty { .. } | ResultsError::Claimed { .. } => {
+            UsageError::new(error.to_string()).into()
+        }
+        ResultsError::Io { error: io, .. } if is_unusable_path(io) => {
+            UsageError::new(error.to_string()).into()
+        }
+        ResultsError::Io { .. } => anyhow::Error::new(error),
+    }
+}
+
+/// Prints corebench's own peak memory, and its children's when it had any.
+fn print_peak_memory() {
+    let child_kib =
+        crate::models::process::LARGEST_CHILD_RSS_KIB.load(std::sync::atomic::Ordering::Relaxed);
+    if let Some(own_kib) = crate::os::usage::peak_rss_kib() {
+        let children = if child_kib > 0 {
+            format!(
+                ", largest child process {:.1} MiB",
+                child_kib as f64 / 1024.0
+            )
+        } else {
+            String::new()
+        };
+        eprintln!(
+            "peak RSS: corebench {:.1} MiB{children}",
+            own_kib as f64 / 1024.0
+        );
+    }
+}
+
+/// Reads a results folder and writes its report; returns `index.html`.
+/// An unreadable folder is bad input (exit 2); a failed write is not.
+pub fn render_report(dir: &Path, out: &Path, lenient: bool) -> anyhow::Result<PathBuf> {
+    let (folder, warnings) = reports::folder::ResultsFolder::open_with(dir, lenient)
+        .map_err(|e| UsageError::new(e.to_string()))?;
+    for warning in warnings {
+        eprintln!("warning: {warning}");
+    }
+    match reports::report::write_report(&folder, out) {
+        Ok(written) => Ok(written.index),
+        Err(reports::error::ReportError::Io { path, source }) if is_unusable_path(&source) => {
+            Err(UsageError::new(format!(
+                "cannot write the report of {} to '{}': {source}",
+                dir.display(),
+                path.display()
+            ))
+            .into())
+        }
+        Err(e) => {
+            Err(anyhow::Error::new(e).context(format!("writing the report of {}", dir.display())))
+        }
+    }
+}

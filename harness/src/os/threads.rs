@@ -1,0 +1,90 @@
+//! This process's threads as the kernel sees them, from `/proc/self/task`:
+//! which exist, and whether one is on a CPU (state `R`).
+
+use std::fs;
+
+/// The ids of this process's threads now.
+pub fn thread_ids() -> Vec<u32> {
+    let Ok(entries) = fs::read_dir("/proc/self/task") else {
+        return Vec::new();
+    };
+    let mut ids: Vec<u32> = entries
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+        .collect();
+    ids.sort_unstable();
+    ids
+}
+
+/// The calling thread's id.
+pub fn current_tid() -> u32 {
+    // SAFETY: gettid has no arguments and cannot fail.
+    unsafe { libc::syscall(libc::SYS_gettid) as u32 }
+}
+
+/// One thread's scheduler state and name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ThreadState {
+    /// The thread id.
+    pub tid: u32,
+    /// Its name (`comm`), e.g. `corebench-threads0`.
+    pub name: String,
+    /// The state letter: `R` running or runnable, `S` sleeping, `D` in
+    /// uninterruptible wait, ...
+    pub state: char,
+}
+
+impl ThreadState {
+    /// Whether it is on a CPU or waiting for one: it still costs CPU time.
+    pub fn is_running(&self) -> bool {
+        self.state == 'R'
+    }
+}
+
+/// Thread `tid` of this process, or `None` when it has exited.
+pub fn thread_state(tid: u32) -> Option<ThreadState> {
+    let stat = fs::read_to_string(format!("/proc/self/task/{tid}/stat")).ok()?;
+    parse_stat(tid, &stat)
+}
+
+/// Parses `TID (NAME) STATE ...`; the name may hold spaces and
+/// parentheses, so it ends at the last `)`.
+fn parse_stat(tid: u32, stat: &str) -> Option<ThreadState> {
+    let open = stat.find('(')?;
+    let close = stat.rfind(')')?;
+    let name = stat.get(open + 1..close)?.to_string();
+    let state = stat.get(close + 1..)?.trim_start().chars().next()?;
+    Some(ThreadState { tid, name, state })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_names_with_spaces_and_parentheses() {
+        let state = parse_stat(7, "7 (a (b) c) R 1 2 3").unwrap();
+        assert_eq!((state.name.as_str(), state.state), ("a (b) c", 'R'));
+        assert!(state.is_running());
+        assert!(parse_stat(7, "garbage").is_none());
+    }
+
+    #[test]
+    fn a_sleeping_thread_is_seen_as_not_running_and_an_ended_one_as_gone() {
+        let (sender, receiver) = std::sync::mpsc::channel::<()>();
+        let (tid_sender, tid_receiver) = std::sync::mpsc::channel();
+        let handle = std::thread::spawn(move || {
+            tid_sender.send(current_tid()).unwrap();
+            let _ = receiver.recv();
+        });
+        let tid = tid_receiver.recv().unwrap();
+        assert!(thread_ids().contains(&tid));
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while thread_state(tid).is_some_and(|s| s.is_running()) {
+            assert!(std::time::Instant::now() < deadline, "never went to sleep");
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        drop(sender);
+        handle.join().unwrap();
+        assert!(thread_state(tid).is_none());
+    }
+}
