@@ -393,8 +393,14 @@ fn check_open_schedule(
     .max(2.0 * largest as f64);
     let seconds = per_trial / rate_ops_s;
     if seconds >= input.trial_timeout.as_secs_f64() {
+        // A tiny rate as the user likely typed it (1e-300), not 300 zeros.
+        let rate = if rate_ops_s < 1e-3 {
+            format!("{rate_ops_s:e}")
+        } else {
+            rate_ops_s.to_string()
+        };
         return Err(UsageError::new(format!(
-            "bad --load open:{rate_ops_s}: {per_trial:.0} ops at {rate_ops_s} ops/s take {seconds:.3e} s, past --trial-timeout-s {}; raise the rate or lower --ops",
+            "bad --load open:{rate}: {per_trial:.0} ops at {rate} ops/s take {seconds:.3e} s, past --trial-timeout-s {}; raise the rate or lower --ops",
             input.trial_timeout.as_secs_f64()
         )));
     }

@@ -3,9 +3,7 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command as StdCommand, Stdio};
 
 use common::*;
 use reports::schema::{Record, Status};
@@ -189,37 +187,6 @@ fn the_file_workload_fails_a_cell_whose_data_does_not_verify() {
         .filter(|name| name.starts_with(".corebench"))
         .collect();
     assert!(left.is_empty(), "{left:?}");
-}
-
-/// `corebench serve` on a free port, killed on drop.
-struct Served {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn serve() -> Served {
-    let mut child = StdCommand::new(env!("CARGO_BIN_EXE_corebench"))
-        .args(["serve", "--port", "0", "--threads", "1"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line
-        .trim()
-        .strip_prefix("listening on ")
-        .expect(&line)
-        .to_string();
-    Served { child, url }
 }
 
 #[test]

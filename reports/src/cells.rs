@@ -120,7 +120,9 @@ pub fn summarise_cells(records: &[Record]) -> Vec<CellSummary> {
                 trials: trials.len(),
                 trials_ok: ok.len(),
                 status: worst,
-                error: trials.iter().find_map(|r| r.error.clone()),
+                error: trials
+                    .iter()
+                    .find_map(|r| crate::format::shown_error(&r.error)),
                 median_wall_ns: wall,
                 median_throughput_ops_s: median_of(&ok, |r| r.throughput_ops_s),
                 median_p99_ns: median(

@@ -206,11 +206,16 @@ pub fn write_compare_report(
     comparison: &Comparison,
     out: &Path,
 ) -> Result<PathBuf, CompareReportError> {
+    crate::report::staged(out, |staging| write_compare_into(comparison, staging))?;
+    Ok(out.join("index.html"))
+}
+
+/// Writes the comparison's files into `out`, which exists and is empty.
+fn write_compare_into(comparison: &Comparison, out: &Path) -> Result<(), CompareReportError> {
     let io = |path: &Path| {
         let path = path.to_path_buf();
         move |source| CompareReportError::Io { path, source }
     };
-    fs::create_dir_all(out).map_err(io(out))?;
     let mut groups = Vec::new();
     for group in &comparison.groups {
         let mut models = Vec::new();
@@ -273,7 +278,7 @@ pub fn write_compare_report(
     let html = env.get_template("compare.html")?.render(&context)?;
     let index = out.join("index.html");
     fs::write(&index, html).map_err(io(&index))?;
-    Ok(index)
+    Ok(())
 }
 
 fn model_view(

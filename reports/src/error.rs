@@ -25,6 +25,28 @@ pub enum FolderError {
         /// What serde said.
         message: String,
     },
+    /// A record (or host.json) breaks a rule of the schema.
+    #[error("{path}:{line}: field `{field}`: {problem}")]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line.
+        line: usize,
+        /// The field.
+        field: String,
+        /// What is wrong with it.
+        problem: String,
+    },
+    /// The same trial appears twice.
+    #[error("{path}:{line}: duplicate of line {first} (same run, cell and trial)")]
+    Duplicate {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line of the second copy.
+        line: usize,
+        /// 1-based line of the first.
+        first: usize,
+    },
     /// The schema version is one this build cannot read.
     #[error("{path}:{line}: schema_version {found} is not readable by this corebench (reads {readable:?})")]
     Version {

@@ -1,11 +1,13 @@
 //! Reading a results folder (`host.json` + `records.jsonl`) written on any
 //! machine, with errors that say which file and line is wrong.
 
+use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
 pub use crate::error::FolderError;
 use crate::schema::{Host, Record, READABLE_SCHEMA_VERSIONS};
+use crate::validate::{validate_host, validate_record};
 
 /// A results folder, read into memory.
 #[derive(Debug, Clone)]
@@ -25,42 +27,59 @@ impl ResultsFolder {
         Self::open_with(dir, false).map(|(folder, _)| folder)
     }
 
-    /// As [`ResultsFolder::open`]; with `lenient`, a malformed record line
-    /// is skipped and described in the returned warnings instead. A schema
-    /// version this build cannot read is an error either way.
+    /// As [`ResultsFolder::open`]; with `lenient`, a record line that is
+    /// malformed, invalid (see [`crate::validate`]) or a duplicate is
+    /// skipped and described in the returned warnings instead. A schema
+    /// version this build cannot read, and a bad host.json, are errors
+    /// either way.
     pub fn open_with(dir: &Path, lenient: bool) -> Result<(Self, Vec<String>), FolderError> {
         let host_path = dir.join("host.json");
-        let host_text = read(&host_path)?;
-        check_version(&host_path, 1, &host_text)?;
-        let host = serde_json::from_str(&host_text).map_err(|e| FolderError::Parse {
+        let host_bytes = read(&host_path)?;
+        let host_text = utf8(&host_path, 1, &host_bytes)?;
+        check_version(&host_path, 1, host_text)?;
+        let host: Host = serde_json::from_str(host_text).map_err(|e| FolderError::Parse {
             path: host_path.clone(),
             line: 1,
             message: e.to_string(),
         })?;
+        validate_host(&host).map_err(|e| invalid(&host_path, 1, e))?;
 
         let records_path = dir.join("records.jsonl");
-        let text = read(&records_path)?;
-        let lines: Vec<&str> = text.lines().collect();
+        let bytes = read(&records_path)?;
+        let lines: Vec<&[u8]> = bytes.split(|b| *b == b'\n').collect();
         let mut records = Vec::new();
         let mut warnings = Vec::new();
+        let mut seen: HashMap<RecordKey, usize> = HashMap::new();
         for (i, line) in lines.iter().enumerate() {
-            if line.trim().is_empty() {
+            let number = i + 1;
+            if line.iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
-            let is_last = i + 1 == lines.len() && !text.ends_with('\n');
-            let parsed = check_version(&records_path, i + 1, line).and_then(|_| {
-                serde_json::from_str(line).map_err(|e| FolderError::Parse {
-                    path: records_path.clone(),
-                    line: i + 1,
-                    message: e.to_string(),
-                })
+            // A run killed mid-write leaves its last line cut short.
+            let is_last = i + 1 == lines.len();
+            let parsed = utf8(&records_path, number, line).and_then(|text| {
+                check_version(&records_path, number, text)?;
+                let record: Record =
+                    serde_json::from_str(text).map_err(|e| FolderError::Parse {
+                        path: records_path.clone(),
+                        line: number,
+                        message: e.to_string(),
+                    })?;
+                validate_record(&record).map_err(|e| invalid(&records_path, number, e))?;
+                if let Some(first) = seen.insert(RecordKey::of(&record), number) {
+                    return Err(FolderError::Duplicate {
+                        path: records_path.clone(),
+                        line: number,
+                        first,
+                    });
+                }
+                Ok(record)
             });
             match parsed {
                 Ok(record) => records.push(record),
-                Err(_) if is_last => break,
-                Err(e @ FolderError::Parse { .. }) if lenient => {
-                    warnings.push(format!("skipped {e}"));
-                }
+                Err(FolderError::Parse { .. }) if is_last => break,
+                Err(e @ FolderError::Version { .. }) => return Err(e),
+                Err(e) if lenient => warnings.push(format!("skipped {e}")),
                 Err(e) => return Err(e),
             }
         }
@@ -75,11 +94,49 @@ impl ResultsFolder {
     }
 }
 
-fn read(path: &Path) -> Result<String, FolderError> {
-    fs::read_to_string(path).map_err(|source| FolderError::Io {
+/// What makes two records the same trial: run, workload spec, model,
+/// workers, placement, scaling, load and trial number.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct RecordKey(String, String, String, u32, String, String, String, u32);
+
+impl RecordKey {
+    fn of(r: &Record) -> Self {
+        RecordKey(
+            r.run_id.clone(),
+            r.workload.spec.clone(),
+            r.model.clone(),
+            r.workers,
+            r.placement.strategy.clone(),
+            r.scaling.clone(),
+            r.load.clone(),
+            r.trial,
+        )
+    }
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, FolderError> {
+    fs::read(path).map_err(|source| FolderError::Io {
         path: path.to_path_buf(),
         source,
     })
+}
+
+/// One line as text, or an error naming the file, line and byte.
+fn utf8<'a>(path: &Path, line: usize, bytes: &'a [u8]) -> Result<&'a str, FolderError> {
+    std::str::from_utf8(bytes).map_err(|e| FolderError::Parse {
+        path: path.to_path_buf(),
+        line,
+        message: format!("not valid UTF-8 at byte {}", e.valid_up_to() + 1),
+    })
+}
+
+fn invalid(path: &Path, line: usize, e: crate::validate::Invalid) -> FolderError {
+    FolderError::Invalid {
+        path: path.to_path_buf(),
+        line,
+        field: e.field,
+        problem: e.problem,
+    }
 }
 
 fn check_version(path: &Path, line: usize, text: &str) -> Result<(), FolderError> {

@@ -4,6 +4,27 @@
 
 use crate::stats::Estimate;
 
+/// The longest error text pages, exports and the terminal show; the
+/// record keeps it whole.
+pub const MAX_SHOWN_ERROR_CHARS: usize = 2000;
+
+/// `text` cut to `max_chars` characters, saying how much was left out.
+pub fn clip(text: &str, max_chars: usize) -> String {
+    match text.char_indices().nth(max_chars) {
+        Some((cut, _)) => format!(
+            "{}… ({} more characters in the record)",
+            &text[..cut],
+            text[cut..].chars().count()
+        ),
+        None => text.to_string(),
+    }
+}
+
+/// A record's error as reports show it: clipped.
+pub fn shown_error(error: &Option<String>) -> Option<String> {
+    error.as_deref().map(|e| clip(e, MAX_SHOWN_ERROR_CHARS))
+}
+
 /// `1234567.0` -> `1.23M`.
 pub fn format_rate(ops_s: f64) -> String {
     if ops_s >= 1e9 {
@@ -88,6 +109,16 @@ pub fn estimate_text(e: Option<Estimate>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_text_is_clipped_and_says_so() {
+        assert_eq!(clip("short", 10), "short");
+        let long = "é".repeat(30);
+        assert_eq!(
+            clip(&long, 10),
+            format!("{}… (20 more characters in the record)", "é".repeat(10))
+        );
+    }
 
     #[test]
     fn formats_units() {

@@ -14,6 +14,8 @@
 //! - [`histogram`]: the latency histogram's wire form (HdrHistogram V2 +
 //!   DEFLATE, base64) and its percentile summary.
 //! - [`folder`]: reading a results folder back, with clear errors.
+//! - [`validate`]: the schema's own rules every record is checked against
+//!   on read.
 //! - [`stats`]: medians, bootstrap intervals, Tukey outliers.
 //! - [`analysis`]: per workload and model, speedup curves with intervals,
 //!   fits and a plain reading: what the report shows.
@@ -46,4 +48,5 @@ pub mod schema;
 pub mod slug;
 pub mod stats;
 pub mod terminal;
+pub mod validate;
 pub mod variants;

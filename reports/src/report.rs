@@ -28,13 +28,78 @@ pub struct WrittenReport {
 /// Writes the report of `folder` into `out`: `index.html`, one SVG per
 /// chart, `summary.csv` and `summary.md`. Raw data is linked relatively when
 /// `out` is inside the results folder, and copied into `out/data/`
-/// otherwise, so the page's links work wherever it is opened.
+/// otherwise, so the page's links work wherever it is opened. The folder
+/// is written whole or not at all (see [`staged`]): a killed `report`
+/// leaves the old report, or none, never half of one.
 pub fn write_report(folder: &ResultsFolder, out: &Path) -> Result<WrittenReport, ReportError> {
+    let data_prefix = raw_data_prefix(folder, out)?;
+    let mut written = staged(out, |staging| write_into(folder, staging, &data_prefix))?;
+    written.dir = out.to_path_buf();
+    written.index = out.join("index.html");
+    Ok(written)
+}
+
+/// Writes a folder that readers must see whole: `write` fills a staging
+/// folder beside `out` (`.NAME.tmpPID`), which then takes `out`'s place by
+/// renames; an old `out` is moved aside first and removed after. On an
+/// error the staging folder is removed and `out` is left as it was.
+pub fn staged<T>(
+    out: &Path,
+    write: impl FnOnce(&Path) -> Result<T, ReportError>,
+) -> Result<T, ReportError> {
     let io = |path: &Path| {
         let path = path.to_path_buf();
         move |source| ReportError::Io { path, source }
     };
-    fs::create_dir_all(out).map_err(io(out))?;
+    let name = out
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "report".to_string());
+    let parent = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    fs::create_dir_all(&parent).map_err(io(&parent))?;
+    let pid = std::process::id();
+    let staging = parent.join(format!(".{name}.tmp{pid}"));
+    let _ = fs::remove_dir_all(&staging);
+    fs::create_dir(&staging).map_err(io(&staging))?;
+    let result = write(&staging);
+    let value = match result {
+        Ok(value) => value,
+        Err(e) => {
+            let _ = fs::remove_dir_all(&staging);
+            return Err(e);
+        }
+    };
+    let old = parent.join(format!(".{name}.old{pid}"));
+    let moved_aside = out.exists() && fs::rename(out, &old).is_ok();
+    if let Err(source) = fs::rename(&staging, out) {
+        if moved_aside {
+            let _ = fs::rename(&old, out);
+        }
+        let _ = fs::remove_dir_all(&staging);
+        return Err(ReportError::Io {
+            path: out.to_path_buf(),
+            source,
+        });
+    }
+    if moved_aside {
+        let _ = fs::remove_dir_all(&old);
+    }
+    Ok(value)
+}
+
+/// Writes the report's files into `out`, which exists and is empty.
+fn write_into(
+    folder: &ResultsFolder,
+    out: &Path,
+    data_prefix: &str,
+) -> Result<WrittenReport, ReportError> {
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| ReportError::Io { path, source }
+    };
     let analysis = analyse(&folder.host, &folder.records);
 
     // Writes charts as `STEM-[INDEX-]KIND.svg`; returns their views.
@@ -69,7 +134,9 @@ pub fn write_report(folder: &ResultsFolder, out: &Path) -> Result<WrittenReport,
         variants.push((group, views));
     }
 
-    let data_prefix = raw_data_prefix(folder, out)?;
+    if data_prefix == COPIED_DATA {
+        copy_raw_data(folder, out)?;
+    }
     let raw_links = vec![
         (
             "records.jsonl (one JSON record per trial)".to_string(),
@@ -111,16 +178,25 @@ pub fn write_report(folder: &ResultsFolder, out: &Path) -> Result<WrittenReport,
     })
 }
 
+/// Where the page finds the raw files when they are copied beside it.
+const COPIED_DATA: &str = "data/";
+
 /// `../` when the report sits directly in the results folder; otherwise
-/// copies the raw files next to the report and returns `data/`.
+/// `data/`, where [`copy_raw_data`] puts them.
 fn raw_data_prefix(folder: &ResultsFolder, out: &Path) -> Result<String, ReportError> {
-    let inside = match (fs::canonicalize(&folder.dir), fs::canonicalize(out)) {
-        (Ok(dir), Ok(out)) => out.parent() == Some(dir.as_path()),
+    let parent = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let inside = match (fs::canonicalize(&folder.dir), fs::canonicalize(parent)) {
+        (Ok(dir), Ok(parent)) => parent == dir,
         _ => false,
     };
-    if inside {
-        return Ok("../".to_string());
-    }
+    Ok(if inside { "../" } else { COPIED_DATA }.to_string())
+}
+
+/// Copies the raw files into `out/data/`.
+fn copy_raw_data(folder: &ResultsFolder, out: &Path) -> Result<(), ReportError> {
     let data = out.join("data");
     fs::create_dir_all(&data).map_err(|source| ReportError::Io {
         path: data.clone(),
@@ -130,5 +206,5 @@ fn raw_data_prefix(folder: &ResultsFolder, out: &Path) -> Result<String, ReportE
         let (from, to) = (folder.dir.join(name), data.join(name));
         fs::copy(&from, &to).map_err(|source| ReportError::Io { path: to, source })?;
     }
-    Ok("data/".to_string())
+    Ok(())
 }

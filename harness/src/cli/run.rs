@@ -29,8 +29,14 @@ pub const MAX_TRIAL_TIMEOUT_S: f64 = 86_400.0;
 pub fn run(args: RunArgs, registry: Arc<Registry>) -> anyhow::Result<i32> {
     let timeout_s = args.trial_timeout_s;
     if !(timeout_s.is_finite() && timeout_s > 0.0 && timeout_s <= MAX_TRIAL_TIMEOUT_S) {
+        // Large values as the user likely typed them (1e300), not 301 digits.
+        let shown = if timeout_s.abs() < 1e9 {
+            timeout_s.to_string()
+        } else {
+            format!("{timeout_s:e}")
+        };
         return Err(UsageError::new(format!(
-            "bad --trial-timeout-s {timeout_s}: expected a number of seconds above 0 and at most {MAX_TRIAL_TIMEOUT_S}"
+            "bad --trial-timeout-s {shown}: expected a number of seconds above 0 and at most {MAX_TRIAL_TIMEOUT_S}"
         ))
         .into());
     }

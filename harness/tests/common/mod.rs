@@ -2,6 +2,7 @@
 //! plans and checking what it wrote.
 #![allow(dead_code)] // Each test file uses its own subset.
 
+use std::io::BufRead;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
@@ -132,4 +133,36 @@ pub fn counter(record: &Record, name: &str) -> f64 {
 /// Runs corebench with `args` (any subcommand).
 pub fn corebench_with(args: &[&str]) -> Output {
     corebench().args(args).output().unwrap()
+}
+
+/// `corebench serve` on a free port, killed on drop.
+pub struct Served {
+    pub child: std::process::Child,
+    pub url: String,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `corebench serve` on a free port and waits for its URL.
+pub fn serve() -> Served {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_corebench"))
+        .args(["serve", "--port", "0", "--threads", "1"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line
+        .trim()
+        .strip_prefix("listening on ")
+        .expect(&line)
+        .to_string();
+    Served { child, url }
 }

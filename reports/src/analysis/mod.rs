@@ -278,7 +278,7 @@ fn analyse_section(
         if let Some(why) = by_n
             .values()
             .flatten()
-            .find_map(|r| r.error.clone())
+            .find_map(|r| crate::format::shown_error(&r.error))
             .filter(|_| unsupported)
         {
             curve.reading = format!("not run: {why}");
@@ -341,7 +341,9 @@ fn cell_row(model: &str, n: u32, trials: &[&Record], speedup: Option<Estimate>) 
             .map(|r| r.status)
             .find(|s| *s != Status::Ok)
             .unwrap_or(Status::Ok),
-        error: trials.iter().find_map(|r| r.error.clone()),
+        error: trials
+            .iter()
+            .find_map(|r| crate::format::shown_error(&r.error)),
         trials: trials.len(),
         trials_ok: ok.len(),
         wall_ms: bootstrap_median(&walls_ms),

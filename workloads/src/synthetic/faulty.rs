@@ -10,13 +10,22 @@ use crate::{CloneRun, OpError, RunShape, SharedRun, WorkerOp, WorkloadError, Wor
 /// Registry entry.
 pub static INFO: WorkloadInfo = WorkloadInfo {
     id: "synthetic/faulty",
-    summary: "fails on purpose at a given op (panics, returns an error, or hangs); for testing the harness",
+    summary: "fails on purpose at a given op (panics, returns an error, hangs, or runs slow on a CPU); for testing the harness",
     params: &[
         ParamSpec {
             name: "mode",
-            kind: ParamKind::Choice(&["panic", "error", "hang"]),
+            kind: ParamKind::Choice(&["panic", "error", "hang", "slow"]),
             default: "panic",
-            help: "how the op fails: panic, return an error, or block forever",
+            help: "how the op fails: panic, return an error, block forever, or stay on a CPU for slow_ms",
+        },
+        ParamSpec {
+            name: "slow_ms",
+            kind: ParamKind::Int {
+                min: 1,
+                max: 3_600_000,
+            },
+            default: "3000",
+            help: "with mode=slow, how long the op at at_op computes, in ms (busy, not asleep)",
         },
         ParamSpec {
             name: "at_op",
@@ -38,6 +47,9 @@ workload_type! {
         let mode = match self.params.text("mode") {
             "panic" => Fault::Panic,
             "hang" => Fault::Hang,
+            "slow" => Fault::Slow(std::time::Duration::from_millis(
+                self.params.int("slow_ms") as u64,
+            )),
             _ => Fault::Error,
         };
         Ok(Arc::new(CloneRun(FaultyOp {
@@ -52,6 +64,9 @@ enum Fault {
     Panic,
     Error,
     Hang,
+    /// Computes for this long: an op past the trial's time limit that
+    /// keeps a CPU busy until it ends.
+    Slow(std::time::Duration),
 }
 
 #[derive(Clone)]
@@ -74,6 +89,14 @@ impl WorkerOp for FaultyOp {
             Fault::Hang => loop {
                 std::thread::park();
             },
+            Fault::Slow(how_long) => {
+                let start = std::time::Instant::now();
+                let mut folded = 0u64;
+                while start.elapsed() < how_long {
+                    folded = folded.wrapping_add(crate::kernel::spin_work(10_000, folded));
+                }
+                Ok(folded)
+            }
         }
     }
 }

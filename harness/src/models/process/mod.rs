@@ -21,6 +21,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError};
+use workloads::io::scratch::scratch_dirs_in;
 use workloads::Workload;
 
 use super::worker_run::static_share;
@@ -205,6 +206,9 @@ struct Children {
     lines: Receiver<(usize, ChildLine)>,
     stderr: Vec<Arc<Mutex<Vec<u8>>>>,
     closed: Vec<bool>,
+    /// The IO workloads' folder, and the scratch folders in it before the
+    /// children started: a killed child cannot remove its own.
+    scratch: Option<(std::path::PathBuf, Vec<std::path::PathBuf>)>,
 }
 
 impl Children {
@@ -218,6 +222,11 @@ impl Children {
             lines,
             stderr: Vec::new(),
             closed: vec![false; spec.workers],
+            scratch: spec
+                .io
+                .output_dir
+                .clone()
+                .map(|dir| (dir.clone(), scratch_dirs_in(&dir))),
         };
         for index in 0..spec.workers {
             let (op_start, op_count) = static_share(spec.budget, spec.workers, index);
@@ -411,6 +420,13 @@ impl Drop for Children {
         for child in &mut self.children {
             let _ = child.kill();
             let _ = child.wait();
+        }
+        if let Some((dir, before)) = &self.scratch {
+            for left in scratch_dirs_in(dir) {
+                if !before.contains(&left) {
+                    let _ = std::fs::remove_dir_all(left);
+                }
+            }
         }
     }
 }
