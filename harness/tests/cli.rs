@@ -71,35 +71,45 @@ fn bad_input_exits_2_with_one_line_naming_the_value() {
 #[test]
 fn without_out_results_go_to_a_dated_folder() {
     let dir = tempfile::tempdir().unwrap();
-    let output = corebench()
-        .current_dir(dir.path())
-        .args([
-            "run",
-            "--no-progress",
-            "--no-calibration",
-            "--trials",
-            "1",
-            "--ops",
-            "50",
-        ])
-        .args([
-            "--workloads",
-            "cpu/primes:span=10",
-            "--models",
-            "seq",
-            "--label",
-            "ci-config",
-        ])
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{}", text(&output.stderr));
+    let start = || {
+        corebench()
+            .current_dir(dir.path())
+            .args([
+                "run",
+                "--no-progress",
+                "--no-calibration",
+                "--trials",
+                "1",
+                "--ops",
+                "50",
+            ])
+            .args([
+                "--workloads",
+                "cpu/primes:span=10",
+                "--models",
+                "seq",
+                "--label",
+                "ci-config",
+            ])
+            .output()
+            .unwrap()
+    };
+    // Two runs started together get a folder each (the name holds the pid).
+    let (first, second) = std::thread::scope(|scope| {
+        let first = scope.spawn(start);
+        let second = scope.spawn(start);
+        (first.join().unwrap(), second.join().unwrap())
+    });
+    for output in [&first, &second] {
+        assert!(output.status.success(), "{}", text(&output.stderr));
+        assert!(text(&output.stdout).contains("results: corebench-results/"));
+    }
     let parent = dir.path().join("corebench-results");
     let folders: Vec<_> = std::fs::read_dir(&parent).unwrap().collect();
-    assert_eq!(folders.len(), 1);
+    assert_eq!(folders.len(), 2);
     let folder = read(&folders[0].as_ref().unwrap().path());
     assert_eq!(folder.host.label.as_deref(), Some("ci-config"));
     assert_eq!(folder.records.len(), 1);
-    assert!(text(&output.stdout).contains("results: corebench-results/"));
 }
 
 #[test]

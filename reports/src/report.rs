@@ -208,3 +208,43 @@ fn copy_raw_data(folder: &ResultsFolder, out: &Path) -> Result<(), ReportError> 
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_write_leaves_the_old_report_and_no_staging_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("report");
+        staged(&out, |staging| {
+            fs::write(staging.join("index.html"), "old").map_err(|source| ReportError::Io {
+                path: staging.to_path_buf(),
+                source,
+            })
+        })
+        .unwrap();
+        let failed = staged(&out, |staging| {
+            fs::write(staging.join("index.html"), "half").unwrap();
+            Err::<(), _>(ReportError::Io {
+                path: staging.to_path_buf(),
+                source: std::io::Error::other("killed mid-way"),
+            })
+        });
+        assert!(failed.is_err());
+        assert_eq!(fs::read_to_string(out.join("index.html")).unwrap(), "old");
+        let names: Vec<String> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, ["report"], "no staging folder is left");
+        staged(&out, |staging| {
+            fs::write(staging.join("index.html"), "new").map_err(|source| ReportError::Io {
+                path: staging.to_path_buf(),
+                source,
+            })
+        })
+        .unwrap();
+        assert_eq!(fs::read_to_string(out.join("index.html")).unwrap(), "new");
+    }
+}
