@@ -302,9 +302,9 @@ fn write_folder(dir: &Path, lines: &[Vec<u8>], host: &[u8]) {
     std::fs::write(dir.join("records.jsonl"), bytes).unwrap();
 }
 
-#[test]
-fn fifty_corrupted_folders_are_refused_naming_file_and_line() {
-    // A real folder of three worker counts and two models to spoil.
+/// A real results folder of two models at three worker counts (the
+/// chart code once hung on such a folder with absurd numbers).
+fn folder_to_spoil() -> (tempfile::TempDir, PathBuf) {
     let (dir, source, output) = run_fresh(&[
         "--workloads",
         "io/sleep:ms=0.1,cpu/primes:span=20",
@@ -314,6 +314,12 @@ fn fifty_corrupted_folders_are_refused_naming_file_and_line() {
         "1,2,4",
     ]);
     assert!(output.status.success(), "{}", text(&output.stderr));
+    (dir, source)
+}
+
+#[test]
+fn fifty_corrupted_folders_are_refused_naming_file_and_line() {
+    let (dir, source) = folder_to_spoil();
     let records = std::fs::read(source.join("records.jsonl")).unwrap();
     let lines: Vec<Vec<u8>> = records
         .split(|b| *b == b'\n')
@@ -349,15 +355,7 @@ fn fifty_corrupted_folders_are_refused_naming_file_and_line() {
 
 #[test]
 fn lenient_reading_skips_bad_lines_with_a_warning_and_never_hangs() {
-    let (dir, source, output) = run_fresh(&[
-        "--workloads",
-        "io/sleep:ms=0.1,cpu/primes:span=20",
-        "--models",
-        "threads,tokio",
-        "--workers",
-        "1,2,4",
-    ]);
-    assert!(output.status.success());
+    let (dir, source) = folder_to_spoil();
     // Every line claims 1e308 ops/s: once a hang in the chart code.
     let records = std::fs::read_to_string(source.join("records.jsonl")).unwrap();
     let spoilt: Vec<Vec<u8>> = records

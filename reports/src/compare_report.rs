@@ -206,7 +206,7 @@ pub fn write_compare_report(
     comparison: &Comparison,
     out: &Path,
 ) -> Result<PathBuf, CompareReportError> {
-    crate::report::staged(out, |staging| write_compare_into(comparison, staging))?;
+    crate::staging::staged(out, |staging| write_compare_into(comparison, staging))?;
     Ok(out.join("index.html"))
 }
 
@@ -275,6 +275,7 @@ fn write_compare_into(comparison: &Comparison, out: &Path) -> Result<(), Compare
     env.add_template("compare.html", TEMPLATE)?;
     env.add_template("chart_check.html", crate::html::CHART_CHECK_TEMPLATE)?;
     env.add_template("base_style.html", crate::html::BASE_STYLE_TEMPLATE)?;
+    env.add_template("page_head.html", crate::html::PAGE_HEAD_TEMPLATE)?;
     let html = env.get_template("compare.html")?.render(&context)?;
     let index = out.join("index.html");
     fs::write(&index, html).map_err(io(&index))?;

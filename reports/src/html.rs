@@ -20,6 +20,9 @@ pub const CHART_CHECK_TEMPLATE: &str = include_str!("../templates/chart_check.ht
 /// The style rules shared with the comparison page.
 pub const BASE_STYLE_TEMPLATE: &str = include_str!("../templates/base_style.html");
 
+/// The opening of every page, up to its own style rules.
+pub const PAGE_HEAD_TEMPLATE: &str = include_str!("../templates/page_head.html");
+
 /// Everything the template shows.
 #[derive(Debug, Clone, Serialize)]
 pub struct ReportContext {
@@ -243,6 +246,7 @@ pub fn render(context: &ReportContext) -> Result<String, minijinja::Error> {
     env.add_template("index.html", TEMPLATE)?;
     env.add_template("chart_check.html", CHART_CHECK_TEMPLATE)?;
     env.add_template("base_style.html", BASE_STYLE_TEMPLATE)?;
+    env.add_template("page_head.html", PAGE_HEAD_TEMPLATE)?;
     env.get_template("index.html")?.render(context)
 }
 

@@ -11,6 +11,7 @@
 //! - [`mod@format`]: every number, duration and rate, formatted one way for the
 //!   terminal, the charts, the page and the exports.
 //! - [`slug`]: file- and anchor-safe names.
+//! - [`staging`]: writing a report folder whole or not at all.
 //! - [`histogram`]: the latency histogram's wire form (HdrHistogram V2 +
 //!   DEFLATE, base64) and its percentile summary.
 //! - [`folder`]: reading a results folder back, with clear errors.
@@ -46,6 +47,7 @@ pub mod html;
 pub mod report;
 pub mod schema;
 pub mod slug;
+pub mod staging;
 pub mod stats;
 pub mod terminal;
 pub mod validate;

@@ -22,7 +22,7 @@ use futures::channel::oneshot;
 use futures::executor::block_on;
 use workloads::Workload;
 
-use super::start::{join_workers, start_scoped_workers, StartGate};
+use super::start::{join_workers, StartGate};
 use super::worker_run::{merge_in_process, prepare_shared, WorkerRun};
 use super::{
     lockstep_refusal, ExecutionModel, Failure, ModelKind, OpBudget, TrialOutcome, TrialSpec,
@@ -90,19 +90,9 @@ impl ExecutionModel for Pool {
             // Owned by this closure, so it is dropped (ending the pool
             // threads' loops) before the scope joins them, even on error.
             let job_sender = job_sender;
-            let handles = start_scoped_workers(
-                scope,
-                ModelKind::Pool,
-                workers,
-                &gate,
-                stop,
-                spec.deadline,
-                &body,
-            )?;
-            let spawn_ns = spawn_start.elapsed().as_nanos() as u64;
-
-            let cpu_before = CpuTime::of_process();
-            let release = gate.open();
+            let started = gate.start(scope, ModelKind::Pool, spec, spawn_start, &body)?;
+            let (handles, spawn_ns, release) = (started.handles, started.spawn_ns, started.at);
+            let cpu_before = started.cpu_before;
             // The submitter paces every op of the schedule.
             let schedule = spec.open_schedule(release, 0).map(OpenSchedule::whole);
             let first_error = submit_and_await(&job_sender, total, workers, schedule, stop);

@@ -1,12 +1,13 @@
 //! Starting workers together: the `StartGate` that releases them at
 //! once, spawning named scoped worker threads behind it, and joining them.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Condvar, Mutex};
 use std::time::Instant;
 
-use super::ModelKind;
+use super::{ModelKind, TrialSpec};
 use crate::failure::Failure;
+use crate::os::usage::CpuTime;
 use crate::recorder::panic_message;
 
 /// Releases workers together once all are set up: the two halves of a
@@ -66,43 +67,66 @@ impl StartGate {
     }
 }
 
-/// Spawns `count` named scoped threads running `body(index)`, each of which
-/// must call `gate.arrive_and_wait()` once set up, and waits until all have
-/// arrived. On a failed spawn or a start past `deadline` it raises `stop`
-/// and opens the gate, so the threads already started end instead of
-/// waiting forever, and returns the error.
-pub(crate) fn start_scoped_workers<'scope, T: Send + 'scope>(
-    scope: &'scope std::thread::Scope<'scope, '_>,
-    model: ModelKind,
-    count: usize,
-    gate: &'scope StartGate,
-    stop: &'scope AtomicBool,
-    deadline: Instant,
-    body: &'scope (dyn Fn(usize) -> T + Sync),
-) -> Result<Vec<std::thread::ScopedJoinHandle<'scope, T>>, Failure> {
-    let abandon = |error: Failure| {
-        stop.store(true, Ordering::Relaxed);
-        gate.open();
-        error
-    };
-    let mut handles = Vec::with_capacity(count);
-    for index in 0..count {
-        let spawned = std::thread::Builder::new()
-            .name(format!("corebench-{model}{index}"))
-            .spawn_scoped(scope, move || body(index));
-        match spawned {
-            Ok(handle) => handles.push(handle),
-            Err(e) => {
-                return Err(abandon(Failure::failed(format!(
-                    "could not spawn thread {index} of {count}: {e}"
-                ))))
+/// Workers started behind a [`StartGate`] and released: their handles,
+/// and what the model measures from the release on.
+pub(crate) struct Released<'scope, T> {
+    /// The worker threads, to join.
+    pub handles: Vec<std::thread::ScopedJoinHandle<'scope, T>>,
+    /// From `spawn_start` until every worker was set up.
+    pub spawn_ns: u64,
+    /// The process's CPU time just before the release.
+    pub cpu_before: CpuTime,
+    /// When the gate opened: the start of the timed region.
+    pub at: Instant,
+}
+
+impl StartGate {
+    /// Spawns one named scoped thread per worker of `spec` running
+    /// `body(index)`, each of which must call [`StartGate::arrive_and_wait`]
+    /// once set up; waits until all have arrived, then opens the gate. On a
+    /// failed spawn or a start past the deadline it raises the trial's stop
+    /// flag and opens the gate, so the threads already started end instead
+    /// of waiting forever, and returns the error.
+    pub(crate) fn start<'scope, T: Send + 'scope>(
+        &'scope self,
+        scope: &'scope std::thread::Scope<'scope, '_>,
+        model: ModelKind,
+        spec: &'scope TrialSpec,
+        spawn_start: Instant,
+        body: &'scope (dyn Fn(usize) -> T + Sync),
+    ) -> Result<Released<'scope, T>, Failure> {
+        let count = spec.workers;
+        let abandon = |error: Failure| {
+            spec.stop.store(true, Ordering::Relaxed);
+            self.open();
+            error
+        };
+        let mut handles = Vec::with_capacity(count);
+        for index in 0..count {
+            let spawned = std::thread::Builder::new()
+                .name(format!("corebench-{model}{index}"))
+                .spawn_scoped(scope, move || body(index));
+            match spawned {
+                Ok(handle) => handles.push(handle),
+                Err(e) => {
+                    return Err(abandon(Failure::failed(format!(
+                        "could not spawn thread {index} of {count}: {e}"
+                    ))))
+                }
             }
         }
+        if !self.wait_ready(count, spec.deadline) {
+            return Err(abandon(start_timeout(model)));
+        }
+        let spawn_ns = spawn_start.elapsed().as_nanos() as u64;
+        let cpu_before = CpuTime::of_process();
+        Ok(Released {
+            handles,
+            spawn_ns,
+            cpu_before,
+            at: self.open(),
+        })
     }
-    if !gate.wait_ready(count, deadline) {
-        return Err(abandon(start_timeout(model)));
-    }
-    Ok(handles)
 }
 
 /// Joins scoped worker threads. Ops run under `catch_unwind`, so a join

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread;
 use std::time::Instant;
 
-use super::start::{join_workers, start_scoped_workers, StartGate};
+use super::start::{join_workers, StartGate};
 use super::worker_run::{merge_in_process, prepare_shared, WorkerRun};
 use super::{ExecutionModel, Failure, ModelKind, OpBudget, TrialOutcome, TrialSpec};
 use crate::os::usage::CpuTime;
@@ -48,22 +48,11 @@ impl ExecutionModel for Threads {
             run
         };
         thread::scope(|scope| {
-            let handles = start_scoped_workers(
-                scope,
-                ModelKind::Threads,
-                workers,
-                &gate,
-                stop,
-                spec.deadline,
-                &body,
-            )?;
-            let spawn_ns = spawn_start.elapsed().as_nanos() as u64;
-
-            let cpu_before = CpuTime::of_process();
-            let release = gate.open();
-            let runs = join_workers(handles)?;
-            let cpu = CpuTime::of_process().since(cpu_before);
-            Ok(merge_in_process(runs, release, cpu, spawn_ns, &shared))
+            let started = gate.start(scope, ModelKind::Threads, spec, spawn_start, &body)?;
+            let runs = join_workers(started.handles)?;
+            let cpu = CpuTime::of_process().since(started.cpu_before);
+            let spawn_ns = started.spawn_ns;
+            Ok(merge_in_process(runs, started.at, cpu, spawn_ns, &shared))
         })
     }
 }
