@@ -1,8 +1,8 @@
 //! `rayon`: a rayon pool built per run with one thread per worker, each
 //! pinned from `start_handler`. Per-worker state is built on every pool
-//! thread by a `broadcast` before timing. The timed region is a
-//! `par_iter` over guided op batches (large first, single ops at the end),
-//! spread by rayon's work stealing; lockstep
+//! thread by a `broadcast` before timing. The timed region is
+//! `(0..total).into_par_iter()`, as a rayon user writes it: rayon splits
+//! the op range and steals by ops, so its threads end together; lockstep
 //! workloads run their rounds in a second `broadcast`, one part per thread.
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -16,7 +16,12 @@ use super::worker_run::{merge_in_process, prepare_shared, WorkerRun};
 use super::{ExecutionModel, Failure, ModelKind, OpBudget, TrialOutcome, TrialSpec};
 use crate::os::usage::CpuTime;
 use crate::placement::place_current_thread;
-use crate::recorder::schedule::{guided_ranges, OpSource};
+use crate::recorder::schedule::OpSource;
+
+/// The fewest ops rayon may hand one thread at a time: enough that taking
+/// the thread's slot costs nothing per op, few enough that the last pieces
+/// balance the threads' ends.
+const MIN_OPS_PER_PIECE: usize = 16;
 
 /// The `rayon` model.
 pub struct Rayon;
@@ -70,12 +75,6 @@ impl ExecutionModel for Rayon {
         let spawn_ns = spawn_start.elapsed().as_nanos() as u64;
         let stop: &AtomicBool = &spec.stop;
 
-        // Planned before timing starts: the list is the schedule, not work.
-        let batches = match spec.budget {
-            OpBudget::Shared { total } => guided_ranges(total, workers),
-            OpBudget::PerWorker { .. } => Vec::new(),
-        };
-
         let cpu_before = CpuTime::of_process();
         let release = Instant::now();
         match spec.budget {
@@ -88,17 +87,28 @@ impl ExecutionModel for Rayon {
                     }
                 });
             }
-            OpBudget::Shared { .. } => {
+            // As a rayon user writes it: the op indices as a parallel
+            // range, which rayon splits and steals by ops. A piece of the
+            // range takes its thread's slot once, not once per op.
+            OpBudget::Shared { total } => {
+                // Indexed ranges are of usize: ops fit on a 64-bit machine.
+                let total = usize::try_from(total).unwrap_or(usize::MAX);
                 pool.install(|| {
-                    batches.into_par_iter().for_each(|range| {
-                        if stop.load(Ordering::Relaxed) {
-                            return;
-                        }
-                        let (start, count) = (range.start, range.end - range.start);
-                        with_own_slot(&slots, |run| {
-                            run.run(OpSource::Fixed { start, count }, stop)
-                        });
-                    })
+                    (0..total)
+                        .into_par_iter()
+                        .with_min_len(MIN_OPS_PER_PIECE)
+                        .for_each_init(
+                            || own_slot(&slots),
+                            |slot, op_index| {
+                                if stop.load(Ordering::Relaxed) {
+                                    return;
+                                }
+                                let run = slot.as_mut().and_then(|guard| guard.as_mut());
+                                if run.is_none_or(|run| run.run_one(op_index as u64).is_err()) {
+                                    stop.store(true, Ordering::Relaxed);
+                                }
+                            },
+                        )
                 });
             }
             OpBudget::PerWorker { ops } => {
@@ -130,6 +140,12 @@ impl ExecutionModel for Rayon {
         }
         Ok(merge_in_process(runs, release, cpu, spawn_ns, &shared))
     }
+}
+
+/// The calling pool thread's own slot, locked. Only that thread ever
+/// locks it during the timed region, so the lock is never contended.
+fn own_slot(slots: &[Slot]) -> Option<std::sync::MutexGuard<'_, Option<WorkerRun>>> {
+    rayon::current_thread_index().map(|index| lock(&slots[index]))
 }
 
 /// Runs `f` on the calling pool thread's own slot. Only that thread ever
