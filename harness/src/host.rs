@@ -63,6 +63,9 @@ pub fn capture_host(label: Option<String>) -> Host {
             .map(|arg| workloads::io::url::redact(&arg))
             .collect(),
         http_server: None,
+        cgroup_cpu_quota_cores: crate::os::machine::cgroup_quota_cores(),
+        trial_order_seed: None,
+        disturbance_rule: None,
     }
 }
 

@@ -27,6 +27,7 @@
 //! - [`error`]: the usage error that exits with code 2.
 
 pub mod cli;
+pub mod disturbance;
 pub mod error;
 pub mod failure;
 pub mod host;

@@ -15,6 +15,7 @@ use workloads::{IoEnv, Registry, Scaling, Workload};
 
 use reports::schema::CALIBRATION_WORKLOAD;
 
+use crate::disturbance::DisturbancePolicy;
 use crate::error::UsageError;
 use crate::models::ModelKind;
 use crate::placement::{parse_placement_list, CpuSet, Placement};
@@ -85,6 +86,10 @@ pub struct PlanInput {
     pub calibration: bool,
     /// `--load`: `closed` or `open:RATE`.
     pub load: String,
+    /// What to do with a disturbed trial, and what counts as one.
+    pub disturbance: DisturbancePolicy,
+    /// The seed of the trial order within rounds; `None`: a new one.
+    pub seed: Option<u64>,
 }
 
 /// How ops arrive.
@@ -190,6 +195,13 @@ pub struct Plan {
     /// The workloads the plan's specs were looked up in; the `process`
     /// model's children build the same one.
     pub registry: Arc<Registry>,
+    /// What to do with disturbed trials.
+    pub disturbance: DisturbancePolicy,
+    /// The seed of the shuffled trial order within each round.
+    pub trial_order_seed: u64,
+    /// A `--target` on this machine serves the IO workloads: its CPU is
+    /// expected load. Set by `run` with the services.
+    pub target_is_local: bool,
 }
 
 /// One cell of a plan.
@@ -313,6 +325,14 @@ impl Plan {
             load,
             io: IoEnv::default(),
             registry,
+            disturbance: input.disturbance,
+            trial_order_seed: input.seed.unwrap_or_else(|| {
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap_or_default();
+                now.as_nanos() as u64 ^ u64::from(std::process::id())
+            }),
+            target_is_local: false,
         })
     }
 
@@ -496,6 +516,8 @@ mod tests {
             recording: Recording::PerOp,
             calibration: true,
             load: "closed".into(),
+            disturbance: DisturbancePolicy::default(),
+            seed: None,
         }
     }
 

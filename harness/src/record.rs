@@ -65,6 +65,8 @@ impl RecordContext {
                     .iter()
                     .map(|(k, v)| (k.clone(), serde_json::to_value(v).unwrap_or_default()))
                     .collect(),
+                io_bound: Some(workload.io_bound()),
+                shares_state: Some(workload.requirements().shared_memory.is_some()),
             },
             model: self.model.clone(),
             workers: self.workers as u32,
@@ -96,6 +98,10 @@ impl RecordContext {
             counters: Default::default(),
             workload_histograms: Default::default(),
             notes: Vec::new(),
+            machine: None,
+            round: None,
+            rounds: None,
+            throughput_rounds_s: None,
         };
         let outcome = match result {
             Ok(outcome) => outcome,
@@ -119,6 +125,13 @@ impl RecordContext {
         } else {
             0.0
         };
+        if workload.requirements().lockstep && self.workers > 0 && outcome.wall_ns > 0 {
+            // One op is a worker's part of a round: speedup agrees with
+            // rounds per second, not with ops per second.
+            let rounds = record.ops / self.workers as u64;
+            record.rounds = Some(rounds);
+            record.throughput_rounds_s = Some(rounds as f64 / (outcome.wall_ns as f64 / 1e9));
+        }
         record.latency = reports::histogram::summarise(&outcome.histogram);
         record.histogram = match reports::histogram::encode(&outcome.histogram) {
             Ok(encoded) if !outcome.histogram.is_empty() => Some(encoded),

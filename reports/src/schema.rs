@@ -131,6 +131,51 @@ pub struct WorkloadRef {
     pub spec: String,
     /// Parameter values by name.
     pub params: BTreeMap<String, serde_json::Value>,
+    /// Whether its ops mostly wait (IO) rather than compute: fits of
+    /// Amdahl and the USL do not apply. Absent in older records.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub io_bound: Option<bool>,
+    /// Whether its workers share state (a lock, a barrier, a channel).
+    /// Absent in older records.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shares_state: Option<bool>,
+}
+
+/// The machine's view of one trial: what else ran on the CPUs this run
+/// may use while it was timed, and the verdict drawn from it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct MachineView {
+    /// The share of the workers' time spent waiting for a CPU beyond what
+    /// the run's own oversubscription explains (from each thread's
+    /// schedstat); null where the kernel does not say.
+    pub runqueue_excess_fraction: Option<f64>,
+    /// CPU time other processes used on this run's CPUs, over wall time,
+    /// in cores (from /proc/stat, less corebench's own and its children's).
+    pub others_cpu_cores: Option<f64>,
+    /// Whether `others_cpu_cores` was long enough to judge (50 ticks per
+    /// CPU), over this trial or its round.
+    #[serde(default)]
+    pub others_judged: bool,
+    /// Time the hypervisor stole from this run's CPUs, over their time.
+    pub steal_fraction: Option<f64>,
+    /// Share of the time some task waited for a CPU (/proc/pressure/cpu).
+    pub cpu_pressure_stall_fraction: Option<f64>,
+    /// Time the cgroup's CPU quota throttled this process, ns.
+    pub cgroup_throttled_ns: Option<u64>,
+    /// CPU time per op over the running median of the cell's earlier
+    /// trials (1.0: the same).
+    pub cpu_per_op_ratio: Option<f64>,
+    /// The verdict: something outside the run disturbed this trial.
+    pub disturbed: bool,
+    /// Why, in words (empty when not disturbed).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reasons: Vec<String>,
+    /// 1 for a first try; a disturbed trial that is re-run counts up.
+    pub attempt: u32,
+    /// The target server runs on this machine, so its CPU was expected
+    /// load and was not held against the trial.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub target_load_expected: bool,
 }
 
 /// Where the workers were asked to run.
@@ -276,6 +321,21 @@ pub struct Record {
     /// event's arrival to the sink). Absent when the workload keeps none.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub workload_histograms: BTreeMap<String, String>,
+    /// The machine's view of the trial, with the verdict whether it was
+    /// disturbed (absent in older records).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub machine: Option<MachineView>,
+    /// The round of the section this trial ran in: the trials of a
+    /// section's cells run round by round, shuffled within a round.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub round: Option<u32>,
+    /// Lockstep workloads: rounds every worker ran (one op is a worker's
+    /// part of a round), and rounds per second, which speedup agrees with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rounds: Option<u64>,
+    /// Rounds per second of a lockstep workload.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub throughput_rounds_s: Option<f64>,
     /// What a reader should know about how this trial was measured, e.g.
     /// that threads of an earlier, abandoned trial were still on a CPU
     /// when it ran. Absent when there is nothing to say.
@@ -374,6 +434,45 @@ pub struct Host {
     /// The HTTP server the IO workloads talked to, if any ran.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub http_server: Option<HttpServer>,
+    /// The cgroup's CPU quota in whole cores (rounded up), when one limits
+    /// this process: v2 `cpu.max`, or v1 `cpu.cfs_quota_us` over
+    /// `cpu.cfs_period_us`. Below the affinity mask, it sets the core count.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cgroup_cpu_quota_cores: Option<u32>,
+    /// The seed of the shuffled trial order within each round.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trial_order_seed: Option<u64>,
+    /// The thresholds a trial was judged disturbed by.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disturbance_rule: Option<DisturbanceRule>,
+}
+
+/// When a trial counts as disturbed (see `corebench run --help`).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct DisturbanceRule {
+    /// Run-queue wait beyond the run's own, as a share of the workers'
+    /// time.
+    pub max_runqueue_excess_fraction: f64,
+    /// Other processes' CPU, as a share of the cores this run may use.
+    pub max_others_share: f64,
+    /// Stolen time, as a share.
+    pub max_steal_fraction: f64,
+    /// CPU pressure (some), as a share of the time.
+    pub max_cpu_pressure_fraction: f64,
+    /// CPU time per op over the cell's running median, at most.
+    pub max_cpu_per_op_ratio: f64,
+}
+
+impl Default for DisturbanceRule {
+    fn default() -> Self {
+        DisturbanceRule {
+            max_runqueue_excess_fraction: 0.10,
+            max_others_share: 0.10,
+            max_steal_fraction: 0.02,
+            max_cpu_pressure_fraction: 0.20,
+            max_cpu_per_op_ratio: 1.15,
+        }
+    }
 }
 
 /// What an open-loop trial records besides latency from due times.
@@ -422,6 +521,8 @@ pub(crate) fn test_record(
             id: "w/x".into(),
             spec: "w/x".into(),
             params: Default::default(),
+            io_bound: None,
+            shares_state: None,
         },
         model: model.into(),
         workers,
@@ -451,6 +552,10 @@ pub(crate) fn test_record(
         counters: Default::default(),
         workload_histograms: Default::default(),
         notes: Vec::new(),
+        machine: None,
+        round: None,
+        rounds: None,
+        throughput_rounds_s: None,
         fairness: None,
         open_loop: None,
     }

@@ -18,6 +18,7 @@ use std::sync::Arc;
 use clap::{Parser, Subcommand};
 use workloads::{Registry, Scaling};
 
+use crate::disturbance::OnDisturbance;
 use crate::host::capture_host;
 use crate::models::process::child::run_child_worker;
 use crate::models::process::wire::ChildArgs;
@@ -153,6 +154,25 @@ pub struct RunArgs {
     /// either way); by default such a run exits 1, for CI.
     #[arg(long)]
     pub keep_going: bool,
+    /// What to do with a trial the rest of the machine disturbed: retry
+    /// (run it again), flag (keep it, marked) or ignore (judge nothing).
+    #[arg(long, value_enum, default_value = "retry")]
+    pub on_disturbance: OnDisturbance,
+    /// Re-runs of one disturbed trial at most, with --on-disturbance retry.
+    #[arg(long, default_value_t = 3, allow_negative_numbers = true)]
+    pub max_retries: u32,
+    /// When a trial counts as disturbed, e.g. `others=0.1,steal=0.02`:
+    /// runqueue (wait for a CPU beyond the run's own, share of the
+    /// workers' time), others (other processes' CPU, share of the cores),
+    /// steal, pressure (shares of the time) and cpu-per-op (ratio to the
+    /// cell's median). Defaults: runqueue=0.1,others=0.1,steal=0.02,
+    /// pressure=0.2,cpu-per-op=1.15.
+    #[arg(long, default_value = "")]
+    pub disturbance: String,
+    /// The seed of the shuffled trial order (default: a new one, saved in
+    /// host.json).
+    #[arg(long)]
+    pub seed: Option<u64>,
 }
 
 /// `corebench compare` options.

@@ -15,6 +15,7 @@ use workloads::Registry;
 
 use super::output::{print, println};
 use super::RunArgs;
+use crate::disturbance::{parse_disturbance_rule, DisturbancePolicy};
 use crate::error::{is_unusable_path, UsageError};
 use crate::host::capture_host;
 use crate::interrupt;
@@ -54,6 +55,12 @@ pub fn run(args: RunArgs, registry: Arc<Registry>) -> anyhow::Result<i32> {
         recording: args.recording,
         calibration: !args.no_calibration,
         load: args.load,
+        disturbance: DisturbancePolicy {
+            on_disturbance: args.on_disturbance,
+            max_retries: args.max_retries,
+            rule: parse_disturbance_rule(&args.disturbance)?,
+        },
+        seed: args.seed,
     };
     if let Some(cores) = &args.cores {
         crate::placement::restrict_process_to(cores)?;
@@ -84,7 +91,11 @@ pub fn run(args: RunArgs, registry: Arc<Registry>) -> anyhow::Result<i32> {
         &out,
     )?;
     plan.io = services.io.clone();
+    plan.target_is_local = args.target.as_deref().is_some_and(is_local_url);
     host.http_server = services.http_server.clone();
+    host.trial_order_seed = Some(plan.trial_order_seed);
+    host.disturbance_rule = Some(plan.disturbance.rule);
+    warn_if_busy(&plan);
     writer.write_host(&host).map_err(claim_error)?;
     let run_id = format!(
         "{}-{}",
@@ -153,6 +164,57 @@ fn claim_error(error: ResultsError) -> anyhow::Error {
             UsageError::new(error.to_string()).into()
         }
         ResultsError::Io { .. } => anyhow::Error::new(error),
+    }
+}
+
+/// Whether `url` names this machine (its CPU is then expected load).
+fn is_local_url(url: &str) -> bool {
+    workloads::io::url::HttpUrl::parse(url).is_ok_and(|u| {
+        u.host == "localhost"
+            || u.host == "::1"
+            || u.host
+                .parse::<std::net::Ipv4Addr>()
+                .is_ok_and(|ip| ip.is_loopback())
+    })
+}
+
+/// Looks at the machine for a moment before the run and names the
+/// busiest other processes when they use more than the disturbance rule
+/// allows: the trials would be disturbed (and re-run) from the start.
+fn warn_if_busy(plan: &Plan) {
+    use sysinfo::{ProcessRefreshKind, ProcessesToUpdate, System};
+    let mut system = System::new();
+    let refresh = ProcessRefreshKind::nothing().with_cpu();
+    system.refresh_processes_specifics(ProcessesToUpdate::All, true, refresh);
+    std::thread::sleep(sysinfo::MINIMUM_CPU_UPDATE_INTERVAL.max(Duration::from_millis(200)));
+    system.refresh_processes_specifics(ProcessesToUpdate::All, true, refresh);
+    let me = sysinfo::get_current_pid().ok();
+    let mut busy: Vec<(f32, String, u32)> = system
+        .processes()
+        .iter()
+        .filter(|(pid, _)| Some(**pid) != me)
+        .map(|(pid, p)| {
+            (
+                p.cpu_usage(),
+                p.name().to_string_lossy().into_owned(),
+                pid.as_u32(),
+            )
+        })
+        .filter(|(usage, _, _)| *usage > 1.0)
+        .collect();
+    busy.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let cores = plan.cpus.len().max(1) as f32;
+    let total: f32 = busy.iter().map(|b| b.0).sum::<f32>() / 100.0;
+    if total > plan.disturbance.rule.max_others_share as f32 * cores {
+        let names: Vec<String> = busy
+            .iter()
+            .take(3)
+            .map(|(usage, name, pid)| format!("{name} (pid {pid}, {:.0}% of a core)", usage))
+            .collect();
+        eprintln!(
+            "corebench: warning: the machine is not quiet: other processes use {total:.2} of {cores} cores, most of all {}; trials they disturb are re-run or flagged",
+            names.join(", ")
+        );
     }
 }
 

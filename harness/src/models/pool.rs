@@ -23,11 +23,11 @@ use futures::executor::block_on;
 use workloads::Workload;
 
 use super::start::{join_workers, StartGate};
-use super::worker_run::{merge_in_process, prepare_shared, WorkerRun};
+use super::worker_run::{merge_in_process, prepare_shared, ThreadClock, WorkerRun};
 use super::{
     lockstep_refusal, ExecutionModel, Failure, ModelKind, OpBudget, TrialOutcome, TrialSpec,
 };
-use crate::os::usage::CpuTime;
+use crate::os::machine::MachineSnapshot;
 use crate::pacing::{lower_timer_slack, pace_until, OpenSchedule};
 use crate::recorder::Recording;
 
@@ -75,6 +75,7 @@ impl ExecutionModel for Pool {
                 spec.open_rate_ops_s.is_some(),
             );
             gate.arrive_and_wait();
+            let clock = ThreadClock::start();
             // Ends when the submitter drops its sender, on every path.
             // Once the trial is stopped, queued jobs are dropped unrun
             // (their futures then say so).
@@ -83,6 +84,7 @@ impl ExecutionModel for Pool {
                     job(&mut run);
                 }
             }
+            run.sched = clock.stop(run.tid);
             run
         };
 
@@ -92,16 +94,16 @@ impl ExecutionModel for Pool {
             let job_sender = job_sender;
             let started = gate.start(scope, ModelKind::Pool, spec, spawn_start, &body)?;
             let (handles, spawn_ns, release) = (started.handles, started.spawn_ns, started.at);
-            let cpu_before = started.cpu_before;
+            let before = started.before;
             // The submitter paces every op of the schedule.
             let schedule = spec.open_schedule(release, 0).map(OpenSchedule::whole);
             let first_error = submit_and_await(&job_sender, total, workers, schedule, stop);
             let end = Instant::now();
-            let cpu = CpuTime::of_process().since(cpu_before);
+            let machine = MachineSnapshot::take().since(&before);
             drop(job_sender);
 
             let runs = join_workers(handles)?;
-            let mut outcome = merge_in_process(runs, release, cpu, spawn_ns, &shared);
+            let mut outcome = merge_in_process(runs, release, machine, spawn_ns, &shared);
             // The executor's view: the trial ends when the submitter holds
             // the last result, not when a pool thread finished its last op.
             outcome.wall_ns = end.duration_since(release).as_nanos() as u64;

@@ -14,7 +14,8 @@ use rayon::prelude::*;
 
 use super::worker_run::{merge_in_process, prepare_shared, WorkerRun};
 use super::{ExecutionModel, Failure, ModelKind, OpBudget, TrialOutcome, TrialSpec};
-use crate::os::usage::CpuTime;
+use crate::os::machine::MachineSnapshot;
+use crate::os::schedstat::ThreadsSnapshot;
 use crate::placement::place_current_thread;
 use crate::recorder::schedule::OpSource;
 
@@ -75,7 +76,14 @@ impl ExecutionModel for Rayon {
         let spawn_ns = spawn_start.elapsed().as_nanos() as u64;
         let stop: &AtomicBool = &spec.stop;
 
-        let cpu_before = CpuTime::of_process();
+        // Pool threads outlive the timed region: read from here at both
+        // edges, whatever rayon ran on them.
+        let tids: Vec<u32> = slots
+            .iter()
+            .filter_map(|slot| lock(slot).as_ref().map(|run| run.tid))
+            .collect();
+        let threads_before = ThreadsSnapshot::take(&tids);
+        let before = MachineSnapshot::take();
         let release = Instant::now();
         match spec.budget {
             // Open loop: every pool thread keeps to its share of the
@@ -125,7 +133,8 @@ impl ExecutionModel for Rayon {
                 });
             }
         }
-        let cpu = CpuTime::of_process().since(cpu_before);
+        let machine = MachineSnapshot::take().since(&before);
+        let sched = ThreadsSnapshot::take(&tids).since(&threads_before);
         drop(pool);
 
         let runs: Vec<WorkerRun> = slots
@@ -138,7 +147,9 @@ impl ExecutionModel for Rayon {
                 runs.len()
             )));
         }
-        Ok(merge_in_process(runs, release, cpu, spawn_ns, &shared))
+        let mut outcome = merge_in_process(runs, release, machine, spawn_ns, &shared);
+        outcome.sched = sched;
+        Ok(outcome)
     }
 }
 

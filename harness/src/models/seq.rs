@@ -8,7 +8,7 @@ use workloads::Workload;
 
 use super::worker_run::{merge_in_process, prepare_shared, static_share, WorkerRun};
 use super::{ExecutionModel, Failure, ModelKind, TrialOutcome, TrialSpec};
-use crate::os::usage::CpuTime;
+use crate::os::machine::MachineSnapshot;
 use crate::recorder::schedule::OpSource;
 
 /// The `seq` model.
@@ -41,15 +41,21 @@ impl ExecutionModel for Seq {
         let (start, count) = static_share(spec.budget, 1, 0);
         let stop: &AtomicBool = &spec.stop;
 
-        let cpu_before = CpuTime::of_process();
+        let before = MachineSnapshot::take();
         let release = Instant::now();
         let source = match spec.open_schedule(release, 0) {
             Some(schedule) => OpSource::Open(schedule),
             None => OpSource::Fixed { start, count },
         };
         run.run(source, stop);
-        let cpu = CpuTime::of_process().since(cpu_before);
+        let machine = MachineSnapshot::take().since(&before);
 
-        Ok(merge_in_process(vec![run], release, cpu, spawn_ns, &shared))
+        Ok(merge_in_process(
+            vec![run],
+            release,
+            machine,
+            spawn_ns,
+            &shared,
+        ))
     }
 }

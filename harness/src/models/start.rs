@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use super::{ModelKind, TrialSpec};
 use crate::failure::Failure;
-use crate::os::usage::CpuTime;
+use crate::os::machine::MachineSnapshot;
 use crate::recorder::panic_message;
 
 /// Releases workers together once all are set up: the two halves of a
@@ -74,8 +74,8 @@ pub(crate) struct Released<'scope, T> {
     pub handles: Vec<std::thread::ScopedJoinHandle<'scope, T>>,
     /// From `spawn_start` until every worker was set up.
     pub spawn_ns: u64,
-    /// The process's CPU time just before the release.
-    pub cpu_before: CpuTime,
+    /// The machine (and this process's CPU time) just before the release.
+    pub before: MachineSnapshot,
     /// When the gate opened: the start of the timed region.
     pub at: Instant,
 }
@@ -119,11 +119,11 @@ impl StartGate {
             return Err(abandon(start_timeout(model)));
         }
         let spawn_ns = spawn_start.elapsed().as_nanos() as u64;
-        let cpu_before = CpuTime::of_process();
+        let before = MachineSnapshot::take();
         Ok(Released {
             handles,
             spawn_ns,
-            cpu_before,
+            before,
             at: self.open(),
         })
     }

@@ -10,7 +10,7 @@ use std::time::Instant;
 use super::start::{join_workers, StartGate};
 use super::worker_run::{merge_in_process, prepare_shared, WorkerRun};
 use super::{ExecutionModel, Failure, ModelKind, OpBudget, TrialOutcome, TrialSpec};
-use crate::os::usage::CpuTime;
+use crate::os::machine::MachineSnapshot;
 use crate::recorder::schedule::OpSource;
 
 /// The `threads` model.
@@ -50,9 +50,11 @@ impl ExecutionModel for Threads {
         thread::scope(|scope| {
             let started = gate.start(scope, ModelKind::Threads, spec, spawn_start, &body)?;
             let runs = join_workers(started.handles)?;
-            let cpu = CpuTime::of_process().since(started.cpu_before);
+            let machine = MachineSnapshot::take().since(&started.before);
             let spawn_ns = started.spawn_ns;
-            Ok(merge_in_process(runs, started.at, cpu, spawn_ns, &shared))
+            Ok(merge_in_process(
+                runs, started.at, machine, spawn_ns, &shared,
+            ))
         })
     }
 }

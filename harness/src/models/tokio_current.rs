@@ -32,13 +32,14 @@ impl ExecutionModel for TokioCurrent {
         // every trial a fresh thread, so pinning it affects nothing else.
         let placed = place_current_thread(spec.core_of(0)).map_err(Failure::failed)?;
         let log = ThreadLog::default();
-        log.lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push(Ok(ThreadRecord {
+        log.lock().unwrap_or_else(|p| p.into_inner()).push((
+            crate::os::threads::current_tid(),
+            Ok(ThreadRecord {
                 index: 0,
                 core: placed.core,
                 cpus_allowed: placed.cpus_allowed,
-            }));
+            }),
+        ));
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()

@@ -19,13 +19,16 @@ use workloads::{SharedRun, WorkerOp};
 
 use super::worker_run::{merge_in_process, WorkerRun};
 use super::{Failure, ModelKind, OpBudget, TrialOutcome, TrialSpec};
-use crate::os::usage::CpuTime;
+use crate::os::machine::MachineSnapshot;
+use crate::os::schedstat::ThreadsSnapshot;
+use crate::os::threads::current_tid;
 use crate::pacing::{lower_timer_slack, pace_until, OpenSchedule};
 use crate::recorder::schedule::{claim, MAX_CLAIM_OPS};
 use crate::recorder::{flatten_op_result, WorkerRecorder};
 
-/// Runtime threads as they started: placed, or why pinning failed.
-pub(crate) type ThreadLog = Arc<Mutex<Vec<Result<ThreadRecord, String>>>>;
+/// Runtime threads as they started: their thread id, and where they were
+/// placed or why pinning failed.
+pub(crate) type ThreadLog = Arc<Mutex<Vec<(u32, Result<ThreadRecord, String>)>>>;
 
 /// Runs one trial on `runtime`. `spawn_start` is when runtime creation
 /// began, so spawn time covers the runtime and the tasks' set-up.
@@ -87,7 +90,15 @@ pub(crate) fn run_tasks(
             return Err(super::start::start_timeout(model));
         }
         let spawn_ns = spawn_start.elapsed().as_nanos() as u64;
-        let cpu_before = CpuTime::of_process();
+        // Runtime threads outlive the tasks: read from here at both edges.
+        let tids: Vec<u32> = threads
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .map(|(tid, _)| *tid)
+            .collect();
+        let threads_before = ThreadsSnapshot::take(&tids);
+        let before = MachineSnapshot::take();
         let release = Instant::now();
         let _ = go.send(Some(release));
         let pacer_thread = match (pacer.take(), spec.open_schedule(release, 0)) {
@@ -102,17 +113,20 @@ pub(crate) fn run_tasks(
                 })?,
             );
         }
-        let cpu = CpuTime::of_process().since(cpu_before);
+        let machine = MachineSnapshot::take().since(&before);
+        let sched = ThreadsSnapshot::take(&tids).since(&threads_before);
         if let Some(thread) = pacer_thread {
             let _ = thread.join();
         }
-        Ok(merge_in_process(runs, release, cpu, spawn_ns, &shared))
+        let mut outcome = merge_in_process(runs, release, machine, spawn_ns, &shared);
+        outcome.sched = sched;
+        Ok(outcome)
     });
     runtime.shutdown_background();
     let mut outcome = result?;
     outcome.async_op = use_async;
     let log = threads.lock().unwrap_or_else(|p| p.into_inner());
-    for entry in log.iter() {
+    for (_, entry) in log.iter() {
         match entry {
             Ok(record) => outcome.runtime_threads.push(record.clone()),
             Err(e) => return Err(Failure::failed(format!("runtime thread: {e}"))),
@@ -332,6 +346,8 @@ pub(crate) fn pinning_hook(
             core: placed.core,
             cpus_allowed: placed.cpus_allowed,
         });
-        log.lock().unwrap_or_else(|p| p.into_inner()).push(entry);
+        log.lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push((current_tid(), entry));
     }
 }

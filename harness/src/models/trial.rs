@@ -14,6 +14,8 @@ use workloads::{IoEnv, RunShape, Scaling, Workload};
 
 use super::ModelKind;
 use crate::failure::Failure;
+use crate::os::machine::MachineDelta;
+use crate::os::schedstat::ThreadSched;
 use crate::os::usage::CpuTime;
 use crate::pacing::OpenSchedule;
 use crate::placement::Placed;
@@ -152,6 +154,15 @@ pub struct TrialOutcome {
     pub workload_histograms: BTreeMap<String, Histogram<u64>>,
     /// Open-loop extras (`histogram` is then from due times).
     pub open: Option<OpenOutcome>,
+    /// The machine over the timed region (`/proc/stat`, pressure, our own
+    /// CPU time), when the model read it.
+    pub machine: Option<MachineDelta>,
+    /// The worker (or runtime) threads' scheduler counters over the timed
+    /// region, where the kernel keeps them.
+    pub sched: Vec<ThreadSched>,
+    /// CPU time of child processes, ns, already in `cpu` but not in the
+    /// machine view's own time: the `process` model's children.
+    pub children_cpu_ns: u64,
 }
 
 /// What an open-loop trial records besides latency from due times.
@@ -213,6 +224,9 @@ impl TrialOutcome {
             counters,
             workload_histograms: BTreeMap::new(),
             open: None,
+            machine: None,
+            sched: Vec::new(),
+            children_cpu_ns: 0,
         }
     }
 

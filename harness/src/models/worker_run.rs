@@ -13,7 +13,9 @@ use workloads::{RunShape, SharedRun, WorkerOp, Workload, WorkloadError};
 use super::trial::{OpBudget, OpenOutcome, TrialOutcome, TrialSpec, WorkerOutcome};
 use super::ModelKind;
 use crate::failure::Failure;
-use crate::os::usage::CpuTime;
+use crate::os::machine::MachineDelta;
+use crate::os::schedstat::{SchedStat, ThreadSched};
+use crate::os::threads::current_tid;
 use crate::placement::{place_current_thread, Placed};
 use crate::recorder::op_loop::run_ops;
 use crate::recorder::schedule::OpSource;
@@ -48,10 +50,15 @@ pub(crate) fn prepare_shared_for(
 /// A worker after set-up: placed, with its op and recorder, ready to run.
 pub(crate) struct WorkerRun {
     pub index: usize,
+    /// The thread it was set up on.
+    pub tid: u32,
     pub placed: Placed,
     pub op: Option<Box<dyn WorkerOp>>,
     pub recorder: WorkerRecorder,
     pub error: Option<Failure>,
+    /// Its thread's scheduler counters over [`WorkerRun::run`], when the
+    /// worker measured itself.
+    pub sched: Option<ThreadSched>,
 }
 
 impl WorkerRun {
@@ -77,10 +84,12 @@ impl WorkerRun {
     ) -> Self {
         let mut run = WorkerRun {
             index,
+            tid: current_tid(),
             placed: Placed::default(),
             op: None,
             recorder: WorkerRecorder::new(recording),
             error: None,
+            sched: None,
         };
         if open {
             run.recorder.enable_open();
@@ -108,7 +117,10 @@ impl WorkerRun {
 
     /// Runs ops from `source` on this worker; a failure is kept in `error`
     /// and raises `stop`. A worker whose set-up failed runs nothing.
+    /// Its thread's scheduler counters are read before and after (outside
+    /// the op loop) into `sched`.
     pub fn run(&mut self, source: OpSource<'_>, stop: &AtomicBool) {
+        let clock = ThreadClock::start();
         let WorkerRun {
             op,
             recorder,
@@ -123,6 +135,7 @@ impl WorkerRun {
             }
             _ => stop.store(true, Ordering::Relaxed),
         }
+        self.sched = clock.stop(self.tid);
     }
 
     /// Runs one op (the pool's job), keeping the first error.
@@ -192,10 +205,11 @@ impl WorkerRun {
 pub(crate) fn merge_in_process(
     mut runs: Vec<WorkerRun>,
     release: Instant,
-    cpu: CpuTime,
+    machine: MachineDelta,
     spawn_ns: u64,
     shared: &Arc<dyn SharedRun>,
 ) -> TrialOutcome {
+    let cpu = machine.own;
     runs.sort_by_key(|r| r.index);
     let mut histogram = new_histogram();
     for run in &runs {
@@ -210,7 +224,31 @@ pub(crate) fn merge_in_process(
     for open in runs.iter().filter_map(|r| r.recorder.open.as_ref()) {
         outcome.open.get_or_insert_with(OpenOutcome::new).add(open);
     }
+    outcome.machine = Some(machine);
+    outcome.sched = runs.iter().filter_map(|r| r.sched).collect();
     outcome
+}
+
+/// A thread's own scheduler counters from a start to a stop, read by the
+/// thread itself (outside any op loop).
+pub(crate) struct ThreadClock(Option<(SchedStat, Instant)>);
+
+impl ThreadClock {
+    /// Reads the calling thread's counters now.
+    pub fn start() -> Self {
+        ThreadClock(SchedStat::of_this_thread().map(|s| (s, Instant::now())))
+    }
+
+    /// The calling thread's counters since the start.
+    pub fn stop(self, tid: u32) -> Option<ThreadSched> {
+        let (start, at) = self.0?;
+        let now = SchedStat::of_this_thread()?;
+        Some(ThreadSched {
+            tid,
+            sched: now.since(start),
+            wall_ns: at.elapsed().as_nanos() as u64,
+        })
+    }
 }
 
 /// The op source of worker `index` for models that hand out ops themselves

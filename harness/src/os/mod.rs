@@ -10,7 +10,9 @@
 
 pub mod affinity;
 pub mod clock;
+pub mod machine;
 pub mod process;
+pub mod schedstat;
 pub mod threads;
 pub mod topology;
 pub mod usage;

@@ -29,6 +29,8 @@ use super::{
     ExecutionModel, Failure, ModelKind, OpenOutcome, TrialOutcome, TrialSpec, WorkerOutcome,
 };
 use crate::os::clock::monotonic_ns;
+use crate::os::machine::MachineSnapshot;
+use crate::os::schedstat::{SchedStat, ThreadSched};
 use crate::os::usage::CpuTime;
 use crate::placement::Placed;
 use crate::recorder::new_histogram;
@@ -70,6 +72,7 @@ impl ExecutionModel for Process {
         })?;
         let spawn_ns = spawn_start.elapsed().as_nanos() as u64;
 
+        let before = MachineSnapshot::take();
         let release_mono_ns = monotonic_ns();
         children.release(release_mono_ns)?;
         let done = children.wait_all(spec, |index, message| match message {
@@ -79,6 +82,8 @@ impl ExecutionModel for Process {
             )),
         })?;
         children.reap();
+        let machine = MachineSnapshot::take().since(&before);
+        let mut sched = Vec::new();
 
         let mut histogram = new_histogram();
         let mut cpu = CpuTime::default();
@@ -98,6 +103,7 @@ impl ExecutionModel for Process {
                 histograms: child_histograms,
                 peak_rss_kib,
                 open: child_open,
+                sched: child_sched,
                 ..
             } = message
             else {
@@ -132,6 +138,15 @@ impl ExecutionModel for Process {
                 }
                 merged.late_starts += child_open.late_starts;
             }
+            sched.extend(child_sched.map(|s| ThreadSched {
+                tid: pid,
+                sched: SchedStat {
+                    on_cpu_ns: s.on_cpu_ns,
+                    runqueue_ns: s.runqueue_ns,
+                    timeslices: s.timeslices,
+                },
+                wall_ns: s.wall_ns,
+            }));
             cpu.user_ns += cpu_user_ns;
             cpu.sys_ns += cpu_sys_ns;
             for (name, value) in child_counters {
@@ -160,6 +175,9 @@ impl ExecutionModel for Process {
             });
         }
         let mut outcome = TrialOutcome::new(workers, histogram, cpu, spawn_ns, counters);
+        outcome.children_cpu_ns = cpu.user_ns + cpu.sys_ns;
+        outcome.machine = Some(machine);
+        outcome.sched = sched;
         outcome.recording = spec.recording;
         outcome.open = open;
         outcome.workload_histograms = workload_histograms;

@@ -98,6 +98,19 @@ pub struct ChildArgs {
 /// password).
 pub const TARGET_URL_ENV: &str = "COREBENCH_TARGET_URL";
 
+/// A child's scheduler counters over its timed region, on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SchedMessage {
+    /// Time on a CPU, ns.
+    pub on_cpu_ns: u64,
+    /// Time waiting for a CPU, ns.
+    pub runqueue_ns: u64,
+    /// Times it was given a CPU.
+    pub timeslices: u64,
+    /// The region's length, ns.
+    pub wall_ns: u64,
+}
+
 /// A child's open-loop recording, on the wire.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OpenMessage {
@@ -112,6 +125,9 @@ pub struct OpenMessage {
 /// One line of the child's stdout.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "lowercase")]
+// Sent once per child and trial, and parsed at once: the size of the
+// largest variant costs nothing worth boxing for.
+#[allow(clippy::large_enum_variant)]
 pub enum WorkerMessage {
     /// Set up, pinned, waiting for `go`.
     Ready {
@@ -151,6 +167,9 @@ pub enum WorkerMessage {
         /// Open-loop extras (the main histogram is then from due times).
         #[serde(default)]
         open: Option<OpenMessage>,
+        /// The child's own scheduler counters over its timed region.
+        #[serde(default)]
+        sched: Option<SchedMessage>,
     },
     /// Set-up failed; the child exits.
     Failed {

@@ -1,0 +1,325 @@
+//! One cell of a plan as the runner drives it: set up once (a refusal,
+//! the dispatch floor, the warm-up), then one trial at a time as its
+//! section's rounds come to it, each trial judged for disturbance and
+//! re-run when the policy says so.
+
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::time::Instant;
+
+use reports::schema::{ModelOverhead, Record, Status};
+use workloads::{Scaling, Workload};
+
+use crate::disturbance::{self, Context, OnDisturbance, RoundWindow};
+use crate::failure::Failure;
+use crate::models::{ExecutionModel, ModelKind, OpBudget, TrialOutcome, TrialSpec};
+use crate::plan::{Cell, LoadMode, Plan};
+use crate::record::RecordContext;
+use crate::supervisor::Supervisor;
+
+/// Empty ops per worker used to measure a model's dispatch floor.
+const FLOOR_OPS_PER_WORKER: u64 = 2000;
+/// Trials of the `cpu/calibrate` reference cell, at least.
+const CALIBRATION_MIN_TRIALS: u32 = 7;
+/// Clean trials a cell needs before its CPU time per op is judged.
+const CPU_PER_OP_MIN_TRIALS: usize = 2;
+
+/// A cell between trials.
+pub(super) struct CellRun<'p> {
+    plan: &'p Plan,
+    cell: Cell,
+    model: Arc<dyn ExecutionModel>,
+    workload: Arc<dyn Workload>,
+    ctx: RecordContext,
+    base_ops: u64,
+    units: usize,
+    dispatch_floor_ns: Option<f64>,
+    /// Trials to run, and run so far.
+    trials: u32,
+    done: u32,
+    /// Stopped early (a failed trial).
+    stopped: bool,
+    /// CPU time per op of its clean trials, ns.
+    cpu_per_op: Vec<f64>,
+    context: Context,
+}
+
+/// How setting a cell up ended.
+pub(super) enum SetUp<'p> {
+    /// Ready for its trials.
+    Ready(Box<CellRun<'p>>),
+    /// It cannot run, or its warm-up failed: this record says why.
+    Refused(Box<Record>),
+    /// The run was interrupted.
+    Interrupted,
+}
+
+impl<'p> CellRun<'p> {
+    /// Builds the cell's context, asks the model, measures the floor and
+    /// runs the warm-up.
+    pub fn set_up(
+        plan: &'p Plan,
+        cell: &Cell,
+        model: Arc<dyn ExecutionModel>,
+        base_ops: u64,
+        run_id: &str,
+        supervisor: &mut Supervisor,
+    ) -> SetUp<'p> {
+        let workload = Arc::clone(&plan.workloads[cell.workload]);
+        let runtime_threads = plan.runtime_threads_for(cell.model, cell.workers);
+        let units = runtime_threads.unwrap_or(cell.workers);
+        let ctx = RecordContext {
+            workload: Arc::clone(&workload),
+            model: cell.model.name().to_string(),
+            workers: cell.workers,
+            runtime_threads,
+            placement: plan.placements[cell.placement].to_string(),
+            cores: plan.cpus.resolve(&plan.placements[cell.placement], units),
+            scaling: plan.scaling,
+            load: plan.load,
+            recording: plan.recording,
+            run_id: run_id.to_string(),
+        };
+        let refusal = match plan.load {
+            LoadMode::Open { .. } if workload.requirements().lockstep => Err(format!(
+                "{} is lockstep (its ops are parts of rounds every worker runs together), so it cannot follow an open arrival schedule; run it with --load closed",
+                workload.info().id
+            )),
+            _ => model.check_support(workload.as_ref(), cell.workers),
+        };
+        if let Err(reason) = refusal {
+            let record = ctx.record(
+                0,
+                Err(Failure::unsupported(reason)),
+                ModelOverhead::default(),
+            );
+            return SetUp::Refused(Box::new(record));
+        }
+        let uses_server = workload.http_use() != workloads::HttpUse::None;
+        let context = Context {
+            cores: plan.cpus.len().max(1),
+            // The pool's submitter competes with its workers; the loopback
+            // server's threads with the IO workers.
+            extra_threads: usize::from(cell.model == ModelKind::Pool)
+                + if uses_server && !plan.target_is_local {
+                    plan.cpus.len()
+                } else {
+                    0
+                },
+            target_load_expected: uses_server && plan.target_is_local,
+        };
+        let trials = if plan.calibration == Some(cell.workload) {
+            plan.trials.max(CALIBRATION_MIN_TRIALS)
+        } else {
+            plan.trials
+        };
+        let mut run = CellRun {
+            plan,
+            cell: cell.clone(),
+            model,
+            workload,
+            ctx,
+            base_ops,
+            units,
+            dispatch_floor_ns: None,
+            trials,
+            done: 0,
+            stopped: false,
+            cpu_per_op: Vec::new(),
+            context,
+        };
+        run.dispatch_floor_ns = run.measure_floor(supervisor);
+        let warm_up = supervisor.run(
+            &run.model,
+            run.spec(
+                Arc::clone(&run.workload),
+                run.budget((base_ops / 10).max(1)),
+            ),
+            plan.trial_timeout,
+        );
+        if crate::interrupt::requested().is_some() {
+            return SetUp::Interrupted;
+        }
+        if let Err(e) = failure_of(&warm_up) {
+            let overhead = ModelOverhead {
+                dispatch_floor_ns: run.dispatch_floor_ns,
+                spawn_ns: None,
+            };
+            let record = run.ctx.record(0, Err(e.prefixed("warm-up: ")), overhead);
+            return SetUp::Refused(Box::new(record));
+        }
+        SetUp::Ready(Box::new(run))
+    }
+
+    /// The cell's label for progress and messages.
+    pub fn label(&self) -> String {
+        super::cell_label(self.plan, &self.cell)
+    }
+
+    /// Whether it has trials left.
+    pub fn wants_more(&self) -> bool {
+        !self.stopped && self.done < self.trials
+    }
+
+    /// Trials it will not run after all (it stopped early).
+    pub fn skipped(&self) -> u32 {
+        self.trials - self.done
+    }
+
+    /// Runs its next trial, re-running a disturbed one as the policy says;
+    /// `None` when the run was interrupted.
+    pub fn next_trial(
+        &mut self,
+        round: u32,
+        supervisor: &mut Supervisor,
+        window: &mut RoundWindow,
+    ) -> Option<Record> {
+        let policy = self.plan.disturbance;
+        let mut attempt = 1;
+        loop {
+            let result = supervisor.run(
+                &self.model,
+                self.spec(Arc::clone(&self.workload), self.budget(self.base_ops)),
+                self.plan.trial_timeout,
+            );
+            if crate::interrupt::requested().is_some() {
+                return None;
+            }
+            let view = result.as_ref().ok().map(|outcome| {
+                let mut view = disturbance::judge(outcome, self.context, &policy.rule, window);
+                view.attempt = attempt;
+                self.judge_cpu_per_op(outcome, &mut view);
+                if policy.on_disturbance == OnDisturbance::Ignore {
+                    view.disturbed = false;
+                    view.reasons.clear();
+                }
+                view
+            });
+            let overhead = ModelOverhead {
+                dispatch_floor_ns: self.dispatch_floor_ns,
+                spawn_ns: result.as_ref().ok().and_then(|o| o.spawn_ns),
+            };
+            let cpu_per_op = result.as_ref().ok().and_then(cpu_per_op_ns);
+            let mut record = self.ctx.record(self.done, result, overhead);
+            record.round = Some(round);
+            let disturbed = view.as_ref().is_some_and(|v| v.disturbed);
+            record.machine = view;
+            let retry = disturbed
+                && record.status == Status::Ok
+                && policy.on_disturbance == OnDisturbance::Retry
+                && attempt <= policy.max_retries;
+            if retry {
+                attempt += 1;
+                continue;
+            }
+            if record.status == Status::Ok && !disturbed {
+                self.cpu_per_op.extend(cpu_per_op);
+            }
+            self.done += 1;
+            self.stopped = record.status != Status::Ok;
+            return Some(record);
+        }
+    }
+
+    /// Holds a trial's CPU time per op to the cell's running median: a
+    /// host that slowed down shows there when nothing else does. Only for
+    /// workloads whose workers share nothing (contention varies it).
+    fn judge_cpu_per_op(&self, outcome: &TrialOutcome, view: &mut reports::schema::MachineView) {
+        if self.workload.requirements().shared_memory.is_some()
+            || self.cpu_per_op.len() < CPU_PER_OP_MIN_TRIALS
+        {
+            return;
+        }
+        let Some(this) = cpu_per_op_ns(outcome) else {
+            return;
+        };
+        view.cpu_per_op_ratio = disturbance::cpu_per_op_ratio(this, &self.cpu_per_op);
+        if let Some(ratio) = view.cpu_per_op_ratio {
+            if ratio > self.plan.disturbance.rule.max_cpu_per_op_ratio {
+                view.disturbed = true;
+                view.reasons.push(format!(
+                    "CPU time per op was {ratio:.2}x the median of the cell's other trials"
+                ));
+            }
+        }
+    }
+
+    fn budget(&self, ops: u64) -> OpBudget {
+        budget_for(
+            self.workload.requirements().lockstep,
+            self.plan.scaling,
+            self.cell.workers,
+            ops,
+        )
+    }
+
+    fn spec(&self, workload: Arc<dyn Workload>, budget: OpBudget) -> TrialSpec {
+        TrialSpec {
+            workload,
+            workers: self.cell.workers,
+            scaling: self.plan.scaling,
+            budget,
+            cores: self.ctx.cores.clone(),
+            runtime_threads: self.units,
+            recording: self.plan.recording,
+            deadline: Instant::now() + self.plan.trial_timeout,
+            open_rate_ops_s: match self.plan.load {
+                LoadMode::Open { rate_ops_s } => Some(rate_ops_s),
+                LoadMode::Closed => None,
+            },
+            io: self.plan.io.clone(),
+            stop: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    /// Runs the empty op through the model: time per op per worker.
+    fn measure_floor(&self, supervisor: &mut Supervisor) -> Option<f64> {
+        let noop: Arc<dyn Workload> =
+            Arc::from(self.plan.registry.parse_spec("synthetic/noop").ok()?);
+        let workers = self.cell.workers;
+        let mut trial = self.spec(
+            noop,
+            OpBudget::Shared {
+                total: FLOOR_OPS_PER_WORKER * workers as u64,
+            },
+        );
+        // The floor is the model's cost per op flat out, whatever the load.
+        trial.open_rate_ops_s = None;
+        let timeout = trial.deadline.saturating_duration_since(Instant::now());
+        let outcome = supervisor.run(&self.model, trial, timeout).ok()?;
+        let ops = outcome.ops();
+        (ops > 0 && outcome.first_error().is_none())
+            .then(|| outcome.wall_ns as f64 * workers as f64 / ops as f64)
+    }
+}
+
+/// A finished trial's CPU time per op, ns.
+fn cpu_per_op_ns(outcome: &TrialOutcome) -> Option<f64> {
+    let ops = outcome.ops();
+    (ops > 0 && outcome.first_error().is_none())
+        .then(|| (outcome.cpu.user_ns + outcome.cpu.sys_ns) as f64 / ops as f64)
+}
+
+/// The op budget of one trial. Lockstep workloads run `ops` rounds on every
+/// worker; the others run `ops` in all (strong) or per worker (weak).
+fn budget_for(lockstep: bool, scaling: Scaling, workers: usize, ops: u64) -> OpBudget {
+    if lockstep {
+        return OpBudget::PerWorker { ops };
+    }
+    match scaling {
+        Scaling::Strong => OpBudget::Shared {
+            total: ops.max(workers as u64),
+        },
+        Scaling::Weak => OpBudget::Shared {
+            total: ops * workers as u64,
+        },
+    }
+}
+
+/// A trial's error, or the first worker error of a finished trial.
+fn failure_of(result: &Result<TrialOutcome, Failure>) -> Result<(), Failure> {
+    match result {
+        Ok(outcome) => outcome.first_error().map_or(Ok(()), Err),
+        Err(e) => Err(e.clone()),
+    }
+}
