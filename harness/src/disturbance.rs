@@ -162,8 +162,6 @@ pub fn judge(
     if let Some(delta) = &outcome.machine {
         view.steal_fraction = delta.steal_fraction();
         view.cgroup_throttled_ns = delta.throttled_ns;
-        // Pressure counts our own threads' waits too: telling only when
-        // the run does not oversubscribe its cores.
         view.cpu_pressure_stall_fraction = delta.pressure_fraction();
         let (window, children_ns) = if delta.judgeable() {
             (*delta, outcome.children_cpu_ns)
@@ -202,7 +200,12 @@ pub fn judge(
             ));
         }
     }
-    if let Some(pressure) = view.cpu_pressure_stall_fraction {
+    // Pressure counts the run's own waits as well as others': it decides
+    // only where the threads' own run-queue figures are missing.
+    if let (Some(pressure), None) = (
+        view.cpu_pressure_stall_fraction,
+        view.runqueue_excess_fraction,
+    ) {
         if threads <= context.cores && pressure > rule.max_cpu_pressure_fraction {
             reasons.push(format!(
                 "tasks waited for a CPU {:.0}% of the time (CPU pressure)",

@@ -267,3 +267,42 @@ fn cores_restricts_the_whole_run() {
         text(&output.stderr)
     );
 }
+
+#[test]
+fn trials_run_round_by_round_in_an_order_the_seed_repeats() {
+    let plan = [
+        "--workloads",
+        "cpu/primes:span=20",
+        "--models",
+        "threads,tokio",
+        "--workers",
+        "1,2",
+        "--seed",
+        "42",
+    ];
+    let cell_order = || {
+        let (_dir, folder) = run_ok(&plan);
+        assert_eq!(folder.host.trial_order_seed, Some(42));
+        let cells: Vec<(String, u32, u32)> = folder
+            .records
+            .iter()
+            .map(|r| {
+                (
+                    r.model.clone(),
+                    r.workers,
+                    r.round.expect("every trial has a round"),
+                )
+            })
+            .collect();
+        // Round by round: every cell once per round, rounds in order.
+        for (i, chunk) in cells.chunks(4).enumerate() {
+            assert!(chunk.iter().all(|c| c.2 == i as u32), "{cells:?}");
+            let mut distinct: Vec<_> = chunk.iter().map(|c| (&c.0, c.1)).collect();
+            distinct.sort();
+            distinct.dedup();
+            assert_eq!(distinct.len(), 4, "{cells:?}");
+        }
+        cells
+    };
+    assert_eq!(cell_order(), cell_order(), "the same seed, the same order");
+}

@@ -1,0 +1,110 @@
+//! The machine's view of a trial through the real binary: a CPU hog
+//! pinned to one core during a two-worker run is found, and what the run
+//! measures of it matches what the kernel says the hog used. One test in
+//! this file: another running beside it would be a disturbance too.
+
+mod common;
+
+use std::os::unix::process::CommandExt;
+use std::process::{Child, Command, Stdio};
+use std::time::Instant;
+
+use common::*;
+use reports::schema::Status;
+
+/// A busy shell loop pinned to `cpu`, killed on drop.
+struct Hog(Child);
+
+impl Hog {
+    fn start(cpu: usize) -> Hog {
+        let mut command = Command::new("sh");
+        command
+            .args(["-c", "while :; do :; done"])
+            .stdout(Stdio::null());
+        // SAFETY: only sched_setaffinity, which is async-signal-safe, runs
+        // between fork and exec.
+        unsafe {
+            command.pre_exec(move || {
+                let mut set: libc::cpu_set_t = std::mem::zeroed();
+                libc::CPU_SET(cpu, &mut set);
+                if libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        Hog(command.spawn().expect("sh starts"))
+    }
+
+    /// The hog's CPU time so far, in seconds, from `/proc/PID/stat`.
+    fn cpu_s(&self) -> f64 {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.0.id())).unwrap();
+        let after = &stat[stat.rfind(')').unwrap() + 2..];
+        let fields: Vec<u64> = after
+            .split_whitespace()
+            .skip(11)
+            .take(2)
+            .map(|f| f.parse().unwrap())
+            .collect();
+        // SAFETY: sysconf takes a constant.
+        let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
+        (fields[0] + fields[1]) as f64 / ticks
+    }
+}
+
+impl Drop for Hog {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn a_cpu_hog_on_one_core_is_found_and_measured_as_the_kernel_counts_it() {
+    if std::thread::available_parallelism().map_or(1, |n| n.get()) < 2 {
+        eprintln!("skipped: needs two CPUs");
+        return;
+    }
+    let hog = Hog::start(1);
+    let (cpu_before, started) = (hog.cpu_s(), Instant::now());
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("results");
+    // Workers pinned one per core: the hog shares core 1 with worker 1.
+    let output = corebench()
+        .args(["run", "--no-progress", "--no-calibration", "--trials", "3"])
+        .args(["--workloads", "cpu/primes:span=3000", "--models", "threads"])
+        .args(["--workers", "2", "--pin", "cores=0,1", "--ops", "4000"])
+        .args(["--on-disturbance", "flag"])
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    let hog_cores = (hog.cpu_s() - cpu_before) / started.elapsed().as_secs_f64();
+    drop(hog);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let folder = read(&out);
+    assert!(!folder.records.is_empty());
+    for record in &folder.records {
+        assert_eq!(record.status, Status::Ok);
+        let machine = record
+            .machine
+            .as_ref()
+            .expect("every trial has a machine view");
+        assert!(machine.disturbed, "{machine:?}");
+        assert!(
+            machine
+                .reasons
+                .iter()
+                .any(|r| r.contains("other processes") || r.contains("waited")),
+            "{machine:?}"
+        );
+        // The hog shares its core with a worker: about half a core, as
+        // the kernel counted it over the whole run.
+        let others = machine.others_cpu_cores.expect("others measured");
+        assert!(
+            (others - hog_cores).abs() < 0.2,
+            "run saw {others:.2} cores, the kernel {hog_cores:.2}"
+        );
+        assert!((0.3..0.8).contains(&others), "{others:.2}");
+    }
+}
