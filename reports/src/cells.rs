@@ -66,6 +66,14 @@ pub struct CellSummary {
     pub median_wall_ns: Option<f64>,
     /// Median throughput of ok trials.
     pub median_throughput_ops_s: Option<f64>,
+    /// The smallest and largest throughput of ok trials (rounds/s for a
+    /// lockstep workload, like `median_rounds_s`).
+    pub throughput_spread: Option<(f64, f64)>,
+    /// Lockstep workloads: median rounds per second, which speedup agrees
+    /// with (ops count one worker's part of a round).
+    pub median_rounds_s: Option<f64>,
+    /// Trials the machine disturbed (kept after retries, or flagged).
+    pub disturbed: usize,
     /// Median p99 latency of ok trials.
     pub median_p99_ns: Option<f64>,
     /// Median CPU utilisation of ok trials.
@@ -79,7 +87,8 @@ pub struct CellSummary {
     pub speedup_vs_seq: Option<f64>,
 }
 
-/// Summarises every cell in `records`, in key order.
+/// Summarises every cell in `records`: by workload, scaling, load and
+/// placement, then in report order of models (`seq` first) and workers.
 pub fn summarise_cells(records: &[Record]) -> Vec<CellSummary> {
     let mut cells: BTreeMap<CellKey, Vec<&Record>> = BTreeMap::new();
     for record in records {
@@ -90,7 +99,7 @@ pub fn summarise_cells(records: &[Record]) -> Vec<CellSummary> {
         .map(|(k, rs)| (k.clone(), median_of(rs, |r| r.wall_ns as f64)))
         .collect();
 
-    cells
+    let mut summaries: Vec<CellSummary> = cells
         .iter()
         .map(|(key, trials)| {
             let ok: Vec<&Record> = trials
@@ -125,6 +134,23 @@ pub fn summarise_cells(records: &[Record]) -> Vec<CellSummary> {
                     .find_map(|r| crate::format::shown_error(&r.error)),
                 median_wall_ns: wall,
                 median_throughput_ops_s: median_of(&ok, |r| r.throughput_ops_s),
+                median_rounds_s: median(
+                    &ok.iter()
+                        .filter_map(|r| r.throughput_rounds_s)
+                        .collect::<Vec<_>>(),
+                ),
+                throughput_spread: {
+                    let rates: Vec<f64> = ok
+                        .iter()
+                        .map(|r| r.throughput_rounds_s.unwrap_or(r.throughput_ops_s))
+                        .collect();
+                    let min = rates.iter().copied().reduce(f64::min);
+                    min.zip(rates.iter().copied().reduce(f64::max))
+                },
+                disturbed: trials
+                    .iter()
+                    .filter(|r| r.machine.as_ref().is_some_and(|m| m.disturbed))
+                    .count(),
                 median_p99_ns: median(
                     &ok.iter()
                         .filter_map(|r| r.latency.as_ref().map(|l| l.p99_ns as f64))
@@ -145,7 +171,23 @@ pub fn summarise_cells(records: &[Record]) -> Vec<CellSummary> {
                 speedup_vs_seq: speedup_against(&key.with("seq", 1)),
             }
         })
-        .collect()
+        .collect();
+    summaries.sort_by_key(|c| {
+        let k = &c.key;
+        let group = (
+            k.workload.clone(),
+            k.scaling.clone(),
+            k.load.clone(),
+            k.placement.clone(),
+        );
+        (
+            group,
+            crate::schema::model_rank(&k.model),
+            k.model.clone(),
+            k.workers,
+        )
+    });
+    summaries
 }
 
 fn median_of(records: &[&Record], value: impl Fn(&Record) -> f64) -> Option<f64> {

@@ -22,7 +22,7 @@ use crate::analysis::{analyse, Analysis, ModelCurve, Spectrum};
 use crate::folder::ResultsFolder;
 use crate::schema::{model_rank, Host, Record, Status, CALIBRATION_WORKLOAD};
 use crate::slug::slug;
-use crate::stats::{bootstrap_ratio_of_medians, Estimate};
+use crate::stats::{ratio_interval, Estimate, VERDICT_COVERAGE};
 
 /// One configuration: a folder, or one placement of a folder.
 #[derive(Debug, Clone)]
@@ -117,22 +117,31 @@ pub fn configurations(folders: &[ResultsFolder]) -> Vec<Configuration> {
     configs
 }
 
-/// Faster, slower or unchanged against the baseline.
+/// Faster, slower or unchanged against the baseline, or why no verdict.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "kebab-case")]
 pub enum Change {
-    /// The interval excludes 1 and the ratio is above 1 + noise.
+    /// The interval (covering 90% or more) excludes 1 and the ratio is
+    /// above 1 + noise.
     Faster,
-    /// The interval excludes 1 and the ratio is below 1 - noise.
+    /// The interval (covering 90% or more) excludes 1 and the ratio is
+    /// below 1 - noise.
     Slower,
     /// Neither.
     Unchanged,
+    /// The trials on either side are too few for an interval covering
+    /// 90%: no verdict either way.
+    TooFewTrials,
+    /// A disturbed trial on either side: never faster or slower.
+    NotComparable,
 }
 
 impl Change {
     /// Decides a change from a throughput ratio and its interval.
     pub fn of(ratio: Estimate, noise: f64) -> Change {
-        if ratio.low > 1.0 && ratio.point > 1.0 + noise {
+        if !ratio.covers_at_least(VERDICT_COVERAGE) {
+            Change::TooFewTrials
+        } else if ratio.low > 1.0 && ratio.point > 1.0 + noise {
             Change::Faster
         } else if ratio.high < 1.0 && ratio.point < 1.0 - noise {
             Change::Slower
@@ -141,12 +150,14 @@ impl Change {
         }
     }
 
-    /// The word shown in reports.
+    /// The words shown in reports.
     pub fn as_str(self) -> &'static str {
         match self {
             Change::Faster => "faster",
             Change::Slower => "slower",
             Change::Unchanged => "unchanged",
+            Change::TooFewTrials => "too few trials to tell",
+            Change::NotComparable => "not comparable",
         }
     }
 }
@@ -253,6 +264,7 @@ pub fn compare(configs: Vec<Configuration>, options: CompareOptions) -> Comparis
     type Cells = BTreeMap<u32, Vec<Option<Vec<f64>>>>;
     let mut table: BTreeMap<GroupKey, BTreeMap<(usize, String), Cells>> = BTreeMap::new();
     let mut statuses: BTreeMap<(GroupKey, String, u32, usize), Status> = BTreeMap::new();
+    let mut disturbed: BTreeSet<(GroupKey, String, u32, usize)> = BTreeSet::new();
     for (c, config) in configs.iter().enumerate() {
         for record in config
             .records
@@ -275,6 +287,9 @@ pub fn compare(configs: Vec<Configuration>, options: CompareOptions) -> Comparis
             let values = slot[c].get_or_insert_with(Vec::new);
             if record.status == Status::Ok {
                 values.push(record.throughput_ops_s);
+            }
+            if record.machine.as_ref().is_some_and(|m| m.disturbed) {
+                disturbed.insert((group.clone(), record.model.clone(), record.workers, c));
             }
             let status = statuses
                 .entry((group, record.model.clone(), record.workers, c))
@@ -318,8 +333,7 @@ pub fn compare(configs: Vec<Configuration>, options: CompareOptions) -> Comparis
                                             change: None,
                                         };
                                     };
-                                    let ratio =
-                                        base.and_then(|b| bootstrap_ratio_of_medians(values, b));
+                                    let ratio = base.and_then(|b| ratio_interval(values, b));
                                     let calibration =
                                         match (calibrations[c], calibrations[options.baseline]) {
                                             (Some(own), Some(base)) if base > 0.0 => {
@@ -330,13 +344,32 @@ pub fn compare(configs: Vec<Configuration>, options: CompareOptions) -> Comparis
                                     CompareCell {
                                         present: true,
                                         status,
-                                        throughput_ops_s: crate::stats::bootstrap_median(values),
+                                        throughput_ops_s: crate::stats::median_interval(values),
                                         ratio,
                                         normalised_ratio: ratio
                                             .zip(calibration)
                                             .map(|(r, k)| r.point / k),
                                         change: (c != options.baseline)
-                                            .then(|| ratio.map(|r| Change::of(r, options.noise)))
+                                            .then(|| {
+                                                let key = |c| {
+                                                    (
+                                                        (
+                                                            spec.clone(),
+                                                            scaling.clone(),
+                                                            load.clone(),
+                                                        ),
+                                                        model.clone(),
+                                                        workers,
+                                                        c,
+                                                    )
+                                                };
+                                                if disturbed.contains(&key(c))
+                                                    || disturbed.contains(&key(options.baseline))
+                                                {
+                                                    return Some(Change::NotComparable);
+                                                }
+                                                ratio.map(|r| Change::of(r, options.noise))
+                                            })
                                             .flatten(),
                                     }
                                 })
@@ -540,7 +573,12 @@ mod tests {
 
     #[test]
     fn a_change_needs_both_the_interval_and_the_threshold() {
-        let e = |point, low, high| Estimate { point, low, high };
+        let e = |point, low, high| Estimate {
+            point,
+            low,
+            high,
+            coverage: Some(0.95),
+        };
         assert_eq!(Change::of(e(1.25, 1.2, 1.3), 0.02), Change::Faster);
         assert_eq!(Change::of(e(0.8, 0.75, 0.85), 0.02), Change::Slower);
         // Interval includes 1.

@@ -344,6 +344,7 @@ fn model_view(
 /// Counts of marks across every cell and configuration.
 pub fn summary_line(comparison: &Comparison) -> String {
     let (mut faster, mut slower, mut unchanged, mut missing) = (0, 0, 0, 0);
+    let (mut too_few, mut not_comparable) = (0, 0);
     for group in &comparison.groups {
         for model in &group.models {
             for row in &model.rows {
@@ -355,6 +356,8 @@ pub fn summary_line(comparison: &Comparison) -> String {
                             Some(Change::Faster) => faster += 1,
                             Some(Change::Slower) => slower += 1,
                             Some(Change::Unchanged) => unchanged += 1,
+                            Some(Change::TooFewTrials) => too_few += 1,
+                            Some(Change::NotComparable) => not_comparable += 1,
                             None => {}
                         }
                     }
@@ -362,8 +365,15 @@ pub fn summary_line(comparison: &Comparison) -> String {
             }
         }
     }
+    let mut extra = String::new();
+    if too_few > 0 {
+        extra.push_str(&format!(", {too_few} too few trials to tell"));
+    }
+    if not_comparable > 0 {
+        extra.push_str(&format!(", {not_comparable} not comparable"));
+    }
     format!(
-        "Against the baseline {}: {faster} faster, {slower} slower, {unchanged} unchanged, {missing} missing (noise threshold {:.1}%).",
+        "Against the baseline {}: {faster} faster, {slower} slower, {unchanged} unchanged{extra}, {missing} missing (noise threshold {:.1}%).",
         comparison.configs[comparison.baseline].name,
         comparison.noise * 100.0
     )

@@ -86,24 +86,30 @@ pub fn workers_label(x: &f64) -> String {
     format!("{}", x.round() as u64)
 }
 
-/// A value with its interval, `point [low, high]`, each through `format`;
-/// `–` when there is none.
+/// A value with its interval, `point [low, high; coverage]`, each through
+/// `format`; `–` when there is none. The coverage is the interval's real
+/// one (it is left out for a bootstrap interval or a single trial).
 pub fn with_interval(e: Option<Estimate>, format: impl Fn(f64) -> String) -> String {
     e.map_or("–".to_string(), |e| {
         format!(
-            "{} [{}, {}]",
+            "{} [{}, {}{}]",
             format(e.point),
             format(e.low),
-            format(e.high)
+            format(e.high),
+            coverage_suffix(e)
         )
     })
 }
 
 /// A ratio with its interval to three decimals; `–` when there is none.
 pub fn estimate_text(e: Option<Estimate>) -> String {
-    e.map_or("–".into(), |e| {
-        format!("{:.3} [{:.3}, {:.3}]", e.point, e.low, e.high)
-    })
+    with_interval(e, |x| format!("{x:.3}"))
+}
+
+/// `; 93.8%` for an interval of known coverage.
+fn coverage_suffix(e: Estimate) -> String {
+    e.coverage
+        .map_or(String::new(), |c| format!("; {:.1}%", c * 100.0))
 }
 
 #[cfg(test)]

@@ -37,7 +37,7 @@ pub fn summary_tables(cells: &[CellSummary]) -> String {
         table.add_row(vec![
             Cell::new(&cell.key.model),
             right(cell.key.workers.to_string()),
-            right(cell.median_throughput_ops_s.map_or("-".into(), format_rate)),
+            right(throughput_text(cell)),
             right(speedup_label(cell.speedup)),
             right(speedup_label(cell.speedup_vs_seq)),
             right(cell.median_p99_ns.map_or("-".into(), format_ns)),
@@ -45,7 +45,16 @@ pub fn summary_tables(cells: &[CellSummary]) -> String {
                 cell.median_cpu_utilisation
                     .map_or("-".into(), |u| format!("{:.0}%", u * 100.0)),
             ),
-            Cell::new(format!("{}/{} {}", cell.trials_ok, cell.trials, status)),
+            Cell::new(format!(
+                "{}/{} {status}{}",
+                cell.trials_ok,
+                cell.trials,
+                if cell.disturbed > 0 {
+                    format!(", {} disturbed", cell.disturbed)
+                } else {
+                    String::new()
+                }
+            )),
         ]);
     }
     if let Some((workload, scaling, placement)) = current {
@@ -54,12 +63,33 @@ pub fn summary_tables(cells: &[CellSummary]) -> String {
     out
 }
 
+/// The median rate with the spread of the trials; rounds per second for a
+/// lockstep workload, so that it agrees with the speedup.
+fn throughput_text(cell: &CellSummary) -> String {
+    let (median, unit) = match cell.median_rounds_s {
+        Some(rounds) => (Some(rounds), " rounds/s"),
+        None => (cell.median_throughput_ops_s, ""),
+    };
+    let Some(median) = median else {
+        return "-".into();
+    };
+    match cell.throughput_spread {
+        Some((low, high)) if high > low => format!(
+            "{}{unit} [{}, {}]",
+            format_rate(median),
+            format_rate(low),
+            format_rate(high)
+        ),
+        _ => format!("{}{unit}", format_rate(median)),
+    }
+}
+
 fn new_table() -> Table {
     let mut table = Table::new();
     table.load_preset(UTF8_FULL_CONDENSED).set_header(vec![
         "model",
         "workers",
-        "ops/s (median)",
+        "ops/s median [min, max]",
         "speedup vs 1",
         "vs seq",
         "p99",

@@ -28,9 +28,7 @@ use crate::cells::CellKey;
 use crate::fits::{fit_usl, karp_flatt, Point, UslFit};
 use crate::schema::{model_rank, series_colour, Host, Record, Rgb, Status};
 use crate::slug::unique_slug;
-use crate::stats::{
-    bootstrap_median, bootstrap_ratio_of_medians, median, tukey_outliers, Estimate,
-};
+use crate::stats::{median, median_interval, ratio_interval, tukey_outliers, Estimate};
 use readings::{fit_fractions, reading};
 use spectra::balance_of;
 pub use spectra::{merged_histogram, spectrum, spectrum_of, uncorrected_spectrum};
@@ -185,12 +183,13 @@ fn analyse_section(
     for ((_, model), by_n) in &cells {
         let base: Vec<f64> = by_n.get(&1).map(|t| ok_walls(t)).unwrap_or_default();
         let speedup_at = |n: u32, walls: &[f64]| -> Option<Estimate> {
-            let ratio = bootstrap_ratio_of_medians(&base, walls)?;
+            let ratio = ratio_interval(&base, walls)?;
             let scale = if weak { f64::from(n) } else { 1.0 };
             Some(Estimate {
                 point: ratio.point * scale,
                 low: ratio.low * scale,
                 high: ratio.high * scale,
+                coverage: ratio.coverage,
             })
         };
         let mut points = Vec::new();
@@ -210,7 +209,7 @@ fn analyse_section(
                 n,
                 speedup,
                 efficiency: speedup.map(|s| s.point / f64::from(n)),
-                throughput_ops_s: bootstrap_median(&throughputs)
+                throughput_ops_s: median_interval(&throughputs)
                     .unwrap_or_else(|| Estimate::exact(0.0)),
                 karp_flatt: speedup.and_then(|s| karp_flatt(f64::from(n), s.point)),
             });
@@ -259,7 +258,7 @@ fn analyse_section(
         let vs_seq_at_1 = if model == "seq" {
             None
         } else {
-            bootstrap_ratio_of_medians(&seq_walls, &base)
+            ratio_interval(&seq_walls, &base)
         };
         let mut curve = ModelCurve {
             model: model.clone(),
@@ -346,8 +345,8 @@ fn cell_row(model: &str, n: u32, trials: &[&Record], speedup: Option<Estimate>) 
             .find_map(|r| crate::format::shown_error(&r.error)),
         trials: trials.len(),
         trials_ok: ok.len(),
-        wall_ms: bootstrap_median(&walls_ms),
-        throughput_ops_s: bootstrap_median(&values(&|r| Some(r.throughput_ops_s))),
+        wall_ms: median_interval(&walls_ms),
+        throughput_ops_s: median_interval(&values(&|r| Some(r.throughput_ops_s))),
         speedup,
         p50_us,
         p99_us: latency_us(&|l| l.p99_ns),

@@ -3,7 +3,7 @@
 //! `summary.md` (Markdown tables to paste into an issue).
 
 use crate::analysis::{Analysis, CellRow};
-use crate::format::{format_ns, format_rate};
+use crate::format::{format_ns, format_rate, with_interval};
 use crate::stats::Estimate;
 
 const CSV_HEADER: [&str; 31] = [
@@ -109,7 +109,7 @@ pub fn summary_markdown(analysis: &Analysis) -> String {
                 escape_cell(&curve.reading)
             ));
         }
-        out.push_str("\n| model | workers | ops/s [95% CI] | speedup [95% CI] | p99 | CPU | trials ok | status |\n");
+        out.push_str("\n| model | workers | ops/s [interval; coverage] | speedup [interval; coverage] | p99 | CPU | trials ok | status |\n");
         out.push_str("| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n");
         for row in &section.rows {
             out.push_str(&markdown_row(row));
@@ -119,11 +119,7 @@ pub fn summary_markdown(analysis: &Analysis) -> String {
 }
 
 fn markdown_row(row: &CellRow) -> String {
-    let interval = |e: Option<Estimate>, f: &dyn Fn(f64) -> String| {
-        e.map_or("–".to_string(), |e| {
-            format!("{} [{}, {}]", f(e.point), f(e.low), f(e.high))
-        })
-    };
+    let interval = |e: Option<Estimate>, f: &dyn Fn(f64) -> String| with_interval(e, f);
     format!(
         "| {} | {} | {} | {} | {} | {} | {}/{} | {} |\n",
         row.model,
