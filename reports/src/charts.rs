@@ -125,7 +125,23 @@ fn draw(
 }
 
 fn speedup_chart(root: &Root<'_>, section: &Section, cores: u32) -> DrawResult {
-    let x_max = f64::from(section.projection_max_n.max(2));
+    // The axis ends near the largest measured count, or where a projection
+    // is drawn to.
+    let measured_n = section
+        .models
+        .iter()
+        .flat_map(|m| m.points.iter().map(|p| p.n))
+        .max()
+        .unwrap_or(1);
+    let projecting = section.models.iter().any(|m| m.projectable);
+    let x_max = f64::from(
+        if projecting {
+            section.projection_max_n
+        } else {
+            measured_n
+        }
+        .max(2),
+    );
     // Room for the measurements and a view of where the fits head, without
     // letting a near-zero serial fraction's projection to 64x flatten them.
     let measured_max = section
@@ -148,9 +164,20 @@ fn speedup_chart(root: &Root<'_>, section: &Section, cores: u32) -> DrawResult {
         .label_style((FONT, 13))
         .draw()?;
 
-    // Ideal: linear speedup up to the core count, flat after it.
+    // Ideal: linear speedup up to the core count and flat after it for
+    // CPU-bound work; waiting work keeps scaling past the cores.
+    let io = !section.cpu_bound;
     let ideal: Vec<(f64, f64)> = log_steps(1.0, x_max)
-        .map(|n| (n, n.min(f64::from(cores.max(1)))))
+        .map(|n| {
+            (
+                n,
+                if io {
+                    n
+                } else {
+                    n.min(f64::from(cores.max(1)))
+                },
+            )
+        })
         .collect();
     chart
         .draw_series(DashedLineSeries::new(
@@ -159,7 +186,11 @@ fn speedup_chart(root: &Root<'_>, section: &Section, cores: u32) -> DrawResult {
             4,
             BLACK.mix(0.5).stroke_width(1),
         ))?
-        .label("ideal (linear up to the cores)")
+        .label(if io {
+            "ideal (linear)"
+        } else {
+            "ideal (linear up to the cores)"
+        })
         .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLACK.mix(0.5)));
     cores_marker(&mut chart, cores, y_max)?;
 
@@ -192,7 +223,7 @@ fn speedup_chart(root: &Root<'_>, section: &Section, cores: u32) -> DrawResult {
                 .iter()
                 .map(|m| Circle::new((m.0, m.1), 3, colour.filled())),
         )?;
-        if let Some(amdahl) = curve.amdahl.fit {
+        if let Some(amdahl) = curve.amdahl.fit.filter(|_| curve.projectable) {
             let projected: Vec<(f64, f64)> = log_steps(1.0, x_max)
                 .map(|n| (n, amdahl.fit.speedup(n)))
                 .take_while(|(_, s)| *s <= y_max)

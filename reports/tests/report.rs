@@ -172,3 +172,49 @@ fn implementations_share_one_chart_per_latency() {
     let labels: Vec<&str> = pipeline.rows.iter().map(|r| r.label.as_str()).collect();
     assert_eq!(labels, ["impl=rayon", "impl=threads", "impl=tokio"]);
 }
+
+#[test]
+fn no_reading_contradicts_a_measured_point_in_any_sample_folder() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests");
+    for name in ["sample", "side-by-side", "golden/v1"] {
+        let folder = ResultsFolder::open(&root.join(name)).unwrap();
+        let analysis = reports::analysis::analyse(&folder.host, &folder.records);
+        for section in &analysis.sections {
+            let largest = section
+                .models
+                .iter()
+                .flat_map(|m| m.points.iter().map(|p| p.n))
+                .max()
+                .unwrap_or(1);
+            assert!(section.projection_max_n <= 4 * largest.max(1), "{name}");
+            for curve in &section.models {
+                let what = format!("{name} {} {}", section.workload_spec, curve.model);
+                if let Some(ceiling) = curve.ceiling {
+                    for point in &curve.points {
+                        let s = point.speedup.unwrap().point;
+                        assert!(s <= ceiling, "{what}: {s} above the ceiling {ceiling}");
+                    }
+                }
+                if curve.projectable {
+                    let within = curve
+                        .points
+                        .iter()
+                        .filter(|p| p.n <= analysis.logical_cores)
+                        .count();
+                    assert!(within >= 3, "{what}: projected from {within} counts");
+                }
+                if !section.cpu_bound {
+                    assert!(
+                        curve.amdahl.fit.is_none() && curve.usl.fit.is_none(),
+                        "{what}"
+                    );
+                    assert!(!curve.reading.contains("serial fraction"), "{what}");
+                }
+                assert!(
+                    !curve.reading.contains("at most") || curve.ceiling.is_some(),
+                    "{what}"
+                );
+            }
+        }
+    }
+}

@@ -29,7 +29,7 @@ use crate::fits::{fit_usl, karp_flatt, Point, UslFit};
 use crate::schema::{model_rank, series_colour, Host, Record, Rgb, Status};
 use crate::slug::unique_slug;
 use crate::stats::{median, median_interval, ratio_interval, tukey_outliers, Estimate};
-use readings::{fit_fractions, reading};
+use readings::{fit_fractions, io_reading, reading};
 use spectra::balance_of;
 pub use spectra::{merged_histogram, spectrum, spectrum_of, uncorrected_spectrum};
 pub use views::{
@@ -73,6 +73,10 @@ pub struct Section {
     pub spectra: Vec<Spectrum>,
     /// Per-worker op counts at each model's largest worker count.
     pub balance: Vec<Balance>,
+    /// CPU-bound work under closed load: Amdahl, the USL and the ideal line
+    /// flat past the cores apply (IO-bound or open-load work: throughput
+    /// scaling and Little's law instead).
+    pub cpu_bound: bool,
 }
 
 impl Section {
@@ -99,12 +103,19 @@ pub fn analyse(host: &Host, records: &[Record]) -> Analysis {
             .push(record);
     }
     let cores = usable_cores(host);
-    let projection_max_n = cores.max(64);
     let mut used_ids: Vec<String> = Vec::new();
     let sections = groups
         .into_iter()
         .map(|((spec, scaling, load, placement), records)| {
             let id = unique_slug(&format!("{spec}-{scaling}-{placement}"), &mut used_ids);
+            // Projections go at most to 4x the largest count measured.
+            let largest = records
+                .iter()
+                .filter(|r| r.status == Status::Ok)
+                .map(|r| r.workers)
+                .max()
+                .unwrap_or(1);
+            let projection_max_n = largest.saturating_mul(PROJECTION_FACTOR).max(2);
             let shape = SectionShape {
                 projection_max_n,
                 cores,
@@ -119,12 +130,65 @@ pub fn analyse(host: &Host, records: &[Record]) -> Analysis {
 }
 
 /// The cores a run could use: its affinity mask when recorded (a run
-/// restricted with `--cores 0` has one), else the host's logical cores.
+/// restricted with `--cores 0` has one), else the host's logical cores;
+/// fewer when a cgroup quota allows fewer (a container limited to 2 CPUs
+/// on a 64-core host has 2).
 pub fn usable_cores(host: &Host) -> u32 {
-    if host.available_cores.is_empty() {
+    let mask = if host.available_cores.is_empty() {
         host.logical_cores.max(1)
     } else {
         host.available_cores.len() as u32
+    };
+    host.cgroup_cpu_quota_cores
+        .map_or(mask, |quota| mask.min(quota.max(1)))
+}
+
+/// How far past the largest measured worker count a curve is drawn.
+pub const PROJECTION_FACTOR: u32 = 4;
+
+/// What kind of work a section measured, which decides the readings that
+/// apply: Amdahl and the USL describe CPU-bound work under closed load.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum WorkKind {
+    Cpu,
+    Io,
+    Open,
+}
+
+impl WorkKind {
+    fn of(records: &[&Record], load: &str) -> WorkKind {
+        if load.starts_with("open") {
+            return WorkKind::Open;
+        }
+        let io_bound = match records.iter().find_map(|r| r.workload.io_bound) {
+            Some(flag) => flag,
+            // Older records do not say: CPU utilisation at one worker does.
+            None => {
+                let at_one: Vec<f64> = records
+                    .iter()
+                    .filter(|r| r.workers == 1 && r.status == Status::Ok)
+                    .filter_map(|r| r.cpu_utilisation())
+                    .collect();
+                median(&at_one).is_some_and(|u| u < 0.5)
+            }
+        };
+        if io_bound {
+            WorkKind::Io
+        } else {
+            WorkKind::Cpu
+        }
+    }
+
+    fn why_not_fitted(self) -> Option<&'static str> {
+        match self {
+            WorkKind::Cpu => None,
+            WorkKind::Io => {
+                Some("not fitted: IO-bound work (Amdahl and the USL describe CPU-bound work)")
+            }
+            WorkKind::Open => {
+                Some("not fitted: open load (the rate, not the workers, sets the throughput)")
+            }
+        }
     }
 }
 
@@ -162,6 +226,7 @@ fn analyse_section(
             .push(record);
     }
     let weak = crate::schema::is_weak_scaling(&scaling);
+    let kind = WorkKind::of(records, &load);
     let ok_walls = |trials: &[&Record]| -> Vec<f64> {
         trials
             .iter()
@@ -233,7 +298,10 @@ fn analyse_section(
             .filter(|(_, walls)| !walls.is_empty())
             .collect();
         let oversubscribed = points.iter().filter(|p| p.n > cores).count();
-        let (amdahl, gustafson) = fit_fractions(&base, &trials_by_n, weak, model);
+        let (amdahl, gustafson) = match kind.why_not_fitted() {
+            Some(why) => (Fitted::skipped(why), weak.then(|| Fitted::skipped(why))),
+            None => fit_fractions(&base, &trials_by_n, weak, model),
+        };
         // The USL is fitted to relative capacity, X(n)/X(1) = speedup, so
         // that work, not ops, is compared (a lockstep workload's op count
         // grows with n). Lambda is scaled back to ops/s below.
@@ -251,10 +319,13 @@ fn analyse_section(
             .iter()
             .find(|p| p.n == 1)
             .map_or(0.0, |p| p.throughput_ops_s.point);
-        let usl = Fitted::from(fit_usl(&usl_points).map(|fit| UslFit {
-            lambda: fit.lambda * base_throughput,
-            ..fit
-        }));
+        let usl = match kind.why_not_fitted() {
+            Some(why) => Fitted::skipped(why),
+            None => Fitted::from(fit_usl(&usl_points).map(|fit| UslFit {
+                lambda: fit.lambda * base_throughput,
+                ..fit
+            })),
+        };
         let vs_seq_at_1 = if model == "seq" {
             None
         } else {
@@ -268,8 +339,14 @@ fn analyse_section(
             usl,
             vs_seq_at_1,
             reading: String::new(),
+            projectable: false,
+            ceiling: None,
         };
-        curve.reading = reading(&curve);
+        let counts_within_cores = trials_by_n.len();
+        curve.reading = match kind {
+            WorkKind::Cpu => reading(&mut curve, counts_within_cores, projection_max_n),
+            WorkKind::Io | WorkKind::Open => io_reading(&curve, by_n),
+        };
         let unsupported = by_n
             .values()
             .flatten()
@@ -305,6 +382,7 @@ fn analyse_section(
         projection_max_n,
         spectra,
         balance,
+        cpu_bound: kind == WorkKind::Cpu,
     }
 }
 
@@ -531,5 +609,15 @@ mod tests {
         assert!(short.measures_executor);
         assert_eq!(short.floor_ratio, Some(4.0));
         assert!(!with(50_000, 500.0).measures_executor);
+    }
+
+    #[test]
+    fn a_cgroup_quota_below_the_mask_sets_the_core_count() {
+        let mut h = host(64);
+        assert_eq!(usable_cores(&h), 64);
+        h.cgroup_cpu_quota_cores = Some(2);
+        assert_eq!(usable_cores(&h), 2);
+        h.cgroup_cpu_quota_cores = Some(128);
+        assert_eq!(usable_cores(&h), 64);
     }
 }

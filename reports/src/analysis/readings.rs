@@ -91,37 +91,69 @@ pub(super) fn fit_fractions(
     }
 }
 
-/// One plain sentence: what the fits say.
-pub(super) fn reading(curve: &ModelCurve) -> String {
+/// One plain sentence: what the fits say, and never more than the data
+/// allow. A ceiling ("at most Nx on any number of cores") needs Amdahl
+/// fitted from `min_counts` or more worker counts within the cores and no
+/// measured point above it; projections stop at `projection_max_n`.
+pub(super) fn reading(curve: &mut ModelCurve, counts: usize, projection_max_n: u32) -> String {
+    let measured_max = curve
+        .points
+        .iter()
+        .filter_map(|p| p.speedup.map(|s| s.point))
+        .fold(0.0f64, f64::max);
+    let largest_n = curve.points.iter().map(|p| p.n).max().unwrap_or(1);
     let mut parts: Vec<String> = Vec::new();
     if let Some(a) = &curve.amdahl.fit {
         let f = a.serial_fraction;
-        let ceiling = if f.point >= 0.01 {
-            format!("at most {:.1}x on any number of cores", 1.0 / f.point)
-        } else {
+        let ceiling = (f.point > 0.0).then(|| 1.0 / f.point);
+        let claim = if counts < MIN_PROJECTION_COUNTS {
+            format!("too few worker counts within the cores ({counts}; {MIN_PROJECTION_COUNTS} needed) to project")
+        } else if f.point < 0.01 {
+            curve.projectable = true;
             "no measurable serial part at these worker counts".to_string()
+        } else if ceiling.is_some_and(|c| measured_max > c) {
+            "a measured point exceeds the fit's ceiling: Amdahl's law does not describe this curve"
+                .to_string()
+        } else {
+            curve.projectable = true;
+            curve.ceiling = ceiling;
+            let at_projection = a.fit.speedup(f64::from(projection_max_n));
+            format!(
+                "at most {:.1}x on any number of cores ({at_projection:.1}x at {projection_max_n} workers)",
+                ceiling.unwrap_or(f64::INFINITY)
+            )
         };
         parts.push(format!(
-            "serial fraction {:.2} [{:.2}, {:.2}] from {} worker counts: {ceiling}",
+            "serial fraction {:.2} [{:.2}, {:.2}] from {} worker counts: {claim}",
             f.point, f.low, f.high, a.fit.points
         ));
     }
     if let Some(Some(g)) = curve.gustafson.as_ref().map(|g| g.fit.as_ref()) {
         let f = g.serial_fraction;
+        let n = f64::from(
+            largest_n
+                .saturating_mul(4)
+                .min(projection_max_n)
+                .max(largest_n),
+        );
         parts.push(format!(
-            "scaled serial fraction {:.2} [{:.2}, {:.2}]: 64 workers would do {:.1}x the work of one in the same time",
+            "scaled serial fraction {:.2} [{:.2}, {:.2}]: {n:.0} workers would do {:.1}x the work of one in the same time",
             f.point,
             f.low,
             f.high,
-            g.fit.speedup(64.0)
+            g.fit.speedup(n)
         ));
     }
     if let Some(u) = &curve.usl.fit {
-        let peak = u
-            .peak_workers()
-            .map_or("throughput never falls".to_string(), |n| {
+        // A peak is a projection past the data: said only between the
+        // largest measured count and the projection's end.
+        let peak = match u.peak_workers() {
+            None => "throughput never falls".to_string(),
+            Some(n) if n >= f64::from(largest_n) && n <= f64::from(projection_max_n) => {
                 format!("throughput peaks near {n:.0} workers")
-            });
+            }
+            Some(_) => "no peak within the projection".to_string(),
+        };
         parts.push(format!(
             "USL contention {:.3}, coherency {:.5} from {} worker counts: {peak}",
             u.sigma, u.kappa, u.points
@@ -135,4 +167,43 @@ pub(super) fn reading(curve: &ModelCurve) -> String {
             .unwrap_or_else(|| "nothing to fit".to_string());
     }
     parts.join("; ")
+}
+
+/// Worker counts within the cores a projection needs.
+pub const MIN_PROJECTION_COUNTS: usize = 3;
+
+/// The reading of IO-bound or open-load work: how throughput scaled, and
+/// how many ops were in flight (Little's law: throughput x mean latency),
+/// with no serial fraction and no ceiling.
+pub(super) fn io_reading(
+    curve: &ModelCurve,
+    by_n: &std::collections::BTreeMap<u32, Vec<&crate::schema::Record>>,
+) -> String {
+    let (Some(first), Some(last)) = (curve.points.first(), curve.points.last()) else {
+        return curve
+            .amdahl
+            .reason
+            .clone()
+            .unwrap_or_else(|| "nothing measured".to_string());
+    };
+    let scaled = last.throughput_ops_s.point / first.throughput_ops_s.point.max(f64::MIN_POSITIVE);
+    let in_flight = by_n.get(&last.n).and_then(|trials| {
+        let means: Vec<f64> = trials
+            .iter()
+            .filter(|r| r.status == crate::schema::Status::Ok)
+            .filter_map(|r| r.latency.as_ref().map(|l| l.mean_ns))
+            .collect();
+        Some(last.throughput_ops_s.point * median(&means)? / 1e9)
+    });
+    let mut text = format!(
+        "throughput {scaled:.1}x from {} to {} workers",
+        first.n, last.n
+    );
+    if let Some(l) = in_flight {
+        text.push_str(&format!(
+            "; {l:.1} ops in flight at {} workers (Little's law)",
+            last.n
+        ));
+    }
+    text
 }

@@ -78,6 +78,13 @@ pub struct ModelCurve {
     pub vs_seq_at_1: Option<Estimate>,
     /// One plain sentence reading the fits.
     pub reading: String,
+    /// Whether the fitted curve may be projected past the measured counts:
+    /// Amdahl fitted from 3 or more worker counts within the cores, and no
+    /// measured point above its ceiling.
+    pub projectable: bool,
+    /// The most speedup the reading claims on any number of cores, when it
+    /// claims one; never below a measured point.
+    pub ceiling: Option<f64>,
 }
 
 /// One worker count of one model's curve.
