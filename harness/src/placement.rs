@@ -147,6 +147,8 @@ pub struct Cpu {
 pub struct CpuSet {
     /// Sorted by (package, core, cpu).
     pub cpus: Vec<Cpu>,
+    /// The cgroup's CPU quota in whole cores, when one limits the process.
+    pub quota_cores: Option<u32>,
 }
 
 impl CpuSet {
@@ -171,13 +173,18 @@ impl CpuSet {
                 }
             })
             .collect();
-        Self::from_cpus(cpus)
+        let mut set = Self::from_cpus(cpus);
+        set.quota_cores = crate::os::machine::cgroup_quota_cores();
+        set
     }
 
     /// A set from explicit CPUs (for tests with a made-up topology).
     pub fn from_cpus(mut cpus: Vec<Cpu>) -> Self {
         cpus.sort_by_key(|c| (c.physical, c.id));
-        CpuSet { cpus }
+        CpuSet {
+            cpus,
+            quota_cores: None,
+        }
     }
 
     /// CPUs `0..cores.len()` on one package, CPU i on physical core
@@ -205,6 +212,15 @@ impl CpuSet {
     /// How many logical CPUs.
     pub fn len(&self) -> usize {
         self.cpus.len()
+    }
+
+    /// How many cores the run can use: the CPUs, or fewer when a cgroup
+    /// quota allows fewer (a container limited to 2 CPUs on a 64-core host
+    /// has 2). The `auto` sweeps, the tokio runtime's default size and the
+    /// disturbance rule count these.
+    pub fn core_count(&self) -> usize {
+        let quota = self.quota_cores.map_or(usize::MAX, |q| q.max(1) as usize);
+        self.cpus.len().min(quota).max(1)
     }
 
     /// Whether there are none (never, on a running machine).

@@ -266,7 +266,10 @@ impl Plan {
             Some(list) => parse_models(list)?,
         };
         let (workers, io_workers) = match input.workers.as_deref() {
-            None | Some("auto") => (auto_workers(cpus.len()), auto_io_workers(cpus.len())),
+            None | Some("auto") => (
+                auto_workers(cpus.core_count()),
+                auto_io_workers(cpus.core_count()),
+            ),
             Some(list) => {
                 let counts = parse_workers(list)?;
                 (counts.clone(), counts)
@@ -385,7 +388,7 @@ impl Plan {
         match model {
             ModelKind::Tokio => Some(
                 self.runtime_threads
-                    .unwrap_or_else(|| workers.min(self.cpus.len().max(1))),
+                    .unwrap_or_else(|| workers.min(self.cpus.core_count())),
             ),
             ModelKind::TokioCurrent => Some(1),
             _ => None,
@@ -611,5 +614,14 @@ mod tests {
             Some(1)
         );
         assert_eq!(plan.runtime_threads_for(ModelKind::Threads, 8), None);
+    }
+
+    #[test]
+    fn a_cgroup_quota_sets_the_auto_sweep() {
+        let mut cpus = CpuSet::on_cores(&(0..64).collect::<Vec<u32>>());
+        cpus.quota_cores = Some(2);
+        let plan = Plan::build(&input(), cpus).unwrap();
+        assert_eq!(plan.workers, vec![1, 2]);
+        assert_eq!(plan.runtime_threads_for(ModelKind::Tokio, 8), Some(2));
     }
 }

@@ -73,7 +73,7 @@ pub fn run(args: RunArgs, registry: Arc<Registry>) -> anyhow::Result<i32> {
             )
         }
         Some(threads) => threads,
-        None => plan.cpus.len().max(1),
+        None => plan.cpus.core_count(),
     };
     // Bad input found before the results folder exists leaves none.
     if let Some(target) = &args.target {
@@ -203,7 +203,7 @@ fn warn_if_busy(plan: &Plan) {
         .filter(|(usage, _, _)| *usage > 1.0)
         .collect();
     busy.sort_by(|a, b| b.0.total_cmp(&a.0));
-    let cores = plan.cpus.len().max(1) as f32;
+    let cores = plan.cpus.core_count() as f32;
     let total: f32 = busy.iter().map(|b| b.0).sum::<f32>() / 100.0;
     if total > plan.disturbance.rule.max_others_share as f32 * cores {
         let names: Vec<String> = busy

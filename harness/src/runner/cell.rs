@@ -97,12 +97,12 @@ impl<'p> CellRun<'p> {
         }
         let uses_server = workload.http_use() != workloads::HttpUse::None;
         let context = Context {
-            cores: plan.cpus.len().max(1),
+            cores: plan.cpus.core_count(),
             // The pool's submitter competes with its workers; the loopback
             // server's threads with the IO workers.
             extra_threads: usize::from(cell.model == ModelKind::Pool)
                 + if uses_server && !plan.target_is_local {
-                    plan.cpus.len()
+                    plan.cpus.core_count()
                 } else {
                     0
                 },
