@@ -59,17 +59,13 @@ impl Configuration {
 pub fn configurations(folders: &[ResultsFolder]) -> Vec<Configuration> {
     let mut configs: Vec<Configuration> = Vec::new();
     for folder in folders {
-        let base = folder.host.label.clone().unwrap_or_else(|| {
-            format!(
-                "{} {}",
-                folder.host.hostname,
-                folder
-                    .host
-                    .captured_at
-                    .get(..16)
-                    .unwrap_or(&folder.host.captured_at)
-            )
-        });
+        // Stable across runs, for the history a benchmarking service keeps
+        // by name: the label, or else the host name, never the date.
+        let base = folder
+            .host
+            .label
+            .clone()
+            .unwrap_or_else(|| folder.host.hostname.clone());
         let placements: BTreeSet<String> = folder
             .records
             .iter()

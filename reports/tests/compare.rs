@@ -166,3 +166,20 @@ fn the_page_and_exports_render() {
     assert!(throughput["value"].as_f64().unwrap() > 0.0);
     assert!(throughput["lower_value"].as_f64().unwrap() <= throughput["value"].as_f64().unwrap());
 }
+
+#[test]
+fn configuration_names_are_stable_and_distinct_and_carry_no_date() {
+    let mut unlabelled = sample();
+    unlabelled.host.label = None;
+    let names = || -> Vec<String> {
+        configurations(&[unlabelled.clone(), unlabelled.clone()])
+            .into_iter()
+            .map(|c| c.name)
+            .collect()
+    };
+    let first = names();
+    assert_eq!(first, names(), "the same folders, the same names");
+    assert_eq!(first[0], unlabelled.host.hostname);
+    assert_ne!(first[0], first[1]);
+    assert!(!first[0].contains(&unlabelled.host.captured_at[..10]));
+}
