@@ -99,10 +99,11 @@ pub(crate) fn cell_view(cell: &CompareCell, is_baseline: bool) -> CellView {
     let ratio = match (cell.ratio, is_baseline) {
         (_, true) => "baseline".to_string(),
         (Some(r), false) => format!(
-            "{:.3}x [{:.3}, {:.3}]{}",
+            "{:.3}x [{:.3}, {:.3}{}]{}",
             r.point,
             r.low,
             r.high,
+            crate::format::coverage_suffix(r),
             cell.normalised_ratio
                 .map_or(String::new(), |n| format!("; per calibrated core {n:.3}x"))
         ),

@@ -107,7 +107,7 @@ pub fn estimate_text(e: Option<Estimate>) -> String {
 }
 
 /// `; 93.8%` for an interval of known coverage.
-fn coverage_suffix(e: Estimate) -> String {
+pub fn coverage_suffix(e: Estimate) -> String {
     e.coverage
         .map_or(String::new(), |c| format!("; {:.1}%", c * 100.0))
 }

@@ -425,7 +425,17 @@ fn row_view(row: &CellRow, section: &Section) -> RowView {
             .map_or("–".to_string(), |u| format!("{:.0}%", u * 100.0)),
         outliers: format!("{}/{}", row.outliers.mild, row.outliers.severe),
         floor: row.dispatch_floor_ns.map_or("–".to_string(), format_ns),
-        trials: format!("{}/{}", row.trials_ok, row.trials),
+        trials: if row.disturbed > 0 {
+            format!(
+                "{}/{} ({} disturbed: {})",
+                row.trials_ok,
+                row.trials,
+                row.disturbed,
+                row.disturbed_why.join(" | ")
+            )
+        } else {
+            format!("{}/{}", row.trials_ok, row.trials)
+        },
         fairness: match (row.jain_index, row.max_min_ratio) {
             (Some(jain), ratio) => format!(
                 "Jain {jain:.3}, max/min {}{}",

@@ -423,6 +423,15 @@ fn cell_row(model: &str, n: u32, trials: &[&Record], speedup: Option<Estimate>) 
             .find_map(|r| crate::format::shown_error(&r.error)),
         trials: trials.len(),
         trials_ok: ok.len(),
+        disturbed: trials
+            .iter()
+            .filter(|r| r.machine.as_ref().is_some_and(|m| m.disturbed))
+            .count(),
+        disturbed_why: trials
+            .iter()
+            .filter_map(|r| r.machine.as_ref().filter(|m| m.disturbed))
+            .map(|m| m.reasons.join("; "))
+            .collect(),
         wall_ms: median_interval(&walls_ms),
         throughput_ops_s: median_interval(&values(&|r| Some(r.throughput_ops_s))),
         speedup,

@@ -117,6 +117,10 @@ pub struct CellRow {
     pub trials: usize,
     /// Trials that ended ok.
     pub trials_ok: usize,
+    /// Trials the machine disturbed (kept after retries, or flagged).
+    pub disturbed: usize,
+    /// Their reasons, one line each, for the page.
+    pub disturbed_why: Vec<String>,
     /// Median wall time, ms, with interval.
     pub wall_ms: Option<Estimate>,
     /// Median throughput, ops/s, with interval.
