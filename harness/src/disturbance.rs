@@ -245,6 +245,7 @@ mod tests {
                     on_cpu_ns: 1_000_000_000 - runqueue_ns,
                     runqueue_ns,
                     timeslices: 10,
+                    ..SchedStat::default()
                 },
                 wall_ns: 1_000_000_000,
             })

@@ -4,9 +4,10 @@
 
 use std::sync::Arc;
 
+use crate::os::schedstat::ThreadSched;
 use reports::schema::{
-    Fairness, ModelOverhead, OpenLoop, PlacementRef, Record, Status, WorkerRecord, WorkloadRef,
-    SCHEMA_VERSION,
+    Breakdown, Fairness, ModelOverhead, OpenLoop, PlacementRef, Record, Status, ThreadOs,
+    WorkerRecord, WorkloadRef, SCHEMA_VERSION,
 };
 use reports::stats::jain_index;
 use workloads::{Scaling, Workload};
@@ -39,6 +40,8 @@ pub struct RecordContext {
     pub recording: Recording,
     /// The run this record belongs to.
     pub run_id: String,
+    /// The model's workers are tasks on runtime threads.
+    pub is_async: bool,
 }
 
 impl RecordContext {
@@ -99,6 +102,7 @@ impl RecordContext {
             workload_histograms: Default::default(),
             notes: Vec::new(),
             machine: None,
+            breakdown: None,
             round: None,
             rounds: None,
             throughput_rounds_s: None,
@@ -153,9 +157,26 @@ impl RecordContext {
                 ops: w.ops,
                 wall_ns: w.wall_ns,
                 error: w.error.as_ref().map(|e| e.message.clone()),
+                // Tasks of the async models share their runtime threads:
+                // those carry the accounting.
+                os: (!self.is_async)
+                    .then(|| outcome.sched.iter().find(|s| s.tid == w.tid))
+                    .flatten()
+                    .map(thread_os),
             })
             .collect();
         record.runtime_thread_placement = outcome.runtime_threads;
+        if self.is_async && outcome.sched.len() == record.runtime_thread_placement.len() {
+            // Both in the runtime threads' start order.
+            for (thread, sched) in record
+                .runtime_thread_placement
+                .iter_mut()
+                .zip(&outcome.sched)
+            {
+                thread.os = Some(thread_os(sched));
+            }
+        }
+        record.breakdown = breakdown(&outcome.sched, record.ops);
         record.async_op = outcome.async_op;
         record.recording = outcome.recording.as_str().to_string();
         record.counters = outcome.counters;
@@ -187,6 +208,58 @@ impl RecordContext {
         }
         record
     }
+}
+
+/// One thread's accounting as the schema has it. With no time on a CPU
+/// the kernel kept no schedstats: those figures are null, not 0.
+fn thread_os(t: &ThreadSched) -> ThreadOs {
+    let s = &t.sched;
+    let kept = s.on_cpu_ns > 0;
+    let sched = |v: u64| kept.then_some(v);
+    ThreadOs {
+        wall_ns: t.wall_ns,
+        on_cpu_ns: sched(s.on_cpu_ns),
+        runqueue_ns: sched(s.runqueue_ns),
+        timeslices: sched(s.timeslices),
+        user_ns: Some(s.user_ns),
+        sys_ns: Some(s.sys_ns),
+        voluntary_switches: Some(s.voluntary_switches),
+        involuntary_switches: Some(s.involuntary_switches),
+        minor_faults: Some(s.minor_faults),
+        major_faults: Some(s.major_faults),
+        migrations: Some(s.migrations),
+        last_core: s.last_cpu,
+    }
+}
+
+/// Where the threads' time went over the trial, as fractions of their
+/// summed wall time; `None` without schedstats.
+pub fn breakdown(threads: &[ThreadSched], ops: u64) -> Option<Breakdown> {
+    let wall: u64 = threads.iter().map(|t| t.wall_ns).sum();
+    let on_cpu: u64 = threads.iter().map(|t| t.sched.on_cpu_ns).sum();
+    if wall == 0 || on_cpu == 0 || ops == 0 {
+        return None;
+    }
+    let sum = |f: fn(&ThreadSched) -> u64| -> f64 { threads.iter().map(f).sum::<u64>() as f64 };
+    let blocked = sum(|t| {
+        t.wall_ns
+            .saturating_sub(t.sched.on_cpu_ns)
+            .saturating_sub(t.sched.runqueue_ns)
+    });
+    let wall = wall as f64;
+    Some(Breakdown {
+        threads: threads.len() as u32,
+        on_cpu_fraction: on_cpu as f64 / wall,
+        user_fraction: sum(|t| t.sched.user_ns) / wall,
+        sys_fraction: sum(|t| t.sched.sys_ns) / wall,
+        runqueue_fraction: sum(|t| t.sched.runqueue_ns) / wall,
+        blocked_fraction: blocked / wall,
+        switches_per_op: sum(|t| t.sched.voluntary_switches + t.sched.involuntary_switches)
+            / ops as f64,
+        migrations_per_op: sum(|t| t.sched.migrations) / ops as f64,
+        on_cpu_ns_per_op: on_cpu as f64 / ops as f64,
+        work_inflation: None,
+    })
 }
 
 /// Per-worker balance of a multi-worker trial: Jain's index, max/min, and

@@ -208,6 +208,72 @@ pub struct WorkerRecord {
     /// Why this worker failed, if it did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Its thread's accounting over the timed region (absent for tasks of
+    /// the async models, whose runtime threads carry it, and in older
+    /// records).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub os: Option<ThreadOs>,
+}
+
+/// One thread's accounting over a trial's timed region, read outside the op
+/// loop from `/proc/self/task/TID/` (schedstat, stat, status, sched).
+/// A figure the kernel does not keep is null, never 0.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ThreadOs {
+    /// The region's length for this thread, ns.
+    pub wall_ns: u64,
+    /// Time on a CPU, ns.
+    pub on_cpu_ns: Option<u64>,
+    /// Time runnable but waiting for a CPU, ns.
+    pub runqueue_ns: Option<u64>,
+    /// Times it was given a CPU.
+    pub timeslices: Option<u64>,
+    /// User time, ns (10 ms ticks).
+    pub user_ns: Option<u64>,
+    /// System time, ns (10 ms ticks).
+    pub sys_ns: Option<u64>,
+    /// Context switches it asked for (blocking).
+    pub voluntary_switches: Option<u64>,
+    /// Context switches forced on it (preemption).
+    pub involuntary_switches: Option<u64>,
+    /// Page faults without IO.
+    pub minor_faults: Option<u64>,
+    /// Page faults with IO.
+    pub major_faults: Option<u64>,
+    /// Moves to another CPU.
+    pub migrations: Option<u64>,
+    /// The core it ran on last (not sampled: the core at the region's end).
+    pub last_core: Option<u32>,
+}
+
+/// Where the workers' time went in one trial: fractions of the sum of the
+/// workers' (or runtime threads') timed wall time, and costs per op.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Breakdown {
+    /// Threads it sums over.
+    pub threads: u32,
+    /// On a CPU.
+    pub on_cpu_fraction: f64,
+    /// In user code (ticks, so coarse for short trials).
+    pub user_fraction: f64,
+    /// In the kernel.
+    pub sys_fraction: f64,
+    /// Waiting for a CPU.
+    pub runqueue_fraction: f64,
+    /// Asleep: on a lock, a barrier, IO or a timer (wall less on-CPU less
+    /// run-queue wait, floored at 0 per thread).
+    pub blocked_fraction: f64,
+    /// Context switches per op.
+    pub switches_per_op: f64,
+    /// Migrations per op.
+    pub migrations_per_op: f64,
+    /// On-CPU time per op, ns.
+    pub on_cpu_ns_per_op: f64,
+    /// On-CPU time per op against the same model's 1-worker cell: near 1.0
+    /// for work that shares nothing; contention, coherency traffic, SMT and
+    /// a slower clock raise it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub work_inflation: Option<f64>,
 }
 
 /// Latency of one op, summarised from the merged histogram.
@@ -249,6 +315,9 @@ pub struct ThreadRecord {
     pub core: Option<u32>,
     /// Every allowed core.
     pub cpus_allowed: Vec<u32>,
+    /// The runtime thread's accounting over the timed region.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub os: Option<ThreadOs>,
 }
 
 /// One measured trial of one cell (or one unsupported cell).
@@ -321,6 +390,9 @@ pub struct Record {
     /// event's arrival to the sink). Absent when the workload keeps none.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub workload_histograms: BTreeMap<String, String>,
+    /// Where the workers' time went (absent in older records).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub breakdown: Option<Breakdown>,
     /// The machine's view of the trial, with the verdict whether it was
     /// disturbed (absent in older records).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -553,6 +625,7 @@ pub(crate) fn test_record(
         workload_histograms: Default::default(),
         notes: Vec::new(),
         machine: None,
+        breakdown: None,
         round: None,
         rounds: None,
         throughput_rounds_s: None,

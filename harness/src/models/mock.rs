@@ -108,6 +108,7 @@ impl ExecutionModel for MockModel {
                 WorkerOutcome {
                     index,
                     pid: std::process::id(),
+                    tid: index as u32,
                     placed: Placed {
                         core: spec.core_of(index).map(|c| c as u32),
                         cpus_allowed: spec.core_of(index).map(|c| c as u32).into_iter().collect(),

@@ -38,6 +38,7 @@ impl ExecutionModel for TokioCurrent {
                 index: 0,
                 core: placed.core,
                 cpus_allowed: placed.cpus_allowed,
+                os: None,
             }),
         ));
         let runtime = tokio::runtime::Builder::new_current_thread()

@@ -345,6 +345,7 @@ pub(crate) fn pinning_hook(
             index: index as u32,
             core: placed.core,
             cpus_allowed: placed.cpus_allowed,
+            os: None,
         });
         log.lock()
             .unwrap_or_else(|p| p.into_inner())

@@ -120,6 +120,8 @@ pub struct WorkerOutcome {
     pub index: usize,
     /// The process it ran in.
     pub pid: u32,
+    /// The thread it was set up on (the child's pid under `process`).
+    pub tid: u32,
     /// Where the OS let it run.
     pub placed: Placed,
     /// Ops it completed.

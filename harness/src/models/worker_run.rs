@@ -190,6 +190,7 @@ impl WorkerRun {
         WorkerOutcome {
             index: self.index,
             pid: std::process::id(),
+            tid: self.tid,
             placed: self.placed.clone(),
             ops: self.recorder.ops,
             wall_ns: self.recorder.last_op_end.map_or(0, |end| {

@@ -79,6 +79,7 @@ impl<'p> CellRun<'p> {
             load: plan.load,
             recording: plan.recording,
             run_id: run_id.to_string(),
+            is_async: cell.model.is_async(),
         };
         let refusal = match plan.load {
             LoadMode::Open { .. } if workload.requirements().lockstep => Err(format!(

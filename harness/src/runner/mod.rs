@@ -18,6 +18,7 @@
 
 mod cell;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -80,10 +81,29 @@ pub fn run_plan(
     );
     let mut records = Vec::new();
     let mut supervisor = Supervisor::new();
+    // On-CPU time per op of each model's 1-worker trials, by workload and
+    // placement: what work inflation compares with.
+    let mut one_worker: HashMap<(String, String, String), Vec<f64>> = HashMap::new();
     // Each record is written the moment its trial ends, so a killed run
     // keeps every finished trial.
     let mut emit = |mut record: Record, label: &str, unclean: Option<&str>| {
         record.notes.extend(unclean.map(str::to_string));
+        let key = (
+            record.workload.spec.clone(),
+            record.placement.strategy.clone(),
+            record.model.clone(),
+        );
+        if let Some(breakdown) = record.breakdown.as_mut() {
+            if record.workers == 1 {
+                one_worker
+                    .entry(key)
+                    .or_default()
+                    .push(breakdown.on_cpu_ns_per_op);
+            } else if let Some(base) = one_worker.get(&key).and_then(|v| reports::stats::median(v))
+            {
+                breakdown.work_inflation = (base > 0.0).then(|| breakdown.on_cpu_ns_per_op / base);
+            }
+        }
         if record.status != Status::Ok {
             // Through the bar, which is hidden without a terminal:
             // suspending it prints to stderr either way.

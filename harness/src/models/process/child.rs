@@ -147,9 +147,7 @@ pub fn run_child_worker(args: ChildArgs, registry: &Registry) -> i32 {
             .collect(),
         peak_rss_kib: peak_rss_kib(),
         sched: run.sched.map(|t| super::wire::SchedMessage {
-            on_cpu_ns: t.sched.on_cpu_ns,
-            runqueue_ns: t.sched.runqueue_ns,
-            timeslices: t.sched.timeslices,
+            stat: t.sched,
             wall_ns: t.wall_ns,
         }),
         open,

@@ -30,7 +30,7 @@ use super::{
 };
 use crate::os::clock::monotonic_ns;
 use crate::os::machine::MachineSnapshot;
-use crate::os::schedstat::{SchedStat, ThreadSched};
+use crate::os::schedstat::ThreadSched;
 use crate::os::usage::CpuTime;
 use crate::placement::Placed;
 use crate::recorder::new_histogram;
@@ -140,11 +140,7 @@ impl ExecutionModel for Process {
             }
             sched.extend(child_sched.map(|s| ThreadSched {
                 tid: pid,
-                sched: SchedStat {
-                    on_cpu_ns: s.on_cpu_ns,
-                    runqueue_ns: s.runqueue_ns,
-                    timeslices: s.timeslices,
-                },
+                sched: s.stat,
                 wall_ns: s.wall_ns,
             }));
             cpu.user_ns += cpu_user_ns;
@@ -164,6 +160,7 @@ impl ExecutionModel for Process {
             workers.push(WorkerOutcome {
                 index,
                 pid,
+                tid: pid,
                 placed,
                 ops,
                 wall_ns: if ops == 0 {

@@ -46,6 +46,7 @@ use serde::{Deserialize, Serialize};
 use workloads::Scaling;
 
 use crate::failure::Failure;
+use crate::os::schedstat::SchedStat;
 use crate::recorder::Recording;
 
 /// The environment variable that injects a child fault, for tests.
@@ -98,15 +99,13 @@ pub struct ChildArgs {
 /// password).
 pub const TARGET_URL_ENV: &str = "COREBENCH_TARGET_URL";
 
-/// A child's scheduler counters over its timed region, on the wire.
+/// A child's own accounting over its timed region, on the wire: the
+/// fields of [`SchedStat`] and the region's length.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SchedMessage {
-    /// Time on a CPU, ns.
-    pub on_cpu_ns: u64,
-    /// Time waiting for a CPU, ns.
-    pub runqueue_ns: u64,
-    /// Times it was given a CPU.
-    pub timeslices: u64,
+    /// Its counters over the region.
+    #[serde(flatten)]
+    pub stat: SchedStat,
     /// The region's length, ns.
     pub wall_ns: u64,
 }

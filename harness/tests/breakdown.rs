@@ -1,0 +1,112 @@
+//! Where the workers' time went, with known answers that hold on this
+//! machine: the real binary, each worker's accounting read from the kernel.
+//! One test, its cases one after another: cases running side by side would
+//! wait for each other's CPUs.
+
+mod common;
+
+use common::*;
+use reports::schema::{Record, Status};
+
+/// Runs a plan of long enough trials and returns its ok records.
+fn breakdowns(args: &[&str]) -> Vec<Record> {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("results");
+    let output = corebench()
+        .args(["run", "--no-progress", "--no-calibration", "--trials", "3"])
+        .args(["--on-disturbance", "flag", "--out"])
+        .arg(&out)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    read(&out)
+        .records
+        .into_iter()
+        .filter(|r| r.status == Status::Ok)
+        .collect()
+}
+
+#[test]
+fn where_the_time_went_matches_known_answers() {
+    // serial_fraction 0.5: each round is 0.5 serial (worker 0 alone) and
+    // 0.5 split over 2 workers (0.25 each), 0.75 in all; worker 1 sleeps
+    // through 0.5 of it, so 1/3 of the pair's time is blocked.
+    let records = breakdowns(&[
+        "--workloads",
+        "synthetic/amdahl:serial_fraction=0.5",
+        "--models",
+        "threads",
+        "--workers",
+        "2",
+        "--pin",
+        "compact",
+        "--ops",
+        "300",
+    ]);
+    assert!(!records.is_empty());
+    for record in &records {
+        let b = record.breakdown.as_ref().expect("a breakdown");
+        assert!(
+            (b.blocked_fraction - 1.0 / 3.0).abs() < 0.07,
+            "amdahl: {b:?}"
+        );
+        for worker in &record.per_worker {
+            let os = worker.os.as_ref().expect("each worker's accounting");
+            assert!(os.on_cpu_ns.is_some_and(|ns| ns > 0), "{os:?}");
+        }
+    }
+
+    // Two workers on one core wait half their time for it.
+    let records = breakdowns(&[
+        "--workloads",
+        "cpu/primes",
+        "--models",
+        "threads",
+        "--workers",
+        "2",
+        "--cores",
+        "0",
+        "--ops",
+        "10000",
+    ]);
+    for record in &records {
+        let b = record.breakdown.as_ref().expect("a breakdown");
+        assert!((b.runqueue_fraction - 0.5).abs() < 0.1, "one core: {b:?}");
+    }
+
+    // A sleeping op is blocked; children account for themselves.
+    let records = breakdowns(&[
+        "--workloads",
+        "io/sleep:ms=1,cpu/primes",
+        "--models",
+        "threads,process",
+        "--workers",
+        "1,2",
+        "--ops",
+        "500",
+    ]);
+    for record in records.iter().filter(|r| r.workload.id == "io/sleep") {
+        let b = record.breakdown.as_ref().expect("a breakdown");
+        assert!(
+            b.blocked_fraction >= 0.9,
+            "sleep under {}: {b:?}",
+            record.model
+        );
+    }
+    for record in records
+        .iter()
+        .filter(|r| r.workload.id == "cpu/primes" && r.model == "process")
+    {
+        // Each child measured itself: its time on a CPU agrees with the
+        // CPU time it reported from getrusage within 5%.
+        let on_cpu: u64 = record
+            .per_worker
+            .iter()
+            .map(|w| w.os.as_ref().expect("child accounting").on_cpu_ns.unwrap())
+            .sum();
+        let rusage = record.cpu_user_ns + record.cpu_sys_ns;
+        let diff = (on_cpu as f64 - rusage as f64).abs() / rusage as f64;
+        assert!(diff < 0.05, "on-CPU {on_cpu} ns against rusage {rusage} ns");
+    }
+}
