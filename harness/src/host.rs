@@ -66,6 +66,13 @@ pub fn capture_host(label: Option<String>) -> Host {
         cgroup_cpu_quota_cores: crate::os::machine::cgroup_quota_cores(),
         trial_order_seed: None,
         disturbance_rule: None,
+        platform: Some(reports::schema::Platform {
+            cpu_governor: crate::os::platform::governor(),
+            turbo: crate::os::platform::turbo(),
+            smt_control: crate::os::platform::smt_control(),
+            perf_event_paranoid: crate::os::platform::perf_event_paranoid(),
+            hardware_counters_unavailable: crate::os::platform::hardware_counters_unavailable(),
+        }),
     }
 }
 
@@ -81,5 +88,11 @@ mod tests {
         assert!(host.memory_bytes > 0);
         assert!(host.rustc.contains("rustc"));
         assert_eq!(host.label.as_deref(), Some("<script>x</script>"));
+        let platform = host.platform.expect("what shapes the numbers");
+        assert_eq!(
+            platform.hardware_counters_unavailable.is_some(),
+            !std::path::Path::new("/sys/bus/event_source/devices/cpu").exists()
+                || platform.perf_event_paranoid.is_some_and(|p| p > 2)
+        );
     }
 }

@@ -517,6 +517,26 @@ pub struct Host {
     /// The thresholds a trial was judged disturbed by.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disturbance_rule: Option<DisturbanceRule>,
+    /// What shapes per-thread numbers: the CPU frequency governor, turbo,
+    /// SMT control, `perf_event_paranoid`, and why hardware counters are
+    /// unavailable (null when they are). Absent in older folders.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub platform: Option<Platform>,
+}
+
+/// See [`Host::platform`]; a field the machine does not say is null.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Platform {
+    /// CPU 0's frequency governor.
+    pub cpu_governor: Option<String>,
+    /// Turbo or boost: `on` or `off`.
+    pub turbo: Option<String>,
+    /// SMT control: `on`, `off`, `notsupported`.
+    pub smt_control: Option<String>,
+    /// `/proc/sys/kernel/perf_event_paranoid`.
+    pub perf_event_paranoid: Option<i32>,
+    /// Why hardware counters cannot be had here; null when they can.
+    pub hardware_counters_unavailable: Option<String>,
 }
 
 /// When a trial counts as disturbed (see `corebench run --help`).
