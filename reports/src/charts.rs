@@ -94,6 +94,15 @@ pub fn section_charts(section: &Section, cores: u32) -> Result<Vec<Chart>, Chart
             svg: draw("latency", |root| latency_chart(root, section))?,
         });
     }
+    if section.models.iter().any(|m| !m.time_split.is_empty()) {
+        charts.push(Chart {
+            kind: "time",
+            title: format!(
+                "Where the workers' time went (user, system, waiting for a CPU, blocked): {name}"
+            ),
+            svg: draw("time", |root| crate::time_chart::time_chart(root, section))?,
+        });
+    }
     if !section.balance.is_empty() {
         charts.push(Chart {
             kind: "balance",
@@ -104,10 +113,10 @@ pub fn section_charts(section: &Section, cores: u32) -> Result<Vec<Chart>, Chart
     Ok(charts)
 }
 
-type Root<'a> = DrawingArea<SVGBackend<'a>, Shift>;
-type DrawResult = Result<(), Box<dyn std::error::Error + 'static>>;
+pub(crate) type Root<'a> = DrawingArea<SVGBackend<'a>, Shift>;
+pub(crate) type DrawResult = Result<(), Box<dyn std::error::Error + 'static>>;
 
-fn draw(
+pub(crate) fn draw(
     chart: &'static str,
     body: impl FnOnce(&Root<'_>) -> DrawResult,
 ) -> Result<String, ChartError> {
@@ -583,7 +592,9 @@ fn cores_marker<'a, X: Ranged<ValueType = f64>>(
     Ok(())
 }
 
-fn legend<'a, CT: CoordTranslate>(chart: &mut ChartContext<'a, SVGBackend<'a>, CT>) -> DrawResult {
+pub(crate) fn legend<'a, CT: CoordTranslate>(
+    chart: &mut ChartContext<'a, SVGBackend<'a>, CT>,
+) -> DrawResult {
     chart
         .configure_series_labels()
         .position(SeriesLabelPosition::UpperLeft)

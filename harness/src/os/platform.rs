@@ -29,7 +29,9 @@ pub fn smt_control() -> Option<String> {
 
 /// `/proc/sys/kernel/perf_event_paranoid`.
 pub fn perf_event_paranoid() -> Option<i32> {
-    read_trimmed("/proc/sys/kernel/perf_event_paranoid")?.parse().ok()
+    read_trimmed("/proc/sys/kernel/perf_event_paranoid")?
+        .parse()
+        .ok()
 }
 
 /// Why hardware counters (cycles, instructions, cache misses) cannot be

@@ -34,7 +34,7 @@ use spectra::balance_of;
 pub use spectra::{merged_histogram, spectrum, spectrum_of, uncorrected_spectrum};
 pub use views::{
     AmdahlSummary, Balance, CellRow, CurvePoint, Fitted, GustafsonSummary, ModelCurve, OpenRow,
-    Spectrum, FLOOR_WARNING_RATIO, RATE_SHORTFALL,
+    Spectrum, TimeSplit, FLOOR_WARNING_RATIO, RATE_SHORTFALL,
 };
 
 /// Everything the report shows, computed once.
@@ -141,6 +141,79 @@ pub fn usable_cores(host: &Host) -> u32 {
     };
     host.cgroup_cpu_quota_cores
         .map_or(mask, |quota| mask.min(quota.max(1)))
+}
+
+/// Median split of a cell's worker time over its ok trials with a
+/// breakdown.
+fn time_split(n: u32, trials: &[&Record]) -> Option<TimeSplit> {
+    let splits: Vec<&crate::schema::Breakdown> = trials
+        .iter()
+        .filter(|r| r.status == Status::Ok)
+        .filter_map(|r| r.breakdown.as_ref())
+        .collect();
+    let m = |f: fn(&crate::schema::Breakdown) -> f64| {
+        median(&splits.iter().map(|b| f(b)).collect::<Vec<_>>())
+    };
+    let on_cpu = m(|b| b.on_cpu_fraction)?;
+    let (user, sys) = (m(|b| b.user_fraction)?, m(|b| b.sys_fraction)?);
+    // user and sys count in 10 ms ticks: they split the exact on-CPU time.
+    let user_share = if user + sys > 0.0 {
+        user / (user + sys)
+    } else {
+        1.0
+    };
+    let runqueue = m(|b| b.runqueue_fraction)?;
+    let blocked = (1.0 - on_cpu - runqueue).max(0.0);
+    Some(TimeSplit {
+        n,
+        user: on_cpu * user_share,
+        system: on_cpu * (1.0 - user_share),
+        runqueue,
+        blocked,
+        switches_per_op: m(|b| b.switches_per_op)?,
+        work_inflation: median(
+            &splits
+                .iter()
+                .filter_map(|b| b.work_inflation)
+                .collect::<Vec<_>>(),
+        ),
+    })
+}
+
+/// Attributes the speedup a model lost at its largest worker count within
+/// the cores: "threads reach 1.54x of 2.00x at 2 workers; of the lost
+/// 0.46x, 0.40x is workers blocked and 0.06x waiting for a CPU".
+fn lost_speedup(curve: &ModelCurve, cores: u32) -> Option<String> {
+    let point = curve
+        .points
+        .iter()
+        .filter(|p| p.n > 1 && p.n <= cores)
+        .max_by_key(|p| p.n)?;
+    let split = curve.time_split.iter().find(|s| s.n == point.n)?;
+    let ideal = f64::from(point.n);
+    let reached = point.speedup?.point;
+    let lost = ideal - reached;
+    if lost <= 0.02 * ideal {
+        return Some(format!(
+            "{} reaches {reached:.2}x of {ideal:.2}x at {} workers",
+            curve.model, point.n
+        ));
+    }
+    let blocked = ideal * split.blocked;
+    let waiting = ideal * split.runqueue;
+    let mut text = format!(
+        "{} reaches {reached:.2}x of {ideal:.2}x at {} workers; of the lost {lost:.2}x, {:.2}x is workers blocked and {:.2}x waiting for a CPU",
+        curve.model,
+        point.n,
+        blocked.min(lost),
+        waiting.min(lost)
+    );
+    if let Some(inflation) = split.work_inflation.filter(|i| *i > 1.05) {
+        text.push_str(&format!(
+            ", and each op took {inflation:.2}x the CPU time it takes alone"
+        ));
+    }
+    Some(text)
 }
 
 /// How far past the largest measured worker count a curve is drawn.
@@ -341,12 +414,19 @@ fn analyse_section(
             reading: String::new(),
             projectable: false,
             ceiling: None,
+            time_split: by_n
+                .iter()
+                .filter_map(|(&n, trials)| time_split(n, trials))
+                .collect(),
         };
         let counts_within_cores = trials_by_n.len();
         curve.reading = match kind {
             WorkKind::Cpu => reading(&mut curve, counts_within_cores, projection_max_n),
             WorkKind::Io | WorkKind::Open => io_reading(&curve, by_n),
         };
+        if let Some(lost) = lost_speedup(&curve, cores) {
+            curve.reading = format!("{lost}; {}", curve.reading);
+        }
         let unsupported = by_n
             .values()
             .flatten()

@@ -85,6 +85,29 @@ pub struct ModelCurve {
     /// The most speedup the reading claims on any number of cores, when it
     /// claims one; never below a measured point.
     pub ceiling: Option<f64>,
+    /// Where the workers' time went, per worker count (cells whose records
+    /// carry a breakdown).
+    pub time_split: Vec<TimeSplit>,
+}
+
+/// Where one cell's worker time went: median fractions of the workers'
+/// summed wall time over its trials (they add up to 1).
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct TimeSplit {
+    /// Workers.
+    pub n: u32,
+    /// In user code.
+    pub user: f64,
+    /// In the kernel.
+    pub system: f64,
+    /// Waiting for a CPU.
+    pub runqueue: f64,
+    /// Asleep: a lock, a barrier, IO, a timer.
+    pub blocked: f64,
+    /// Context switches per op.
+    pub switches_per_op: f64,
+    /// On-CPU time per op over the 1-worker cell's.
+    pub work_inflation: Option<f64>,
 }
 
 /// One worker count of one model's curve.
