@@ -22,8 +22,8 @@
 //!   fits and a plain reading: what the report shows.
 //! - [`cells`]: trials grouped into cells, with medians and speedups.
 //! - [`fits`]: Amdahl, Karp–Flatt, Gustafson and USL fits.
-//! - [`charts`]: the SVG charts of a section (plotters); [`time_chart`]:
-//!   where the workers' time went.
+//! - [`charts`]: the SVG charts of a section (plotters), with
+//!   `charts::time`, where the workers' time went.
 //! - [`html`]: the page's template context and rendering (minijinja).
 //! - [`export`]: `summary.csv` and `summary.md`.
 //! - [`report`]: writing all of it into a report folder.
@@ -51,6 +51,5 @@ pub mod slug;
 pub mod staging;
 pub mod stats;
 pub mod terminal;
-pub mod time_chart;
 pub mod validate;
 pub mod variants;

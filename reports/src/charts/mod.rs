@@ -7,6 +7,8 @@
 //! balance. Each model has one colour in every chart, and a dashed vertical
 //! line marks the core count, where oversubscription starts.
 
+pub mod time;
+
 use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -100,7 +102,7 @@ pub fn section_charts(section: &Section, cores: u32) -> Result<Vec<Chart>, Chart
             title: format!(
                 "Where the workers' time went (user, system, waiting for a CPU, blocked): {name}"
             ),
-            svg: draw("time", |root| crate::time_chart::time_chart(root, section))?,
+            svg: draw("time", |root| time::time_chart(root, section))?,
         });
     }
     if !section.balance.is_empty() {

@@ -4,8 +4,8 @@
 
 use plotters::prelude::*;
 
+use super::{legend, DrawResult, Root};
 use crate::analysis::Section;
-use crate::charts::{legend, DrawResult, Root};
 
 /// The four parts, bottom to top, with colours colour-blind readers can
 /// tell apart (Okabe-Ito).
