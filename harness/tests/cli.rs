@@ -1,5 +1,5 @@
 //! CLI tests: the commands as a user runs them (bad input, list, host,
-//! default folders, report, compare), on the real `corebench` binary with
+//! default folders, report, compare, profile), on the real `corebench` binary with
 //! tiny plans, read back through the `reports` crate.
 
 mod common;
@@ -335,4 +335,42 @@ fn compare_reports_formats_regressions_and_bad_input() {
             text(&output.stderr)
         );
     }
+}
+
+#[test]
+fn profile_prints_each_workers_time_and_rejects_a_sweep() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("profile");
+    let output = corebench()
+        .args([
+            "profile",
+            "synthetic/amdahl:serial_fraction=0.5",
+            "--workers",
+            "2",
+        ])
+        .args(["--trials", "1", "--ops", "200", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let stdout = text(&output.stdout);
+    for expected in [
+        "where the time went",
+        "worker 0",
+        "worker 1",
+        "blocked",
+        "the machine",
+    ] {
+        assert!(stdout.contains(expected), "no '{expected}' in:\n{stdout}");
+    }
+    // The results folder is a normal one: the report reads it.
+    assert!(out.join("records.jsonl").is_file());
+    assert!(out.join("report/index.html").is_file());
+
+    let sweep = corebench()
+        .args(["profile", "cpu/primes", "--workers", "1,2"])
+        .output()
+        .unwrap();
+    assert_eq!(sweep.status.code(), Some(2));
+    assert!(text(&sweep.stderr).contains("'1,2'"));
 }

@@ -6,10 +6,12 @@
 //! - this file: the arguments and the dispatch;
 //! - [`run`]: `corebench run`, from the plan to the report;
 //! - [`compare`]: `corebench compare`;
+//! - [`profile`]: `corebench profile`, one cell with every probe on;
 //! - [`output`]: standard output, where a closed pipe is a normal end.
 
 pub mod compare;
 pub mod output;
+pub mod profile;
 pub mod run;
 
 use std::path::PathBuf;
@@ -74,6 +76,9 @@ pub enum Command {
         #[arg(long, hide = true)]
         exit_with_parent: bool,
     },
+    /// Profile one cell with every probe on: where each worker's time went
+    /// (on a CPU, waiting for one, blocked), switches, faults, migrations.
+    Profile(profile::ProfileArgs),
     /// The child side of the process model (started by corebench itself).
     #[command(hide = true)]
     Worker(ChildArgs),
@@ -248,6 +253,7 @@ pub fn dispatch_with(cli: Cli, registry: Arc<Registry>) -> anyhow::Result<i32> {
             threads,
             exit_with_parent,
         } => crate::services::serve(port, threads.max(1), exit_with_parent).map(|_| 0),
+        Command::Profile(args) => profile::profile(args, registry),
         Command::Worker(args) => Ok(run_child_worker(args, &registry)),
     }
 }
