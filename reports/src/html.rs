@@ -149,6 +149,10 @@ pub struct RowView {
     pub outliers: String,
     /// Dispatch floor.
     pub floor: String,
+    /// Context switches per op.
+    pub switches: String,
+    /// Share of the workers' time waiting for a CPU.
+    pub runqueue: String,
     /// ok/total trials.
     pub trials: String,
     /// Status and error.
@@ -425,6 +429,12 @@ fn row_view(row: &CellRow, section: &Section) -> RowView {
             .map_or("–".to_string(), |u| format!("{:.0}%", u * 100.0)),
         outliers: format!("{}/{}", row.outliers.mild, row.outliers.severe),
         floor: row.dispatch_floor_ns.map_or("–".to_string(), format_ns),
+        switches: row
+            .switches_per_op
+            .map_or("–".to_string(), |s| format!("{s:.3}")),
+        runqueue: row
+            .runqueue_fraction
+            .map_or("–".to_string(), |f| format!("{:.1}%", f * 100.0)),
         trials: if row.disturbed > 0 {
             format!(
                 "{}/{} ({} disturbed: {})",

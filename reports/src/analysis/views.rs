@@ -182,6 +182,10 @@ pub struct CellRow {
     pub in_flight: Option<f64>,
     /// Open load only: requested vs achieved rate, uncorrected latency.
     pub open: Option<OpenRow>,
+    /// Median context switches per op, from the workers' accounting.
+    pub switches_per_op: Option<f64>,
+    /// Median share of the workers' time spent waiting for a CPU.
+    pub runqueue_fraction: Option<f64>,
 }
 
 /// A cell whose median op is under this many dispatch floors measures the

@@ -1,0 +1,130 @@
+//! A section's table of cells: one row per model and worker count, each
+//! figure the median over the cell's ok trials.
+
+use std::collections::BTreeMap;
+
+use super::views::{CellRow, OpenRow, FLOOR_WARNING_RATIO};
+use crate::schema::{Record, Status};
+use crate::stats::{median, median_interval, tukey_outliers, Estimate};
+
+/// The row of one cell.
+pub(super) fn cell_row(
+    model: &str,
+    n: u32,
+    trials: &[&Record],
+    speedup: Option<Estimate>,
+) -> CellRow {
+    let ok: Vec<&Record> = trials
+        .iter()
+        .copied()
+        .filter(|r| r.status == Status::Ok)
+        .collect();
+    let values = |f: &dyn Fn(&Record) -> Option<f64>| -> Vec<f64> {
+        ok.iter().filter_map(|r| f(r)).collect()
+    };
+    let walls_ms = values(&|r| Some(r.wall_ns as f64 / 1e6));
+    let latency_us = |f: &dyn Fn(&crate::schema::LatencySummary) -> u64| {
+        median(&values(&|r| r.latency.as_ref().map(|l| f(l) as f64 / 1e3)))
+    };
+    let p50_us = latency_us(&|l| l.p50_ns);
+    let dispatch_floor_ns = median(
+        &trials
+            .iter()
+            .filter_map(|r| r.model_overhead.dispatch_floor_ns)
+            .collect::<Vec<_>>(),
+    );
+    let floor_ratio = match (p50_us, dispatch_floor_ns) {
+        (Some(p50), Some(floor)) if floor > 0.0 => Some(p50 * 1e3 / floor),
+        _ => None,
+    };
+    CellRow {
+        model: model.to_string(),
+        workers: n,
+        status: trials
+            .iter()
+            .map(|r| r.status)
+            .find(|s| *s != Status::Ok)
+            .unwrap_or(Status::Ok),
+        error: trials
+            .iter()
+            .find_map(|r| crate::format::shown_error(&r.error)),
+        trials: trials.len(),
+        trials_ok: ok.len(),
+        disturbed: trials
+            .iter()
+            .filter(|r| r.machine.as_ref().is_some_and(|m| m.disturbed))
+            .count(),
+        disturbed_why: trials
+            .iter()
+            .filter_map(|r| r.machine.as_ref().filter(|m| m.disturbed))
+            .map(|m| m.reasons.join("; "))
+            .collect(),
+        wall_ms: median_interval(&walls_ms),
+        throughput_ops_s: median_interval(&values(&|r| Some(r.throughput_ops_s))),
+        speedup,
+        p50_us,
+        p99_us: latency_us(&|l| l.p99_ns),
+        p99_9_us: latency_us(&|l| l.p99_9_ns),
+        cpu_utilisation: median(&values(&|r| r.cpu_utilisation())),
+        outliers: tukey_outliers(&walls_ms),
+        dispatch_floor_ns,
+        floor_ratio,
+        measures_executor: floor_ratio.is_some_and(|r| r < FLOOR_WARNING_RATIO),
+        async_op: ok.iter().any(|r| r.async_op),
+        counters: {
+            let mut by_name: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+            for record in trials {
+                for (name, value) in &record.counters {
+                    by_name.entry(name.clone()).or_default().push(*value);
+                }
+            }
+            by_name
+                .into_iter()
+                .filter_map(|(name, values)| median(&values).map(|m| (name, m)))
+                .collect()
+        },
+        jain_index: median(&values(&|r| r.fairness.as_ref().map(|f| f.jain_index))),
+        max_min_ratio: median(&values(&|r| {
+            r.fairness.as_ref().and_then(|f| f.max_min_ratio)
+        })),
+        starvation: trials.iter().any(|r| {
+            r.fairness
+                .as_ref()
+                .is_some_and(|f| !f.starved_workers.is_empty())
+        }),
+        in_flight: median(&values(&|r| {
+            let mean_ns = r.latency.as_ref()?.mean_ns;
+            (r.wall_ns > 0).then(|| mean_ns * r.ops as f64 / r.wall_ns as f64)
+        })),
+        open: open_row(&ok),
+        switches_per_op: median(&values(&|r| {
+            r.breakdown.as_ref().map(|b| b.switches_per_op)
+        })),
+        runqueue_fraction: median(&values(&|r| {
+            r.breakdown.as_ref().map(|b| b.runqueue_fraction)
+        })),
+    }
+}
+
+/// The open-loop summary of a cell's ok trials, if they ran open.
+fn open_row(ok: &[&Record]) -> Option<OpenRow> {
+    let open: Vec<(&Record, &crate::schema::OpenLoop)> = ok
+        .iter()
+        .filter_map(|r| r.open_loop.as_ref().map(|o| (*r, o)))
+        .collect();
+    let first = open.first()?;
+    let values = |f: &dyn Fn(&Record, &crate::schema::OpenLoop) -> Option<f64>| {
+        median(&open.iter().filter_map(|(r, o)| f(r, o)).collect::<Vec<_>>())
+    };
+    Some(OpenRow {
+        requested_rate_ops_s: first.1.requested_rate_ops_s,
+        achieved_rate_ops_s: values(&|r, _| Some(r.throughput_ops_s)).unwrap_or(0.0),
+        uncorrected_p99_us: values(&|_, o| {
+            o.uncorrected_latency
+                .as_ref()
+                .map(|l| l.p99_ns as f64 / 1e3)
+        }),
+        pacing_p99_us: values(&|_, o| o.pacing_error.as_ref().map(|l| l.p99_ns as f64 / 1e3)),
+        late_starts: values(&|_, o| Some(o.late_starts as f64)),
+    })
+}
