@@ -248,6 +248,7 @@ mod tests {
                     ..SchedStat::default()
                 },
                 wall_ns: 1_000_000_000,
+                counts: None,
             })
             .collect();
         let tick = crate::os::machine::tick_ns();

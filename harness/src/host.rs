@@ -72,6 +72,7 @@ pub fn capture_host(label: Option<String>) -> Host {
             smt_control: crate::os::platform::smt_control(),
             perf_event_paranoid: crate::os::platform::perf_event_paranoid(),
             hardware_counters_unavailable: crate::os::platform::hardware_counters_unavailable(),
+            software_counters_unavailable: crate::os::perf::software_counters_unavailable(),
         }),
     }
 }

@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use crate::os::perf::SoftwareCounts;
 use crate::os::schedstat::ThreadSched;
 use reports::schema::{
     Breakdown, Fairness, ModelOverhead, OpenLoop, PlacementRef, Record, Status, ThreadOs,
@@ -229,6 +230,17 @@ fn thread_os(t: &ThreadSched) -> ThreadOs {
         major_faults: Some(s.major_faults),
         migrations: Some(s.migrations),
         last_core: s.last_cpu,
+        counters: match t.counts {
+            Some(counts) => counts
+                .named()
+                .into_iter()
+                .map(|(name, value)| (name.to_string(), Some(value)))
+                .collect(),
+            None => SoftwareCounts::NAMES
+                .into_iter()
+                .map(|name| (name.to_string(), None))
+                .collect(),
+        },
     }
 }
 

@@ -1,5 +1,6 @@
 //! Where the workers' time went, with known answers that hold on this
 //! machine: the real binary, each worker's accounting read from the kernel.
+//! Software perf counters are checked against the kernel's schedstat.
 //! One test, its cases one after another: cases running side by side would
 //! wait for each other's CPUs.
 
@@ -108,5 +109,36 @@ fn where_the_time_went_matches_known_answers() {
         let rusage = record.cpu_user_ns + record.cpu_sys_ns;
         let diff = (on_cpu as f64 - rusage as f64).abs() / rusage as f64;
         assert!(diff < 0.05, "on-CPU {on_cpu} ns against rusage {rusage} ns");
+    }
+
+    // Software perf counters agree with schedstat on CPU-bound threads:
+    // on-CPU time within 10%, context switches and migrations exactly
+    // (give or take the read itself). Where perf_event_open is refused,
+    // every counter is null and host.json says why.
+    for record in records.iter().filter(|r| r.workload.id == "cpu/primes") {
+        for worker in &record.per_worker {
+            let os = worker.os.as_ref().expect("each worker's accounting");
+            let counter = |name: &str| *os.counters.get(name).expect("every counter named");
+            let Some(task_clock_ns) = counter("task_clock_ns") else {
+                assert!(os.counters.values().all(Option::is_none), "{os:?}");
+                continue;
+            };
+            let on_cpu = os.on_cpu_ns.unwrap() as f64;
+            let off = (task_clock_ns as f64 - on_cpu).abs() / on_cpu;
+            assert!(
+                off < 0.10,
+                "{}: task-clock against schedstat: {os:?}",
+                record.model
+            );
+            let switches = os.voluntary_switches.unwrap() + os.involuntary_switches.unwrap();
+            let counted = counter("context_switches").unwrap();
+            assert!(
+                switches.abs_diff(counted) <= 2,
+                "{}: switches: {os:?}",
+                record.model
+            );
+            let migrations = counter("cpu_migrations").unwrap();
+            assert!(os.migrations.unwrap().abs_diff(migrations) <= 1, "{os:?}");
+        }
     }
 }

@@ -360,6 +360,7 @@ fn profile_prints_each_workers_time_and_rejects_a_sweep() {
         "worker 1",
         "blocked",
         "the machine",
+        "perf counters, worker 1: ",
     ] {
         assert!(stdout.contains(expected), "no '{expected}' in:\n{stdout}");
     }

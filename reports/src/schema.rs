@@ -244,6 +244,12 @@ pub struct ThreadOs {
     pub migrations: Option<u64>,
     /// The core it ran on last (not sampled: the core at the region's end).
     pub last_core: Option<u32>,
+    /// Software perf counters over the region (`task_clock_ns`,
+    /// `context_switches`, `cpu_migrations`, `page_faults`), each null when
+    /// `perf_event_open` refused it (why: `platform` in host.json).
+    /// Hardware counters are not opened yet.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub counters: BTreeMap<String, Option<u64>>,
 }
 
 /// Where the workers' time went in one trial: fractions of the sum of the
@@ -537,6 +543,10 @@ pub struct Platform {
     pub perf_event_paranoid: Option<i32>,
     /// Why hardware counters cannot be had here; null when they can.
     pub hardware_counters_unavailable: Option<String>,
+    /// Why software perf counters (task-clock, context switches,
+    /// migrations, page faults) cannot be had here; null when they can.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub software_counters_unavailable: Option<String>,
 }
 
 /// When a trial counts as disturbed (see `corebench run --help`).

@@ -165,6 +165,17 @@ pub fn profile_text(records: &[Record]) -> String {
         ]);
     }
     out.push_str(&format!("{table}\n"));
+    for (name, os) in &threads {
+        if os.counters.is_empty() {
+            continue;
+        }
+        let counters: Vec<String> = os
+            .counters
+            .iter()
+            .map(|(k, v)| format!("{k}={}", v.map_or("null".into(), |v| v.to_string())))
+            .collect();
+        out.push_str(&format!("perf counters, {name}: {}\n", counters.join(", ")));
+    }
     if let Some(b) = &record.breakdown {
         out.push_str(&format!(
             "all threads: on CPU {:.1}%, waiting for a CPU {:.1}%, blocked {:.1}%; {:.3} context switches and {:.4} migrations per op{}\n",

@@ -82,7 +82,7 @@ impl ExecutionModel for Rayon {
             .iter()
             .filter_map(|slot| lock(slot).as_ref().map(|run| run.tid))
             .collect();
-        let threads_before = ThreadsSnapshot::take(&tids);
+        let mut threads_before = ThreadsSnapshot::start(&tids);
         let before = MachineSnapshot::take();
         let release = Instant::now();
         match spec.budget {
@@ -134,7 +134,7 @@ impl ExecutionModel for Rayon {
             }
         }
         let machine = MachineSnapshot::take().since(&before);
-        let sched = ThreadsSnapshot::take(&tids).since(&threads_before);
+        let sched = ThreadsSnapshot::take(&tids).since(&mut threads_before);
         drop(pool);
 
         let runs: Vec<WorkerRun> = slots

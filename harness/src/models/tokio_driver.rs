@@ -97,7 +97,7 @@ pub(crate) fn run_tasks(
             .iter()
             .map(|(tid, _)| *tid)
             .collect();
-        let threads_before = ThreadsSnapshot::take(&tids);
+        let mut threads_before = ThreadsSnapshot::start(&tids);
         let before = MachineSnapshot::take();
         let release = Instant::now();
         let _ = go.send(Some(release));
@@ -114,7 +114,7 @@ pub(crate) fn run_tasks(
             );
         }
         let machine = MachineSnapshot::take().since(&before);
-        let sched = ThreadsSnapshot::take(&tids).since(&threads_before);
+        let sched = ThreadsSnapshot::take(&tids).since(&mut threads_before);
         if let Some(thread) = pacer_thread {
             let _ = thread.join();
         }

@@ -14,6 +14,7 @@ use super::trial::{OpBudget, OpenOutcome, TrialOutcome, TrialSpec, WorkerOutcome
 use super::ModelKind;
 use crate::failure::Failure;
 use crate::os::machine::MachineDelta;
+use crate::os::perf::ThreadCounters;
 use crate::os::schedstat::{SchedStat, ThreadSched};
 use crate::os::threads::current_tid;
 use crate::placement::{place_current_thread, Placed};
@@ -232,22 +233,30 @@ pub(crate) fn merge_in_process(
 
 /// A thread's own scheduler counters from a start to a stop, read by the
 /// thread itself (outside any op loop).
-pub(crate) struct ThreadClock(Option<(SchedStat, Instant)>);
+pub(crate) struct ThreadClock(Option<(SchedStat, Instant)>, Option<ThreadCounters>);
 
 impl ThreadClock {
-    /// Reads the calling thread's counters now.
+    /// Reads the calling thread's counters now and opens its perf
+    /// counters.
     pub fn start() -> Self {
-        ThreadClock(SchedStat::of_this_thread().map(|s| (s, Instant::now())))
+        let counters = ThreadCounters::open(None).ok();
+        ThreadClock(
+            SchedStat::of_this_thread().map(|s| (s, Instant::now())),
+            counters,
+        )
     }
 
     /// The calling thread's counters since the start.
     pub fn stop(self, tid: u32) -> Option<ThreadSched> {
-        let (start, at) = self.0?;
+        let ThreadClock(start, counters) = self;
+        let (start, at) = start?;
+        let counts = counters.and_then(|mut c| c.read().ok());
         let now = SchedStat::of_this_thread()?;
         Some(ThreadSched {
             tid,
             sched: now.since(start),
             wall_ns: at.elapsed().as_nanos() as u64,
+            counts,
         })
     }
 }

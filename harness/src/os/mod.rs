@@ -11,6 +11,7 @@
 pub mod affinity;
 pub mod clock;
 pub mod machine;
+pub mod perf;
 pub mod platform;
 pub mod process;
 pub mod schedstat;

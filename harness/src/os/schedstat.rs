@@ -8,6 +8,8 @@
 
 use std::fs;
 
+use super::perf::{SoftwareCounts, ThreadCounters};
+
 /// One thread's counters at one moment (or, differenced, over a region).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
@@ -153,13 +155,18 @@ pub struct ThreadSched {
     pub sched: SchedStat,
     /// The region's length for this thread, ns.
     pub wall_ns: u64,
+    /// Its software perf counters over the region, when they could be
+    /// opened.
+    pub counts: Option<SoftwareCounts>,
 }
 
 /// Counters of several threads at one moment, to be differenced later.
-#[derive(Debug, Clone, Default)]
+#[derive(Default)]
 pub struct ThreadsSnapshot {
     at: Option<std::time::Instant>,
     threads: Vec<(u32, SchedStat)>,
+    /// Opened by [`ThreadsSnapshot::start`], read by the later `since`.
+    counters: Vec<(u32, ThreadCounters)>,
 }
 
 impl ThreadsSnapshot {
@@ -171,12 +178,26 @@ impl ThreadsSnapshot {
                 .iter()
                 .filter_map(|&tid| Some((tid, SchedStat::of_thread(tid)?)))
                 .collect(),
+            counters: Vec::new(),
+        }
+    }
+
+    /// Reads `tids` now and opens their software perf counters, which a
+    /// later snapshot's [`ThreadsSnapshot::since`] reads.
+    pub fn start(tids: &[u32]) -> Self {
+        let counters = tids
+            .iter()
+            .filter_map(|&tid| Some((tid, ThreadCounters::open(Some(tid)).ok()?)))
+            .collect();
+        ThreadsSnapshot {
+            counters,
+            ..ThreadsSnapshot::take(tids)
         }
     }
 
     /// Each thread's counters since `earlier`, over the wall time between
     /// the two snapshots.
-    pub fn since(&self, earlier: &ThreadsSnapshot) -> Vec<ThreadSched> {
+    pub fn since(&self, earlier: &mut ThreadsSnapshot) -> Vec<ThreadSched> {
         let wall_ns = match (self.at, earlier.at) {
             (Some(now), Some(then)) => now.saturating_duration_since(then).as_nanos() as u64,
             _ => 0,
@@ -185,10 +206,16 @@ impl ThreadsSnapshot {
             .iter()
             .filter_map(|(tid, now)| {
                 let (_, then) = earlier.threads.iter().find(|(t, _)| t == tid)?;
+                let counts = earlier
+                    .counters
+                    .iter_mut()
+                    .find(|(t, _)| t == tid)
+                    .and_then(|(_, c)| c.read().ok());
                 Some(ThreadSched {
                     tid: *tid,
                     sched: now.since(*then),
                     wall_ns,
+                    counts,
                 })
             })
             .collect()
@@ -242,6 +269,7 @@ mod tests {
             tid: 1,
             sched: SchedStat::default(),
             wall_ns: 1000,
+            counts: None,
         };
         assert_eq!(runqueue_fraction(&[idle]), None);
         let busy = ThreadSched {

@@ -149,6 +149,7 @@ pub fn run_child_worker(args: ChildArgs, registry: &Registry) -> i32 {
         sched: run.sched.map(|t| super::wire::SchedMessage {
             stat: t.sched,
             wall_ns: t.wall_ns,
+            counts: t.counts,
         }),
         open,
     });

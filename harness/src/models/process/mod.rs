@@ -142,6 +142,7 @@ impl ExecutionModel for Process {
                 tid: pid,
                 sched: s.stat,
                 wall_ns: s.wall_ns,
+                counts: s.counts,
             }));
             cpu.user_ns += cpu_user_ns;
             cpu.sys_ns += cpu_sys_ns;

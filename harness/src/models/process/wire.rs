@@ -108,6 +108,9 @@ pub struct SchedMessage {
     pub stat: SchedStat,
     /// The region's length, ns.
     pub wall_ns: u64,
+    /// Its software perf counters, when they could be opened.
+    #[serde(default)]
+    pub counts: Option<crate::os::perf::SoftwareCounts>,
 }
 
 /// A child's open-loop recording, on the wire.
