@@ -12,6 +12,8 @@
 //! - [`models`]: the execution models, one file each, behind one trait,
 //!   with what they share (trial types, the worker lifecycle, the start
 //!   gate, both sides of the `process` child protocol, a mock model).
+//! - [`sampler`]: in-process CPU sampling of a cell's trials for its
+//!   flamegraph.
 //! - [`record`]: a trial's outcome turned into a schema record.
 //! - [`failure`]: typed failures (failed, timeout, deadlocked,
 //!   unsupported), never strings to match.
@@ -41,5 +43,6 @@ pub mod record;
 pub mod recorder;
 pub mod results;
 pub mod runner;
+pub mod sampler;
 pub mod services;
 pub mod supervisor;

@@ -199,6 +199,8 @@ pub struct Plan {
     pub disturbance: DisturbancePolicy,
     /// The seed of the shuffled trial order within each round.
     pub trial_order_seed: u64,
+    /// Samples per CPU-second for flamegraphs; `None`: not sampled.
+    pub flamegraph_hz: Option<u32>,
     /// A `--target` on this machine serves the IO workloads: its CPU is
     /// expected load. Set by `run` with the services.
     pub target_is_local: bool,
@@ -336,6 +338,7 @@ impl Plan {
                 now.as_nanos() as u64 ^ u64::from(std::process::id())
             }),
             target_is_local: false,
+            flamegraph_hz: None,
         })
     }
 

@@ -361,6 +361,7 @@ fn profile_prints_each_workers_time_and_rejects_a_sweep() {
         "blocked",
         "the machine",
         "perf counters, worker 1: ",
+        "flamegraph: ",
     ] {
         assert!(stdout.contains(expected), "no '{expected}' in:\n{stdout}");
     }
@@ -374,4 +375,48 @@ fn profile_prints_each_workers_time_and_rejects_a_sweep() {
         .unwrap();
     assert_eq!(sweep.status.code(), Some(2));
     assert!(text(&sweep.stderr).contains("'1,2'"));
+}
+
+#[test]
+fn flamegraph_samples_each_cell_and_the_report_draws_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("flame");
+    let output = corebench()
+        .args(["run", "--no-progress", "--no-calibration", "--flamegraph"])
+        .args(["--workloads", "cpu/primes", "--models", "threads"])
+        .args(["--workers", "2", "--trials", "2", "--ops", "4000", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let profiles: Vec<_> = std::fs::read_dir(out.join("profiles"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    let folded = profiles
+        .iter()
+        .find(|p| p.extension().is_some_and(|x| x == "folded"))
+        .expect("the cell's samples");
+    let info: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(folded.with_extension("json")).unwrap())
+            .unwrap();
+    assert_eq!(info["asked_hz"], 999);
+    assert!(info["samples"].as_u64().unwrap() > 0, "{info}");
+    let svg_path = out
+        .join("report/flame")
+        .join(folded.file_stem().unwrap())
+        .with_extension("svg");
+    let svg = std::fs::read_to_string(&svg_path).unwrap();
+    assert!(svg.contains("count_primes"), "the primes kernel is named");
+    let page = std::fs::read_to_string(out.join("report/index.html")).unwrap();
+    // The row links to it (minijinja writes the '/' as "&#x2f;").
+    let stem = folded.file_stem().unwrap().to_str().unwrap();
+    assert!(page.contains(&format!("flame&#x2f;{stem}.svg\">flamegraph</a>")));
+
+    let bad = corebench()
+        .args(["run", "--flamegraph", "--flamegraph-hz", "0"])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(text(&bad.stderr).contains("--flamegraph-hz 0"));
 }

@@ -149,6 +149,8 @@ pub struct RowView {
     pub outliers: String,
     /// Dispatch floor.
     pub floor: String,
+    /// The cell's flamegraph, relative to the page, when it was sampled.
+    pub flame: Option<String>,
     /// Context switches per op.
     pub switches: String,
     /// Share of the workers' time waiting for a CPU.
@@ -429,6 +431,7 @@ fn row_view(row: &CellRow, section: &Section) -> RowView {
             .map_or("–".to_string(), |u| format!("{:.0}%", u * 100.0)),
         outliers: format!("{}/{}", row.outliers.mild, row.outliers.severe),
         floor: row.dispatch_floor_ns.map_or("–".to_string(), format_ns),
+        flame: None,
         switches: row
             .switches_per_op
             .map_or("–".to_string(), |s| format!("{s:.3}")),

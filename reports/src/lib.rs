@@ -24,6 +24,7 @@
 //! - [`fits`]: Amdahl, Karp–Flatt, Gustafson and USL fits.
 //! - [`charts`]: the SVG charts of a section (plotters), with
 //!   `charts::time`, where the workers' time went.
+//! - [`flame`]: flamegraph SVGs from the folded stacks a run sampled.
 //! - [`html`]: the page's template context and rendering (minijinja).
 //! - [`export`]: `summary.csv` and `summary.md`.
 //! - [`report`]: writing all of it into a report folder.
@@ -41,6 +42,7 @@ pub mod compare_report;
 pub mod error;
 pub mod export;
 pub mod fits;
+pub mod flame;
 pub mod folder;
 pub mod format;
 pub mod histogram;

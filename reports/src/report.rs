@@ -105,13 +105,18 @@ fn write_into(
             "summary.md".to_string(),
         ),
     ];
-    let context = build_context(
+    let mut context = build_context(
         &folder.host,
         &folder.records,
         &analysis,
         &charts,
         &variants,
         raw_links,
+    );
+    link_flamegraphs(
+        &mut context,
+        &analysis,
+        &crate::flame::render_all(&folder.dir, out)?,
     );
     let index = out.join("index.html");
     fs::write(&index, render(&context)?).map_err(io(&index))?;
@@ -157,4 +162,28 @@ fn copy_raw_data(folder: &ResultsFolder, out: &Path) -> Result<(), ReportError> 
         fs::copy(&from, &to).map_err(|source| ReportError::Io { path: to, source })?;
     }
     Ok(())
+}
+
+/// Links each cell row to its flamegraph, among those `rendered`.
+fn link_flamegraphs(
+    context: &mut crate::html::ReportContext,
+    analysis: &crate::analysis::Analysis,
+    rendered: &std::collections::BTreeSet<String>,
+) {
+    for (view, section) in context.sections.iter_mut().zip(&analysis.sections) {
+        for (row_view, row) in view.rows.iter_mut().zip(&section.rows) {
+            let key = crate::cells::CellKey {
+                workload: section.workload_spec.clone(),
+                scaling: section.scaling.clone(),
+                load: section.load.clone(),
+                placement: section.placement.clone(),
+                model: row.model.clone(),
+                workers: row.workers,
+            };
+            let name = crate::flame::profile_name(&key);
+            if rendered.contains(&name) {
+                row_view.flame = Some(format!("{}/{name}.svg", crate::flame::FLAME_DIR));
+            }
+        }
+    }
 }

@@ -178,6 +178,14 @@ pub struct RunArgs {
     /// host.json).
     #[arg(long)]
     pub seed: Option<u64>,
+    /// Sample each cell's measured trials in-process and draw a flamegraph
+    /// per cell (DIR/profiles/CELL.folded, report/flame/CELL.svg).
+    #[arg(long)]
+    pub flamegraph: bool,
+    /// Samples per CPU-second asked for with --flamegraph (1..=10000; the
+    /// kernel's tick rate caps what it gives, recorded in CELL.json).
+    #[arg(long, default_value_t = 999, allow_negative_numbers = true)]
+    pub flamegraph_hz: i64,
 }
 
 /// `corebench compare` options.

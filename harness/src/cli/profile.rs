@@ -1,8 +1,8 @@
 //! `corebench profile SPEC --model M --workers N`: one cell with every
 //! probe on, the quick "why is this slow" loop. It runs the cell as `run`
 //! would (a results folder, the machine's view, each worker's accounting),
-//! then prints where each worker's time went in the median trial, and the
-//! counters.
+//! then prints where each worker's time went in the median trial, the
+//! counters, and the path of the cell's flamegraph.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -73,6 +73,7 @@ pub fn profile(args: ProfileArgs, registry: Arc<Registry>) -> anyhow::Result<i32
         &args.workers,
         "--pin",
         &args.pin,
+        "--flamegraph",
     ]
     .iter()
     .map(|s| s.to_string())
@@ -90,7 +91,18 @@ pub fn profile(args: ProfileArgs, registry: Arc<Registry>) -> anyhow::Result<i32
     };
     let code = super::run::run(run_args, registry)?;
     let folder = reports::folder::ResultsFolder::open(&out)?;
-    print(&profile_text(&folder.records))?;
+    let mut text = profile_text(&folder.records);
+    if let Some(record) = folder.records.iter().find(|r| r.status == Status::Ok) {
+        let name = reports::flame::profile_name(&reports::cells::CellKey::of(record));
+        let svg = out
+            .join("report")
+            .join(reports::flame::FLAME_DIR)
+            .join(format!("{name}.svg"));
+        if svg.is_file() {
+            text.push_str(&format!("flamegraph: {}\n", svg.display()));
+        }
+    }
+    print(&text)?;
     Ok(code)
 }
 

@@ -65,7 +65,15 @@ pub fn run(args: RunArgs, registry: Arc<Registry>) -> anyhow::Result<i32> {
     if let Some(cores) = &args.cores {
         crate::placement::restrict_process_to(cores)?;
     }
+    if !(1..=10_000).contains(&args.flamegraph_hz) {
+        return Err(UsageError::new(format!(
+            "bad --flamegraph-hz {}: expected samples per second from 1 to 10000",
+            args.flamegraph_hz
+        ))
+        .into());
+    }
     let mut plan = Plan::build_with(&input, CpuSet::of_this_process(), registry)?;
+    plan.flamegraph_hz = args.flamegraph.then_some(args.flamegraph_hz as u32);
     let server_threads = match args.server_threads {
         Some(0) => {
             return Err(

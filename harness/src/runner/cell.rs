@@ -15,6 +15,7 @@ use crate::failure::Failure;
 use crate::models::{ExecutionModel, ModelKind, OpBudget, TrialOutcome, TrialSpec};
 use crate::plan::{Cell, LoadMode, Plan};
 use crate::record::RecordContext;
+use crate::sampler::CellSampler;
 use crate::supervisor::Supervisor;
 
 /// Empty ops per worker used to measure a model's dispatch floor.
@@ -42,6 +43,8 @@ pub(super) struct CellRun<'p> {
     /// CPU time per op of its clean trials, ns.
     cpu_per_op: Vec<f64>,
     context: Context,
+    /// Its samples, with `--flamegraph`.
+    sampler: Option<CellSampler>,
 }
 
 /// How setting a cell up ended.
@@ -128,6 +131,7 @@ impl<'p> CellRun<'p> {
             stopped: false,
             cpu_per_op: Vec::new(),
             context,
+            sampler: None,
         };
         run.dispatch_floor_ns = run.measure_floor(supervisor);
         let warm_up = supervisor.run(
@@ -152,7 +156,13 @@ impl<'p> CellRun<'p> {
         SetUp::Ready(Box::new(run))
     }
 
-    /// The cell's label for progress and messages.
+    /// Samples its measured trials at `hz` into `results_dir/profiles/`.
+    pub fn sample_into(&mut self, results_dir: &std::path::Path, hz: u32) {
+        let in_children = self.cell.model == ModelKind::Process;
+        self.sampler = Some(CellSampler::new(results_dir, hz, in_children));
+    }
+
+    /// A label for progress and errors.
     pub fn label(&self) -> String {
         super::cell_label(self.plan, &self.cell)
     }
@@ -178,6 +188,7 @@ impl<'p> CellRun<'p> {
         let policy = self.plan.disturbance;
         let mut attempt = 1;
         loop {
+            let armed = self.sampler.as_ref().and_then(CellSampler::arm);
             let result = supervisor.run(
                 &self.model,
                 self.spec(Arc::clone(&self.workload), self.budget(self.base_ops)),
@@ -202,6 +213,13 @@ impl<'p> CellRun<'p> {
             };
             let cpu_per_op = result.as_ref().ok().and_then(cpu_per_op_ns);
             let mut record = self.ctx.record(self.done, result, overhead);
+            if let Some(sampler) = self.sampler.as_mut() {
+                if let Err(e) = sampler.finish(armed, &record) {
+                    record
+                        .notes
+                        .push(format!("its samples could not be saved: {e}"));
+                }
+            }
             record.round = Some(round);
             let disturbed = view.as_ref().is_some_and(|v| v.disturbed);
             record.machine = view;

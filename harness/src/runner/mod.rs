@@ -81,6 +81,7 @@ pub fn run_plan(
     );
     let mut records = Vec::new();
     let mut supervisor = Supervisor::new();
+    let results_dir = writer.dir().to_path_buf();
     // On-CPU time per op of each model's 1-worker trials, by workload and
     // placement: what work inflation compares with.
     let mut one_worker: HashMap<(String, String, String), Vec<f64>> = HashMap::new();
@@ -137,7 +138,12 @@ pub fn run_plan(
         for cell in section {
             let model: Arc<dyn ExecutionModel> = Arc::from(cell.model.model());
             match CellRun::set_up(plan, cell, model, ops, run_id, &mut supervisor) {
-                SetUp::Ready(run) => runs.push(*run),
+                SetUp::Ready(mut run) => {
+                    if let Some(hz) = plan.flamegraph_hz {
+                        run.sample_into(&results_dir, hz);
+                    }
+                    runs.push(*run)
+                }
                 SetUp::Refused(record) => {
                     emit(*record, &cell_label(plan, cell), supervisor.unclean_note())?;
                     progress.inc(u64::from(plan.trials));

@@ -1,0 +1,113 @@
+//! Flamegraphs: where a cell's CPU samples were. A run with `--flamegraph`
+//! keeps each cell's samples as folded stacks (`frame;frame;frame COUNT`
+//! per line) in `DIR/profiles/CELL.folded`, with what the sampler asked and
+//! got in `CELL.json`; the report renders one SVG per cell from them into
+//! its `flame/` folder through inferno, so `corebench report` re-renders
+//! them like every other chart.
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::cells::CellKey;
+use crate::error::ReportError;
+use crate::slug::slug;
+
+/// The folder of a results folder that holds the samples.
+pub const PROFILES_DIR: &str = "profiles";
+
+/// The folder of a report that holds the rendered flamegraphs.
+pub const FLAME_DIR: &str = "flame";
+
+/// What the sampler asked for and got over a cell's measured trials.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SamplingInfo {
+    /// The rate asked for, samples per CPU-second.
+    pub asked_hz: u32,
+    /// Samples taken.
+    pub samples: u64,
+    /// The process's CPU time while sampling, ns.
+    pub cpu_ns: u64,
+    /// The rate the kernel gave: samples over CPU-seconds. `ITIMER_PROF`
+    /// is capped by the kernel's tick rate (HZ), so 999 Hz asked may be
+    /// about 250 Hz got.
+    pub real_hz: Option<f64>,
+    /// What the samples leave out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// The file name (without extension) of a cell's samples and flamegraph.
+pub fn profile_name(key: &CellKey) -> String {
+    slug(&format!(
+        "{}-{}-{}-{}-{}-{}w",
+        key.workload, key.scaling, key.load, key.placement, key.model, key.workers
+    ))
+}
+
+/// One flamegraph SVG from folded stacks.
+pub fn render_flamegraph(folded: &str, title: &str) -> std::io::Result<String> {
+    let mut options = inferno::flamegraph::Options::default();
+    options.title = title.to_string();
+    options.count_name = "samples".to_string();
+    let mut svg = Vec::new();
+    inferno::flamegraph::from_lines(&mut options, folded.lines(), &mut svg)?;
+    Ok(String::from_utf8_lossy(&svg).into_owned())
+}
+
+/// Renders every `DIR/profiles/*.folded` into `out/flame/NAME.svg`;
+/// returns the names rendered. A folder without samples renders none.
+pub fn render_all(results_dir: &Path, out: &Path) -> Result<BTreeSet<String>, ReportError> {
+    let mut rendered = BTreeSet::new();
+    let Ok(entries) = fs::read_dir(results_dir.join(PROFILES_DIR)) else {
+        return Ok(rendered);
+    };
+    let mut paths: Vec<_> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "folded"))
+        .collect();
+    paths.sort();
+    for path in paths {
+        let Some(name) = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .map(str::to_string)
+        else {
+            continue;
+        };
+        let io = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| ReportError::Io { path, source }
+        };
+        let folded = fs::read_to_string(&path).map_err(io(&path))?;
+        if folded.trim().is_empty() {
+            continue;
+        }
+        let dir = out.join(FLAME_DIR);
+        fs::create_dir_all(&dir).map_err(io(&dir))?;
+        let svg_path = dir.join(format!("{name}.svg"));
+        let svg = render_flamegraph(&folded, &name).map_err(io(&svg_path))?;
+        fs::write(&svg_path, svg).map_err(io(&svg_path))?;
+        rendered.insert(name);
+    }
+    Ok(rendered)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folded_stacks_become_an_svg_naming_their_frames() {
+        let svg = render_flamegraph(
+            "main;run;primes_kernel 30\nmain;run;sleep 10\n",
+            "cpu/primes",
+        )
+        .unwrap();
+        assert!(svg.starts_with("<?xml") || svg.contains("<svg"));
+        assert!(svg.contains("primes_kernel"));
+        assert!(svg.contains("75.00%"), "30 of 40 samples");
+    }
+}
