@@ -237,13 +237,12 @@ pub(crate) struct ThreadClock(Option<(SchedStat, Instant)>, Option<ThreadCounter
 
 impl ThreadClock {
     /// Reads the calling thread's counters now and opens its perf
-    /// counters.
+    /// counters. Opening and closing them fall inside the schedstat
+    /// window, as they fall inside a process child's rusage window: the
+    /// two then agree (closing perf events is not free on this VM).
     pub fn start() -> Self {
-        let counters = ThreadCounters::open(None).ok();
-        ThreadClock(
-            SchedStat::of_this_thread().map(|s| (s, Instant::now())),
-            counters,
-        )
+        let start = SchedStat::of_this_thread().map(|s| (s, Instant::now()));
+        ThreadClock(start, ThreadCounters::open(None).ok())
     }
 
     /// The calling thread's counters since the start.
