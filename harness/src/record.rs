@@ -104,6 +104,7 @@ impl RecordContext {
             notes: Vec::new(),
             machine: None,
             breakdown: None,
+            submitter_os: None,
             round: None,
             rounds: None,
             throughput_rounds_s: None,
@@ -178,6 +179,7 @@ impl RecordContext {
             }
         }
         record.breakdown = breakdown(&outcome.sched, record.ops);
+        record.submitter_os = outcome.submitter_sched.as_ref().map(thread_os);
         record.async_op = outcome.async_op;
         record.recording = outcome.recording.as_str().to_string();
         record.counters = outcome.counters;

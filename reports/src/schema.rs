@@ -399,6 +399,10 @@ pub struct Record {
     /// Where the workers' time went (absent in older records).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub breakdown: Option<Breakdown>,
+    /// The pool's submitter thread's accounting over the timed region
+    /// (pool only; not a worker, so not in `per_worker` or `breakdown`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub submitter_os: Option<ThreadOs>,
     /// The machine's view of the trial, with the verdict whether it was
     /// disturbed (absent in older records).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -656,6 +660,7 @@ pub(crate) fn test_record(
         notes: Vec::new(),
         machine: None,
         breakdown: None,
+        submitter_os: None,
         round: None,
         rounds: None,
         throughput_rounds_s: None,

@@ -136,6 +136,10 @@ pub fn profile_text(records: &[Record]) -> String {
             .filter_map(|t| Some((format!("runtime thread {}", t.index), t.os.as_ref()?)))
             .collect()
     };
+    let mut threads = threads;
+    if let Some(os) = &record.submitter_os {
+        threads.push(("submitter".to_string(), os));
+    }
     let mut table = Table::new();
     table.load_preset(UTF8_FULL_CONDENSED).set_header(vec![
         "thread",

@@ -75,7 +75,7 @@ impl ExecutionModel for Pool {
                 spec.open_rate_ops_s.is_some(),
             );
             gate.arrive_and_wait();
-            let clock = ThreadClock::start();
+            let clock = ThreadClock::start(run.counters.as_mut());
             // Ends when the submitter drops its sender, on every path.
             // Once the trial is stopped, queued jobs are dropped unrun
             // (their futures then say so).
@@ -84,7 +84,7 @@ impl ExecutionModel for Pool {
                     job(&mut run);
                 }
             }
-            run.sched = clock.stop(run.tid);
+            run.sched = clock.stop(run.tid, run.counters.as_mut());
             run
         };
 
@@ -97,13 +97,16 @@ impl ExecutionModel for Pool {
             let before = started.before;
             // The submitter paces every op of the schedule.
             let schedule = spec.open_schedule(release, 0).map(OpenSchedule::whole);
+            let submitter = ThreadClock::start(None);
             let first_error = submit_and_await(&job_sender, total, workers, schedule, stop);
             let end = Instant::now();
+            let submitter_sched = submitter.stop(crate::os::threads::current_tid(), None);
             let machine = MachineSnapshot::take().since(&before);
             drop(job_sender);
 
             let runs = join_workers(handles)?;
             let mut outcome = merge_in_process(runs, release, machine, spawn_ns, &shared);
+            outcome.submitter_sched = submitter_sched;
             // The executor's view: the trial ends when the submitter holds
             // the last result, not when a pool thread finished its last op.
             outcome.wall_ns = end.duration_since(release).as_nanos() as u64;

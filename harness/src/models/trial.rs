@@ -162,6 +162,9 @@ pub struct TrialOutcome {
     /// The worker (or runtime) threads' scheduler counters over the timed
     /// region, where the kernel keeps them.
     pub sched: Vec<ThreadSched>,
+    /// The pool's submitter thread over the timed region: apart from the
+    /// workers, so fairness and the breakdown stay about them.
+    pub submitter_sched: Option<ThreadSched>,
     /// CPU time of child processes, ns, already in `cpu` but not in the
     /// machine view's own time: the `process` model's children.
     pub children_cpu_ns: u64,
@@ -228,6 +231,7 @@ impl TrialOutcome {
             open: None,
             machine: None,
             sched: Vec::new(),
+            submitter_sched: None,
             children_cpu_ns: 0,
         }
     }

@@ -14,7 +14,7 @@ use super::trial::{OpBudget, OpenOutcome, TrialOutcome, TrialSpec, WorkerOutcome
 use super::ModelKind;
 use crate::failure::Failure;
 use crate::os::machine::MachineDelta;
-use crate::os::perf::ThreadCounters;
+use crate::os::perf::{SoftwareCounts, ThreadCounters};
 use crate::os::schedstat::{SchedStat, ThreadSched};
 use crate::os::threads::current_tid;
 use crate::placement::{place_current_thread, Placed};
@@ -60,6 +60,9 @@ pub(crate) struct WorkerRun {
     /// Its thread's scheduler counters over [`WorkerRun::run`], when the
     /// worker measured itself.
     pub sched: Option<ThreadSched>,
+    /// Its thread's perf counters, opened at set-up so that opening and
+    /// closing them (not free here) fall outside every timed window.
+    pub counters: Option<ThreadCounters>,
 }
 
 impl WorkerRun {
@@ -91,6 +94,7 @@ impl WorkerRun {
             recorder: WorkerRecorder::new(recording),
             error: None,
             sched: None,
+            counters: ThreadCounters::open(None).ok(),
         };
         if open {
             run.recorder.enable_open();
@@ -121,7 +125,7 @@ impl WorkerRun {
     /// Its thread's scheduler counters are read before and after (outside
     /// the op loop) into `sched`.
     pub fn run(&mut self, source: OpSource<'_>, stop: &AtomicBool) {
-        let clock = ThreadClock::start();
+        let clock = ThreadClock::start(self.counters.as_mut());
         let WorkerRun {
             op,
             recorder,
@@ -136,7 +140,7 @@ impl WorkerRun {
             }
             _ => stop.store(true, Ordering::Relaxed),
         }
-        self.sched = clock.stop(self.tid);
+        self.sched = clock.stop(self.tid, self.counters.as_mut());
     }
 
     /// Runs one op (the pool's job), keeping the first error.
@@ -233,23 +237,25 @@ pub(crate) fn merge_in_process(
 
 /// A thread's own scheduler counters from a start to a stop, read by the
 /// thread itself (outside any op loop).
-pub(crate) struct ThreadClock(Option<(SchedStat, Instant)>, Option<ThreadCounters>);
+pub(crate) struct ThreadClock(Option<(SchedStat, Instant)>, Option<SoftwareCounts>);
 
 impl ThreadClock {
-    /// Reads the calling thread's counters now and opens its perf
-    /// counters. Opening and closing them fall inside the schedstat
-    /// window, as they fall inside a process child's rusage window: the
-    /// two then agree (closing perf events is not free on this VM).
-    pub fn start() -> Self {
+    /// Reads the calling thread's counters now, and its open perf
+    /// `counters` if it has them.
+    pub fn start(counters: Option<&mut ThreadCounters>) -> Self {
+        let counts = counters.and_then(|c| c.read().ok());
         let start = SchedStat::of_this_thread().map(|s| (s, Instant::now()));
-        ThreadClock(start, ThreadCounters::open(None).ok())
+        ThreadClock(start, counts)
     }
 
     /// The calling thread's counters since the start.
-    pub fn stop(self, tid: u32) -> Option<ThreadSched> {
-        let ThreadClock(start, counters) = self;
+    pub fn stop(self, tid: u32, counters: Option<&mut ThreadCounters>) -> Option<ThreadSched> {
+        let ThreadClock(start, counts_before) = self;
         let (start, at) = start?;
-        let counts = counters.and_then(|mut c| c.read().ok());
+        let counts = counters
+            .and_then(|c| c.read().ok())
+            .zip(counts_before)
+            .map(|(now, before)| now.since(before));
         let now = SchedStat::of_this_thread()?;
         Some(ThreadSched {
             tid,
