@@ -250,6 +250,12 @@ fn compare_reports_formats_regressions_and_bad_input() {
     assert!(html.join("index.html").exists());
     let stdout = text(&output.stdout);
     assert!(stdout.contains("Against the baseline one"), "{stdout}");
+    // Each configuration's cell says where its workers' time went.
+    let page = std::fs::read_to_string(html.join("index.html")).unwrap();
+    assert!(
+        page.matches("waiting for a CPU").count() >= 2,
+        "no time split"
+    );
 
     for (format, needle) in [
         ("md", "| workers |"),

@@ -22,7 +22,7 @@ use crate::analysis::{analyse, Analysis, ModelCurve, Spectrum};
 use crate::folder::ResultsFolder;
 use crate::schema::{model_rank, Host, Record, Status, CALIBRATION_WORKLOAD};
 use crate::slug::slug;
-use crate::stats::{ratio_interval, Estimate, VERDICT_COVERAGE};
+use crate::stats::{median, ratio_interval, Estimate, VERDICT_COVERAGE};
 
 /// One configuration: a folder, or one placement of a folder.
 #[derive(Debug, Clone)]
@@ -238,6 +238,9 @@ pub struct CompareCell {
     /// Against the baseline (`None` for the baseline itself, or when either
     /// side has no successful trial).
     pub change: Option<Change>,
+    /// Where the workers' time went: median on-CPU, run-queue and blocked
+    /// shares over its ok trials that carry a breakdown.
+    pub time_split: Option<[f64; 3]>,
 }
 
 type GroupKey = (String, String, String);
@@ -261,6 +264,7 @@ pub fn compare(configs: Vec<Configuration>, options: CompareOptions) -> Comparis
     let mut table: BTreeMap<GroupKey, BTreeMap<(usize, String), Cells>> = BTreeMap::new();
     let mut statuses: BTreeMap<(GroupKey, String, u32, usize), Status> = BTreeMap::new();
     let mut disturbed: BTreeSet<(GroupKey, String, u32, usize)> = BTreeSet::new();
+    let mut splits: BTreeMap<(GroupKey, String, u32, usize), [Vec<f64>; 3]> = BTreeMap::new();
     for (c, config) in configs.iter().enumerate() {
         for record in config
             .records
@@ -283,6 +287,14 @@ pub fn compare(configs: Vec<Configuration>, options: CompareOptions) -> Comparis
             let values = slot[c].get_or_insert_with(Vec::new);
             if record.status == Status::Ok {
                 values.push(record.throughput_ops_s);
+                if let Some(b) = &record.breakdown {
+                    let split = splits
+                        .entry((group.clone(), record.model.clone(), record.workers, c))
+                        .or_default();
+                    split[0].push(b.on_cpu_fraction);
+                    split[1].push(b.runqueue_fraction);
+                    split[2].push(b.blocked_fraction);
+                }
             }
             if record.machine.as_ref().is_some_and(|m| m.disturbed) {
                 disturbed.insert((group.clone(), record.model.clone(), record.workers, c));
@@ -327,6 +339,7 @@ pub fn compare(configs: Vec<Configuration>, options: CompareOptions) -> Comparis
                                             ratio: None,
                                             normalised_ratio: None,
                                             change: None,
+                                            time_split: None,
                                         };
                                     };
                                     let ratio = base.and_then(|b| ratio_interval(values, b));
@@ -337,7 +350,18 @@ pub fn compare(configs: Vec<Configuration>, options: CompareOptions) -> Comparis
                                             }
                                             _ => None,
                                         };
+                                    let time_split = splits
+                                        .get(&(
+                                            (spec.clone(), scaling.clone(), load.clone()),
+                                            model.clone(),
+                                            workers,
+                                            c,
+                                        ))
+                                        .and_then(|[on, rq, blocked]| {
+                                            Some([median(on)?, median(rq)?, median(blocked)?])
+                                        });
                                     CompareCell {
+                                        time_split,
                                         present: true,
                                         status,
                                         throughput_ops_s: crate::stats::median_interval(values),

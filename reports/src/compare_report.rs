@@ -81,6 +81,8 @@ pub struct CellView {
     pub ratio: String,
     /// `faster`, `slower`, `unchanged`, `baseline`, `missing` or a status.
     pub mark: String,
+    /// Where the workers' time went, when the records say.
+    pub time_split: String,
 }
 
 pub(crate) fn cell_view(cell: &CompareCell, is_baseline: bool) -> CellView {
@@ -89,6 +91,7 @@ pub(crate) fn cell_view(cell: &CompareCell, is_baseline: bool) -> CellView {
             throughput: "–".into(),
             ratio: "–".into(),
             mark: "missing".into(),
+            time_split: String::new(),
         };
     }
     let throughput = cell
@@ -124,6 +127,14 @@ pub(crate) fn cell_view(cell: &CompareCell, is_baseline: bool) -> CellView {
         throughput,
         ratio,
         mark,
+        time_split: cell.time_split.map_or(String::new(), |[on, rq, blocked]| {
+            format!(
+                "on CPU {:.0}% · waiting for a CPU {:.0}% · blocked {:.0}%",
+                on * 100.0,
+                rq * 100.0,
+                blocked * 100.0
+            )
+        }),
     }
 }
 
