@@ -123,7 +123,7 @@ pub fn profile_text(records: &[Record]) -> String {
         ok.len(),
         if ok.len() == 1 { "trial" } else { "trials" }
     );
-    let threads: Vec<(String, &ThreadOs)> = if record.runtime_thread_placement.is_empty() {
+    let mut threads: Vec<(String, &ThreadOs)> = if record.runtime_thread_placement.is_empty() {
         record
             .per_worker
             .iter()
@@ -136,7 +136,6 @@ pub fn profile_text(records: &[Record]) -> String {
             .filter_map(|t| Some((format!("runtime thread {}", t.index), t.os.as_ref()?)))
             .collect()
     };
-    let mut threads = threads;
     if let Some(os) = &record.submitter_os {
         threads.push(("submitter".to_string(), os));
     }

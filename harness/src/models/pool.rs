@@ -74,6 +74,7 @@ impl ExecutionModel for Pool {
                 Recording::PerOp,
                 spec.open_rate_ops_s.is_some(),
             );
+            run.open_counters();
             gate.arrive_and_wait();
             let clock = ThreadClock::start(run.counters.as_mut());
             // Ends when the submitter drops its sender, on every path.

@@ -38,6 +38,7 @@ impl ExecutionModel for Seq {
             spec.open_rate_ops_s.is_some(),
         );
         let spawn_ns = set_up_start.elapsed().as_nanos() as u64;
+        run.open_counters();
         let (start, count) = static_share(spec.budget, 1, 0);
         let stop: &AtomicBool = &spec.stop;
 

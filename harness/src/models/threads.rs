@@ -37,6 +37,7 @@ impl ExecutionModel for Threads {
                 spec.recording,
                 spec.open_rate_ops_s.is_some(),
             );
+            run.open_counters();
             let released = gate.arrive_and_wait();
             if !stop.load(Ordering::Relaxed) {
                 let source = match spec.open_schedule(released, index) {

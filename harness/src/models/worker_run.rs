@@ -60,8 +60,8 @@ pub(crate) struct WorkerRun {
     /// Its thread's scheduler counters over [`WorkerRun::run`], when the
     /// worker measured itself.
     pub sched: Option<ThreadSched>,
-    /// Its thread's perf counters, opened at set-up so that opening and
-    /// closing them (not free here) fall outside every timed window.
+    /// Its thread's perf counters, for a worker that measures itself (see
+    /// [`WorkerRun::open_counters`]).
     pub counters: Option<ThreadCounters>,
 }
 
@@ -76,6 +76,17 @@ impl WorkerRun {
         recording: Recording,
     ) -> Self {
         Self::set_up_with(shared, index, core, recording, false)
+    }
+
+    /// Opens the calling thread's perf counters, which [`WorkerRun::run`]
+    /// then reads at both edges of the timed region. Called before the
+    /// release by models whose workers measure themselves (threads, pool,
+    /// seq, process children): opening and closing them costs about
+    /// 0.1 ms each here (the first open in a process 8–11 ms), which must
+    /// stay outside the window. rayon and tokio threads are read by the
+    /// driver instead, so their workers open none.
+    pub fn open_counters(&mut self) {
+        self.counters = ThreadCounters::open(None).ok();
     }
 
     /// [`WorkerRun::set_up`], with the open-loop histograms when `open`.
@@ -94,7 +105,7 @@ impl WorkerRun {
             recorder: WorkerRecorder::new(recording),
             error: None,
             sched: None,
-            counters: ThreadCounters::open(None).ok(),
+            counters: None,
         };
         if open {
             run.recorder.enable_open();

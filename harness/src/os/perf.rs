@@ -5,10 +5,11 @@
 //! still refuse them, and then each figure is null with the reason in
 //! host.json (`platform.software_counters_unavailable`).
 //!
-//! A worker's counters are opened at its set-up and read at both edges of
-//! the timed region, outside the op loop, and the two reads differenced:
-//! opening and closing perf events is not free (about a millisecond per
-//! thread on this VM), so it stays outside every timed window.
+//! A worker's counters are opened before the release and read at both
+//! edges of the timed region, outside the op loop, and the two reads
+//! differenced: opening and closing perf events is not free (about 0.1 ms
+//! each on this VM, the first open in a process 8–11 ms), so it stays
+//! outside every timed window.
 
 use std::io;
 

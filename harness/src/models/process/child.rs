@@ -56,6 +56,7 @@ pub fn run_child_worker(args: ChildArgs, registry: &Registry) -> i32 {
     if let Some(e) = run.error.take() {
         return fail(e.message);
     }
+    run.open_counters();
     if fault == "garbage" {
         println!("this line is not a worker message");
     }
