@@ -169,6 +169,7 @@ fn time_split(n: u32, trials: &[&Record]) -> Option<TimeSplit> {
     let blocked = (1.0 - on_cpu - runqueue).max(0.0);
     Some(TimeSplit {
         n,
+        threads: splits.iter().map(|b| b.threads).max().unwrap_or(n),
         user: on_cpu * user_share,
         system: on_cpu * (1.0 - user_share),
         runqueue,
@@ -202,8 +203,11 @@ fn lost_speedup(curve: &ModelCurve, cores: u32) -> Option<String> {
             curve.model, point.n
         ));
     }
-    let blocked = ideal * split.blocked;
-    let waiting = ideal * split.runqueue;
+    // The split is a share of its threads' time: k threads give at most
+    // k of the n workers' capacity, and n - k is lost to tasks sharing them.
+    let threads = f64::from(split.threads.clamp(1, point.n));
+    let blocked = threads * split.blocked;
+    let waiting = threads * split.runqueue;
     let mut text = format!(
         "{} reaches {reached:.2}x of {ideal:.2}x at {} workers; of the lost {lost:.2}x, {:.2}x is workers blocked and {:.2}x waiting for a CPU",
         curve.model,
@@ -211,6 +215,15 @@ fn lost_speedup(curve: &ModelCurve, cores: u32) -> Option<String> {
         blocked.min(lost),
         waiting.min(lost)
     );
+    if threads < ideal {
+        text.push_str(&format!(
+            ", and {:.2}x is {} tasks sharing {} runtime thread{}",
+            (ideal - threads).min(lost),
+            point.n,
+            split.threads,
+            if split.threads == 1 { "" } else { "s" }
+        ));
+    }
     if let Some(inflation) = split.work_inflation.filter(|i| *i > 1.05) {
         text.push_str(&format!(
             ", and each op took {inflation:.2}x the CPU time it takes alone"
@@ -592,6 +605,51 @@ mod tests {
         assert!(short.measures_executor);
         assert_eq!(short.floor_ratio, Some(4.0));
         assert!(!with(50_000, 500.0).measures_executor);
+    }
+
+    /// Two-worker trials with a known split of the threads' time.
+    fn split_records(model: &str, threads: u32, wall_2_ns: u64, blocked: f64) -> Vec<Record> {
+        let mut records = Vec::new();
+        for (n, wall) in [(1, 1_000_000_000), (2, wall_2_ns)] {
+            for _ in 0..3 {
+                let mut r = crate::schema::test_record(model, n, wall, "strong", Status::Ok);
+                r.breakdown = Some(crate::schema::Breakdown {
+                    threads: threads.min(n),
+                    on_cpu_fraction: 1.0 - blocked,
+                    user_fraction: 1.0 - blocked,
+                    blocked_fraction: blocked,
+                    ..Default::default()
+                });
+                records.push(r);
+            }
+        }
+        records
+    }
+
+    #[test]
+    fn the_lost_speedup_is_attributed_to_what_the_threads_did() {
+        // Threads at 1.5x of 2x, a quarter of their time blocked: 0.50x.
+        let analysis = analyse(&host(2), &split_records("threads", 2, 666_666_667, 0.25));
+        let reading = &analysis.sections[0].models[0].reading;
+        assert!(
+            reading.contains("of the lost 0.50x, 0.50x is workers blocked and 0.00x waiting"),
+            "{reading}"
+        );
+        assert!(!reading.contains("sharing"), "{reading}");
+
+        // Two tasks on one runtime thread that is always on a CPU: the
+        // whole lost 1.00x is the sharing, none of it blocked.
+        let analysis = analyse(
+            &host(2),
+            &split_records("tokio-current", 1, 1_000_000_000, 0.0),
+        );
+        let reading = &analysis.sections[0].models[0].reading;
+        assert!(
+            reading.contains(
+                "of the lost 1.00x, 0.00x is workers blocked and 0.00x waiting for a CPU, and 1.00x is 2 tasks sharing 1 runtime thread"
+            ),
+            "{reading}"
+        );
     }
 
     #[test]

@@ -96,6 +96,9 @@ pub struct ModelCurve {
 pub struct TimeSplit {
     /// Workers.
     pub n: u32,
+    /// Threads the split is over (fewer than `n` when tasks share runtime
+    /// threads).
+    pub threads: u32,
     /// In user code.
     pub user: f64,
     /// In the kernel.
