@@ -249,6 +249,7 @@ mod tests {
                 },
                 wall_ns: 1_000_000_000,
                 counts: None,
+                mostly_on_cpu: None,
             })
             .collect();
         let tick = crate::os::machine::tick_ns();

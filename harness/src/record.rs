@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use crate::os::perf::SoftwareCounts;
+use crate::os::perf::{HardwareCounts, SoftwareCounts};
 use crate::os::schedstat::ThreadSched;
 use reports::schema::{
     Breakdown, Fairness, ModelOverhead, OpenLoop, PlacementRef, Record, Status, ThreadOs,
@@ -181,6 +181,7 @@ impl RecordContext {
         record.breakdown = breakdown(&outcome.sched, record.ops);
         record.submitter_os = outcome.submitter_sched.as_ref().map(thread_os);
         record.async_op = outcome.async_op;
+        record.notes.extend(outcome.notes);
         record.recording = outcome.recording.as_str().to_string();
         record.counters = outcome.counters;
         for (name, histogram) in &outcome.workload_histograms {
@@ -232,17 +233,13 @@ fn thread_os(t: &ThreadSched) -> ThreadOs {
         major_faults: Some(s.major_faults),
         migrations: Some(s.migrations),
         last_core: s.last_cpu,
-        counters: match t.counts {
-            Some(counts) => counts
-                .named()
-                .into_iter()
-                .map(|(name, value)| (name.to_string(), Some(value)))
-                .collect(),
-            None => SoftwareCounts::NAMES
-                .into_iter()
-                .map(|name| (name.to_string(), None))
-                .collect(),
-        },
+        mostly_on_core: t.mostly_on_cpu,
+        counters: t
+            .counts
+            .map_or_else(SoftwareCounts::unavailable, |counts| counts.named())
+            .into_iter()
+            .map(|(name, value)| (name.to_string(), value))
+            .collect(),
     }
 }
 
@@ -273,7 +270,21 @@ pub fn breakdown(threads: &[ThreadSched], ops: u64) -> Option<Breakdown> {
         migrations_per_op: sum(|t| t.sched.migrations) / ops as f64,
         on_cpu_ns_per_op: on_cpu as f64 / ops as f64,
         work_inflation: None,
+        instructions_per_op: hardware(threads, |h| h.instructions).map(|n| n / ops as f64),
+        cache_misses_per_op: hardware(threads, |h| h.cache_misses).map(|n| n / ops as f64),
+        ipc: hardware(threads, |h| h.instructions)
+            .zip(hardware(threads, |h| h.cycles).filter(|c| *c > 0.0))
+            .map(|(i, c)| i / c),
     })
+}
+
+/// The threads' summed hardware counter `pick`, when every thread has it.
+fn hardware(threads: &[ThreadSched], pick: fn(&HardwareCounts) -> Option<u64>) -> Option<f64> {
+    threads
+        .iter()
+        .map(|t| pick(&t.counts?.hardware))
+        .sum::<Option<u64>>()
+        .map(|n| n as f64)
 }
 
 /// Per-worker balance of a multi-worker trial: Jain's index, max/min, and
@@ -299,4 +310,56 @@ fn fairness_of(ops: &[u64]) -> Option<Fairness> {
             .map(|(i, _)| i as u32)
             .collect(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::os::schedstat::SchedStat;
+
+    fn thread(hardware: HardwareCounts) -> ThreadSched {
+        ThreadSched {
+            tid: 1,
+            sched: SchedStat {
+                on_cpu_ns: 600,
+                runqueue_ns: 100,
+                ..SchedStat::default()
+            },
+            wall_ns: 1000,
+            counts: Some(SoftwareCounts {
+                hardware,
+                ..SoftwareCounts::default()
+            }),
+            mostly_on_cpu: Some(1),
+        }
+    }
+
+    #[test]
+    fn hardware_figures_need_every_thread_and_give_ipc() {
+        let full = HardwareCounts {
+            cycles: Some(1000),
+            instructions: Some(3000),
+            cache_misses: Some(40),
+            ..HardwareCounts::default()
+        };
+        let b = breakdown(&[thread(full), thread(full)], 10).unwrap();
+        assert_eq!(b.ipc, Some(3.0));
+        assert_eq!(b.instructions_per_op, Some(600.0));
+        assert_eq!(b.cache_misses_per_op, Some(8.0));
+        assert!((b.blocked_fraction - 0.3).abs() < 1e-9);
+        let partial = breakdown(&[thread(full), thread(HardwareCounts::default())], 10).unwrap();
+        assert_eq!((partial.ipc, partial.instructions_per_op), (None, None));
+    }
+
+    #[test]
+    fn unavailable_counters_are_named_and_null() {
+        let os = thread_os(&ThreadSched {
+            counts: None,
+            ..thread(HardwareCounts::default())
+        });
+        assert_eq!(os.mostly_on_core, Some(1));
+        for name in ["task_clock_ns", "cycles", "instructions", "cache_misses"] {
+            assert_eq!(os.counters.get(name), Some(&None), "{name}");
+        }
+    }
 }

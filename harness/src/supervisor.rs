@@ -23,6 +23,7 @@ use std::time::{Duration, Instant};
 
 use crate::failure::Failure;
 use crate::models::{ExecutionModel, TrialOutcome, TrialSpec};
+use crate::os::core_sampler::{CoreSampler, MostlyOnCore};
 use crate::os::threads::{current_tid, thread_ids, thread_state, ThreadState};
 
 /// Extra time the supervisor gives a model to report its own time-out.
@@ -83,9 +84,10 @@ impl Supervisor {
         }
         let give_up = Instant::now() + timeout + GRACE;
         let mut stopping_since: Option<Instant> = None;
+        let cores = CoreSampler::start();
         loop {
             match receiver.recv_timeout(POLL) {
-                Ok(Ok(result)) => return result,
+                Ok(Ok(result)) => return result.map(|outcome| with_cores(outcome, cores.finish())),
                 Ok(Err(panic)) => {
                     return Err(Failure::failed(format!(
                         "the model panicked: {}",
@@ -161,4 +163,16 @@ impl Supervisor {
             thread::sleep(Duration::from_millis(10));
         }
     }
+}
+/// Adds where each measured thread mostly ran, for threads no one else
+/// sampled (process children sample themselves).
+fn with_cores(mut outcome: TrialOutcome, cores: MostlyOnCore) -> TrialOutcome {
+    for thread in outcome
+        .sched
+        .iter_mut()
+        .chain(outcome.submitter_sched.as_mut())
+    {
+        thread.mostly_on_cpu = thread.mostly_on_cpu.or_else(|| cores.of(thread.tid));
+    }
+    outcome
 }

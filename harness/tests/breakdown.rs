@@ -55,6 +55,10 @@ fn where_the_time_went_matches_known_answers() {
         for worker in &record.per_worker {
             let os = worker.os.as_ref().expect("each worker's accounting");
             assert!(os.on_cpu_ns.is_some_and(|ns| ns > 0), "{os:?}");
+            // Sampled by a thread of its own: a pinned worker is seen on
+            // its core.
+            assert!(worker.core.is_some());
+            assert_eq!(os.mostly_on_core, worker.core, "{os:?}");
         }
     }
 
@@ -74,6 +78,10 @@ fn where_the_time_went_matches_known_answers() {
     for record in &records {
         let b = record.breakdown.as_ref().expect("a breakdown");
         assert!((b.runqueue_fraction - 0.5).abs() < 0.1, "one core: {b:?}");
+        for worker in &record.per_worker {
+            let os = worker.os.as_ref().expect("each worker's accounting");
+            assert_eq!(os.mostly_on_core, Some(0), "unpinned, on core 0's mask");
+        }
     }
 
     // A sleeping op is blocked; children account for themselves.
@@ -159,6 +167,35 @@ fn where_the_time_went_matches_known_answers() {
             );
             let migrations = counter("cpu_migrations").unwrap();
             assert!(os.migrations.unwrap().abs_diff(migrations) <= 1, "{os:?}");
+            // Hardware counters are named too, null where the PMU is
+            // missing (host.json's `platform` says why).
+            assert!(os.counters.contains_key("cycles"), "{os:?}");
+        }
+    }
+
+    // tokio's blocking pool (tokio::fs) is outside the accounting, and
+    // the records say so; the runtime threads still carry theirs.
+    let records = breakdowns(&[
+        "--workloads",
+        "io/file",
+        "--models",
+        "tokio,tokio-current",
+        "--workers",
+        "2",
+        "--ops",
+        "50",
+    ]);
+    assert!(!records.is_empty());
+    for record in &records {
+        assert!(
+            record.notes.iter().any(|n| n.contains("blocking pool")),
+            "{}: {:?}",
+            record.model,
+            record.notes
+        );
+        for thread in &record.runtime_thread_placement {
+            let os = thread.os.as_ref().expect("runtime thread accounting");
+            assert!(os.mostly_on_core.is_some(), "{os:?}");
         }
     }
 }

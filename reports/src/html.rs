@@ -71,6 +71,8 @@ pub struct SectionView {
     /// Whether the section ran under open load (the table then shows the
     /// rate, uncorrected latency and pacing columns).
     pub open: bool,
+    /// Whether any row has hardware counters (the IPC column is shown).
+    pub hardware: bool,
 }
 
 /// Several specs of one workload, compared at one cell.
@@ -155,6 +157,8 @@ pub struct RowView {
     pub switches: String,
     /// Share of the workers' time waiting for a CPU.
     pub runqueue: String,
+    /// IPC and cache misses per op, where hardware counters were had.
+    pub hardware: Option<String>,
     /// ok/total trials.
     pub trials: String,
     /// Status and error.
@@ -348,6 +352,10 @@ fn section_view(section: &Section, charts: Vec<ChartView>) -> SectionView {
             }))
             .collect(),
         open: section.rows.iter().any(|r| r.open.is_some()),
+        hardware: section
+            .rows
+            .iter()
+            .any(|r| r.ipc.is_some() || r.cache_misses_per_op.is_some()),
     }
 }
 
@@ -438,6 +446,14 @@ fn row_view(row: &CellRow, section: &Section) -> RowView {
         runqueue: row
             .runqueue_fraction
             .map_or("–".to_string(), |f| format!("{:.1}%", f * 100.0)),
+        hardware: match (row.ipc, row.cache_misses_per_op) {
+            (None, None) => None,
+            (ipc, misses) => Some(format!(
+                "{} IPC, {} misses/op",
+                ipc.map_or("–".into(), |i| format!("{i:.2}")),
+                misses.map_or("–".into(), |m| format!("{m:.1}"))
+            )),
+        },
         trials: if row.disturbed > 0 {
             format!(
                 "{}/{} ({} disturbed: {})",

@@ -49,6 +49,7 @@ pub mod histogram;
 pub mod html;
 pub mod report;
 pub mod schema;
+pub mod series;
 pub mod slug;
 pub mod staging;
 pub mod stats;

@@ -27,70 +27,7 @@ pub fn is_weak_scaling(scaling: &str) -> bool {
     scaling == "weak"
 }
 
-/// A colour as red, green, blue.
-pub type Rgb = (u8, u8, u8);
-
-/// An execution model the harness runs, as results name it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ModelName {
-    /// The `model` field of its records.
-    pub name: &'static str,
-    /// Its colour in every chart and swatch.
-    pub colour: Rgb,
-}
-
-impl ModelName {
-    const fn new(name: &'static str, colour: Rgb) -> Self {
-        ModelName { name, colour }
-    }
-}
-
-/// Every execution model, in the order reports list them. The one list:
-/// the harness maps its models onto it (and a test there proves the two
-/// agree), and report order and chart colours follow it.
-pub const MODELS: [ModelName; 7] = [
-    ModelName::new("seq", (110, 110, 110)),
-    ModelName::new("threads", (31, 119, 180)),
-    ModelName::new("pool", (255, 127, 14)),
-    ModelName::new("rayon", (44, 160, 44)),
-    ModelName::new("process", (214, 39, 40)),
-    ModelName::new("tokio", (148, 103, 189)),
-    ModelName::new("tokio-current", (140, 86, 75)),
-];
-
-/// Colours for series whose names are not in [`MODELS`] (the variants of
-/// an outside program, say), handed out by their position within a
-/// section so that no two share a colour: the Okabe-Ito palette, which
-/// colour-blind readers can tell apart.
-pub const OTHER_COLOURS: [Rgb; 8] = [
-    (230, 159, 0),
-    (86, 180, 233),
-    (0, 158, 115),
-    (204, 121, 167),
-    (0, 114, 178),
-    (213, 94, 0),
-    (240, 228, 66),
-    (0, 0, 0),
-];
-
-/// Where `model` stands in report order: its place in [`MODELS`], or
-/// after them all.
-pub fn model_rank(model: &str) -> usize {
-    MODELS
-        .iter()
-        .position(|m| m.name == model)
-        .unwrap_or(MODELS.len())
-}
-
-/// The colour of the series `name`, the `position`-th series of its
-/// section: a known model's own colour, otherwise one of
-/// [`OTHER_COLOURS`] by position.
-pub fn series_colour(name: &str, position: usize) -> Rgb {
-    MODELS
-        .iter()
-        .find(|m| m.name == name)
-        .map_or(OTHER_COLOURS[position % OTHER_COLOURS.len()], |m| m.colour)
-}
+pub use crate::series::{model_rank, series_colour, ModelName, Rgb, MODELS, OTHER_COLOURS};
 
 /// How a trial ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -244,10 +181,16 @@ pub struct ThreadOs {
     pub migrations: Option<u64>,
     /// The core it ran on last (not sampled: the core at the region's end).
     pub last_core: Option<u32>,
-    /// Software perf counters over the region (`task_clock_ns`,
-    /// `context_switches`, `cpu_migrations`, `page_faults`), each null when
+    /// The core it was seen on most often over the region, sampled from
+    /// its `stat` by a sampler thread (never from the op loop). `core` on
+    /// the worker stays the core it was pinned to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mostly_on_core: Option<u32>,
+    /// Perf counters over the region: software (`task_clock_ns`,
+    /// `context_switches`, `cpu_migrations`, `page_faults`) and hardware
+    /// (`cycles`, `instructions`, `cache_references`, `cache_misses`,
+    /// `branch_misses`), each null when the machine lacks it or
     /// `perf_event_open` refused it (why: `platform` in host.json).
-    /// Hardware counters are not opened yet.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub counters: BTreeMap<String, Option<u64>>,
 }
@@ -280,6 +223,16 @@ pub struct Breakdown {
     /// a slower clock raise it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub work_inflation: Option<f64>,
+    /// Retired instructions per op, where hardware counters were had for
+    /// every thread.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instructions_per_op: Option<f64>,
+    /// Cache misses per op, likewise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_misses_per_op: Option<f64>,
+    /// Instructions per cycle over the threads, likewise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ipc: Option<f64>,
 }
 
 /// Latency of one op, summarised from the merged histogram.
@@ -666,29 +619,5 @@ pub(crate) fn test_record(
         throughput_rounds_s: None,
         fairness: None,
         open_loop: None,
-    }
-}
-
-#[cfg(test)]
-mod model_list_tests {
-    use super::*;
-
-    #[test]
-    fn every_model_has_its_own_colour() {
-        let mut colours: Vec<Rgb> = MODELS.iter().map(|m| series_colour(m.name, 0)).collect();
-        colours.extend(OTHER_COLOURS);
-        colours.sort();
-        colours.dedup();
-        assert_eq!(colours.len(), MODELS.len() + OTHER_COLOURS.len());
-    }
-
-    #[test]
-    fn names_outside_the_list_get_colours_by_position() {
-        assert_ne!(
-            series_colour("python-threads", 0),
-            series_colour("python-asyncio", 1)
-        );
-        assert_eq!(model_rank("seq"), 0);
-        assert_eq!(model_rank("python-threads"), MODELS.len());
     }
 }

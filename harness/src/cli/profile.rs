@@ -150,7 +150,7 @@ pub fn profile_text(records: &[Record]) -> String {
         "switches (vol/invol)",
         "faults (minor/major)",
         "migrations",
-        "last core",
+        "mostly on core",
     ]);
     let share = |part: Option<u64>, wall: u64| {
         part.filter(|_| wall > 0).map_or("null".to_string(), |p| {
@@ -176,7 +176,9 @@ pub fn profile_text(records: &[Record]) -> String {
             pair(os.voluntary_switches, os.involuntary_switches),
             pair(os.minor_faults, os.major_faults),
             os.migrations.map_or("null".into(), |m| m.to_string()),
-            os.last_core.map_or("-".into(), |c| c.to_string()),
+            os.mostly_on_core
+                .or(os.last_core)
+                .map_or("-".into(), |c| c.to_string()),
         ]);
     }
     out.push_str(&format!("{table}\n"));
@@ -202,6 +204,12 @@ pub fn profile_text(records: &[Record]) -> String {
             b.work_inflation
                 .map_or(String::new(), |i| format!("; {i:.2}x the CPU time per op of one worker"))
         ));
+        if let (Some(ipc), Some(instructions)) = (b.ipc, b.instructions_per_op) {
+            out.push_str(&format!(
+                "hardware: {ipc:.2} instructions per cycle, {instructions:.0} instructions and {} cache misses per op\n",
+                b.cache_misses_per_op.map_or("?".into(), |m| format!("{m:.1}"))
+            ));
+        }
     }
     if let Some(machine) = &record.machine {
         out.push_str(&format!(

@@ -21,7 +21,7 @@ use super::worker_run::{merge_in_process, WorkerRun};
 use super::{Failure, ModelKind, OpBudget, TrialOutcome, TrialSpec};
 use crate::os::machine::MachineSnapshot;
 use crate::os::schedstat::ThreadsSnapshot;
-use crate::os::threads::current_tid;
+use crate::os::threads::{current_tid, thread_ids, thread_state};
 use crate::pacing::{lower_timer_slack, pace_until, OpenSchedule};
 use crate::recorder::schedule::{claim, MAX_CLAIM_OPS};
 use crate::recorder::{flatten_op_result, WorkerRecorder};
@@ -41,6 +41,10 @@ pub(crate) fn run_tasks(
     spawn_start: Instant,
 ) -> Result<TrialOutcome, Failure> {
     let workers = spec.workers;
+    let runtime_threads = match model {
+        ModelKind::Tokio => spec.runtime_threads.max(1),
+        _ => 1,
+    };
     let use_async = spec.shape(model).async_ops;
     let (ready, mut ready_signals) = tokio::sync::mpsc::channel::<()>(workers.max(1));
     // Tasks report ready over a channel and wait for a release that only
@@ -91,12 +95,17 @@ pub(crate) fn run_tasks(
         }
         let spawn_ns = spawn_start.elapsed().as_nanos() as u64;
         // Runtime threads outlive the tasks: read from here at both edges.
-        let tids: Vec<u32> = threads
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
+        // The tasks can all be ready before the last worker thread has
+        // started (and logged itself), so wait for every one of them.
+        while lock_log(&threads).len() < runtime_threads && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        }
+        let tids: Vec<u32> = lock_log(&threads)
             .iter()
+            .take(runtime_threads)
             .map(|(tid, _)| *tid)
             .collect();
+        let threads_at_release = thread_ids();
         let mut threads_before = ThreadsSnapshot::start(&tids);
         let before = MachineSnapshot::take();
         let release = Instant::now();
@@ -120,13 +129,21 @@ pub(crate) fn run_tasks(
         }
         let mut outcome = merge_in_process(runs, release, machine, spawn_ns, &shared);
         outcome.sched = sched;
+        let blocking = blocking_threads_since(&threads_at_release, &tids);
+        if blocking > 0 {
+            outcome.notes.push(format!(
+                "tokio's blocking pool ran {blocking} thread(s) (tokio::fs, spawn_blocking); \
+                 their time is not in the per-thread accounting or the breakdown"
+            ));
+        }
         Ok(outcome)
     });
     runtime.shutdown_background();
     let mut outcome = result?;
     outcome.async_op = use_async;
-    let log = threads.lock().unwrap_or_else(|p| p.into_inner());
-    for (_, entry) in log.iter() {
+    let log = lock_log(&threads);
+    // Entries past the worker threads are blocking-pool threads.
+    for (_, entry) in log.iter().take(runtime_threads) {
         match entry {
             Ok(record) => outcome.runtime_threads.push(record.clone()),
             Err(e) => return Err(Failure::failed(format!("runtime thread: {e}"))),
@@ -329,6 +346,26 @@ async fn time_one(
         .await;
     let end = Instant::now();
     recorder.finish_op(op_index, start, end, flatten_op_result(result))
+}
+
+fn lock_log(
+    log: &ThreadLog,
+) -> std::sync::MutexGuard<'_, Vec<(u32, Result<ThreadRecord, String>)>> {
+    log.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Threads tokio started since `before` that are not `runtime` threads:
+/// its blocking pool, which starts threads on demand. The multi-threaded
+/// runtime names them like its workers (`corebench-tokio`); the
+/// current-thread one by tokio's default (`tokio-rt-worker`, or
+/// `tokio-runtime-worker` in older versions).
+fn blocking_threads_since(before: &[u32], runtime: &[u32]) -> usize {
+    thread_ids()
+        .into_iter()
+        .filter(|tid| !before.contains(tid) && !runtime.contains(tid))
+        .filter_map(thread_state)
+        .filter(|t| t.name.starts_with("corebench-tokio") || t.name.starts_with("tokio-r"))
+        .count()
 }
 
 /// An `on_thread_start` hook that pins the n-th started runtime thread to

@@ -168,6 +168,8 @@ pub struct TrialOutcome {
     /// CPU time of child processes, ns, already in `cpu` but not in the
     /// machine view's own time: the `process` model's children.
     pub children_cpu_ns: u64,
+    /// What the record's `notes` must say about this trial.
+    pub notes: Vec<String>,
 }
 
 /// What an open-loop trial records besides latency from due times.
@@ -233,6 +235,7 @@ impl TrialOutcome {
             sched: Vec::new(),
             submitter_sched: None,
             children_cpu_ns: 0,
+            notes: Vec::new(),
         }
     }
 

@@ -273,6 +273,7 @@ impl ThreadClock {
             sched: now.since(start),
             wall_ns: at.elapsed().as_nanos() as u64,
             counts,
+            mostly_on_cpu: None,
         })
     }
 }

@@ -10,6 +10,7 @@
 
 pub mod affinity;
 pub mod clock;
+pub mod core_sampler;
 pub mod machine;
 pub mod perf;
 pub mod platform;

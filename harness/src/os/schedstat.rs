@@ -158,6 +158,9 @@ pub struct ThreadSched {
     /// Its software perf counters over the region, when they could be
     /// opened.
     pub counts: Option<SoftwareCounts>,
+    /// The core it was seen on most often over the region (a sampler
+    /// thread's reads of its `stat`), when it was sampled.
+    pub mostly_on_cpu: Option<u32>,
 }
 
 /// Counters of several threads at one moment, to be differenced later.
@@ -216,6 +219,7 @@ impl ThreadsSnapshot {
                     sched: now.since(*then),
                     wall_ns,
                     counts,
+                    mostly_on_cpu: None,
                 })
             })
             .collect()
@@ -270,6 +274,7 @@ mod tests {
             sched: SchedStat::default(),
             wall_ns: 1000,
             counts: None,
+            mostly_on_cpu: None,
         };
         assert_eq!(runqueue_fraction(&[idle]), None);
         let busy = ThreadSched {

@@ -103,6 +103,8 @@ pub(super) fn cell_row(
         runqueue_fraction: median(&values(&|r| {
             r.breakdown.as_ref().map(|b| b.runqueue_fraction)
         })),
+        ipc: median(&values(&|r| r.breakdown.as_ref()?.ipc)),
+        cache_misses_per_op: median(&values(&|r| r.breakdown.as_ref()?.cache_misses_per_op)),
     }
 }
 

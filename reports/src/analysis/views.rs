@@ -189,6 +189,10 @@ pub struct CellRow {
     pub switches_per_op: Option<f64>,
     /// Median share of the workers' time spent waiting for a CPU.
     pub runqueue_fraction: Option<f64>,
+    /// Median instructions per cycle, where hardware counters were had.
+    pub ipc: Option<f64>,
+    /// Median cache misses per op, likewise.
+    pub cache_misses_per_op: Option<f64>,
 }
 
 /// A cell whose median op is under this many dispatch floors measures the

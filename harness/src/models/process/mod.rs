@@ -143,6 +143,8 @@ impl ExecutionModel for Process {
                 sched: s.stat,
                 wall_ns: s.wall_ns,
                 counts: s.counts,
+                // The parent's core sampler reads the child's stat.
+                mostly_on_cpu: None,
             }));
             cpu.user_ns += cpu_user_ns;
             cpu.sys_ns += cpu_sys_ns;
