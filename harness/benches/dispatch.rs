@@ -36,6 +36,7 @@ fn trial(workload: &Arc<dyn Workload>, ops: u64) -> TrialSpec {
         open_rate_ops_s: None,
         io: Default::default(),
         stop: Default::default(),
+        sample_hz: None,
     }
 }
 

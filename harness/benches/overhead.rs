@@ -84,6 +84,7 @@ fn corebench(
         open_rate_ops_s: None,
         io: Default::default(),
         stop: Default::default(),
+        sample_hz: None,
     };
     let outcome = model.model().run_trial(&spec).expect("trial runs");
     assert_eq!(outcome.histogram.len(), ops, "every op recorded");

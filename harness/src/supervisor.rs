@@ -164,15 +164,20 @@ impl Supervisor {
         }
     }
 }
-/// Adds where each measured thread mostly ran, for threads no one else
-/// sampled (process children sample themselves).
+
+/// Adds where each measured thread mostly ran. A thread the sampler never
+/// saw (a trial shorter than its interval) has one sample all the same:
+/// the core it was on when its counters were read at the region's end.
 fn with_cores(mut outcome: TrialOutcome, cores: MostlyOnCore) -> TrialOutcome {
     for thread in outcome
         .sched
         .iter_mut()
         .chain(outcome.submitter_sched.as_mut())
     {
-        thread.mostly_on_cpu = thread.mostly_on_cpu.or_else(|| cores.of(thread.tid));
+        thread.mostly_on_cpu = thread
+            .mostly_on_cpu
+            .or_else(|| cores.of(thread.tid))
+            .or(thread.sched.last_cpu);
     }
     outcome
 }

@@ -389,19 +389,32 @@ fn flamegraph_samples_each_cell_and_the_report_draws_it() {
     let out = dir.path().join("flame");
     let output = corebench()
         .args(["run", "--no-progress", "--no-calibration", "--flamegraph"])
-        .args(["--workloads", "cpu/primes", "--models", "threads"])
+        .args(["--workloads", "cpu/primes", "--models", "threads,process"])
         .args(["--workers", "2", "--trials", "2", "--ops", "4000", "--out"])
         .arg(&out)
         .output()
         .unwrap();
     assert!(output.status.success(), "{}", text(&output.stderr));
+    // Process children sample themselves and send their stacks back.
+    let children = std::fs::read_dir(out.join("profiles"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().ends_with("process-2w.folded"))
+        .expect("the process cell's samples");
+    let children = std::fs::read_to_string(children).unwrap();
+    assert!(
+        children
+            .lines()
+            .any(|l| l.starts_with("corebench-child;") && l.contains("count_primes")),
+        "{children}"
+    );
     let profiles: Vec<_> = std::fs::read_dir(out.join("profiles"))
         .unwrap()
         .map(|e| e.unwrap().path())
         .collect();
     let folded = profiles
         .iter()
-        .find(|p| p.extension().is_some_and(|x| x == "folded"))
+        .find(|p| p.to_string_lossy().ends_with("threads-2w.folded"))
         .expect("the cell's samples");
     let info: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(folded.with_extension("json")).unwrap())

@@ -2,6 +2,8 @@
 //! pinned to one core during a two-worker run is found, and what the run
 //! measures of it matches what the kernel says the hog used. One test in
 //! this file: another running beside it would be a disturbance too.
+//! Linux-only: the hog is pinned with `sched_setaffinity`.
+#![cfg(target_os = "linux")]
 
 mod common;
 

@@ -34,9 +34,17 @@ pub struct SamplingInfo {
     /// is capped by the kernel's tick rate (HZ), so 999 Hz asked may be
     /// about 250 Hz got.
     pub real_hz: Option<f64>,
+    /// Samples left out of child processes' stacks to keep their
+    /// messages under the size cap (the rarest stacks go first).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub dropped_samples: u64,
     /// What the samples leave out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// The file name (without extension) of a cell's samples and flamegraph.

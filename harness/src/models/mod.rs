@@ -39,7 +39,7 @@ use workloads::Workload;
 
 use crate::error::UsageError;
 pub use crate::failure::Failure;
-pub use trial::{OpBudget, OpenOutcome, TrialOutcome, TrialSpec, WorkerOutcome};
+pub use trial::{ChildSamples, OpBudget, OpenOutcome, TrialOutcome, TrialSpec, WorkerOutcome};
 
 /// The execution models, by name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -77,6 +77,10 @@ pub struct TrialSpec {
     /// op failed, or by the runner when it abandons the trial (time-out) or
     /// the run is interrupted. The model hands it to every worker.
     pub stop: Arc<AtomicBool>,
+    /// `run --flamegraph`: the rate at which models whose work runs in
+    /// other processes ask those to sample themselves (the `process`
+    /// model's children); in-process work is sampled by the cell.
+    pub sample_hz: Option<u32>,
 }
 
 impl TrialSpec {
@@ -170,6 +174,21 @@ pub struct TrialOutcome {
     pub children_cpu_ns: u64,
     /// What the record's `notes` must say about this trial.
     pub notes: Vec<String>,
+    /// Samples child processes took of themselves (`sample_hz`).
+    pub child_samples: Option<ChildSamples>,
+}
+
+/// Folded stacks sampled in child processes, merged over the children.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ChildSamples {
+    /// Folded stack to sample count.
+    pub stacks: Vec<(String, u64)>,
+    /// Samples taken, dropped ones included.
+    pub samples: u64,
+    /// Samples left out to keep the messages under their size cap.
+    pub dropped: u64,
+    /// The children's CPU time while sampled, ns.
+    pub cpu_ns: u64,
 }
 
 /// What an open-loop trial records besides latency from due times.
@@ -236,6 +255,7 @@ impl TrialOutcome {
             submitter_sched: None,
             children_cpu_ns: 0,
             notes: Vec::new(),
+            child_samples: None,
         }
     }
 

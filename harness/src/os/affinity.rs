@@ -6,6 +6,7 @@
 /// The calling thread's affinity mask, from `sched_getaffinity`.
 // core_affinity can set affinity but has no documented way to read it back,
 // which is the point here, so this one call goes to libc directly.
+#[cfg(target_os = "linux")]
 pub fn current_thread_affinity() -> Vec<usize> {
     // SAFETY: cpu_set_t is plain data; zeroed is a valid empty set, and the
     // size passed is the size of the set handed in.
@@ -20,6 +21,13 @@ pub fn current_thread_affinity() -> Vec<usize> {
     }
 }
 
+/// Elsewhere the mask cannot be read: every CPU the standard library
+/// counts.
+#[cfg(not(target_os = "linux"))]
+pub fn current_thread_affinity() -> Vec<usize> {
+    (0..std::thread::available_parallelism().map_or(1, |n| n.get())).collect()
+}
+
 /// Pins the calling thread to one CPU; false when the OS refused.
 pub fn pin_current_thread(cpu: usize) -> bool {
     core_affinity::set_for_current(core_affinity::CoreId { id: cpu })
@@ -28,6 +36,7 @@ pub fn pin_current_thread(cpu: usize) -> bool {
 /// Sets the calling thread's mask to `cpus`; every thread and child
 /// process it starts afterwards inherits it. Each CPU must be below
 /// `CPU_SETSIZE` (any CPU of the current mask is).
+#[cfg(target_os = "linux")]
 pub fn set_current_thread_mask(cpus: &[usize]) -> std::io::Result<()> {
     if let Some(bad) = cpus.iter().find(|&&c| c >= libc::CPU_SETSIZE as usize) {
         return Err(std::io::Error::new(
@@ -49,4 +58,13 @@ pub fn set_current_thread_mask(cpus: &[usize]) -> std::io::Result<()> {
     } else {
         Err(std::io::Error::last_os_error())
     }
+}
+
+/// Elsewhere a mask cannot be set.
+#[cfg(not(target_os = "linux"))]
+pub fn set_current_thread_mask(_cpus: &[usize]) -> std::io::Result<()> {
+    Err(std::io::Error::new(
+        std::io::ErrorKind::Unsupported,
+        "setting a CPU mask is Linux-only here",
+    ))
 }

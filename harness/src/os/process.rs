@@ -1,4 +1,5 @@
-//! This process's ties to its parent.
+//! This process's ties to its parent: `prctl`, so Linux-only; elsewhere
+//! they do nothing, and a helper may outlive a killed run.
 
 /// Asks the kernel to kill this process when the thread that started it
 /// exits (`PR_SET_PDEATHSIG`), so a helper such as `corebench serve` never
@@ -6,6 +7,7 @@
 pub fn die_with_parent() {
     // SAFETY: PR_SET_PDEATHSIG takes a signal number and affects only this
     // process.
+    #[cfg(target_os = "linux")]
     unsafe {
         libc::prctl(
             libc::PR_SET_PDEATHSIG,
@@ -23,6 +25,7 @@ pub fn die_with_parent() {
 /// could ask (its parent pid is no longer ours), it ends at once. The
 /// kernel's signal follows the spawning *thread*, so start children from a
 /// thread that outlives them.
+#[cfg(target_os = "linux")]
 pub fn kill_with_parent(command: &mut std::process::Command) {
     use std::os::unix::process::CommandExt;
     let parent = std::process::id() as libc::pid_t;
@@ -47,3 +50,7 @@ pub fn kill_with_parent(command: &mut std::process::Command) {
         });
     }
 }
+
+/// Elsewhere there is no `PR_SET_PDEATHSIG`.
+#[cfg(not(target_os = "linux"))]
+pub fn kill_with_parent(_command: &mut std::process::Command) {}

@@ -16,9 +16,20 @@ pub fn thread_ids() -> Vec<u32> {
 }
 
 /// The calling thread's id.
+#[cfg(target_os = "linux")]
 pub fn current_tid() -> u32 {
     // SAFETY: gettid has no arguments and cannot fail.
     unsafe { libc::syscall(libc::SYS_gettid) as u32 }
+}
+
+/// Elsewhere: a number of corebench's own, unique per thread, which only
+/// matches threads up (there is no `/proc/self/task` to read).
+#[cfg(not(target_os = "linux"))]
+pub fn current_tid() -> u32 {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(1);
+    thread_local!(static TID: u32 = NEXT.fetch_add(1, Ordering::Relaxed));
+    TID.with(|tid| *tid)
 }
 
 /// One thread's scheduler state and name.

@@ -189,7 +189,7 @@ impl<'p> CellRun<'p> {
         let mut attempt = 1;
         loop {
             let armed = self.sampler.as_ref().and_then(CellSampler::arm);
-            let result = supervisor.run(
+            let mut result = supervisor.run(
                 &self.model,
                 self.spec(Arc::clone(&self.workload), self.budget(self.base_ops)),
                 self.plan.trial_timeout,
@@ -212,9 +212,10 @@ impl<'p> CellRun<'p> {
                 spawn_ns: result.as_ref().ok().and_then(|o| o.spawn_ns),
             };
             let cpu_per_op = result.as_ref().ok().and_then(cpu_per_op_ns);
+            let child_samples = result.as_mut().ok().and_then(|o| o.child_samples.take());
             let mut record = self.ctx.record(self.done, result, overhead);
             if let Some(sampler) = self.sampler.as_mut() {
-                if let Err(e) = sampler.finish(armed, &record) {
+                if let Err(e) = sampler.finish(armed, child_samples, &record) {
                     record
                         .notes
                         .push(format!("its samples could not be saved: {e}"));
@@ -288,6 +289,7 @@ impl<'p> CellRun<'p> {
             },
             io: self.plan.io.clone(),
             stop: Arc::new(AtomicBool::new(false)),
+            sample_hz: self.sampler.as_ref().map(CellSampler::asked_hz),
         }
     }
 

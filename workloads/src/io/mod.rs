@@ -30,8 +30,9 @@ use crate::OpError;
 /// Sets the calling thread's timer slack to 1 ns, so its sleeps end when
 /// asked: Linux lets a sleeping thread overrun by its slack, 50 µs by
 /// default. The loopback server's delay threads and the harness's
-/// open-loop pacers both need it.
+/// open-loop pacers both need it. Elsewhere there is no slack to lower.
 pub fn lower_timer_slack() {
+    #[cfg(target_os = "linux")]
     // SAFETY: PR_SET_TIMERSLACK takes one integer argument and affects
     // only the calling thread.
     unsafe {

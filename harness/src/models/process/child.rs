@@ -107,7 +107,18 @@ pub fn run_child_worker(args: ChildArgs, registry: &Registry) -> i32 {
             count: args.op_count,
         },
     };
+    let armed = args.sample_hz.and_then(crate::sampler::Armed::new);
     run.run(source, &stop);
+    if let Some(armed) = armed {
+        let samples = crate::sampler::capped_child_samples(armed, "corebench-child");
+        send(&WorkerMessage::Profile {
+            pid,
+            stacks: samples.stacks,
+            samples: samples.samples,
+            dropped: samples.dropped,
+            cpu_ns: samples.cpu_ns,
+        });
+    }
     let cpu = CpuTime::of_process().since(cpu_before);
     let end_mono_ns = start_mono_ns
         + run

@@ -26,7 +26,8 @@ use workloads::Workload;
 
 use super::worker_run::static_share;
 use super::{
-    ExecutionModel, Failure, ModelKind, OpenOutcome, TrialOutcome, TrialSpec, WorkerOutcome,
+    ChildSamples, ExecutionModel, Failure, ModelKind, OpenOutcome, TrialOutcome, TrialSpec,
+    WorkerOutcome,
 };
 use crate::os::clock::monotonic_ns;
 use crate::os::machine::MachineSnapshot;
@@ -81,6 +82,7 @@ impl ExecutionModel for Process {
                 "child {index} sent {other:?} instead of its results"
             )),
         })?;
+        let child_samples = children.samples.take();
         children.reap();
         let machine = MachineSnapshot::take().since(&before);
         let mut sched = Vec::new();
@@ -178,6 +180,7 @@ impl ExecutionModel for Process {
         outcome.children_cpu_ns = cpu.user_ns + cpu.sys_ns;
         outcome.machine = Some(machine);
         outcome.sched = sched;
+        outcome.child_samples = child_samples;
         outcome.recording = spec.recording;
         outcome.open = open;
         outcome.workload_histograms = workload_histograms;
@@ -227,6 +230,8 @@ struct Children {
     /// The IO workloads' folder, and the scratch folders in it before the
     /// children started: a killed child cannot remove its own.
     scratch: Option<(std::path::PathBuf, Vec<std::path::PathBuf>)>,
+    /// The children's `profile` messages, merged.
+    samples: Option<ChildSamples>,
 }
 
 impl Children {
@@ -245,6 +250,7 @@ impl Children {
                 .output_dir
                 .clone()
                 .map(|dir| (dir.clone(), scratch_dirs_in(&dir))),
+            samples: None,
         };
         for index in 0..spec.workers {
             let (op_start, op_count) = static_share(spec.budget, spec.workers, index);
@@ -267,6 +273,9 @@ impl Children {
             }
             if let Some(rate) = spec.open_rate_ops_s {
                 command.args(["--open-rate", &rate.to_string()]);
+            }
+            if let Some(hz) = spec.sample_hz {
+                command.args(["--sample-hz", &hz.to_string()]);
             }
             let io = &spec.io;
             if let Some(url) = &io.server_url {
@@ -364,6 +373,21 @@ impl Children {
             })?;
             if let WorkerMessage::Failed { error, .. } = &message {
                 return Err(Failure::failed(format!("child {index}: {error}")));
+            }
+            if let WorkerMessage::Profile {
+                stacks,
+                samples,
+                dropped,
+                cpu_ns,
+                ..
+            } = message
+            {
+                let merged = self.samples.get_or_insert_with(ChildSamples::default);
+                merged.stacks.extend(stacks);
+                merged.samples += samples;
+                merged.dropped += dropped;
+                merged.cpu_ns += cpu_ns;
+                continue;
             }
             got[index] = Some(accept(index, message).map_err(Failure::failed)?);
         }

@@ -92,6 +92,10 @@ pub struct ChildArgs {
     /// The folder for the IO workloads' files.
     #[arg(long)]
     pub output_dir: Option<std::path::PathBuf>,
+    /// `run --flamegraph`: sample the timed region at this rate and send
+    /// the folded stacks in a `profile` message before `done`.
+    #[arg(long)]
+    pub sample_hz: Option<u32>,
 }
 
 /// The environment variable that hands a child the run's `--target` URL
@@ -172,6 +176,21 @@ pub enum WorkerMessage {
         /// The child's own scheduler counters over its timed region.
         #[serde(default)]
         sched: Option<SchedMessage>,
+    },
+    /// Its samples of its timed region (with `--sample-hz`), sent just
+    /// before `done`: folded stacks, symbolized in the child, the most
+    /// frequent first and cut to a size cap.
+    Profile {
+        /// The child's pid.
+        pid: u32,
+        /// Folded stack and sample count.
+        stacks: Vec<(String, u64)>,
+        /// Samples taken, dropped ones included.
+        samples: u64,
+        /// Samples left out by the cap.
+        dropped: u64,
+        /// Its CPU time while sampled, ns.
+        cpu_ns: u64,
     },
     /// Set-up failed; the child exits.
     Failed {
