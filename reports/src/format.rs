@@ -38,14 +38,14 @@ pub fn format_rate(ops_s: f64) -> String {
     }
 }
 
-/// Nanoseconds with a readable unit: `1500.0` -> `1.50 us`.
+/// Nanoseconds with a readable unit: `1500.0` -> `1.50 µs`.
 pub fn format_ns(ns: f64) -> String {
     if ns >= 1e9 {
         format!("{:.2} s", ns / 1e9)
     } else if ns >= 1e6 {
         format!("{:.2} ms", ns / 1e6)
     } else if ns >= 1e3 {
-        format!("{:.2} us", ns / 1e3)
+        format!("{:.2} µs", ns / 1e3)
     } else {
         format!("{ns:.0} ns")
     }
@@ -79,6 +79,47 @@ pub fn short_number(y: f64) -> String {
     } else {
         format!("{y:.2}")
     }
+}
+
+/// `1 worker`, `2 workers`.
+pub fn workers_phrase(n: u32) -> String {
+    if n == 1 {
+        "1 worker".to_string()
+    } else {
+        format!("{n} workers")
+    }
+}
+
+/// Whether `v` is 1, 2 or 5 times a power of ten: the only values a log
+/// axis labels, so its labels never crowd each other.
+pub fn is_round_log_tick(v: f64) -> bool {
+    if !(v.is_finite() && v > 0.0) {
+        return false;
+    }
+    let decade = 10f64.powf(v.log10().floor());
+    let mantissa = v / decade;
+    [1.0, 2.0, 5.0, 10.0]
+        .iter()
+        .any(|m| (mantissa - m).abs() < 1e-6 * m)
+}
+
+/// A duration axis label, `ns` given: `70000000.0` -> `70 ms`.
+pub fn duration_tick(ns: f64) -> String {
+    let (value, unit) = if ns >= 1e9 {
+        (ns / 1e9, "s")
+    } else if ns >= 1e6 {
+        (ns / 1e6, "ms")
+    } else if ns >= 1e3 {
+        (ns / 1e3, "µs")
+    } else {
+        (ns, "ns")
+    };
+    let digits = if value >= 10.0 || value.fract().abs() < 1e-9 {
+        0
+    } else {
+        1
+    };
+    format!("{value:.digits$} {unit}")
 }
 
 /// A worker-count axis label.
@@ -130,7 +171,12 @@ mod tests {
     fn formats_units() {
         assert_eq!(format_rate(1_234_567.0), "1.23M");
         assert_eq!(format_rate(950.0), "950.0");
-        assert_eq!(format_ns(1500.0), "1.50 us");
+        assert_eq!(format_ns(1500.0), "1.50 µs");
+        assert_eq!(duration_tick(7e7), "70 ms");
+        assert_eq!(duration_tick(1500.0), "1.5 µs");
+        assert_eq!(workers_phrase(1), "1 worker");
+        assert!(is_round_log_tick(200.0) && is_round_log_tick(0.05));
+        assert!(!is_round_log_tick(9000.0) && !is_round_log_tick(3.0));
         assert_eq!(format_ns(2.5e6), "2.50 ms");
     }
 

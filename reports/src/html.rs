@@ -9,7 +9,7 @@ use serde::Serialize;
 use crate::analysis::{Analysis, CellRow, ModelCurve, Section};
 use crate::format::with_interval;
 use crate::format::{format_ns, format_rate};
-use crate::schema::{Host, Record, Status};
+use crate::schema::{Host, Record, Status, CALIBRATION_WORKLOAD};
 use crate::variants::VariantGroup;
 
 const TEMPLATE: &str = include_str!("../templates/index.html");
@@ -34,6 +34,10 @@ pub struct ReportContext {
     pub host_rows: Vec<(String, String)>,
     /// Counts of records, cells and failures.
     pub summary_line: String,
+    /// The answer first: one line per workload.
+    pub summary: Vec<SummaryView>,
+    /// Cells without a clean measurement.
+    pub problems: Vec<crate::summary::Problem>,
     /// One per workload section.
     pub sections: Vec<SectionView>,
     /// Several specs of one workload side by side.
@@ -42,6 +46,19 @@ pub struct ReportContext {
     pub projection_max_n: u32,
     /// (label, relative link) to the raw data and exports.
     pub raw_links: Vec<(String, String)>,
+}
+
+/// One workload's line of the summary.
+#[derive(Debug, Clone, Serialize)]
+pub struct SummaryView {
+    /// The section's anchor.
+    pub anchor: String,
+    /// Workload, scaling, placement.
+    pub title: String,
+    /// The best model per worker count.
+    pub text: String,
+    /// Why, in one sentence.
+    pub reason: String,
 }
 
 /// One section of the page.
@@ -73,6 +90,8 @@ pub struct SectionView {
     pub open: bool,
     /// Whether any row has hardware counters (the IPC column is shown).
     pub hardware: bool,
+    /// Measured at one worker count: no scaling charts, the table says so.
+    pub single_point: bool,
 }
 
 /// Several specs of one workload, compared at one cell.
@@ -211,6 +230,7 @@ pub fn build_context(
     let label = host.label.clone().unwrap_or_else(|| host.hostname.clone());
     let count = |status: Status| records.iter().filter(|r| r.status == status).count();
     let cells = crate::cells::summarise_cells(records).len();
+    let summary = crate::summary::summarise(analysis);
     ReportContext {
         title: format!("corebench report: {label}"),
         subtitle: format!(
@@ -222,7 +242,7 @@ pub fn build_context(
             host.logical_cores,
             host.captured_at
         ),
-        host_rows: host_rows(host),
+        host_rows: host_rows(host, analysis),
         summary_line: format!(
             "{} records in {cells} cells: {} ok, {} failed, {} timed out, {} deadlocked, {} unsupported.",
             records.len(),
@@ -232,10 +252,23 @@ pub fn build_context(
             count(Status::Deadlocked),
             count(Status::Unsupported),
         ),
+        summary: summary
+            .workloads
+            .iter()
+            .map(|w| SummaryView {
+                anchor: w.anchor.clone(),
+                title: w.title.clone(),
+                text: w.text(),
+                reason: w.reason.clone(),
+            })
+            .collect(),
+        problems: summary.problems,
+        // The calibration cell is a line of the host table, not a section.
         sections: analysis
             .sections
             .iter()
             .zip(charts.iter().chain(std::iter::repeat(&Vec::new())))
+            .filter(|(section, _)| section.workload_id != CALIBRATION_WORKLOAD)
             .map(|(section, charts)| section_view(section, charts.clone()))
             .collect(),
         variants: variants
@@ -260,9 +293,22 @@ pub fn render(context: &ReportContext) -> Result<String, minijinja::Error> {
     env.get_template("index.html")?.render(context)
 }
 
-fn host_rows(host: &Host) -> Vec<(String, String)> {
+fn host_rows(host: &Host, analysis: &Analysis) -> Vec<(String, String)> {
     let row = |name: &str, value: String| (name.to_string(), value);
+    let calibration = analysis
+        .sections
+        .iter()
+        .filter(|s| s.workload_id == CALIBRATION_WORKLOAD)
+        .flat_map(|s| &s.rows)
+        .find_map(|r| r.throughput_ops_s)
+        .map_or("not measured (--no-calibration)".to_string(), |t| {
+            format!(
+                "{} ops/s of {CALIBRATION_WORKLOAD} on one core under seq (median; comparisons divide by it)",
+                format_rate(t.point)
+            )
+        });
     vec![
+        row("single-core speed", calibration),
         row(
             "label",
             host.label.clone().unwrap_or_else(|| "(none)".into()),
@@ -356,6 +402,7 @@ fn section_view(section: &Section, charts: Vec<ChartView>) -> SectionView {
             .rows
             .iter()
             .any(|r| r.ipc.is_some() || r.cache_misses_per_op.is_some()),
+        single_point: section.single_point(),
     }
 }
 

@@ -53,6 +53,7 @@ pub mod series;
 pub mod slug;
 pub mod staging;
 pub mod stats;
+pub mod summary;
 pub mod terminal;
 pub mod validate;
 pub mod variants;

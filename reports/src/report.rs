@@ -74,6 +74,11 @@ fn write_into(
     };
     let mut charts: Vec<Vec<ChartView>> = Vec::new();
     for section in &analysis.sections {
+        // The calibration cell is a line of the host table, not charts.
+        if section.workload_id == crate::schema::CALIBRATION_WORKLOAD {
+            charts.push(Vec::new());
+            continue;
+        }
         let section_charts = section_charts(section, analysis.logical_cores)?;
         charts.push(write_charts(&section.id, false, section_charts)?);
     }

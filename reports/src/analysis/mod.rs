@@ -93,6 +93,12 @@ impl Section {
             .unwrap_or(0);
         series_colour(model, position)
     }
+
+    /// Whether no model was measured at two or more worker counts: then a
+    /// scaling chart would hold single dots, and none is drawn.
+    pub fn single_point(&self) -> bool {
+        self.models.iter().all(|m| m.points.len() < 2)
+    }
 }
 
 /// Analyses every record of a folder.

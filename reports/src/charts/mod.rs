@@ -54,36 +54,40 @@ pub fn section_charts(section: &Section, cores: u32) -> Result<Vec<Chart>, Chart
         .max()
         .unwrap_or(1)
         .max(2);
-    let mut charts = vec![
-        Chart {
-            kind: "speedup",
-            title: format!("Speedup vs workers: {name}"),
-            svg: draw("speedup", |root| speedup_chart(root, section, cores))?,
-        },
-        Chart {
-            kind: "efficiency",
-            title: format!("Efficiency vs workers: {name}"),
-            svg: draw("efficiency", |root| {
-                per_model_lines(
-                    root,
-                    section,
-                    cores,
-                    x_max,
-                    "efficiency (speedup / workers)",
-                    |p| p.efficiency,
-                )
-            })?,
-        },
-        Chart {
-            kind: "throughput",
-            title: format!("Throughput vs workers: {name}"),
-            svg: draw("throughput", |root| {
-                per_model_lines(root, section, cores, x_max, "throughput (ops/s)", |p| {
-                    Some(p.throughput_ops_s.point)
-                })
-            })?,
-        },
-    ];
+    let mut charts = vec![];
+    // A scaling chart of single dots says nothing the table does not.
+    if !section.single_point() {
+        charts.extend([
+            Chart {
+                kind: "speedup",
+                title: format!("Speedup vs workers: {name}"),
+                svg: draw("speedup", |root| speedup_chart(root, section, cores))?,
+            },
+            Chart {
+                kind: "efficiency",
+                title: format!("Efficiency vs workers: {name}"),
+                svg: draw("efficiency", |root| {
+                    per_model_lines(
+                        root,
+                        section,
+                        cores,
+                        x_max,
+                        "efficiency (speedup / workers)",
+                        |p| p.efficiency,
+                    )
+                })?,
+            },
+            Chart {
+                kind: "throughput",
+                title: format!("Throughput vs workers: {name}"),
+                svg: draw("throughput", |root| {
+                    per_model_lines(root, section, cores, x_max, "throughput (ops/s)", |p| {
+                        Some(p.throughput_ops_s.point)
+                    })
+                })?,
+            },
+        ]);
+    }
     if !section.spectra.is_empty() {
         let open = section.spectra.iter().any(|s| s.uncorrected);
         charts.push(Chart {

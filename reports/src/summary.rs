@@ -1,0 +1,239 @@
+//! The answer first: the summary a report opens with. One line per
+//! workload (the best model at each worker count, its speedup, and the
+//! reading's first sentence for why), then the problems: failed, disturbed
+//! and unsupported cells. The page, `run --json` and the terminal read it.
+
+use serde::Serialize;
+
+use crate::analysis::{Analysis, CellRow, Section};
+use crate::format::{clip, format_rate, workers_phrase};
+use crate::schema::{Status, CALIBRATION_WORKLOAD};
+
+/// The longest reason a problem line shows; the cells table has it whole.
+const PROBLEM_REASON_CHARS: usize = 160;
+
+/// The best model at one worker count.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Best {
+    /// Workers.
+    pub workers: u32,
+    /// The model with the highest median throughput there.
+    pub model: String,
+    /// Its median throughput, ops/s.
+    pub throughput_ops_s: f64,
+    /// Its speedup against its own 1-worker cell, when measured.
+    pub speedup: Option<f64>,
+}
+
+/// One workload's line.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WorkloadSummary {
+    /// The section's anchor on the page.
+    pub anchor: String,
+    /// Workload id, scaling and placement.
+    pub title: String,
+    /// The best model per worker count, ascending.
+    pub best: Vec<Best>,
+    /// Why, in one sentence: the reading of the best model at the largest
+    /// worker count.
+    pub reason: String,
+}
+
+impl WorkloadSummary {
+    /// The line as the page and the terminal print it.
+    pub fn text(&self) -> String {
+        let best: Vec<String> = self
+            .best
+            .iter()
+            .map(|b| {
+                let speedup = match b.speedup {
+                    Some(s) if b.workers > 1 => format!(" {s:.2}x,"),
+                    _ => String::new(),
+                };
+                format!(
+                    "{}: {}{} {} ops/s",
+                    workers_phrase(b.workers),
+                    b.model,
+                    speedup,
+                    format_rate(b.throughput_ops_s)
+                )
+            })
+            .collect();
+        if best.is_empty() {
+            return "no cell ran successfully".to_string();
+        }
+        format!("{}.", best.join("; "))
+    }
+}
+
+/// A cell that did not give a clean measurement.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Problem {
+    /// The section's anchor on the page.
+    pub anchor: String,
+    /// `failed`, `timeout`, `deadlocked`, `unsupported` or `disturbed`.
+    pub kind: String,
+    /// Workload, model and workers, and why.
+    pub text: String,
+}
+
+/// The summary of a whole report.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Summary {
+    /// One per workload section, in page order.
+    pub workloads: Vec<WorkloadSummary>,
+    /// Failed, timed-out and deadlocked cells, then disturbed ones, then
+    /// unsupported ones.
+    pub problems: Vec<Problem>,
+}
+
+/// Reads the answer out of an analysis. The calibration workload is the
+/// host's single-core speed, not a result: it is left out.
+pub fn summarise(analysis: &Analysis) -> Summary {
+    let sections = analysis
+        .sections
+        .iter()
+        .filter(|s| s.workload_id != CALIBRATION_WORKLOAD);
+    let mut summary = Summary::default();
+    let mut disturbed = Vec::new();
+    let mut unsupported = Vec::new();
+    for section in sections {
+        summary.workloads.push(workload_line(section));
+        for row in &section.rows {
+            let cell = format!(
+                "{} {} at {}",
+                section.workload_id,
+                row.model,
+                workers_phrase(row.workers)
+            );
+            let why = row.error.as_deref().map_or(String::new(), |e| {
+                format!(": {}", clip(e, PROBLEM_REASON_CHARS))
+            });
+            let problem = |kind: &str, text: String| Problem {
+                anchor: section.id.clone(),
+                kind: kind.to_string(),
+                text,
+            };
+            match row.status {
+                Status::Ok => {}
+                Status::Unsupported => {
+                    unsupported.push(problem("unsupported", format!("{cell}{why}")));
+                    continue;
+                }
+                status => summary
+                    .problems
+                    .push(problem(status.as_str(), format!("{cell}{why}"))),
+            }
+            if row.disturbed > 0 {
+                disturbed.push(problem(
+                    "disturbed",
+                    format!(
+                        "{cell}: {} of {} trials disturbed by the rest of the machine{}",
+                        row.disturbed,
+                        row.trials,
+                        row.disturbed_why.first().map_or(String::new(), |w| format!(
+                            " ({})",
+                            clip(w, PROBLEM_REASON_CHARS)
+                        ))
+                    ),
+                ));
+            }
+        }
+    }
+    summary.problems.extend(disturbed);
+    summary.problems.extend(unsupported);
+    summary
+}
+
+fn workload_line(section: &Section) -> WorkloadSummary {
+    let mut counts: Vec<u32> = section.rows.iter().map(|r| r.workers).collect();
+    counts.sort_unstable();
+    counts.dedup();
+    let best: Vec<Best> = counts
+        .iter()
+        .filter_map(|&n| {
+            let row = section
+                .rows
+                .iter()
+                .filter(|r| r.workers == n && r.status == Status::Ok)
+                .filter_map(|r| Some((r, r.throughput_ops_s?.point)))
+                .max_by(|a, b| a.1.total_cmp(&b.1))?;
+            Some(best_of(row.0, row.1))
+        })
+        .collect();
+    let reason = best
+        .last()
+        .and_then(|b| section.models.iter().find(|m| m.model == b.model))
+        .map_or(String::new(), |m| first_sentence(&m.reading));
+    WorkloadSummary {
+        anchor: section.id.clone(),
+        title: format!(
+            "{} ({} scaling, pin {})",
+            section.workload_id, section.scaling, section.placement
+        ),
+        best,
+        reason,
+    }
+}
+
+fn best_of(row: &CellRow, throughput_ops_s: f64) -> Best {
+    Best {
+        workers: row.workers,
+        model: row.model.clone(),
+        throughput_ops_s,
+        speedup: row.speedup.map(|s| s.point),
+    }
+}
+
+/// Up to the first full stop that ends a sentence (not one inside a
+/// number such as `1.54x`).
+fn first_sentence(text: &str) -> String {
+    let bytes = text.as_bytes();
+    for (i, &b) in bytes.iter().enumerate() {
+        if b == b'.' && bytes.get(i + 1).is_none_or(|next| *next == b' ') {
+            return text[..=i].to_string();
+        }
+    }
+    text.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_first_sentence_ends_at_a_real_full_stop() {
+        assert_eq!(
+            first_sentence("threads reach 1.54x of 2.00x. The rest is lost."),
+            "threads reach 1.54x of 2.00x."
+        );
+        assert_eq!(first_sentence("no stop"), "no stop");
+    }
+
+    #[test]
+    fn a_line_names_the_best_model_per_worker_count() {
+        let line = WorkloadSummary {
+            anchor: "a".into(),
+            title: "cpu/primes".into(),
+            best: vec![
+                Best {
+                    workers: 1,
+                    model: "seq".into(),
+                    throughput_ops_s: 3100.0,
+                    speedup: Some(1.0),
+                },
+                Best {
+                    workers: 2,
+                    model: "threads".into(),
+                    throughput_ops_s: 6000.0,
+                    speedup: Some(1.93),
+                },
+            ],
+            reason: String::new(),
+        };
+        assert_eq!(
+            line.text(),
+            "1 worker: seq 3.1k ops/s; 2 workers: threads 1.93x, 6.0k ops/s."
+        );
+    }
+}
