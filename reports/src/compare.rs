@@ -508,14 +508,7 @@ impl Comparison {
             ),
             (
                 "cores available to the run",
-                Box::new(|c: &Configuration| {
-                    c.host
-                        .available_cores
-                        .iter()
-                        .map(u32::to_string)
-                        .collect::<Vec<_>>()
-                        .join(",")
-                }),
+                Box::new(|c: &Configuration| crate::format::cpu_list(&c.host.available_cores)),
             ),
             (
                 "SMT",

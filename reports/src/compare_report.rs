@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::charts::{config_colour, hex, latency_chart_svg, workers_chart, Series};
+use crate::charts::{
+    config_colour, config_marker, hex, latency_chart_svg, workers_chart, CoresMark, Series,
+};
 use crate::compare::{Change, CompareCell, CompareModel, Comparison};
 use crate::error::ChartError;
 use crate::format::estimate_text;
@@ -99,8 +101,10 @@ pub(crate) fn cell_view(cell: &CompareCell, is_baseline: bool) -> CellView {
         .map_or("no successful trial".to_string(), |t| {
             format!("{} ops/s", format_rate(t.point))
         });
+    // The baseline's column says so once, in its heading; its cells
+    // carry no ratio and no mark.
     let ratio = match (cell.ratio, is_baseline) {
-        (_, true) => "baseline".to_string(),
+        (_, true) => String::new(),
         (Some(r), false) => format!(
             "{:.3}x [{:.3}, {:.3}{}]{}",
             r.point,
@@ -113,7 +117,7 @@ pub(crate) fn cell_view(cell: &CompareCell, is_baseline: bool) -> CellView {
         (None, false) => "–".to_string(),
     };
     let mark = if is_baseline {
-        "baseline".to_string()
+        String::new()
     } else {
         match (cell.change, cell.status) {
             (Some(change), _) => change.as_str().to_string(),
@@ -143,12 +147,18 @@ fn model_charts(
     comparison: &Comparison,
     model: &CompareModel,
 ) -> Result<Vec<(&'static str, String, String)>, ChartError> {
-    let cores = comparison
+    // Each configuration's own core count, in its own colour.
+    let marks: Vec<CoresMark> = comparison
         .configs
         .iter()
-        .map(|c| c.host.available_cores.len() as u32)
-        .max()
-        .unwrap_or(1);
+        .enumerate()
+        .filter(|(c, _)| model.curves.get(*c).is_some_and(Option::is_some))
+        .map(|(c, config)| CoresMark {
+            owner: config.name.clone(),
+            cores: config.host.available_cores.len() as u32,
+            colour: config_colour(c),
+        })
+        .collect();
     let series = |value: &dyn Fn(&crate::analysis::CurvePoint) -> Option<f64>| -> Vec<Series> {
         model
             .curves
@@ -159,6 +169,7 @@ fn model_charts(
                 Some(Series {
                     label: comparison.configs[c].name.clone(),
                     colour: config_colour(c),
+                    marker: config_marker(c),
                     points: curve
                         .points
                         .iter()
@@ -168,26 +179,42 @@ fn model_charts(
             })
             .collect()
     };
-    let mut charts = vec![
-        (
-            "speedup",
-            format!("Speedup vs workers, {}", model.model),
-            workers_chart(
-                &series(&|p| p.speedup.map(|s| s.point)),
-                cores,
-                "speedup T(1)/T(n)",
-            )?,
-        ),
-        (
-            "throughput",
-            format!("Throughput vs workers, {}", model.model),
-            workers_chart(
-                &series(&|p| Some(p.throughput_ops_s.point)),
-                cores,
-                "throughput (ops/s)",
-            )?,
-        ),
-    ];
+    let speedup_title = format!("Speedup vs workers, {}", model.model);
+    let throughput_title = format!("Throughput vs workers, {}", model.model);
+    // Charts only where they compare something: two or more
+    // configurations, each at two or more worker counts.
+    let scaling = model
+        .curves
+        .iter()
+        .flatten()
+        .filter(|curve| curve.points.len() >= 2)
+        .count()
+        >= 2;
+    let mut charts = vec![];
+    if scaling {
+        charts.extend([
+            (
+                "speedup",
+                speedup_title.clone(),
+                workers_chart(
+                    &series(&|p| p.speedup.map(|s| s.point)),
+                    &marks,
+                    "speedup T(1)/T(n)",
+                    &speedup_title,
+                )?,
+            ),
+            (
+                "throughput",
+                throughput_title.clone(),
+                workers_chart(
+                    &series(&|p| Some(p.throughput_ops_s.point)),
+                    &marks,
+                    "throughput (ops/s)",
+                    &throughput_title,
+                )?,
+            ),
+        ]);
+    }
     if let Some(n) = model.matched_workers {
         let spectra: Vec<Series> = model
             .spectra
@@ -198,15 +225,21 @@ fn model_charts(
                 Some(Series {
                     label: comparison.configs[c].name.clone(),
                     colour: config_colour(c),
+                    marker: config_marker(c),
                     points: s.points.clone(),
                 })
             })
             .collect();
-        if !spectra.is_empty() {
+        if spectra.len() >= 2 {
+            let title = format!(
+                "Latency by percentile at {}, {}",
+                crate::format::workers_phrase(n),
+                model.model
+            );
             charts.push((
                 "latency",
-                format!("Latency by percentile at {n} workers, {}", model.model),
-                latency_chart_svg(&spectra)?,
+                title.clone(),
+                latency_chart_svg(&spectra, &title)?,
             ));
         }
     }

@@ -122,6 +122,28 @@ pub fn duration_tick(ns: f64) -> String {
     format!("{value:.digits$} {unit}")
 }
 
+/// CPUs in the kernel's list format, runs collapsed: `0-3,8,10-11`.
+pub fn cpu_list(cpus: &[u32]) -> String {
+    let mut sorted = cpus.to_vec();
+    sorted.sort_unstable();
+    sorted.dedup();
+    let mut parts: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < sorted.len() {
+        let mut j = i;
+        while j + 1 < sorted.len() && sorted[j + 1] == sorted[j] + 1 {
+            j += 1;
+        }
+        parts.push(if i == j {
+            sorted[i].to_string()
+        } else {
+            format!("{}-{}", sorted[i], sorted[j])
+        });
+        i = j + 1;
+    }
+    parts.join(",")
+}
+
 /// A worker-count axis label.
 pub fn workers_label(x: &f64) -> String {
     format!("{}", x.round() as u64)
@@ -175,6 +197,7 @@ mod tests {
         assert_eq!(duration_tick(7e7), "70 ms");
         assert_eq!(duration_tick(1500.0), "1.5 µs");
         assert_eq!(workers_phrase(1), "1 worker");
+        assert_eq!(cpu_list(&[8, 0, 1, 2, 3, 10, 11]), "0-3,8,10-11");
         assert!(is_round_log_tick(200.0) && is_round_log_tick(0.05));
         assert!(!is_round_log_tick(9000.0) && !is_round_log_tick(3.0));
         assert_eq!(format_ns(2.5e6), "2.50 ms");

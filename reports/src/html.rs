@@ -326,11 +326,7 @@ fn host_rows(host: &Host, analysis: &Analysis) -> Vec<(String, String)> {
         ),
         row(
             "cores available to the run",
-            host.available_cores
-                .iter()
-                .map(u32::to_string)
-                .collect::<Vec<_>>()
-                .join(","),
+            crate::format::cpu_list(&host.available_cores),
         ),
         row(
             "memory",

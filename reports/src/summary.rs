@@ -40,23 +40,56 @@ pub struct WorkloadSummary {
 }
 
 impl WorkloadSummary {
-    /// The line as the page and the terminal print it.
+    /// The line as the page and the terminal print it. Consecutive worker
+    /// counts won by the same model share one clause, so a sweep to 64
+    /// stays one line.
     pub fn text(&self) -> String {
-        let best: Vec<String> = self
-            .best
+        let mut runs: Vec<&[Best]> = Vec::new();
+        let mut start = 0;
+        for i in 1..=self.best.len() {
+            if i == self.best.len() || self.best[i].model != self.best[start].model {
+                runs.push(&self.best[start..i]);
+                start = i;
+            }
+        }
+        let speedup = |b: &Best| match b.speedup {
+            Some(s) if b.workers > 1 => format!("{s:.2}x"),
+            _ => String::new(),
+        };
+        let best: Vec<String> = runs
             .iter()
-            .map(|b| {
-                let speedup = match b.speedup {
-                    Some(s) if b.workers > 1 => format!(" {s:.2}x,"),
-                    _ => String::new(),
-                };
-                format!(
-                    "{}: {}{} {} ops/s",
-                    workers_phrase(b.workers),
-                    b.model,
-                    speedup,
-                    format_rate(b.throughput_ops_s)
-                )
+            .map(|run| {
+                let (first, last) = (&run[0], &run[run.len() - 1]);
+                if run.len() == 1 {
+                    let s = speedup(first);
+                    format!(
+                        "{}: {}{} {} ops/s",
+                        workers_phrase(first.workers),
+                        first.model,
+                        if s.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" {s},")
+                        },
+                        format_rate(first.throughput_ops_s)
+                    )
+                } else {
+                    let from = speedup(first);
+                    format!(
+                        "{} to {} workers: {}, {}{} at {} ({} ops/s)",
+                        first.workers,
+                        last.workers,
+                        first.model,
+                        if from.is_empty() {
+                            String::new()
+                        } else {
+                            format!("{from} at {} to ", first.workers)
+                        },
+                        speedup(last),
+                        last.workers,
+                        format_rate(last.throughput_ops_s)
+                    )
+                }
             })
             .collect();
         if best.is_empty() {
@@ -186,15 +219,19 @@ fn best_of(row: &CellRow, throughput_ops_s: f64) -> Best {
 }
 
 /// Up to the first full stop that ends a sentence (not one inside a
-/// number such as `1.54x`).
+/// number such as `1.54x`) or the first semicolon: readings list their
+/// findings as clauses, and the first is the headline.
 fn first_sentence(text: &str) -> String {
     let bytes = text.as_bytes();
     for (i, &b) in bytes.iter().enumerate() {
+        if b == b';' {
+            return format!("{}.", &text[..i]);
+        }
         if b == b'.' && bytes.get(i + 1).is_none_or(|next| *next == b' ') {
             return text[..=i].to_string();
         }
     }
-    text.to_string()
+    format!("{text}.")
 }
 
 #[cfg(test)]
@@ -207,7 +244,8 @@ mod tests {
             first_sentence("threads reach 1.54x of 2.00x. The rest is lost."),
             "threads reach 1.54x of 2.00x."
         );
-        assert_eq!(first_sentence("no stop"), "no stop");
+        assert_eq!(first_sentence("no stop"), "no stop.");
+        assert_eq!(first_sentence("a 1.5x; b"), "a 1.5x.");
     }
 
     #[test]
@@ -234,6 +272,17 @@ mod tests {
         assert_eq!(
             line.text(),
             "1 worker: seq 3.1k ops/s; 2 workers: threads 1.93x, 6.0k ops/s."
+        );
+        let mut long = line.clone();
+        long.best.push(Best {
+            workers: 4,
+            model: "threads".into(),
+            throughput_ops_s: 11000.0,
+            speedup: Some(3.6),
+        });
+        assert_eq!(
+            long.text(),
+            "1 worker: seq 3.1k ops/s; 2 to 4 workers: threads, 1.93x at 2 to 3.60x at 4 (11.0k ops/s)."
         );
     }
 }

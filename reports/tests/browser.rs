@@ -86,10 +86,27 @@ fn browser_or_skip() -> Option<PathBuf> {
     browser
 }
 
-/// Loads `page` and checks that every chart loaded and nothing was logged.
-fn assert_page_loads(browser: &Path, page: &Path, expected_charts: usize) {
+/// Loads `page` in a 1400 px window and checks that every chart loaded,
+/// nothing was logged, and nothing is wider than the window outside the
+/// scroll boxes; returns the page as the browser built it.
+fn assert_page_loads(browser: &Path, page: &Path, expected_charts: usize) -> String {
     let profile = tempfile::tempdir().unwrap();
-    let (dom, log) = run_browser(browser, profile.path(), page, &["--dump-dom".to_string()]);
+    let (dom, log) = run_browser(
+        browser,
+        profile.path(),
+        page,
+        &[
+            "--dump-dom".to_string(),
+            "--window-size=1400,1000".to_string(),
+        ],
+    );
+    let overflowing = attribute(&dom, "data-overflowing").expect("the page's load handler ran");
+    let first = dom
+        .split("data-overflow-first=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or("");
+    assert_eq!(overflowing, 0, "wider than a 1400 px window: {first}");
     let total = attribute(&dom, "data-charts-total").expect("the page's load handler ran");
     let loaded = attribute(&dom, "data-charts-loaded").expect("the page's load handler ran");
     assert_eq!(total, expected_charts, "every chart is on the page");
@@ -97,6 +114,7 @@ fn assert_page_loads(browser: &Path, page: &Path, expected_charts: usize) {
     assert_eq!(loaded, total, "every chart loaded; browser log:\n{log}");
     let console: Vec<&str> = log.lines().filter(|l| l.contains(":CONSOLE")).collect();
     assert!(console.is_empty(), "console messages: {console:#?}");
+    dom
 }
 
 #[test]
@@ -133,7 +151,11 @@ fn report_loads_in_headless_chromium_with_every_chart() {
         ResultsFolder::open(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sample")).unwrap();
     let written = write_report(&folder, &out).unwrap();
     let page = std::fs::canonicalize(&written.index).unwrap();
-    assert_page_loads(&browser, &page, written.charts);
+    let dom = assert_page_loads(&browser, &page, written.charts);
+    // The answer comes first: the summary precedes every chart.
+    let summary = dom.find("id=\"summary\"").expect("a summary section");
+    let first_chart = dom.find("class=\"chart\"").expect("charts");
+    assert!(summary < first_chart);
 
     let screenshot = tmp.join("report-screenshot.png");
     let _ = std::fs::remove_file(&screenshot);
@@ -166,4 +188,55 @@ fn side_by_side_report_loads_in_headless_chromium_with_every_chart() {
     assert!(!written.context.variants.is_empty());
     let page = std::fs::canonicalize(&written.index).unwrap();
     assert_page_loads(&browser, &page, written.charts);
+}
+
+#[test]
+fn pages_at_64_workers_and_15_workloads_stay_inside_the_window() {
+    let Some(browser) = browser_or_skip() else {
+        return;
+    };
+    let tmp = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let results = tmp.join("sample-64");
+    let _ = std::fs::remove_dir_all(&results);
+    common::write_sample_64(&results);
+    let folder = ResultsFolder::open(&results).unwrap();
+    let out = results.join("report");
+    let written = write_report(&folder, &out).unwrap();
+    assert_eq!(written.context.summary.len(), 15);
+    let page = std::fs::canonicalize(&written.index).unwrap();
+    assert_page_loads(&browser, &page, written.charts);
+
+    // And compared with itself, as two configurations.
+    let comparison = reports::compare::compare(
+        reports::compare::configurations(&[
+            ResultsFolder::open(&results).unwrap(),
+            ResultsFolder::open(&results).unwrap(),
+        ]),
+        reports::compare::CompareOptions {
+            baseline: 0,
+            noise: 0.02,
+        },
+    );
+    let compare_out = tmp.join("sample-64-compare");
+    let _ = std::fs::remove_dir_all(&compare_out);
+    let index = reports::compare_report::write_compare_report(&comparison, &compare_out).unwrap();
+    let charts = common::svg_count(&compare_out);
+    assert_page_loads(&browser, &std::fs::canonicalize(index).unwrap(), charts);
+    for (name, page) in [
+        ("report", page),
+        ("compare", compare_out.join("index.html")),
+    ] {
+        let profile = tempfile::tempdir().unwrap();
+        let shot = tmp.join(format!("sample-64-{name}.png"));
+        run_browser(
+            &browser,
+            profile.path(),
+            &page,
+            &[
+                format!("--screenshot={}", shot.display()),
+                "--window-size=1400,2400".to_string(),
+            ],
+        );
+        eprintln!("screenshot: {}", shot.display());
+    }
 }

@@ -1,34 +1,54 @@
 //! SVG charts of one report section, drawn with plotters' SVG backend.
 //!
-//! Five charts per section: speedup (with the ideal line, each model's
-//! interval band and its fitted Amdahl curve projected past the measured
-//! worker counts), efficiency, throughput, the latency spectrum (percentile
-//! on a log 1/(1-p) axis, as HdrHistogram plots it) and per-worker load
-//! balance. Each model has one colour in every chart, and a dashed vertical
-//! line marks the core count, where oversubscription starts.
+//! Per section: speedup (with the ideal line, each model's interval band
+//! and its fitted Amdahl curve projected past the measured worker counts),
+//! efficiency and throughput (only when some model was measured at two or
+//! more worker counts), the latency spectrum (percentile on a log
+//! 1/(1-p) axis, as HdrHistogram plots it), where the workers' time went,
+//! and per-worker balance as bars. The rules every chart keeps:
+//!
+//! - each series has a colour from a colour-blind-safe palette *and* a
+//!   marker shape or dash, the same in every chart ([`crate::series`]);
+//! - the legend sits in a panel of its own beside the plot, in type that
+//!   stays 12 px or more when the page shows the chart about 660 px wide;
+//! - log axes label only 1, 2 and 5 times a power of ten (workers: powers
+//!   of two; percentiles: 50%, 90%, 99%, ...), so labels never collide;
+//!   durations read in µs, ms or s through [`crate::format`];
+//! - every SVG carries a `<title>`, so a file opened on its own says what
+//!   it shows.
 
+pub mod balance;
+pub mod latency;
 pub mod time;
+pub mod workers;
 
-use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use crate::analysis::{Section, Spectrum};
+use crate::analysis::Section;
 pub use crate::error::ChartError;
-use crate::format::{percentile_label, short_number, workers_label};
-use crate::schema::Rgb;
-use crate::variants::{VariantGroup, VariantLine};
+use crate::series::{Marker, Rgb, MARKERS};
+pub use latency::{latency_chart_svg, variant_charts};
+pub use workers::{workers_chart, CoresMark, Series};
 
 /// Width and height of every chart, px.
 const SIZE: (u32, u32) = (760, 430);
+/// Width of the legend panel at the chart's right, px.
+const LEGEND_WIDTH: u32 = 200;
 const FONT: &str = "sans-serif";
+/// Axis and legend type, px in the SVG: shown about 660 px wide on the
+/// page, 14 px reads as 12 px or more.
+const TEXT_PX: u32 = 14;
+/// Half the width of a marker, px.
+const MARKER_PX: i32 = 4;
 
 /// A chart's file name stem and SVG text.
 #[derive(Debug, Clone)]
 pub struct Chart {
-    /// Which chart: `speedup`, `efficiency`, `throughput`, `latency`, `balance`.
+    /// Which chart: `speedup`, `efficiency`, `throughput`, `latency`,
+    /// `time`, `balance`.
     pub kind: &'static str,
-    /// Title, also the image's alt text.
+    /// Title, also the image's alt text and the SVG's `<title>`.
     pub title: String,
     /// The SVG document.
     pub svg: String,
@@ -44,576 +64,374 @@ pub fn rgb((r, g, b): Rgb) -> RGBColor {
     RGBColor(r, g, b)
 }
 
+/// How a legend entry's sample is drawn.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Stroke {
+    /// A solid line.
+    Solid,
+    /// A dashed line (ideal lines, the core count).
+    Dashed,
+    /// A filled block (stacked bars).
+    Block,
+}
+
+/// One entry of a chart's legend panel.
+#[derive(Debug, Clone)]
+pub struct LegendEntry {
+    /// Its text.
+    pub label: String,
+    /// Its colour.
+    pub colour: RGBColor,
+    /// Its line or block.
+    pub stroke: Stroke,
+    /// Its marker, if the series has one.
+    pub marker: Option<Marker>,
+}
+
+impl LegendEntry {
+    /// A series drawn as a solid line with markers.
+    pub fn series(label: impl Into<String>, colour: RGBColor, marker: Marker) -> Self {
+        LegendEntry {
+            label: label.into(),
+            colour,
+            stroke: Stroke::Solid,
+            marker: Some(marker),
+        }
+    }
+
+    /// A dashed reference line.
+    pub fn dashed(label: impl Into<String>, colour: RGBColor) -> Self {
+        LegendEntry {
+            label: label.into(),
+            colour,
+            stroke: Stroke::Dashed,
+            marker: None,
+        }
+    }
+}
+
 /// Every chart of a section.
 pub fn section_charts(section: &Section, cores: u32) -> Result<Vec<Chart>, ChartError> {
     let name = &section.workload_spec;
-    let x_max = section
-        .models
-        .iter()
-        .flat_map(|m| m.points.iter().map(|p| p.n))
-        .max()
-        .unwrap_or(1)
-        .max(2);
-    let mut charts = vec![];
-    // A scaling chart of single dots says nothing the table does not.
-    if !section.single_point() {
-        charts.extend([
-            Chart {
-                kind: "speedup",
-                title: format!("Speedup vs workers: {name}"),
-                svg: draw("speedup", |root| speedup_chart(root, section, cores))?,
-            },
-            Chart {
-                kind: "efficiency",
-                title: format!("Efficiency vs workers: {name}"),
-                svg: draw("efficiency", |root| {
-                    per_model_lines(
-                        root,
-                        section,
-                        cores,
-                        x_max,
-                        "efficiency (speedup / workers)",
-                        |p| p.efficiency,
-                    )
-                })?,
-            },
-            Chart {
-                kind: "throughput",
-                title: format!("Throughput vs workers: {name}"),
-                svg: draw("throughput", |root| {
-                    per_model_lines(root, section, cores, x_max, "throughput (ops/s)", |p| {
-                        Some(p.throughput_ops_s.point)
-                    })
-                })?,
-            },
-        ]);
-    }
+    let mut charts = workers::scaling_charts(section, cores)?;
     if !section.spectra.is_empty() {
         let open = section.spectra.iter().any(|s| s.uncorrected);
-        charts.push(Chart {
-            kind: "latency",
-            title: if open {
+        charts.push(Chart::new(
+            "latency",
+            if open {
                 format!("Latency by percentile, from due times (dark) and from actual starts (pale, uncorrected), at each model's largest worker count: {name}")
             } else {
                 format!("Latency by percentile at each model's largest worker count: {name}")
             },
-            svg: draw("latency", |root| latency_chart(root, section))?,
-        });
+            |root| latency::latency_chart(root, section),
+        )?);
     }
     if section.models.iter().any(|m| !m.time_split.is_empty()) {
-        charts.push(Chart {
-            kind: "time",
-            title: format!(
+        charts.push(Chart::new(
+            "time",
+            format!(
                 "Where the workers' time went (user, system, waiting for a CPU, blocked): {name}"
             ),
-            svg: draw("time", |root| time::time_chart(root, section))?,
-        });
+            |root| time::time_chart(root, section),
+        )?);
     }
     if !section.balance.is_empty() {
-        charts.push(Chart {
-            kind: "balance",
-            title: format!("Ops per worker at each model's largest worker count: {name}"),
-            svg: draw("balance", |root| balance_chart(root, section))?,
-        });
+        charts.push(Chart::new(
+            "balance",
+            format!("Ops per worker at each model's largest worker count: {name}"),
+            |root| balance::balance_chart(root, section),
+        )?);
     }
     Ok(charts)
 }
 
 pub(crate) type Root<'a> = DrawingArea<SVGBackend<'a>, Shift>;
-pub(crate) type DrawResult = Result<(), Box<dyn std::error::Error + 'static>>;
+pub(crate) type DrawResult = Result<Vec<LegendEntry>, Box<dyn std::error::Error + 'static>>;
 
+impl Chart {
+    /// Draws a chart: `body` draws the plot and returns its legend, which
+    /// goes into the panel at the right.
+    pub fn new(
+        kind: &'static str,
+        title: String,
+        body: impl FnOnce(&Root<'_>) -> DrawResult,
+    ) -> Result<Chart, ChartError> {
+        Ok(Chart {
+            kind,
+            svg: draw(kind, &title, body)?,
+            title,
+        })
+    }
+}
+
+/// The SVG of one chart, `<title>` included.
 pub(crate) fn draw(
     chart: &'static str,
+    title: &str,
     body: impl FnOnce(&Root<'_>) -> DrawResult,
 ) -> Result<String, ChartError> {
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
+        let (plot, panel) = root.split_horizontally(SIZE.0 - LEGEND_WIDTH);
         let result = root
             .fill(&WHITE)
             .map_err(|e| e.to_string())
-            .and_then(|_| body(&root).map_err(|e| e.to_string()))
+            .and_then(|_| body(&plot).map_err(|e| e.to_string()))
+            .and_then(|entries| legend_panel(&panel, &entries).map_err(|e| e.to_string()))
             .and_then(|_| root.present().map_err(|e| e.to_string()));
         result.map_err(|message| ChartError { chart, message })?;
     }
-    Ok(svg)
+    Ok(with_title(&svg, title))
 }
 
-fn speedup_chart(root: &Root<'_>, section: &Section, cores: u32) -> DrawResult {
-    // The axis ends near the largest measured count, or where a projection
-    // is drawn to.
-    let measured_n = section
-        .models
-        .iter()
-        .flat_map(|m| m.points.iter().map(|p| p.n))
-        .max()
-        .unwrap_or(1);
-    let projecting = section.models.iter().any(|m| m.projectable);
-    let x_max = f64::from(
-        if projecting {
-            section.projection_max_n
-        } else {
-            measured_n
-        }
-        .max(2),
-    );
-    // Room for the measurements and a view of where the fits head, without
-    // letting a near-zero serial fraction's projection to 64x flatten them.
-    let measured_max = section
-        .models
-        .iter()
-        .flat_map(|m| m.points.iter().filter_map(|p| p.speedup.map(|s| s.high)))
-        .fold(1.0f64, f64::max);
-    let y_max = measured_max.max(f64::from(cores.max(1))).max(2.0) * 2.0;
-    let mut chart = ChartBuilder::on(root)
-        .margin(12)
-        .x_label_area_size(40)
-        .y_label_area_size(55)
-        .build_cartesian_2d((1f64..x_max).log_scale(), 0f64..y_max)?;
-    chart
-        .configure_mesh()
-        .light_line_style(TRANSPARENT)
-        .x_desc("workers (log scale)")
-        .y_desc("speedup T(1)/T(n)")
-        .x_label_formatter(&workers_label)
-        .label_style((FONT, 13))
-        .draw()?;
-
-    // Ideal: linear speedup up to the core count and flat after it for
-    // CPU-bound work; waiting work keeps scaling past the cores.
-    let io = !section.cpu_bound;
-    let ideal: Vec<(f64, f64)> = log_steps(1.0, x_max)
-        .map(|n| {
-            (
-                n,
-                if io {
-                    n
-                } else {
-                    n.min(f64::from(cores.max(1)))
-                },
-            )
-        })
-        .collect();
-    chart
-        .draw_series(DashedLineSeries::new(
-            ideal,
-            6,
-            4,
-            BLACK.mix(0.5).stroke_width(1),
-        ))?
-        .label(if io {
-            "ideal (linear)"
-        } else {
-            "ideal (linear up to the cores)"
-        })
-        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLACK.mix(0.5)));
-    cores_marker(&mut chart, cores, y_max)?;
-
-    for curve in &section.models {
-        let colour = rgb(section.colour_of(&curve.model));
-        let measured: Vec<(f64, f64, f64, f64)> = curve
-            .points
-            .iter()
-            .filter_map(|p| p.speedup.map(|s| (f64::from(p.n), s.point, s.low, s.high)))
-            .collect();
-        if measured.is_empty() {
-            continue;
-        }
-        if measured.len() > 1 {
-            let mut band: Vec<(f64, f64)> = measured.iter().map(|m| (m.0, m.3)).collect();
-            band.extend(measured.iter().rev().map(|m| (m.0, m.2)));
-            chart.draw_series(std::iter::once(Polygon::new(band, colour.mix(0.15))))?;
-        }
-        chart
-            .draw_series(LineSeries::new(
-                measured.iter().map(|m| (m.0, m.1)),
-                colour.stroke_width(2),
-            ))?
-            .label(curve.model.clone())
-            .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(2))
-            });
-        chart.draw_series(
-            measured
-                .iter()
-                .map(|m| Circle::new((m.0, m.1), 3, colour.filled())),
-        )?;
-        if let Some(amdahl) = curve.amdahl.fit.filter(|_| curve.projectable) {
-            let projected: Vec<(f64, f64)> = log_steps(1.0, x_max)
-                .map(|n| (n, amdahl.fit.speedup(n)))
-                .take_while(|(_, s)| *s <= y_max)
-                .collect();
-            chart.draw_series(DashedLineSeries::new(
-                projected,
-                3,
-                3,
-                colour.mix(0.8).stroke_width(1),
-            ))?;
-        }
+/// `svg` with a `<title>` as the first child of its root element.
+fn with_title(svg: &str, title: &str) -> String {
+    let escaped = title
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;");
+    match svg
+        .find("<svg")
+        .and_then(|start| svg[start..].find('>').map(|end| start + end + 1))
+    {
+        Some(at) => format!("{}\n<title>{escaped}</title>{}", &svg[..at], &svg[at..]),
+        None => svg.to_string(),
     }
-    legend(&mut chart)
 }
 
-/// One line of a chart: a label, a colour, its points.
-#[derive(Debug, Clone)]
-pub struct Series {
-    /// Legend text.
-    pub label: String,
-    /// Line colour.
-    pub colour: RGBColor,
-    /// (x, y) points, ascending x.
-    pub points: Vec<(f64, f64)>,
-}
-
-fn per_model_lines(
-    root: &Root<'_>,
-    section: &Section,
-    cores: u32,
-    x_max: u32,
-    y_desc: &str,
-    value: impl Fn(&crate::analysis::CurvePoint) -> Option<f64>,
-) -> DrawResult {
-    let series: Vec<Series> = section
-        .models
-        .iter()
-        .map(|curve| Series {
-            label: curve.model.clone(),
-            colour: rgb(section.colour_of(&curve.model)),
-            points: curve
-                .points
-                .iter()
-                .filter_map(|p| value(p).map(|v| (f64::from(p.n), v)))
-                .collect(),
-        })
-        .collect();
-    workers_lines(root, &series, cores, f64::from(x_max), y_desc)
-}
-
-/// Lines against workers on a log axis, with the core count marked.
-fn workers_lines(
-    root: &Root<'_>,
-    series: &[Series],
-    cores: u32,
-    x_max: f64,
-    y_desc: &str,
-) -> DrawResult {
-    let y_max = series
-        .iter()
-        .flat_map(|s| s.points.iter().map(|p| p.1))
-        .fold(0.0f64, f64::max)
-        .max(1e-9)
-        * 1.15;
-    let mut chart = ChartBuilder::on(root)
-        .margin(12)
-        .x_label_area_size(40)
-        .y_label_area_size(70)
-        .build_cartesian_2d((1f64..x_max.max(2.0)).log_scale(), 0f64..y_max)?;
-    chart
-        .configure_mesh()
-        .light_line_style(TRANSPARENT)
-        .x_desc("workers (log scale)")
-        .y_desc(y_desc)
-        .x_label_formatter(&workers_label)
-        .y_label_formatter(&|y| short_number(*y))
-        .label_style((FONT, 13))
-        .draw()?;
-    cores_marker(&mut chart, cores, y_max)?;
-    for s in series.iter().filter(|s| !s.points.is_empty()) {
-        let colour = s.colour;
-        chart
-            .draw_series(LineSeries::new(s.points.clone(), colour.stroke_width(2)))?
-            .label(s.label.clone())
-            .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(2))
-            });
-        chart.draw_series(s.points.iter().map(|p| Circle::new(*p, 3, colour.filled())))?;
-    }
-    legend(&mut chart)
-}
-
-fn latency_chart(root: &Root<'_>, section: &Section) -> DrawResult {
-    let series: Vec<Series> = section
-        .spectra
-        .iter()
-        .map(|spectrum| Series {
-            label: format!(
-                "{} ({} workers){}",
-                spectrum.model,
-                spectrum.workers,
-                if spectrum.uncorrected {
-                    ", uncorrected"
-                } else {
-                    ""
+/// Draws the legend entries down the panel, each label wrapped to fit.
+fn legend_panel(
+    panel: &Root<'_>,
+    entries: &[LegendEntry],
+) -> Result<(), Box<dyn std::error::Error + 'static>> {
+    let text = (FONT, TEXT_PX).into_font().color(&BLACK.mix(0.85));
+    let line_px = TEXT_PX as i32 + 4;
+    let mut y = 24;
+    for entry in entries {
+        let (x0, x1, mid) = (6, 30, y + line_px / 2 - 2);
+        match entry.stroke {
+            Stroke::Solid => {
+                panel.draw(&PathElement::new(
+                    vec![(x0, mid), (x1, mid)],
+                    entry.colour.stroke_width(2),
+                ))?;
+            }
+            Stroke::Dashed => {
+                for start in (x0..x1).step_by(8) {
+                    panel.draw(&PathElement::new(
+                        vec![(start, mid), ((start + 5).min(x1), mid)],
+                        entry.colour.stroke_width(2),
+                    ))?;
                 }
-            ),
-            // Uncorrected lines are the model's colour, washed out.
-            colour: if spectrum.uncorrected {
-                let RGBColor(r, g, b) = rgb(section.colour_of(&spectrum.model));
-                let wash = |c: u8| ((u16::from(c) + 2 * 255) / 3) as u8;
-                RGBColor(wash(r), wash(g), wash(b))
-            } else {
-                rgb(section.colour_of(&spectrum.model))
-            },
-            points: spectrum.points.clone(),
-        })
-        .collect();
-    latency_lines(root, &series, OP_LATENCY_AXIS)
-}
-
-/// Latency spectra: x is 1/(1-p), y is latency in ns (drawn in µs), both
-/// on log axes.
-fn latency_lines(root: &Root<'_>, series: &[Series], y_desc: &str) -> DrawResult {
-    let x_max = series
-        .iter()
-        .flat_map(|s| s.points.iter().map(|p| p.0))
-        .fold(10.0f64, f64::max)
-        .min(1e5)
-        * 1.5;
-    let (mut y_min, mut y_max) = (f64::INFINITY, 0.0f64);
-    for point in series.iter().flat_map(|s| s.points.iter()) {
-        y_min = y_min.min(point.1 / 1e3);
-        y_max = y_max.max(point.1 / 1e3);
-    }
-    if !y_min.is_finite() {
-        (y_min, y_max) = (1.0, 10.0);
-    }
-    let (y_min, y_max) = ((y_min * 0.8).max(1e-3), (y_max * 1.25).max(y_min * 2.0));
-    let mut chart = ChartBuilder::on(root)
-        .margin(12)
-        .x_label_area_size(40)
-        .y_label_area_size(70)
-        .build_cartesian_2d((1f64..x_max).log_scale(), (y_min..y_max).log_scale())?;
-    chart
-        .configure_mesh()
-        .light_line_style(TRANSPARENT)
-        .x_desc("percentile (axis is 1/(1-p), log scale)")
-        .y_desc(y_desc)
-        .x_label_formatter(&|x| percentile_label(*x))
-        .y_label_formatter(&|y| short_number(*y))
-        .label_style((FONT, 13))
-        .draw()?;
-    for s in series {
-        let colour = s.colour;
-        let line: Vec<(f64, f64)> = s.points.iter().map(|(x, ns)| (*x, ns / 1e3)).collect();
-        chart
-            .draw_series(LineSeries::new(line, colour.stroke_width(2)))?
-            .label(s.label.clone())
-            .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(2))
+            }
+            Stroke::Block => {
+                panel.draw(&Rectangle::new(
+                    [(x0 + 4, mid - 6), (x1 - 4, mid + 6)],
+                    entry.colour.filled(),
+                ))?;
+            }
+        }
+        if let Some(marker) = entry.marker {
+            with_marker!(marker, ((x0 + x1) / 2, mid), entry.colour, |element| {
+                panel.draw(&element)?;
             });
+        }
+        for line in wrap(&entry.label, 20) {
+            panel.draw(&Text::new(line, (x1 + 6, y), text.clone()))?;
+            y += line_px;
+        }
+        y += 6;
     }
-    legend(&mut chart)
+    Ok(())
 }
 
-/// A chart of lines against workers (log axis), as SVG.
-pub fn workers_chart(series: &[Series], cores: u32, y_desc: &str) -> Result<String, ChartError> {
-    let x_max = series
-        .iter()
-        .flat_map(|s| s.points.iter().map(|p| p.0))
-        .fold(2.0f64, f64::max);
-    draw("workers", |root| {
-        workers_lines(root, series, cores, x_max, y_desc)
-    })
+/// `text` in lines of about `width` characters, broken at spaces.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    for word in text.split(' ') {
+        match lines.last_mut() {
+            Some(line) if line.chars().count() + 1 + word.chars().count() <= width => {
+                line.push(' ');
+                line.push_str(word);
+            }
+            _ => lines.push(word.to_string()),
+        }
+    }
+    lines
 }
 
-/// The y axis of op latency spectra.
-const OP_LATENCY_AXIS: &str = "latency of one op (us, log scale)";
-
-/// A chart of op latency spectra, as SVG.
-pub fn latency_chart_svg(series: &[Series]) -> Result<String, ChartError> {
-    draw("latency", |root| {
-        latency_lines(root, series, OP_LATENCY_AXIS)
-    })
+/// Runs `$draw` on a marker element of shape `$marker` at `$at`: each
+/// shape is its own element type (a boxed one would have to be
+/// `'static`, which a backend borrowing its string is not), so this is a
+/// macro for a chart's points and the legend alike.
+macro_rules! with_marker {
+    ($marker:expr, $at:expr, $colour:expr, |$element:ident| $draw:expr) => {{
+        let r = $crate::charts::MARKER_PX;
+        let filled = $colour.filled();
+        let line = $colour.stroke_width(2);
+        let at = $at;
+        match $marker {
+            $crate::series::Marker::Circle => {
+                let $element = EmptyElement::at(at) + Circle::new((0, 0), r, filled);
+                $draw
+            }
+            $crate::series::Marker::Ring => {
+                let $element = EmptyElement::at(at) + Circle::new((0, 0), r, line);
+                $draw
+            }
+            $crate::series::Marker::Square => {
+                let $element = EmptyElement::at(at) + Rectangle::new([(-r, -r), (r, r)], filled);
+                $draw
+            }
+            $crate::series::Marker::Frame => {
+                let $element = EmptyElement::at(at) + Rectangle::new([(-r, -r), (r, r)], line);
+                $draw
+            }
+            $crate::series::Marker::Triangle => {
+                let $element = EmptyElement::at(at)
+                    + Polygon::new(vec![(0, -r - 1), (r + 1, r), (-r - 1, r)], filled);
+                $draw
+            }
+            $crate::series::Marker::Diamond => {
+                let $element = EmptyElement::at(at)
+                    + Polygon::new(
+                        vec![(0, -r - 1), (r + 1, 0), (0, r + 1), (-r - 1, 0)],
+                        filled,
+                    );
+                $draw
+            }
+            $crate::series::Marker::Cross => {
+                let $element = EmptyElement::at(at)
+                    + PathElement::new(vec![(-r, -r), (r, r)], line)
+                    + PathElement::new(vec![(-r, r), (r, -r)], line);
+                $draw
+            }
+            $crate::series::Marker::Plus => {
+                let $element = EmptyElement::at(at)
+                    + PathElement::new(vec![(-r, 0), (r, 0)], line)
+                    + PathElement::new(vec![(0, -r), (0, r)], line);
+                $draw
+            }
+        }
+    }};
 }
+pub(crate) use with_marker;
 
-/// The charts of a group of specs side by side: op latency, then each
-/// latency histogram the workload kept itself, one line per spec.
-pub fn variant_charts(group: &VariantGroup) -> Result<Vec<Chart>, ChartError> {
-    let cell = format!(
-        "{} at {} worker{}",
-        group.model,
-        group.workers,
-        if group.workers == 1 { "" } else { "s" }
-    );
-    let series = |pick: &dyn Fn(&VariantLine) -> Option<&Spectrum>| -> Vec<Series> {
-        group
-            .lines
-            .iter()
-            .enumerate()
-            .filter_map(|(index, line)| {
-                Some(Series {
-                    label: line.label.clone(),
-                    colour: config_colour(index),
-                    points: pick(line)?.points.clone(),
-                })
-            })
-            .collect()
-    };
-    let mut charts = vec![Chart {
-        kind: "latency",
-        title: format!(
-            "Op latency by percentile, one line per spec, under {cell}: {}",
-            group.workload_id
-        ),
-        svg: draw("latency", |root| {
-            latency_lines(root, &series(&|l| l.op_spectrum.as_ref()), OP_LATENCY_AXIS)
-        })?,
-    }];
-    for name in group.histogram_names() {
-        let what = name.replace('_', " ");
-        charts.push(Chart {
-            kind: "workload-latency",
-            title: format!(
-                "{} by percentile, one line per spec, under {cell}: {}",
-                capitalise(&what),
-                group.workload_id
-            ),
-            svg: draw("workload-latency", |root| {
-                latency_lines(
-                    root,
-                    &series(&|l| l.workload_spectra.get(&name)),
-                    &format!("{what} (us, log scale)"),
-                )
-            })?,
+/// Draws `marker` at each of `points` on `chart`.
+pub(crate) fn draw_markers<'a, X, Y>(
+    chart: &mut ChartContext<'a, SVGBackend<'a>, Cartesian2d<X, Y>>,
+    points: impl IntoIterator<Item = (f64, f64)>,
+    marker: Marker,
+    colour: RGBColor,
+) -> Result<(), Box<dyn std::error::Error + 'static>>
+where
+    X: Ranged<ValueType = f64>,
+    Y: Ranged<ValueType = f64>,
+{
+    for point in points {
+        with_marker!(marker, point, colour, |element| {
+            chart.draw_series(std::iter::once(element))?;
         });
     }
-    Ok(charts)
+    Ok(())
 }
 
-fn capitalise(text: &str) -> String {
-    let mut chars = text.chars();
-    chars
-        .next()
-        .map_or(String::new(), |c| c.to_uppercase().chain(chars).collect())
-}
-
-/// A distinct colour per configuration, in order.
+/// A distinct colour per configuration or spec, in order: the models'
+/// Okabe-Ito colours (black last), then Tol's muted ones.
 pub fn config_colour(index: usize) -> RGBColor {
-    const PALETTE: [RGBColor; 10] = [
-        RGBColor(31, 119, 180),
-        RGBColor(214, 39, 40),
-        RGBColor(44, 160, 44),
-        RGBColor(255, 127, 14),
-        RGBColor(148, 103, 189),
-        RGBColor(140, 86, 75),
-        RGBColor(227, 119, 194),
-        RGBColor(127, 127, 127),
-        RGBColor(188, 189, 34),
-        RGBColor(23, 190, 207),
-    ];
-    PALETTE[index % PALETTE.len()]
+    let models = crate::series::MODELS.map(|m| m.colour);
+    let order = models[1..]
+        .iter()
+        .chain(std::iter::once(&models[0]))
+        .chain(crate::series::OTHER_COLOURS.iter())
+        .copied()
+        .collect::<Vec<_>>();
+    rgb(order[index % order.len()])
 }
 
-fn balance_chart(root: &Root<'_>, section: &Section) -> DrawResult {
-    let x_max = section
-        .balance
-        .iter()
-        .map(|b| b.ops.len())
-        .max()
-        .unwrap_or(1) as f64;
-    let shares: Vec<(&crate::analysis::Balance, Vec<f64>)> = section
-        .balance
-        .iter()
-        .map(|b| {
-            let mean = b.ops.iter().sum::<u64>() as f64 / b.ops.len().max(1) as f64;
-            let share = b
-                .ops
-                .iter()
-                .map(|&o| if mean > 0.0 { o as f64 / mean } else { 0.0 })
-                .collect();
-            (b, share)
-        })
-        .collect();
-    let y_max = shares
-        .iter()
-        .flat_map(|(_, s)| s.iter().copied())
-        .fold(1.5f64, f64::max)
-        * 1.1;
-    let mut chart = ChartBuilder::on(root)
-        .margin(12)
-        .x_label_area_size(40)
-        .y_label_area_size(55)
-        .build_cartesian_2d(-0.5f64..(x_max - 0.5).max(0.5), 0f64..y_max)?;
-    chart
-        .configure_mesh()
-        .light_line_style(TRANSPARENT)
-        .x_labels((x_max as usize).clamp(2, 16))
-        .x_desc("worker index")
-        .y_desc("ops / mean ops per worker")
-        .x_label_formatter(&|x| {
-            if (x - x.round()).abs() < 1e-6 {
-                format!("{}", x.round() as i64)
-            } else {
-                String::new()
+/// The marker of the `index`-th configuration or spec.
+pub fn config_marker(index: usize) -> Marker {
+    MARKERS[(index + 1) % MARKERS.len()]
+}
+
+/// The labelled values of a log value axis from `low` to `high`: 1, 2
+/// and 5 times each power of ten.
+pub(crate) fn round_log_ticks(low: f64, high: f64) -> Vec<f64> {
+    let mut ticks = Vec::new();
+    let mut decade = 10f64.powf(low.max(f64::MIN_POSITIVE).log10().floor());
+    while decade <= high {
+        for m in [1.0, 2.0, 5.0] {
+            let v = decade * m;
+            if v >= low && v <= high {
+                ticks.push(v);
             }
-        })
-        .label_style((FONT, 13))
-        .draw()?;
-    chart.draw_series(DashedLineSeries::new(
-        vec![(-0.5, 1.0), ((x_max - 0.5).max(0.5), 1.0)],
-        6,
-        4,
-        BLACK.mix(0.4).stroke_width(1),
-    ))?;
-    for (balance, share) in &shares {
-        let colour = rgb(section.colour_of(&balance.model));
-        let points: Vec<(f64, f64)> = share
-            .iter()
-            .enumerate()
-            .map(|(i, s)| (i as f64, *s))
-            .collect();
-        chart
-            .draw_series(LineSeries::new(points.clone(), colour.stroke_width(2)))?
-            .label(format!(
-                "{} ({} workers, Jain {:.3})",
-                balance.model, balance.workers, balance.jain_index
-            ))
-            .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(2))
-            });
-        chart.draw_series(
-            points
-                .into_iter()
-                .map(|p| Circle::new(p, 3, colour.filled())),
-        )?;
+        }
+        decade *= 10.0;
     }
-    legend(&mut chart)
+    // A narrow range may hold none: label its ends instead.
+    if ticks.len() < 2 {
+        ticks = vec![low, high];
+    }
+    ticks
 }
 
-fn cores_marker<'a, X: Ranged<ValueType = f64>>(
-    chart: &mut ChartContext<'a, SVGBackend<'a>, Cartesian2d<X, RangedCoordf64>>,
-    cores: u32,
-    y_max: f64,
-) -> DrawResult {
-    let x = f64::from(cores.max(1));
-    chart
-        .draw_series(DashedLineSeries::new(
-            vec![(x, 0.0), (x, y_max)],
-            4,
-            4,
-            RED.mix(0.6).stroke_width(1),
-        ))?
-        .label(format!("{cores} cores: oversubscribed to the right"))
-        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], RED.mix(0.6)));
-    Ok(())
-}
-
-pub(crate) fn legend<'a, CT: CoordTranslate>(
-    chart: &mut ChartContext<'a, SVGBackend<'a>, CT>,
-) -> DrawResult {
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK.mix(0.3))
-        .label_font((FONT, 12))
-        .draw()?;
-    Ok(())
+/// The labelled worker counts up to `max`: the powers of two and the
+/// counts measured, skipping any closer than 1.3x to the one before.
+pub(crate) fn worker_ticks(max: f64, measured: impl IntoIterator<Item = f64>) -> Vec<f64> {
+    let mut all: Vec<f64> = std::iter::successors(Some(1.0f64), |n| Some(n * 2.0))
+        .take_while(|n| *n <= max)
+        .chain(measured)
+        .filter(|n| *n >= 1.0 && *n <= max)
+        .collect();
+    all.sort_by(f64::total_cmp);
+    let mut kept: Vec<f64> = Vec::new();
+    for n in all {
+        if kept.last().is_none_or(|last| n >= last * 1.3) {
+            kept.push(n);
+        }
+    }
+    kept
 }
 
 /// About 40 points per decade from `from` to `to`, for smooth curves on
 /// a log axis.
-fn log_steps(from: f64, to: f64) -> impl Iterator<Item = f64> {
+pub(crate) fn log_steps(from: f64, to: f64) -> impl Iterator<Item = f64> {
     let steps = ((to / from).log10() * 40.0).ceil().max(1.0) as usize;
     (0..=steps).map(move |i| from * (to / from).powf(i as f64 / steps as f64))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_svg_gets_a_title() {
+        let svg = with_title("<svg width=\"1\">\n<rect/></svg>", "a < b & c");
+        assert!(svg.starts_with("<svg width=\"1\">\n<title>a &lt; b &amp; c</title>"));
+    }
+
+    #[test]
+    fn labels_wrap_at_spaces() {
+        assert_eq!(
+            wrap("ideal (linear up to the cores)", 20),
+            vec!["ideal (linear up to", "the cores)"]
+        );
+    }
+
+    #[test]
+    fn ticks_never_crowd() {
+        assert_eq!(
+            worker_ticks(64.0, [3.0, 48.0]),
+            [1.0, 2.0, 3.0, 4.0, 8.0, 16.0, 32.0, 48.0, 64.0]
+        );
+        assert_eq!(worker_ticks(6.0, [5.0, 6.0]), [1.0, 2.0, 4.0, 6.0]);
+        assert_eq!(
+            round_log_ticks(15.0, 1200.0),
+            [20.0, 50.0, 100.0, 200.0, 500.0, 1000.0]
+        );
+        assert!(round_log_ticks(15.0, 1200.0)
+            .iter()
+            .all(|v| crate::format::is_round_log_tick(*v)));
+    }
 }

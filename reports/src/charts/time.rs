@@ -4,7 +4,7 @@
 
 use plotters::prelude::*;
 
-use super::{legend, DrawResult, Root};
+use super::{DrawResult, LegendEntry, Root, Stroke, FONT, TEXT_PX};
 use crate::analysis::Section;
 
 /// The four parts, bottom to top, with colours colour-blind readers can
@@ -36,9 +36,9 @@ pub fn time_chart(root: &Root<'_>, section: &Section) -> DrawResult {
     let count = bars.len().max(1) as f64;
     let mut chart = ChartBuilder::on(root)
         .margin(12)
-        .x_label_area_size(60)
+        .x_label_area_size(if bars.len() > 10 { 130 } else { 60 })
         .y_label_area_size(55)
-        .build_cartesian_2d(-0.5f64..count - 0.5, 0f64..1.25f64)?;
+        .build_cartesian_2d(-0.5f64..count - 0.5, 0f64..1.05f64)?;
     let labels: Vec<String> = bars.iter().map(|(label, _)| label.clone()).collect();
     chart
         .configure_mesh()
@@ -53,22 +53,38 @@ pub fn time_chart(root: &Root<'_>, section: &Section) -> DrawResult {
             }
         })
         .x_desc("model and workers")
+        .x_label_style(if bars.len() > 10 {
+            // Many bars: labels stand on end so they never overlap.
+            (FONT, TEXT_PX - 2)
+                .into_font()
+                .transform(FontTransform::Rotate90)
+                .into_text_style(root)
+        } else {
+            (FONT, TEXT_PX).into_font().into_text_style(root)
+        })
         .y_desc("share of the workers' time")
-        .label_style(("sans-serif", 12))
+        .y_labels(6)
+        .label_style((FONT, TEXT_PX))
         .draw()?;
+    let mut legend = Vec::new();
     for (part, (name, colour)) in PARTS.iter().enumerate() {
         let colour = *colour;
-        chart
-            .draw_series(bars.iter().enumerate().map(|(i, (_, shares))| {
-                let below: f64 = shares[..part].iter().sum();
-                let x = i as f64;
-                Rectangle::new(
-                    [(x - 0.35, below), (x + 0.35, below + shares[part])],
-                    colour.filled(),
-                )
-            }))?
-            .label(*name)
-            .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], colour.filled()));
+        chart.draw_series(bars.iter().enumerate().map(|(i, (_, shares))| {
+            let below: f64 = shares[..part].iter().sum();
+            let x = i as f64;
+            Rectangle::new(
+                [(x - 0.35, below), (x + 0.35, below + shares[part])],
+                colour.filled(),
+            )
+        }))?;
+        legend.push(LegendEntry {
+            label: name.to_string(),
+            colour,
+            stroke: Stroke::Block,
+            marker: None,
+        });
     }
-    legend(&mut chart)
+    // Top to bottom as stacked.
+    legend.reverse();
+    Ok(legend)
 }
