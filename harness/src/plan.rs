@@ -204,6 +204,9 @@ pub struct Plan {
     /// A `--target` on this machine serves the IO workloads: its CPU is
     /// expected load. Set by `run` with the services.
     pub target_is_local: bool,
+    /// Warm-up trials per cell before the measured ones (`--warmup`),
+    /// each a tenth of a measured trial's ops; 0 runs none.
+    pub warmup_trials: u32,
 }
 
 /// One cell of a plan.
@@ -339,6 +342,7 @@ impl Plan {
             }),
             target_is_local: false,
             flamegraph_hz: None,
+            warmup_trials: 1,
         })
     }
 

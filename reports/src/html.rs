@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::analysis::{Analysis, CellRow, ModelCurve, Section};
 use crate::format::with_interval;
-use crate::format::{format_ns, format_rate};
+use crate::format::{format_ns, format_rate, workers_phrase};
 use crate::schema::{Host, Record, Status, CALIBRATION_WORKLOAD};
 use crate::variants::VariantGroup;
 
@@ -374,9 +374,9 @@ fn section_view(section: &Section, charts: Vec<ChartView>) -> SectionView {
             .filter(|r| r.measures_executor)
             .map(|r| {
                 format!(
-                    "{} at {} workers: the median op ({}) is only {:.1}x the model's dispatch floor ({}); this measures the executor, not the workload. Make the op bigger.",
+                    "{} at {}: the median op ({}) is only {:.1}x the model's dispatch floor ({}); this measures the executor, not the workload. Make the op bigger.",
                     r.model,
-                    r.workers,
+                    workers_phrase(r.workers),
                     r.p50_us.map_or("?".into(), |us| format_ns(us * 1e3)),
                     r.floor_ratio.unwrap_or(0.0),
                     r.dispatch_floor_ns.map_or("?".into(), format_ns),
@@ -385,9 +385,9 @@ fn section_view(section: &Section, charts: Vec<ChartView>) -> SectionView {
             .chain(section.rows.iter().filter_map(|r| {
                 let open = r.open.as_ref().filter(|o| o.fell_short())?;
                 Some(format!(
-                    "{} at {} workers could not keep up: it achieved {} ops/s of the {} asked for. Latencies count from the due times, so they include the backlog.",
+                    "{} at {} could not keep up: it achieved {} ops/s of the {} asked for. Latencies count from the due times, so they include the backlog.",
                     r.model,
-                    r.workers,
+                    workers_phrase(r.workers),
                     format_rate(open.achieved_rate_ops_s),
                     format_rate(open.requested_rate_ops_s),
                 ))

@@ -286,3 +286,97 @@ mod tests {
         );
     }
 }
+
+/// One cell as `run --json` prints it: medians with their intervals.
+#[derive(Debug, Clone, Serialize)]
+pub struct CellJson {
+    /// Workload id.
+    pub workload: String,
+    /// The canonical spec.
+    pub spec: String,
+    /// `strong` or `weak`.
+    pub scaling: String,
+    /// `closed` or `open:RATE`.
+    pub load: String,
+    /// Placement.
+    pub placement: String,
+    /// Model.
+    pub model: String,
+    /// Workers.
+    pub workers: u32,
+    /// Worst status over the trials.
+    pub status: String,
+    /// Trials recorded.
+    pub trials: usize,
+    /// Trials that ended ok.
+    pub trials_ok: usize,
+    /// Trials the rest of the machine disturbed.
+    pub disturbed: usize,
+    /// Median throughput with its interval.
+    pub throughput_ops_s: Option<crate::stats::Estimate>,
+    /// Median wall time, ms, with its interval.
+    pub wall_ms: Option<crate::stats::Estimate>,
+    /// Speedup against the model at one worker, with its interval.
+    pub speedup: Option<crate::stats::Estimate>,
+    /// Median p50 op latency, ns.
+    pub p50_ns: Option<f64>,
+    /// Median p99 op latency, ns.
+    pub p99_ns: Option<f64>,
+    /// Median p99.9 op latency, ns.
+    pub p99_9_ns: Option<f64>,
+    /// Why it failed or could not run.
+    pub error: Option<String>,
+}
+
+/// What `corebench run --json` prints: where the results are, the
+/// summary, and every cell.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunSummary {
+    /// The results folder.
+    pub results_dir: String,
+    /// The report's `index.html`.
+    pub report: String,
+    /// Best model per workload and the problems.
+    pub summary: Summary,
+    /// Every cell, in report order.
+    pub cells: Vec<CellJson>,
+}
+
+impl RunSummary {
+    /// The summary of a results folder whose report is at `report`.
+    pub fn of(folder: &crate::folder::ResultsFolder, report: &std::path::Path) -> RunSummary {
+        let analysis = crate::analysis::analyse(&folder.host, &folder.records);
+        let cells = analysis
+            .sections
+            .iter()
+            .flat_map(|section| {
+                section.rows.iter().map(move |row| CellJson {
+                    workload: section.workload_id.clone(),
+                    spec: section.workload_spec.clone(),
+                    scaling: section.scaling.clone(),
+                    load: section.load.clone(),
+                    placement: section.placement.clone(),
+                    model: row.model.clone(),
+                    workers: row.workers,
+                    status: row.status.as_str().to_string(),
+                    trials: row.trials,
+                    trials_ok: row.trials_ok,
+                    disturbed: row.disturbed,
+                    throughput_ops_s: row.throughput_ops_s,
+                    wall_ms: row.wall_ms,
+                    speedup: row.speedup,
+                    p50_ns: row.p50_us.map(|us| us * 1e3),
+                    p99_ns: row.p99_us.map(|us| us * 1e3),
+                    p99_9_ns: row.p99_9_us.map(|us| us * 1e3),
+                    error: row.error.clone(),
+                })
+            })
+            .collect();
+        RunSummary {
+            results_dir: folder.dir.display().to_string(),
+            report: report.display().to_string(),
+            summary: summarise(&analysis),
+            cells,
+        }
+    }
+}

@@ -118,3 +118,45 @@ fn shorten(text: &str, max_chars: usize) -> String {
         format!("{cut}...")
     }
 }
+/// The latency distribution of every cell, as wrk's `--latency` prints
+/// it: p50, p90, p99, p99.9 and max of one op, each the median over the
+/// cell's ok trials.
+pub fn latency_tables(records: &[crate::schema::Record]) -> String {
+    use std::collections::BTreeMap;
+    let mut cells: BTreeMap<crate::cells::CellKey, Vec<&crate::schema::LatencySummary>> =
+        BTreeMap::new();
+    for record in records.iter().filter(|r| r.status == Status::Ok) {
+        if let Some(latency) = &record.latency {
+            cells
+                .entry(crate::cells::CellKey::of(record))
+                .or_default()
+                .push(latency);
+        }
+    }
+    let mut table = new_latency_table();
+    for (key, latencies) in &cells {
+        let median = |pick: fn(&crate::schema::LatencySummary) -> u64| {
+            let values: Vec<f64> = latencies.iter().map(|l| pick(l) as f64).collect();
+            crate::stats::median(&values).map_or("-".to_string(), format_ns)
+        };
+        table.add_row(vec![
+            Cell::new(&key.workload),
+            Cell::new(&key.model),
+            right(key.workers.to_string()),
+            right(median(|l| l.p50_ns)),
+            right(median(|l| l.p90_ns)),
+            right(median(|l| l.p99_ns)),
+            right(median(|l| l.p99_9_ns)),
+            right(median(|l| l.max_ns)),
+        ]);
+    }
+    format!("\nLatency distribution of one op (medians over trials)\n{table}\n")
+}
+
+fn new_latency_table() -> Table {
+    let mut table = Table::new();
+    table.load_preset(UTF8_FULL_CONDENSED).set_header(vec![
+        "workload", "model", "workers", "p50", "p90", "p99", "p99.9", "max",
+    ]);
+    table
+}

@@ -167,7 +167,10 @@ pub fn compare(args: CompareArgs) -> anyhow::Result<i32> {
     let regressions = comparison.regressions();
     if args.fail_on_regression && !regressions.is_empty() {
         for (workload, model, workers, config) in &regressions {
-            eprintln!("slower: {workload} under {model} at {workers} workers in {config}");
+            eprintln!(
+                "slower: {workload} under {model} at {} in {config}",
+                reports::format::workers_phrase(*workers)
+            );
         }
         eprintln!("{} cells slower than the baseline", regressions.len());
         return Ok(1);

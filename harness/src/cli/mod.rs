@@ -7,9 +7,11 @@
 //! - [`run`]: `corebench run`, from the plan to the report;
 //! - [`compare`]: `corebench compare`;
 //! - [`profile`]: `corebench profile`, one cell with every probe on;
+//! - [`list`]: `corebench list`, as text or JSON;
 //! - [`output`]: standard output, where a closed pipe is a normal end.
 
 pub mod compare;
+pub mod list;
 pub mod output;
 pub mod profile;
 pub mod run;
@@ -24,13 +26,57 @@ use crate::disturbance::OnDisturbance;
 use crate::host::capture_host;
 use crate::models::process::child::run_child_worker;
 use crate::models::process::wire::ChildArgs;
-use crate::models::ModelKind;
 use crate::plan::Profile;
 use crate::recorder::Recording;
 
+/// What `corebench --help` opens with: the tool, for the people using it.
+const ABOUT: &str = "How work scales on this machine, and why.
+
+corebench runs CPU-bound, IO-bound, mixed, synchronization, communication \
+and stream workloads under every execution model (OS threads, a thread \
+pool, rayon, child processes, tokio), sweeps worker counts and core \
+placements, records every op's latency, fits Amdahl, Gustafson and the \
+USL, measures where each worker's time went, and writes an offline HTML \
+report. `corebench compare` sets results from different machines or \
+configurations side by side.";
+
+const EXAMPLES: &str = "Examples:
+  corebench run --profile quick                 the whole suite, about 30 s, and its report
+  corebench run -w cpu/primes -m threads,process -n 1,2,4
+  corebench list                                every workload, model and placement
+  corebench compare results-a results-b         two runs side by side";
+
+const RUN_EXAMPLES: &str = "Examples:
+  corebench run --profile quick
+  corebench run -w cpu/primes,io/sleep:ms=1 -m all -n 1,2,4 -t 5
+  corebench run -w sync/counter -m threads --flamegraph --latency
+  corebench run --cores 0 -n 1,2 --label one-core -o one-core --json | jq .summary";
+
+const LIST_EXAMPLES: &str = "Examples:
+  corebench list
+  corebench list --json | jq '.workloads[].id'";
+
+const REPORT_EXAMPLES: &str = "Examples:
+  corebench report corebench-results/20261130-150000-vm-1234
+  corebench report results-from-another-machine --out /tmp/their-report";
+
+const COMPARE_EXAMPLES: &str = "Examples:
+  corebench compare one-core two-cores
+  corebench compare laptop server --baseline laptop --noise 2%
+  corebench compare main branch --format md --fail-on-regression";
+
+const PROFILE_EXAMPLES: &str = "Examples:
+  corebench profile cpu/primes --model threads --workers 2
+  corebench profile sync/counter --model pool --workers 4";
+
+const COMPLETIONS_EXAMPLES: &str = "Examples:
+  corebench completions bash > ~/.local/share/bash-completion/completions/corebench
+  corebench completions zsh > ~/.zfunc/_corebench
+  corebench completions fish > ~/.config/fish/completions/corebench.fish";
+
 /// How work scales on this machine, and why.
 #[derive(Debug, Parser)]
-#[command(name = "corebench", version, about, long_about = None)]
+#[command(name = "corebench", version, about = ABOUT, after_help = EXAMPLES)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
@@ -40,11 +86,18 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run a benchmark plan and write a results folder.
+    /// Run a benchmark plan and write a results folder and its report.
+    #[command(after_help = RUN_EXAMPLES)]
     Run(RunArgs),
     /// List workloads (with their parameters), models and placements.
-    List,
+    #[command(after_help = LIST_EXAMPLES)]
+    List {
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Re-render the report of a results folder (from any machine).
+    #[command(after_help = REPORT_EXAMPLES)]
     Report {
         /// The results folder (holding host.json and records.jsonl).
         dir: PathBuf,
@@ -56,6 +109,7 @@ pub enum Command {
         lenient: bool,
     },
     /// Compare two or more results folders (machines or configurations).
+    #[command(after_help = COMPARE_EXAMPLES)]
     Compare(CompareArgs),
     /// Print what host.json would say about this machine.
     Host {
@@ -78,7 +132,15 @@ pub enum Command {
     },
     /// Profile one cell with every probe on: where each worker's time went
     /// (on a CPU, waiting for one, blocked), switches, faults, migrations.
+    #[command(after_help = PROFILE_EXAMPLES)]
     Profile(profile::ProfileArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish,
+    /// powershell) on standard output.
+    #[command(after_help = COMPLETIONS_EXAMPLES)]
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
     /// The child side of the process model (started by corebench itself).
     #[command(hide = true)]
     Worker(ChildArgs),
@@ -91,14 +153,14 @@ pub struct RunArgs {
     #[arg(long, value_enum, default_value = "default")]
     pub profile: Profile,
     /// Workload specs, ID[:key=value,...], comma-separated (default: every workload).
-    #[arg(long)]
+    #[arg(short = 'w', long)]
     pub workloads: Option<String>,
     /// Execution models, comma-separated, or `all` (default).
-    #[arg(long)]
+    #[arg(short = 'm', long)]
     pub models: Option<String>,
     /// Worker counts, e.g. 1,2,4, or `auto` (1, 2, 4, ... up to the core
     /// count; for IO-bound workloads up to 64 or the core count).
-    #[arg(long, allow_negative_numbers = true)]
+    #[arg(short = 'n', long, allow_negative_numbers = true)]
     pub workers: Option<String>,
     /// Placements, comma-separated: none, compact, scatter, cores=LIST.
     #[arg(long, default_value = "none")]
@@ -107,8 +169,12 @@ pub struct RunArgs {
     #[arg(long, default_value = "strong")]
     pub scaling: Scaling,
     /// Measured trials per cell (default: the profile's).
-    #[arg(long, allow_negative_numbers = true)]
+    #[arg(short = 't', long, allow_negative_numbers = true)]
     pub trials: Option<u32>,
+    /// Warm-up trials per cell before the measured ones, each a tenth of
+    /// a measured trial (0: none).
+    #[arg(long, default_value_t = 1, allow_negative_numbers = true)]
+    pub warmup: u32,
     /// Fix the op count instead of calibrating: total ops (strong), per
     /// worker (weak), or rounds per worker (lockstep workloads).
     #[arg(long, allow_negative_numbers = true)]
@@ -137,11 +203,25 @@ pub struct RunArgs {
     #[arg(long)]
     pub label: Option<String>,
     /// The results folder (default: corebench-results/DATE-TIME-HOST/).
-    #[arg(long)]
+    #[arg(short = 'o', long)]
     pub out: Option<PathBuf>,
     /// Hide the progress bar.
     #[arg(long)]
     pub no_progress: bool,
+    /// Print nothing but failures, warnings and errors (all on stderr).
+    #[arg(short = 'q', long, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Also print each trial as it ends (on stderr).
+    #[arg(short = 'v', long = "verbose", action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Print one JSON summary of the run on stdout (every cell with its
+    /// medians and intervals, and the summary); messages go to stderr.
+    #[arg(long)]
+    pub json: bool,
+    /// Print each cell's latency distribution (p50, p90, p99, p99.9, max),
+    /// as wrk's --latency does.
+    #[arg(long)]
+    pub latency: bool,
     /// closed (each worker starts its next op when the last ends) or
     /// open:RATE (ops due at RATE per second over all workers; latency
     /// counts from each op's due time, so stalls are not hidden).
@@ -248,8 +328,23 @@ pub fn dispatch_with(cli: Cli, registry: Arc<Registry>) -> anyhow::Result<i32> {
             Ok(0)
         }
         Command::Compare(args) => compare::compare(args),
-        Command::List => {
-            output::print(&list_text(&registry))?;
+        Command::List { json } => {
+            output::print(&if json {
+                list::list_json(&registry)?
+            } else {
+                list::list_text(&registry)
+            })?;
+            Ok(0)
+        }
+        Command::Completions { shell } => {
+            let mut buffer = Vec::new();
+            clap_complete::generate(
+                shell,
+                &mut <Cli as clap::CommandFactory>::command(),
+                "corebench",
+                &mut buffer,
+            );
+            output::print(&String::from_utf8_lossy(&buffer))?;
             Ok(0)
         }
         Command::Host { label } => {
@@ -264,31 +359,4 @@ pub fn dispatch_with(cli: Cli, registry: Arc<Registry>) -> anyhow::Result<i32> {
         Command::Profile(args) => profile::profile(args, registry),
         Command::Worker(args) => Ok(run_child_worker(args, &registry)),
     }
-}
-
-/// The text of `corebench list`.
-pub fn list_text(registry: &Registry) -> String {
-    let mut out = String::from("WORKLOADS  (spec: ID[:key=value,...])\n");
-    for info in registry.infos() {
-        let note = if info.in_profiles {
-            ""
-        } else {
-            "  [not in profiles: name it in --workloads]"
-        };
-        out.push_str(&format!("\n  {}{note}\n      {}\n", info.id, info.summary));
-        for p in info.params {
-            out.push_str(&format!(
-                "      {}={:<12} {} ({})\n",
-                p.name, p.default, p.help, p.kind
-            ));
-        }
-    }
-    out.push_str("\nMODELS  (--models M,... or all)\n");
-    for model in ModelKind::ALL {
-        out.push_str(&format!("  {:<14} {}\n", model.name(), model.summary()));
-    }
-    out.push_str(
-        "\nPLACEMENTS  (--pin P,...)\n  none           the OS scheduler decides\n  compact        SMT siblings of one core first, then the next core\n  scatter        one worker per physical core first, siblings last\n  cores=LIST     worker i on LIST[i mod len], e.g. cores=0,2 or cores=0-3\n",
-    );
-    out
 }

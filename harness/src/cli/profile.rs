@@ -115,10 +115,10 @@ pub fn profile_text(records: &[Record]) -> String {
     ok.sort_by_key(|r| r.wall_ns);
     let record = ok[ok.len() / 2];
     let mut out = format!(
-        "\nwhere the time went: {} under {} at {} workers (trial {}, the median of {} ok {})\n",
+        "\nwhere the time went: {} under {} at {} (trial {}, the median of {} ok {})\n",
         record.workload.spec,
         record.model,
-        record.workers,
+        reports::format::workers_phrase(record.workers),
         record.trial,
         ok.len(),
         if ok.len() == 1 { "trial" } else { "trials" }

@@ -72,8 +72,11 @@ pub fn run(args: RunArgs, registry: Arc<Registry>) -> anyhow::Result<i32> {
         ))
         .into());
     }
+    let workers_given = input.workers.is_some();
     let mut plan = Plan::build_with(&input, CpuSet::of_this_process(), registry)?;
     plan.flamegraph_hz = args.flamegraph.then_some(args.flamegraph_hz as u32);
+    plan.warmup_trials = args.warmup;
+    let quiet = args.quiet;
     let server_threads = match args.server_threads {
         Some(0) => {
             return Err(
@@ -110,18 +113,20 @@ pub fn run(args: RunArgs, registry: Arc<Registry>) -> anyhow::Result<i32> {
         chrono::Local::now().format("%Y%m%dT%H%M%S"),
         std::process::id()
     );
-    eprintln!(
-        "corebench: {} cells ({} workloads x {} models x workers {:?} x {} placements), {} trials each -> {}",
-        plan.cells().len(),
-        plan.workloads.len(),
-        plan.models.len(),
-        plan.workers,
-        plan.placements.len(),
-        plan.trials,
-        out.display()
-    );
-    let outcome = crate::runner::run_plan(&plan, &mut writer, &run_id, !args.no_progress)
-        .context("the run stopped")?;
+    if !quiet {
+        eprint!("{}", header(&plan, &out));
+        for note in plan_notes(&plan, workers_given) {
+            eprintln!("corebench: note: {note}");
+        }
+    }
+    let outcome = crate::runner::run_plan(
+        &plan,
+        &mut writer,
+        &run_id,
+        !(args.no_progress || quiet),
+        args.verbose > 0,
+    )
+    .context("the run stopped")?;
     drop(services);
 
     if let Some(signal) = outcome.interrupted {
@@ -138,12 +143,35 @@ pub fn run(args: RunArgs, registry: Arc<Registry>) -> anyhow::Result<i32> {
         return Ok(interrupt::exit_code(signal));
     }
 
+    // With --json, stdout holds the JSON alone; everything else is a
+    // message on stderr.
+    let say = |text: &str| -> anyhow::Result<()> {
+        if quiet {
+            Ok(())
+        } else if args.json {
+            eprint!("{text}");
+            Ok(())
+        } else {
+            print(text)
+        }
+    };
     let cells = reports::cells::summarise_cells(&outcome.records);
-    print(&reports::terminal::summary_tables(&cells))?;
-    println(&format!("\nresults: {}", out.display()))?;
+    say(&reports::terminal::summary_tables(&cells))?;
+    if args.latency {
+        say(&reports::terminal::latency_tables(&outcome.records))?;
+    }
+    say(&format!("\nresults: {}\n", out.display()))?;
     let index = render_report(&out, &out.join("report"), false)?;
-    println(&format!("report: {}", index.display()))?;
-    print_peak_memory();
+    say(&format!("report: {}\n", index.display()))?;
+    if !quiet {
+        print_peak_memory();
+    }
+    if args.json {
+        let folder = reports::folder::ResultsFolder::open(&out)
+            .with_context(|| format!("reading {} back", out.display()))?;
+        let summary = reports::summary::RunSummary::of(&folder, &index);
+        println(&serde_json::to_string_pretty(&summary)?)?;
+    }
     if let Some(note) = &outcome.unclean {
         eprintln!("corebench: warning: the run was {note}");
     }
@@ -159,6 +187,61 @@ pub fn run(args: RunArgs, registry: Arc<Registry>) -> anyhow::Result<i32> {
         return Ok(1);
     }
     Ok(0)
+}
+
+/// What the run will do, one line per workload with its own worker sweep.
+fn header(plan: &Plan, out: &Path) -> String {
+    let models: Vec<&str> = plan.models.iter().map(|m| m.name()).collect();
+    let placements: Vec<String> = plan.placements.iter().map(|p| p.to_string()).collect();
+    let mut text = format!(
+        "corebench: {} cells, {} trials each, models {}, pin {} -> {}\n",
+        plan.cells().len(),
+        plan.trials,
+        models.join(","),
+        placements.join(","),
+        out.display()
+    );
+    for (index, workload) in plan.workloads.iter().enumerate() {
+        let counts: Vec<String> = if Some(index) == plan.calibration {
+            vec!["1 (seq only, the reference)".to_string()]
+        } else {
+            plan.workers_for(index)
+                .iter()
+                .map(usize::to_string)
+                .collect()
+        };
+        text.push_str(&format!(
+            "  {:<18} workers {}\n",
+            workload.info().id,
+            counts.join(",")
+        ));
+    }
+    text
+}
+
+/// One line for each way the plan differs from what was typed, or says
+/// nothing a user should know about.
+fn plan_notes(plan: &Plan, workers_given: bool) -> Vec<String> {
+    let mut notes = Vec::new();
+    let seq = plan.models.contains(&crate::models::ModelKind::Seq);
+    let other_counts = plan.workers.iter().any(|&n| n != 1);
+    if seq && other_counts && (workers_given || plan.models.len() == 1) {
+        notes.push(
+            "seq runs at 1 worker only (it is the T(1) every model is compared with), whatever --workers says"
+                .to_string(),
+        );
+    }
+    let single = (0..plan.workloads.len())
+        .filter(|w| Some(*w) != plan.calibration)
+        .all(|w| plan.workers_for(w).len() == 1);
+    if !workers_given && single {
+        notes.push(format!(
+            "the sweep has one worker count ({}) on {} core(s), so no speedup can be measured; pass --workers 1,2 (or more) to sweep past the cores",
+            plan.workers[0],
+            plan.cpus.core_count()
+        ));
+    }
+    notes
 }
 
 /// A folder that is not ours to write, or a path that cannot be used, is

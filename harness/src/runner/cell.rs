@@ -134,18 +134,21 @@ impl<'p> CellRun<'p> {
             sampler: None,
         };
         run.dispatch_floor_ns = run.measure_floor(supervisor);
-        let warm_up = supervisor.run(
-            &run.model,
-            run.spec(
-                Arc::clone(&run.workload),
-                run.budget((base_ops / 10).max(1)),
-            ),
-            plan.trial_timeout,
-        );
-        if crate::interrupt::requested().is_some() {
-            return SetUp::Interrupted;
-        }
-        if let Err(e) = failure_of(&warm_up) {
+        for _ in 0..plan.warmup_trials {
+            let warm_up = supervisor.run(
+                &run.model,
+                run.spec(
+                    Arc::clone(&run.workload),
+                    run.budget((base_ops / 10).max(1)),
+                ),
+                plan.trial_timeout,
+            );
+            if crate::interrupt::requested().is_some() {
+                return SetUp::Interrupted;
+            }
+            let Err(e) = failure_of(&warm_up) else {
+                continue;
+            };
             let overhead = ModelOverhead {
                 dispatch_floor_ns: run.dispatch_floor_ns,
                 spawn_ns: None,

@@ -59,6 +59,7 @@ pub fn run_plan(
     writer: &mut ResultsWriter,
     run_id: &str,
     show_progress: bool,
+    verbose: bool,
 ) -> anyhow::Result<RunOutcome> {
     crate::os::machine::watch_cpus(&plan.cpus.ids());
     let sections = sections(plan);
@@ -113,6 +114,9 @@ pub fn run_plan(
                 record.status.as_str(),
                 shorten(record.error.as_deref().unwrap_or(""), 500)
             );
+            progress.suspend(|| eprintln!("{message}"));
+        } else if verbose {
+            let message = trial_line(label, &record);
             progress.suspend(|| eprintln!("{message}"));
         }
         writer.append(&record).map_err(|e| {
@@ -225,10 +229,10 @@ fn shorten(text: &str, max_chars: usize) -> String {
 
 fn cell_label(plan: &Plan, cell: &Cell) -> String {
     format!(
-        "{} · {} · {} workers · pin {}",
+        "{} · {} · {} · pin {}",
         plan.workloads[cell.workload].info().id,
         cell.model,
-        cell.workers,
+        reports::format::workers_phrase(cell.workers as u32),
         plan.placements[cell.placement]
     )
 }
@@ -252,6 +256,31 @@ fn calibrate(workload: &dyn Workload, target: Duration, io: &IoEnv) -> u64 {
     }
     let per_op_ns = start.elapsed().as_nanos() as f64 / ops.max(1) as f64;
     ((target.as_nanos() as f64 / per_op_ns.max(1.0)) as u64).clamp(1, 100_000_000)
+}
+
+/// One finished trial, for `-v`: throughput, median and p99 latency, and
+/// the machine's verdict.
+fn trial_line(label: &str, record: &Record) -> String {
+    use reports::format::{format_ns, format_rate};
+    let latency = record.latency.as_ref().map_or(String::new(), |l| {
+        format!(
+            ", p50 {} p99 {}",
+            format_ns(l.p50_ns as f64),
+            format_ns(l.p99_ns as f64)
+        )
+    });
+    let disturbed = record
+        .machine
+        .as_ref()
+        .filter(|m| m.disturbed)
+        .map_or(String::new(), |m| {
+            format!(" [disturbed: {}]", m.reasons.join("; "))
+        });
+    format!(
+        "{label} trial {}: {} ops/s{latency}{disturbed}",
+        record.trial,
+        format_rate(record.throughput_ops_s)
+    )
 }
 
 #[cfg(test)]
