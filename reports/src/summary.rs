@@ -23,6 +23,9 @@ pub struct Best {
     pub throughput_ops_s: f64,
     /// Its speedup against its own 1-worker cell, when measured.
     pub speedup: Option<f64>,
+    /// Other models whose throughput interval reaches the best one's: the
+    /// data cannot tell them apart, and the line says so.
+    pub ties: Vec<String>,
 }
 
 /// One workload's line.
@@ -47,7 +50,11 @@ impl WorkloadSummary {
         let mut runs: Vec<&[Best]> = Vec::new();
         let mut start = 0;
         for i in 1..=self.best.len() {
-            if i == self.best.len() || self.best[i].model != self.best[start].model {
+            if i == self.best.len()
+                || self.best[i].model != self.best[start].model
+                || !self.best[i].ties.is_empty()
+                || !self.best[start].ties.is_empty()
+            {
                 runs.push(&self.best[start..i]);
                 start = i;
             }
@@ -55,6 +62,12 @@ impl WorkloadSummary {
         let speedup = |b: &Best| match b.speedup {
             Some(s) if b.workers > 1 => format!("{s:.2}x"),
             _ => String::new(),
+        };
+        // A winner within the others' noise is not named alone.
+        let who = |b: &Best| match b.ties.len() {
+            0 => b.model.clone(),
+            1 => format!("{} (tied with {})", b.model, b.ties[0]),
+            n => format!("{} (tied with {n} others)", b.model),
         };
         let best: Vec<String> = runs
             .iter()
@@ -65,7 +78,7 @@ impl WorkloadSummary {
                     format!(
                         "{}: {}{} {} ops/s",
                         workers_phrase(first.workers),
-                        first.model,
+                        who(first),
                         if s.is_empty() {
                             String::new()
                         } else {
@@ -185,13 +198,22 @@ fn workload_line(section: &Section) -> WorkloadSummary {
     let best: Vec<Best> = counts
         .iter()
         .filter_map(|&n| {
-            let row = section
+            let candidates: Vec<(&CellRow, crate::stats::Estimate)> = section
                 .rows
                 .iter()
                 .filter(|r| r.workers == n && r.status == Status::Ok)
-                .filter_map(|r| Some((r, r.throughput_ops_s?.point)))
-                .max_by(|a, b| a.1.total_cmp(&b.1))?;
-            Some(best_of(row.0, row.1))
+                .filter_map(|r| Some((r, r.throughput_ops_s?)))
+                .collect();
+            let (row, throughput) = candidates
+                .iter()
+                .max_by(|a, b| a.1.point.total_cmp(&b.1.point))?;
+            let mut best = best_of(row, throughput.point);
+            best.ties = candidates
+                .iter()
+                .filter(|(other, t)| other.model != row.model && t.high >= throughput.low)
+                .map(|(other, _)| other.model.clone())
+                .collect();
+            Some(best)
         })
         .collect();
     let reason = best
@@ -215,6 +237,7 @@ fn best_of(row: &CellRow, throughput_ops_s: f64) -> Best {
         model: row.model.clone(),
         throughput_ops_s,
         speedup: row.speedup.map(|s| s.point),
+        ties: Vec::new(),
     }
 }
 
@@ -259,12 +282,14 @@ mod tests {
                     model: "seq".into(),
                     throughput_ops_s: 3100.0,
                     speedup: Some(1.0),
+                    ties: Vec::new(),
                 },
                 Best {
                     workers: 2,
                     model: "threads".into(),
                     throughput_ops_s: 6000.0,
                     speedup: Some(1.93),
+                    ties: Vec::new(),
                 },
             ],
             reason: String::new(),
@@ -279,11 +304,16 @@ mod tests {
             model: "threads".into(),
             throughput_ops_s: 11000.0,
             speedup: Some(3.6),
+            ties: Vec::new(),
         });
         assert_eq!(
             long.text(),
             "1 worker: seq 3.1k ops/s; 2 to 4 workers: threads, 1.93x at 2 to 3.60x at 4 (11.0k ops/s)."
         );
+        long.best[0].ties = vec!["threads".into(), "pool".into()];
+        assert!(long
+            .text()
+            .starts_with("1 worker: seq (tied with 2 others) 3.1k ops/s;"));
     }
 }
 

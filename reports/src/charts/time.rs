@@ -3,6 +3,7 @@
 //! waiting for a CPU and blocked, as shares of their summed wall time.
 
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::{DrawResult, LegendEntry, Root, Stroke, FONT, TEXT_PX};
 use crate::analysis::Section;
@@ -19,61 +20,61 @@ const PARTS: [(&str, RGBColor); 4] = [
     ),
 ];
 
-/// Draws the stacked bars.
+/// Space between two models' groups of bars, in bar widths.
+const GROUP_GAP: f64 = 0.6;
+
+/// Draws the stacked bars: one group per model, one bar per worker count
+/// (labelled with the count), the model's name over its group.
 pub fn time_chart(root: &Root<'_>, section: &Section) -> DrawResult {
-    let bars: Vec<(String, [f64; 4])> = section
-        .models
-        .iter()
-        .flat_map(|m| {
-            m.time_split.iter().map(move |s| {
-                (
-                    format!("{} {}", m.model, s.n),
-                    [s.user, s.system, s.runqueue, s.blocked],
-                )
-            })
-        })
-        .collect();
-    let count = bars.len().max(1) as f64;
+    // (x, workers, shares) per bar; (centre, model) per group.
+    let mut bars: Vec<(f64, u32, [f64; 4])> = Vec::new();
+    let mut groups: Vec<(f64, String)> = Vec::new();
+    let mut x = 0.0;
+    for model in section.models.iter().filter(|m| !m.time_split.is_empty()) {
+        let first = x;
+        for split in &model.time_split {
+            bars.push((
+                x,
+                split.n,
+                [split.user, split.system, split.runqueue, split.blocked],
+            ));
+            x += 1.0;
+        }
+        groups.push(((first + x - 1.0) / 2.0, model.model.clone()));
+        x += GROUP_GAP;
+    }
+    let x_max = (x - GROUP_GAP).max(1.0);
+    // A few bars stay bar-shaped: the axis is at least 6 bars wide.
+    let pad = ((6.0 - x_max) / 2.0).max(0.0);
     let mut chart = ChartBuilder::on(root)
         .margin(12)
-        .x_label_area_size(if bars.len() > 10 { 130 } else { 60 })
+        .x_label_area_size(44)
         .y_label_area_size(55)
-        .build_cartesian_2d(-0.5f64..count - 0.5, 0f64..1.05f64)?;
-    let labels: Vec<String> = bars.iter().map(|(label, _)| label.clone()).collect();
+        .build_cartesian_2d(-0.6 - pad..x_max - 0.4 + pad, -0.08f64..1.12f64)?;
     chart
         .configure_mesh()
         .light_line_style(TRANSPARENT)
-        .x_labels(bars.len().clamp(1, 40))
-        .x_label_formatter(&|x| {
-            let i = x.round();
-            if (x - i).abs() < 1e-6 && i >= 0.0 {
-                labels.get(i as usize).cloned().unwrap_or_default()
+        .disable_x_mesh()
+        .x_labels(0)
+        .x_desc("workers, grouped by model")
+        .y_desc("share of the workers' time")
+        .y_labels(6)
+        .y_label_formatter(&|y| {
+            if (-1e-9..=1.0 + 1e-9).contains(y) {
+                format!("{y:.1}")
             } else {
                 String::new()
             }
         })
-        .x_desc("model and workers")
-        .x_label_style(if bars.len() > 10 {
-            // Many bars: labels stand on end so they never overlap.
-            (FONT, TEXT_PX - 2)
-                .into_font()
-                .transform(FontTransform::Rotate90)
-                .into_text_style(root)
-        } else {
-            (FONT, TEXT_PX).into_font().into_text_style(root)
-        })
-        .y_desc("share of the workers' time")
-        .y_labels(6)
         .label_style((FONT, TEXT_PX))
         .draw()?;
     let mut legend = Vec::new();
     for (part, (name, colour)) in PARTS.iter().enumerate() {
         let colour = *colour;
-        chart.draw_series(bars.iter().enumerate().map(|(i, (_, shares))| {
+        chart.draw_series(bars.iter().map(|(x, _, shares)| {
             let below: f64 = shares[..part].iter().sum();
-            let x = i as f64;
             Rectangle::new(
-                [(x - 0.35, below), (x + 0.35, below + shares[part])],
+                [(x - 0.4, below), (x + 0.4, below + shares[part])],
                 colour.filled(),
             )
         }))?;
@@ -84,6 +85,21 @@ pub fn time_chart(root: &Root<'_>, section: &Section) -> DrawResult {
             marker: None,
         });
     }
+    let name_style = (FONT, TEXT_PX - 2)
+        .into_font()
+        .color(&BLACK)
+        .pos(Pos::new(HPos::Center, VPos::Center));
+    chart.draw_series(
+        groups
+            .iter()
+            .map(|(centre, model)| Text::new(model.clone(), (*centre, 1.06), name_style.clone())),
+    )?;
+    // Each bar's worker count under it, inside the plot (the axis's own
+    // labels fall between bars).
+    chart.draw_series(
+        bars.iter()
+            .map(|(x, n, _)| Text::new(n.to_string(), (*x, -0.04), name_style.clone())),
+    )?;
     // Top to bottom as stacked.
     legend.reverse();
     Ok(legend)
