@@ -8,6 +8,11 @@ mod common;
 
 use common::*;
 
+/// The words of a command line written as one string.
+fn words(line: &str) -> Vec<&str> {
+    line.split_whitespace().collect()
+}
+
 /// Every number 0 and every path `<path>`: what is left is the shape of
 /// the output, which a snapshot can hold.
 fn shape(value: &mut serde_json::Value) {
@@ -29,16 +34,8 @@ fn run_json_is_one_document_on_stdout_and_messages_go_to_stderr() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("results");
     let output = corebench()
-        .args(["run", "-w", "cpu/primes", "-m", "seq,threads", "-n", "1,2"])
-        .args([
-            "-t",
-            "2",
-            "--ops",
-            "400",
-            "--no-calibration",
-            "--json",
-            "-o",
-        ])
+        .args(words("run -w cpu/primes -m seq,threads -n 1,2"))
+        .args(words("-t 2 --ops 400 --no-calibration --json -o"))
         .arg(&out)
         .output()
         .unwrap();
@@ -82,17 +79,8 @@ fn run_json_is_one_document_on_stdout_and_messages_go_to_stderr() {
 fn quiet_prints_only_failures_and_verbose_prints_each_trial() {
     let dir = tempfile::tempdir().unwrap();
     let quiet = corebench()
-        .args(["run", "-q", "-w", "synthetic/faulty:mode=error,at_op=3"])
-        .args([
-            "-m",
-            "threads",
-            "-n",
-            "1",
-            "-t",
-            "1",
-            "--no-calibration",
-            "-o",
-        ])
+        .args(words("run -q -w synthetic/faulty:mode=error,at_op=3"))
+        .args(words("-m threads -n 1 -t 1 --no-calibration -o"))
         .arg(dir.path().join("quiet"))
         .output()
         .unwrap();
@@ -106,16 +94,8 @@ fn quiet_prints_only_failures_and_verbose_prints_each_trial() {
     );
 
     let verbose = corebench()
-        .args(["run", "-v", "-w", "cpu/primes", "-m", "threads", "-n", "1"])
-        .args([
-            "-t",
-            "2",
-            "--ops",
-            "200",
-            "--warmup",
-            "0",
-            "--no-calibration",
-        ])
+        .args(words("run -v -w cpu/primes -m threads -n 1"))
+        .args(words("-t 2 --ops 200 --warmup 0 --no-calibration"))
         .arg("--no-progress")
         .arg("--latency")
         .arg("-o")
@@ -140,24 +120,16 @@ fn quiet_prints_only_failures_and_verbose_prints_each_trial() {
 fn a_single_worker_count_on_restricted_cores_gets_a_note() {
     let dir = tempfile::tempdir().unwrap();
     let output = corebench()
-        .args(["run", "--cores", "0", "-w", "cpu/primes", "-m", "threads"])
-        .args(["-t", "1", "--ops", "100", "--no-calibration", "-q", "-o"])
+        .args(words("run --cores 0 -w cpu/primes -m threads"))
+        .args(words("-t 1 --ops 100 --no-calibration -q -o"))
         .arg(dir.path().join("one"))
         .output()
         .unwrap();
     assert!(output.status.success(), "{}", text(&output.stderr));
     // -q hides notes too; without it the note suggests --workers.
     let output = corebench()
-        .args(["run", "--cores", "0", "-w", "cpu/primes", "-m", "threads"])
-        .args([
-            "-t",
-            "1",
-            "--ops",
-            "100",
-            "--no-calibration",
-            "--no-progress",
-            "-o",
-        ])
+        .args(words("run --cores 0 -w cpu/primes -m threads"))
+        .args(words("-t 1 --ops 100 --no-calibration --no-progress -o"))
         .arg(dir.path().join("two"))
         .output()
         .unwrap();
@@ -184,7 +156,7 @@ fn list_is_aligned_and_its_json_matches_the_snapshot() {
         .collect();
     assert_eq!(columns.len(), 1, "description columns: {columns:?}");
 
-    let output = corebench().args(["list", "--json"]).output().unwrap();
+    let output = corebench().args(words("list --json")).output().unwrap();
     assert!(output.status.success());
     let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     insta::assert_json_snapshot!("list_json", json);
@@ -204,7 +176,10 @@ fn help_speaks_to_users_with_examples_and_completions_are_generated() {
         assert!(help.contains("Examples:\n  corebench"), "{command}: {help}");
     }
 
-    let output = corebench().args(["completions", "bash"]).output().unwrap();
+    let output = corebench()
+        .args(words("completions bash"))
+        .output()
+        .unwrap();
     assert!(output.status.success());
     let script = text(&output.stdout);
     assert!(script.contains("_corebench()"), "{script}");
@@ -212,7 +187,10 @@ fn help_speaks_to_users_with_examples_and_completions_are_generated() {
     for word in ["run", "compare", "--workloads", "--json", "--warmup"] {
         assert!(script.contains(word), "{word} is completed");
     }
-    let bad = corebench().args(["completions", "tcsh"]).output().unwrap();
+    let bad = corebench()
+        .args(words("completions tcsh"))
+        .output()
+        .unwrap();
     assert_eq!(bad.status.code(), Some(2));
     assert!(text(&bad.stderr).contains("tcsh"));
 }

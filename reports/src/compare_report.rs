@@ -166,16 +166,13 @@ fn model_charts(
             .enumerate()
             .filter_map(|(c, curve)| {
                 let curve = curve.as_ref()?;
-                Some(Series {
-                    label: comparison.configs[c].name.clone(),
-                    colour: config_colour(c),
-                    marker: config_marker(c),
-                    points: curve
-                        .points
-                        .iter()
-                        .filter_map(|p| value(p).map(|v| (f64::from(p.n), v)))
-                        .collect(),
-                })
+                Some(Series::of_curve(
+                    comparison.configs[c].name.clone(),
+                    config_colour(c),
+                    config_marker(c),
+                    &curve.points,
+                    value,
+                ))
             })
             .collect()
     };

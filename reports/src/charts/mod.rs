@@ -319,8 +319,8 @@ macro_rules! with_marker {
 pub(crate) use with_marker;
 
 /// Draws `marker` at each of `points` on `chart`.
-pub(crate) fn draw_markers<'a, X, Y>(
-    chart: &mut ChartContext<'a, SVGBackend<'a>, Cartesian2d<X, Y>>,
+pub(crate) fn draw_markers<'a, 'b, X, Y>(
+    chart: &mut ChartContext<'a, SVGBackend<'b>, Cartesian2d<X, Y>>,
     points: impl IntoIterator<Item = (f64, f64)>,
     marker: Marker,
     colour: RGBColor,

@@ -2,6 +2,7 @@
 //! line, interval bands and projected fits; efficiency; throughput; and
 //! the same lines for a comparison's configurations.
 
+use plotters::coord::combinators::{LogCoord, WithKeyPoints};
 use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
@@ -88,21 +89,77 @@ pub(super) fn scaling_charts(section: &Section, cores: u32) -> Result<Vec<Chart>
     ])
 }
 
+impl Series {
+    /// The line of `value` at each of a curve's worker counts.
+    pub fn of_curve(
+        label: String,
+        colour: RGBColor,
+        marker: Marker,
+        points: &[CurvePoint],
+        value: impl Fn(&CurvePoint) -> Option<f64>,
+    ) -> Series {
+        Series {
+            label,
+            colour,
+            marker,
+            points: points
+                .iter()
+                .filter_map(|p| value(p).map(|v| (f64::from(p.n), v)))
+                .collect(),
+        }
+    }
+}
+
+/// A plot with workers on a log x axis up to `x_max` (labelled at powers
+/// of two and the `measured` counts) and `y_desc` from 0 to `y_max`.
+fn workers_axes<'a, 'b>(
+    root: &'a Root<'b>,
+    x_max: f64,
+    measured: impl Iterator<Item = f64>,
+    y_max: f64,
+    y_desc: &str,
+    y_label: &dyn Fn(&f64) -> String,
+) -> Result<WorkersChart<'a, 'b>, Box<dyn std::error::Error + 'static>> {
+    let mut chart = ChartBuilder::on(root)
+        .margin(12)
+        .x_label_area_size(44)
+        .y_label_area_size(70)
+        .build_cartesian_2d(
+            (1f64..x_max)
+                .log_scale()
+                .with_key_points(worker_ticks(x_max, measured)),
+            0f64..y_max,
+        )?;
+    chart
+        .configure_mesh()
+        .light_line_style(TRANSPARENT)
+        .y_labels(8)
+        .x_desc("workers (log scale)")
+        .y_desc(y_desc)
+        .x_label_formatter(&|x| workers_label(x))
+        .y_label_formatter(y_label)
+        .label_style((FONT, TEXT_PX))
+        .draw()?;
+    Ok(chart)
+}
+
+type WorkersChart<'a, 'b> =
+    ChartContext<'a, SVGBackend<'b>, Cartesian2d<WithKeyPoints<LogCoord<f64>>, RangedCoordf64>>;
+
 /// One series per model of `value` at each measured worker count.
 fn model_series(section: &Section, value: impl Fn(&CurvePoint) -> Option<f64>) -> Vec<Series> {
     section
         .models
         .iter()
         .enumerate()
-        .map(|(position, curve)| Series {
-            label: curve.model.clone(),
-            colour: rgb(section.colour_of(&curve.model)),
-            marker: series_marker(&curve.model, position),
-            points: curve
-                .points
-                .iter()
-                .filter_map(|p| value(p).map(|v| (f64::from(p.n), v)))
-                .collect(),
+        .map(|(position, curve)| {
+            Series::of_curve(
+                curve.model.clone(),
+                rgb(section.colour_of(&curve.model)),
+                series_marker(&curve.model, position),
+                &curve.points,
+                &value,
+            )
         })
         .collect()
 }
@@ -145,29 +202,17 @@ fn speedup_chart(root: &Root<'_>, section: &Section, cores: u32) -> DrawResult {
         .fold(1.0f64, f64::max)
         * 1.25)
         .max(2.0);
-    let mut chart = ChartBuilder::on(root)
-        .margin(12)
-        .x_label_area_size(44)
-        .y_label_area_size(60)
-        .build_cartesian_2d(
-            (1f64..x_max).log_scale().with_key_points(worker_ticks(
-                x_max,
-                section
-                    .models
-                    .iter()
-                    .flat_map(|m| m.points.iter().map(|p| f64::from(p.n))),
-            )),
-            0f64..y_max,
-        )?;
-    chart
-        .configure_mesh()
-        .light_line_style(TRANSPARENT)
-        .y_labels(8)
-        .x_desc("workers (log scale)")
-        .y_desc("speedup T(1)/T(n)")
-        .x_label_formatter(&|x| workers_label(x))
-        .label_style((FONT, TEXT_PX))
-        .draw()?;
+    let mut chart = workers_axes(
+        root,
+        x_max,
+        section
+            .models
+            .iter()
+            .flat_map(|m| m.points.iter().map(|p| f64::from(p.n))),
+        y_max,
+        "speedup T(1)/T(n)",
+        &|y| format!("{y:.1}"),
+    )?;
 
     let grey = RGBColor(120, 120, 120);
     chart.draw_series(DashedLineSeries::new(
@@ -249,27 +294,14 @@ fn workers_lines(
         .fold(0.0f64, f64::max)
         .max(1e-9)
         * 1.15;
-    let mut chart = ChartBuilder::on(root)
-        .margin(12)
-        .x_label_area_size(44)
-        .y_label_area_size(70)
-        .build_cartesian_2d(
-            (1f64..x_max).log_scale().with_key_points(worker_ticks(
-                x_max,
-                series.iter().flat_map(|s| s.points.iter().map(|p| p.0)),
-            )),
-            0f64..y_max,
-        )?;
-    chart
-        .configure_mesh()
-        .light_line_style(TRANSPARENT)
-        .y_labels(8)
-        .x_desc("workers (log scale)")
-        .y_desc(y_desc)
-        .x_label_formatter(&|x| workers_label(x))
-        .y_label_formatter(&|y| short_number(*y))
-        .label_style((FONT, TEXT_PX))
-        .draw()?;
+    let mut chart = workers_axes(
+        root,
+        x_max,
+        series.iter().flat_map(|s| s.points.iter().map(|p| p.0)),
+        y_max,
+        y_desc,
+        &|y| short_number(*y),
+    )?;
     let mut legend = cores_marks(&mut chart, marks, y_max)?;
     for s in series.iter().filter(|s| !s.points.is_empty()) {
         let (colour, marker) = (s.colour, s.marker);
@@ -295,8 +327,8 @@ pub fn workers_chart(
 
 /// Dashed vertical lines at each distinct core count; one legend entry
 /// per mark.
-fn cores_marks<'a, X: Ranged<ValueType = f64>>(
-    chart: &mut ChartContext<'a, SVGBackend<'a>, Cartesian2d<X, RangedCoordf64>>,
+fn cores_marks<'a, 'b, X: Ranged<ValueType = f64>>(
+    chart: &mut ChartContext<'a, SVGBackend<'b>, Cartesian2d<X, RangedCoordf64>>,
     marks: &[CoresMark],
     y_max: f64,
 ) -> Result<Vec<LegendEntry>, Box<dyn std::error::Error + 'static>> {
