@@ -20,7 +20,7 @@ cd "$(dirname "$0")/.."
 
 mode=${1:-quiet}
 corebench=${COREBENCH:-target/release/corebench}
-[ -x "$corebench" ] || cargo build --release -p harness
+[ -x "$corebench" ] || cargo build --release -p corebench
 read -r -a plan <<<"${PLAN:---workloads cpu/primes,synthetic/gil --models all --workers 1,2}"
 work=${KEEP:-$(mktemp -d)}
 mkdir -p "$work"

@@ -14,7 +14,7 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 out=${1:-corebench-results/configs-$(date +%Y%m%d-%H%M%S)}
 shift || true
 
-cargo build --release --quiet --manifest-path "$repo/Cargo.toml" -p harness
+cargo build --release --quiet --manifest-path "$repo/Cargo.toml" -p corebench
 bin="$repo/target/release/corebench"
 
 plan=(--profile quick --workers 1,2 --no-progress

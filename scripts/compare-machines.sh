@@ -19,7 +19,7 @@
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
-cargo build --release --quiet --manifest-path "$repo/Cargo.toml" -p harness
+cargo build --release --quiet --manifest-path "$repo/Cargo.toml" -p corebench
 bin="$repo/target/release/corebench"
 
 command=${1:-help}

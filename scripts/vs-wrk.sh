@@ -31,7 +31,7 @@ command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx)
 command -v wrk >/dev/null 2>&1 || missing+=(wrk)
 if [ ${#missing[@]} -gt 0 ]; then install "${missing[@]}"; fi
 nginx_bin=$(command -v nginx || echo /usr/sbin/nginx)
-[ -x "$corebench" ] || cargo build --release -p harness
+[ -x "$corebench" ] || cargo build --release -p corebench
 
 work=$(mktemp -d)
 chmod 755 "$work"

@@ -1,4 +1,4 @@
-//! `cargo bench -p harness --bench dispatch`: each execution model's
+//! `cargo bench -p corebench --bench dispatch`: each execution model's
 //! dispatch floor, from the primitives up.
 //!
 //! - The primitives: thread spawn + join, a two-thread barrier round trip,
@@ -17,9 +17,9 @@ use std::hint::black_box;
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
+use corebench::models::{ModelKind, OpBudget, TrialSpec};
+use corebench::recorder::Recording;
 use criterion::{criterion_group, Criterion};
-use harness::models::{ModelKind, OpBudget, TrialSpec};
-use harness::recorder::Recording;
 use rayon::prelude::*;
 use workloads::{parse_spec, Scaling, Workload};
 
@@ -139,7 +139,7 @@ criterion_group! {
 fn main() {
     // Children of the process model must run corebench, not this bench.
     std::env::set_var(
-        harness::models::process::COREBENCH_EXE_ENV,
+        corebench::models::process::COREBENCH_EXE_ENV,
         env!("CARGO_BIN_EXE_corebench"),
     );
     benches();

@@ -1,4 +1,4 @@
-//! `cargo bench -p harness --bench overhead`: what corebench adds to what it
+//! `cargo bench -p corebench --bench overhead`: what corebench adds to what it
 //! measures.
 //!
 //! For `cpu/primes` at two op sizes (about 2 µs and about 20 µs), at 1 and
@@ -15,8 +15,8 @@ use std::hint::black_box;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use harness::models::{ModelKind, OpBudget, TrialSpec};
-use harness::recorder::Recording;
+use corebench::models::{ModelKind, OpBudget, TrialSpec};
+use corebench::recorder::Recording;
 use workloads::cpu::primes::count_primes;
 use workloads::{parse_spec, Scaling, Workload};
 

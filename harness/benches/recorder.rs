@@ -1,4 +1,4 @@
-//! `cargo bench -p harness --bench recorder`: what recording costs. A clock
+//! `cargo bench -p corebench --bench recorder`: what recording costs. A clock
 //! read, a histogram record, one full timed sample (two clock reads and a
 //! record), the harness's per-op paths on an empty op (`time_op`, one op
 //! with its dynamic call and unwind guard, as pool jobs run; and the
@@ -11,8 +11,8 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
+use corebench::recorder::{new_histogram, Recording, WorkerRecorder, RECORD_BATCH_OPS};
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
-use harness::recorder::{new_histogram, Recording, WorkerRecorder, RECORD_BATCH_OPS};
 use workloads::{parse_spec, RunShape, Scaling, WorkerOp};
 
 fn noop() -> Box<dyn WorkerOp> {

@@ -8,7 +8,7 @@
 //! handful of ops caught mid-request by the stall stay under 1% of the
 //! 2,000 and the uncorrected p99 does not see it.
 //!
-//! `cargo bench -p harness --bench stall`
+//! `cargo bench -p corebench --bench stall`
 
 use std::process::Command;
 

@@ -1,9 +1,59 @@
-//! # harness: how corebench runs and measures work
+//! # corebench: how work scales on this machine, and why
 //!
-//! The `corebench` binary and everything it needs to run a plan: it drives
-//! the workloads of the `workloads` crate under every execution model and
-//! writes results in the schema the `reports` crate owns.
+//! The `corebench` binary, and a library to run your own code under it.
+//! corebench runs a workload under every execution model (the calling
+//! thread, OS threads, a thread pool, rayon, child processes, tokio),
+//! sweeps worker counts and placements, records every op's latency, says
+//! where each worker's time went, and writes a results folder and an
+//! offline report.
 //!
+//! ## Benchmark your own code
+//!
+//! Register your workloads in a [`Suite`] and hand it the command line:
+//! your binary then *is* corebench, with `run`, `list`, `report`,
+//! `compare` and `profile`, over your workloads.
+//!
+//! ```no_run
+//! use corebench::{Custom, Suite};
+//!
+//! fn main() -> std::process::ExitCode {
+//!     Suite::new()
+//!         // Workers that share nothing: a set-up per worker, then the op.
+//!         .custom(Custom::from_fn("mine/sum", "sum a vector", |_worker| {
+//!             let data: Vec<u64> = (0..10_000).collect();
+//!             move |_op: u64| {
+//!                 std::hint::black_box(data.iter().sum::<u64>());
+//!                 Ok::<(), String>(())
+//!             }
+//!         }))
+//!         .main()
+//! }
+//! ```
+//!
+//! `cargo run --release -- run --models all --workers 1,2` then runs it
+//! under all seven models, `process` included (the children re-execute
+//! your binary), and writes the usual results folder and report. A
+//! `harness = false` bench target with the same `main` makes
+//! `cargo bench` do the same. Workloads with shared state use
+//! [`Custom::from_fn_shared`]; async ones [`Custom::from_async_fn`];
+//! workloads with parameters implement [`workloads::Workload`] and are
+//! added by their info with [`Suite::workload`].
+//!
+//! The suite runs as written here; this example is checked by
+//! `cargo test --doc`:
+//!
+//! ```
+//! use corebench::{Custom, Suite};
+//!
+//! let suite = Suite::new().custom(Custom::from_fn("mine/parse", "parse a number", |_| {
+//!     |op: u64| op.to_string().parse::<u64>().map(|_| ())
+//! }));
+//! assert_eq!(suite.run_args(["corebench", "list"]), 0);
+//! ```
+//!
+//! ## The parts
+//!
+//! - [`suite`]: [`Suite`], your workloads under the whole command line.
 //! - [`cli`]: the command line, dispatching to the rest.
 //! - [`plan`]: building and validating a plan (workloads x models x workers
 //!   x placements) from the command line and a profile.
@@ -45,4 +95,10 @@ pub mod results;
 pub mod runner;
 pub mod sampler;
 pub mod services;
+pub mod suite;
 pub mod supervisor;
+
+pub use reports;
+pub use suite::Suite;
+pub use workloads;
+pub use workloads::custom::Custom;

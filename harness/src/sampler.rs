@@ -12,7 +12,7 @@
 //! kernel gave: `ITIMER_PROF` is capped by its tick rate.
 //!
 //! Process-model children are other processes with their own address
-//! layout: each samples and symbolizes itself ([`ChildSampler`]) and sends
+//! layout: each samples and symbolizes itself ([`capped_child_samples`]) and sends
 //! its folded stacks in a `profile` message of its own, capped at
 //! [`CHILD_PROFILE_CAP_BYTES`] (the rarest stacks go first, and
 //! `CELL.json` counts what was dropped). The cell adds them to the

@@ -7,9 +7,9 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::sync::atomic::AtomicBool;
 
-use harness::recorder::op_loop::run_ops;
-use harness::recorder::schedule::OpSource;
-use harness::recorder::{new_histogram, Recording, WorkerRecorder};
+use corebench::recorder::op_loop::run_ops;
+use corebench::recorder::schedule::OpSource;
+use corebench::recorder::{new_histogram, Recording, WorkerRecorder};
 use workloads::{parse_spec, RunShape, Scaling, WorkerOp};
 
 thread_local! {

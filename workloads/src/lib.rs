@@ -35,6 +35,7 @@ mod macros;
 
 pub mod comm;
 pub mod cpu;
+pub mod custom;
 pub mod deadlock;
 pub mod io;
 pub mod kernel;

@@ -135,6 +135,18 @@ impl Registry {
         Ok(self)
     }
 
+    /// Adds a workload made from closures ([`crate::custom::Custom`]).
+    pub fn register_custom(
+        &mut self,
+        custom: crate::custom::Custom,
+    ) -> Result<&mut Self, RegistryError> {
+        if self.find(custom.id).is_some() {
+            return Err(RegistryError::Duplicate(custom.id.to_string()));
+        }
+        let info = custom.leak_info();
+        self.register_with(info, move |_values| Ok(custom.instance(info)))
+    }
+
     /// Adds every workload of `other` this registry does not have yet.
     pub fn merge(&mut self, other: &Registry) -> &mut Self {
         for entry in &other.entries {

@@ -1,6 +1,6 @@
 //! The command line: `corebench run | list | report | compare | host |
 //! serve | worker`, parsed with clap and dispatched to the library. Usage
-//! errors carry [`UsageError`] so `main` exits 2 for them and 1 for
+//! errors carry [`UsageError`](crate::error::UsageError) so `main` exits 2 for them and 1 for
 //! everything else.
 //!
 //! - this file: the arguments and the dispatch;

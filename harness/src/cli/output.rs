@@ -1,6 +1,6 @@
 //! Standard output. A reader that goes away (`| head`, a pager that quit)
 //! closes the pipe; that is a normal end, as in ripgrep, not a failure and
-//! never a panic: [`print`] turns it into [`StdoutClosed`], which `main`
+//! never a panic: [`print()`] turns it into [`StdoutClosed`], which `main`
 //! ends on quietly with exit code 0.
 
 use std::io::Write;
@@ -20,7 +20,7 @@ pub fn print(text: &str) -> anyhow::Result<()> {
     }
 }
 
-/// [`print`] with a newline.
+/// [`print()`] with a newline.
 pub fn println(text: &str) -> anyhow::Result<()> {
     print(&format!("{text}\n"))
 }

@@ -23,7 +23,7 @@ pub fn run(out: &Path, args: &[&str]) -> Output {
 }
 
 /// The same, with a child fault injected (see
-/// `harness::models::process::wire`).
+/// `corebench::models::process::wire`).
 pub fn run_with_fault(out: &Path, args: &[&str], fault: &str) -> Output {
     corebench()
         .env("COREBENCH_CHILD_FAULT", fault)

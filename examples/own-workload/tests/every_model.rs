@@ -1,0 +1,95 @@
+//! The library API end to end: this crate's binary runs both of its
+//! workloads under all seven models, `process` included, where the
+//! children are this binary again (their pids differ from the parent's).
+
+use std::process::Command;
+
+use corebench::reports::folder::ResultsFolder;
+use corebench::reports::schema::{Status, MODELS};
+
+#[test]
+fn own_workloads_run_under_every_model_and_in_child_processes() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("results");
+    let output = Command::new(env!("CARGO_BIN_EXE_own-workload-example"))
+        .args([
+            "run",
+            "--models",
+            "all",
+            "--workers",
+            "1,2",
+            "--trials",
+            "1",
+        ])
+        .args([
+            "--ops",
+            "200",
+            "--no-calibration",
+            "--no-progress",
+            "-q",
+            "--out",
+        ])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let folder = ResultsFolder::open(&out).unwrap();
+    for workload in ["own/json-parse", "own/cache"] {
+        for model in MODELS.iter().map(|m| m.name) {
+            let records: Vec<_> = folder
+                .records
+                .iter()
+                .filter(|r| r.workload.id == workload && r.model == model)
+                .collect();
+            assert!(!records.is_empty(), "{workload} under {model}");
+            for record in &records {
+                assert_eq!(
+                    record.status,
+                    Status::Ok,
+                    "{workload} under {model}: {:?}",
+                    record.error
+                );
+                if model == "process" {
+                    for worker in &record.per_worker {
+                        assert_ne!(worker.pid, record.parent_pid, "a child process");
+                    }
+                }
+            }
+        }
+    }
+    assert!(out.join("report/index.html").exists());
+    // Only this crate's workloads: none of corebench's own ran.
+    assert!(folder
+        .records
+        .iter()
+        .all(|r| r.workload.id.starts_with("own/")));
+}
+
+#[test]
+fn list_shows_only_its_own_workloads_and_the_harness_ones() {
+    let output = Command::new(env!("CARGO_BIN_EXE_own-workload-example"))
+        .args(["list", "--json"])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let list: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let ids: Vec<&str> = list["workloads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|w| w["id"].as_str())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "cpu/calibrate",
+            "synthetic/noop",
+            "own/json-parse",
+            "own/cache"
+        ]
+    );
+}
