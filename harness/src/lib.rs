@@ -54,6 +54,7 @@
 //! ## The parts
 //!
 //! - [`suite`]: [`Suite`], your workloads under the whole command line.
+//! - [`exec`]: `corebench exec`, any program measured like a workload.
 //! - [`cli`]: the command line, dispatching to the rest.
 //! - [`plan`]: building and validating a plan (workloads x models x workers
 //!   x placements) from the command line and a profile.
@@ -81,6 +82,7 @@
 pub mod cli;
 pub mod disturbance;
 pub mod error;
+pub mod exec;
 pub mod failure;
 pub mod host;
 pub mod interrupt;

@@ -69,6 +69,12 @@ const PROFILE_EXAMPLES: &str = "Examples:
   corebench profile cpu/primes --model threads --workers 2
   corebench profile sync/counter --model pool --workers 4";
 
+const EXEC_EXAMPLES: &str = "Examples:
+  corebench exec --name sleep --variant sh='sh -c \"sleep 0.$COREBENCH_WORKERS\"' -n 1,2
+  corebench exec --name primes -n 1,2 \\
+      --variant python-threads='python3 examples/python/primes.py --model threads --workers {workers}' \\
+      --variant python-processes='python3 examples/python/primes.py --model processes --workers {workers}'";
+
 const COMPLETIONS_EXAMPLES: &str = "Examples:
   corebench completions bash > ~/.local/share/bash-completion/completions/corebench
   corebench completions zsh > ~/.zfunc/_corebench
@@ -134,6 +140,10 @@ pub enum Command {
     /// (on a CPU, waiting for one, blocked), switches, faults, migrations.
     #[command(after_help = PROFILE_EXAMPLES)]
     Profile(profile::ProfileArgs),
+    /// Measure any program like a workload: each --variant is a model
+    /// column, run once per trial at each worker count.
+    #[command(after_help = EXEC_EXAMPLES)]
+    Exec(crate::exec::ExecArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish,
     /// powershell) on standard output.
     #[command(after_help = COMPLETIONS_EXAMPLES)]
@@ -357,6 +367,7 @@ pub fn dispatch_with(cli: Cli, registry: Arc<Registry>) -> anyhow::Result<i32> {
             exit_with_parent,
         } => crate::services::serve(port, threads.max(1), exit_with_parent).map(|_| 0),
         Command::Profile(args) => profile::profile(args, registry),
+        Command::Exec(args) => crate::exec::exec(args),
         Command::Worker(args) => Ok(run_child_worker(args, &registry)),
     }
 }

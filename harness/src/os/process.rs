@@ -1,5 +1,7 @@
-//! This process's ties to its parent: `prctl`, so Linux-only; elsewhere
-//! they do nothing, and a helper may outlive a killed run.
+//! Processes: this one's ties to its parent (`prctl`, Linux-only;
+//! elsewhere they do nothing, and a helper may outlive a killed run), and
+//! the children `corebench exec` runs: waiting with `wait4`, killing
+//! process groups, being their subreaper and ending what they leave.
 
 /// Asks the kernel to kill this process when the thread that started it
 /// exits (`PR_SET_PDEATHSIG`), so a helper such as `corebench serve` never
@@ -54,3 +56,114 @@ pub fn kill_with_parent(command: &mut std::process::Command) {
 /// Elsewhere there is no `PR_SET_PDEATHSIG`.
 #[cfg(not(target_os = "linux"))]
 pub fn kill_with_parent(_command: &mut std::process::Command) {}
+
+/// What `wait4` says a child used: its own and its waited-for
+/// descendants' CPU time, and its peak resident set.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ChildUsage {
+    /// User time, ns.
+    pub user_ns: u64,
+    /// System time, ns.
+    pub sys_ns: u64,
+    /// `ru_maxrss`, KiB.
+    pub maxrss_kib: u64,
+}
+
+/// Reaps child `pid` with `wait4`: its raw wait status and usage, or
+/// `None` while it runs (when not `blocking`) or when it is not ours.
+pub fn wait4(pid: u32, blocking: bool) -> Option<(i32, ChildUsage)> {
+    let mut status = 0;
+    // SAFETY: rusage is plain data filled in by the call; pid is a child.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let flags = if blocking { 0 } else { libc::WNOHANG };
+    let reaped = unsafe { libc::wait4(pid as libc::pid_t, &mut status, flags, &mut usage) };
+    if reaped != pid as libc::pid_t {
+        return None;
+    }
+    let ns = |t: libc::timeval| t.tv_sec as u64 * 1_000_000_000 + t.tv_usec as u64 * 1_000;
+    Some((
+        status,
+        ChildUsage {
+            user_ns: ns(usage.ru_utime),
+            sys_ns: ns(usage.ru_stime),
+            maxrss_kib: usage.ru_maxrss.max(0) as u64,
+        },
+    ))
+}
+
+/// Why a wait status is a failure (`exited with status 3`, `was killed
+/// by signal 9`), or `None` for a clean exit.
+pub fn exit_failure(status: i32) -> Option<String> {
+    if libc::WIFEXITED(status) {
+        match libc::WEXITSTATUS(status) {
+            0 => None,
+            code => Some(format!("exited with status {code}")),
+        }
+    } else if libc::WIFSIGNALED(status) {
+        Some(format!("was killed by signal {}", libc::WTERMSIG(status)))
+    } else {
+        Some(format!("ended with wait status {status}"))
+    }
+}
+
+/// Sends SIGKILL to process group `group` (nothing if it is gone).
+pub fn kill_group(group: u32) {
+    // SAFETY: kill with a negative pid signals a process group.
+    unsafe {
+        libc::kill(-(group as libc::pid_t), libc::SIGKILL);
+    }
+}
+
+/// Makes this process a child subreaper (`PR_SET_CHILD_SUBREAPER`):
+/// descendants orphaned by a program that `exec` ran are handed to it,
+/// so [`kill_orphans`] can find and end them.
+#[cfg(target_os = "linux")]
+pub fn become_subreaper() {
+    // SAFETY: one integer argument; affects this process only.
+    unsafe {
+        libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1 as libc::c_ulong, 0, 0, 0);
+    }
+}
+
+/// Elsewhere there is no subreaper.
+#[cfg(not(target_os = "linux"))]
+pub fn become_subreaper() {}
+
+/// Kills and reaps every child process this one has left: descendants a
+/// finished program left behind, which reached us as their subreaper.
+/// Only `exec` calls it, where every child is a program it ran.
+pub fn kill_orphans() {
+    let me = std::process::id();
+    for _ in 0..3 {
+        let orphans: Vec<u32> = children_of(me);
+        if orphans.is_empty() {
+            return;
+        }
+        for pid in &orphans {
+            // SAFETY: signals a child of ours, then reaps it.
+            unsafe {
+                libc::kill(*pid as libc::pid_t, libc::SIGKILL);
+            }
+            let _ = wait4(*pid, true);
+        }
+    }
+}
+
+/// The pids whose parent is `parent`, from `/proc/*/stat`.
+fn children_of(parent: u32) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .ok()
+                .and_then(|stat| {
+                    let after = stat.get(stat.rfind(')')? + 2..)?;
+                    after.split_whitespace().nth(1)?.parse::<u32>().ok()
+                })
+                == Some(parent)
+        })
+        .collect()
+}

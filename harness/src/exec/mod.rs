@@ -1,0 +1,407 @@
+//! `corebench exec`: any program, in any language, measured the way the
+//! built-in workloads are. Each `--variant LABEL='COMMAND {workers}'` is a
+//! model column of workload `exec/NAME`; every trial runs each variant's
+//! command once at each worker count, in a shuffled order, and becomes a
+//! record of the usual results folder, so `report`, `compare`, the fits,
+//! the summary and the disturbance guard work on it unchanged.
+//!
+//! - The command is split shell-style (shlex), `{workers}` substituted,
+//!   and `COREBENCH_WORKERS` set. The placement is applied to the child
+//!   before exec: a foreign program gets the *mask* of the cores its
+//!   workers may use, not a core per thread, and every record says so.
+//! - Wall time is spawn to exit; CPU time is the child tree's (`wait4`);
+//!   peak memory is `ru_maxrss`, an upper bound (a forked child starts
+//!   from corebench's own peak), recorded as the counter
+//!   `peak_rss_upper_bound_kib`.
+//! - Per-op latencies are optional: a program that writes one latency in
+//!   nanoseconds per line to the file named by `COREBENCH_OPS_FILE` gets a
+//!   histogram and an op count from them; otherwise a trial is one op.
+//! - A non-zero exit or a signal fails the trial with the tail of the
+//!   program's stderr; past `--trial-timeout-s` its process group is
+//!   killed. corebench is a child subreaper meanwhile, so descendants that
+//!   left the group are found and killed too.
+
+pub mod child;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use reports::schema::{ModelOverhead, Status};
+use workloads::{ParamValues, RunShape, Scaling, SharedRun, Workload, WorkloadError, WorkloadInfo};
+
+use crate::disturbance::{self, RoundWindow};
+use crate::error::UsageError;
+use crate::failure::Failure;
+use crate::models::{TrialOutcome, WorkerOutcome};
+use crate::os::machine::MachineSnapshot;
+use crate::placement::{parse_placement_list, CpuSet, Placed};
+use crate::plan::LoadMode;
+use crate::record::RecordContext;
+use crate::recorder::{new_histogram, Recording};
+use crate::results::{default_out_dir, ResultsWriter};
+
+/// The environment variable naming the file a program may write its
+/// per-op latencies to (ns, one per line).
+pub const OPS_FILE_ENV: &str = "COREBENCH_OPS_FILE";
+/// The environment variable holding the worker count.
+pub const WORKERS_ENV: &str = "COREBENCH_WORKERS";
+
+/// `corebench exec` options.
+#[derive(Debug, clap::Args)]
+pub struct ExecArgs {
+    /// The workload's name: records say `exec/NAME`.
+    #[arg(long)]
+    pub name: String,
+    /// A variant, `LABEL=COMMAND`, e.g. `threads='python3 primes.py
+    /// --model threads --workers {workers}'`; repeat for each. The label
+    /// is its model column.
+    #[arg(long = "variant", required = true)]
+    pub variants: Vec<String>,
+    /// Worker counts, e.g. 1,2,4 (default: 1, 2, 4, ... up to the cores).
+    #[arg(short = 'n', long)]
+    pub workers: Option<String>,
+    /// Trials per variant and worker count.
+    #[arg(short = 't', long, default_value_t = 3)]
+    pub trials: u32,
+    /// Restrict the run (and the programs) to these cores, e.g. 0-3.
+    #[arg(long)]
+    pub cores: Option<String>,
+    /// Placement: none, compact, scatter or cores=LIST; the program gets
+    /// the mask of the cores its workers would be placed on.
+    #[arg(long, default_value = "none")]
+    pub pin: String,
+    /// strong (the program splits a fixed total of work) or weak.
+    #[arg(long, default_value = "strong")]
+    pub scaling: Scaling,
+    /// A name for this configuration, shown in reports and comparisons.
+    #[arg(long)]
+    pub label: Option<String>,
+    /// The results folder (default: corebench-results/DATE-TIME-HOST/).
+    #[arg(short = 'o', long)]
+    pub out: Option<PathBuf>,
+    /// Kill a run of the program (its whole process group) past this.
+    #[arg(long, default_value_t = 600.0)]
+    pub trial_timeout_s: f64,
+    /// Print nothing but failures, warnings and errors.
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+}
+
+/// One `--variant`: its label and its command's words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Variant {
+    /// The model column.
+    pub label: String,
+    /// The command, split shell-style, `{workers}` not yet substituted.
+    pub argv: Vec<String>,
+}
+
+/// Parses `LABEL=COMMAND`.
+pub fn parse_variant(text: &str) -> Result<Variant, UsageError> {
+    let bad = |why: &str| UsageError::new(format!("bad --variant '{text}': {why}"));
+    let (label, command) = text.split_once('=').ok_or_else(|| {
+        bad("expected LABEL=COMMAND, e.g. threads='python3 primes.py --workers {workers}'")
+    })?;
+    let label = label.trim();
+    if label.is_empty()
+        || !label
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.+".contains(c))
+    {
+        return Err(bad(
+            "the label must be letters, digits and - _ . + (it names a model column)",
+        ));
+    }
+    let argv = shlex::split(command).ok_or_else(|| bad("the command has unbalanced quotes"))?;
+    if argv.is_empty() {
+        return Err(bad("the command is empty"));
+    }
+    Ok(Variant {
+        label: label.to_string(),
+        argv,
+    })
+}
+
+/// The command for `workers` workers.
+pub fn substitute(argv: &[String], workers: usize) -> Vec<String> {
+    argv.iter()
+        .map(|word| word.replace("{workers}", &workers.to_string()))
+        .collect()
+}
+
+/// Runs `corebench exec`; returns the exit code.
+pub fn exec(args: ExecArgs) -> anyhow::Result<i32> {
+    let name = args.name.trim().to_string();
+    if name.is_empty() || name.contains(['/', ':', ',', ' ']) {
+        return Err(UsageError::new(format!(
+            "bad --name '{}': expected a name without / : , or spaces, e.g. primes",
+            args.name
+        ))
+        .into());
+    }
+    let variants: Vec<Variant> = args
+        .variants
+        .iter()
+        .map(|v| parse_variant(v))
+        .collect::<Result<_, _>>()?;
+    if args.trials == 0 {
+        return Err(UsageError::new("bad --trials 0: expected 1 or more").into());
+    }
+    if !(args.trial_timeout_s.is_finite() && args.trial_timeout_s > 0.0) {
+        return Err(UsageError::new(format!(
+            "bad --trial-timeout-s {}: expected seconds above 0",
+            args.trial_timeout_s
+        ))
+        .into());
+    }
+    if let Some(cores) = &args.cores {
+        crate::placement::restrict_process_to(cores)?;
+    }
+    let cpus = CpuSet::of_this_process();
+    let placements = parse_placement_list(&args.pin)?;
+    let [placement] = placements.as_slice() else {
+        return Err(UsageError::new(format!(
+            "bad --pin '{}': exec takes one placement",
+            args.pin
+        ))
+        .into());
+    };
+    cpus.validate(placement)?;
+    let workers = match &args.workers {
+        Some(list) => crate::placement::parse_core_list(list, "--workers")?
+            .into_iter()
+            .filter(|&n| n > 0)
+            .collect::<Vec<_>>(),
+        None => std::iter::successors(Some(1usize), |n| Some(n * 2))
+            .take_while(|n| *n <= cpus.core_count().max(2))
+            .collect(),
+    };
+    if workers.is_empty() {
+        return Err(
+            UsageError::new("bad --workers: expected counts of 1 or more, e.g. 1,2,4").into(),
+        );
+    }
+
+    let host = crate::host::capture_host(args.label.clone());
+    let out = args.out.unwrap_or_else(|| default_out_dir(&host.hostname));
+    let mut writer = ResultsWriter::claim(&out).map_err(|e| UsageError::new(e.to_string()))?;
+    writer.write_host(&host)?;
+    crate::os::process::become_subreaper();
+    crate::os::machine::watch_cpus(&cpus.ids());
+    let workload: Arc<dyn Workload> = Arc::new(ExecWorkload::new(&name));
+    let run_id = format!(
+        "{}-{}",
+        chrono::Local::now().format("%Y%m%dT%H%M%S"),
+        std::process::id()
+    );
+    if !args.quiet {
+        eprintln!(
+            "corebench exec: exec/{name}, {} variants x workers {} x {} trials -> {}",
+            variants.len(),
+            workers
+                .iter()
+                .map(usize::to_string)
+                .collect::<Vec<_>>()
+                .join(","),
+            args.trials,
+            out.display()
+        );
+    }
+    let scratch = out.join("exec-ops");
+    std::fs::create_dir_all(&scratch).with_context(|| format!("creating {}", scratch.display()))?;
+    let limit = Duration::from_secs_f64(args.trial_timeout_s);
+    let mut cells: Vec<(usize, usize)> = (0..variants.len())
+        .flat_map(|v| workers.iter().map(move |&n| (v, n)))
+        .collect();
+    let mut failed = 0;
+    for trial in 0..args.trials {
+        fastrand::Rng::with_seed(u64::from(trial)).shuffle(&mut cells);
+        let mut window = RoundWindow::default();
+        for &(v, n) in &cells {
+            let variant = &variants[v];
+            let cores = cpus.resolve(placement, n);
+            let mut mask: Vec<usize> = cores.iter().flatten().copied().collect();
+            mask.sort_unstable();
+            mask.dedup();
+            let ctx = RecordContext {
+                workload: Arc::clone(&workload),
+                model: variant.label.clone(),
+                workers: n,
+                runtime_threads: None,
+                placement: placement.to_string(),
+                cores,
+                scaling: args.scaling,
+                load: LoadMode::Closed,
+                recording: Recording::PerOp,
+                run_id: run_id.clone(),
+                is_async: false,
+            };
+            let ops_file = scratch.join(format!("{}-{n}-{trial}.ops", variant.label));
+            let result = run_once(variant, n, &mask, &ops_file, limit);
+            let view = result.as_ref().ok().map(|outcome| {
+                let context = disturbance::Context {
+                    cores: cpus.core_count(),
+                    extra_threads: 0,
+                    target_load_expected: false,
+                };
+                disturbance::judge(outcome, context, &Default::default(), &mut window)
+            });
+            let peak = result
+                .as_ref()
+                .ok()
+                .and_then(|o| o.counters.get("peak_rss_upper_bound_kib").copied());
+            let mut record = ctx.record(trial, result, ModelOverhead::default());
+            record.round = Some(trial);
+            record.machine = view;
+            record.notes.push(if mask.is_empty() {
+                "a foreign program: it may use every core of the run, and places its own threads"
+                    .to_string()
+            } else {
+                format!(
+                    "a foreign program: it got the mask of cores {}, not a core per thread",
+                    reports::format::cpu_list(&mask.iter().map(|&c| c as u32).collect::<Vec<_>>())
+                )
+            });
+            if peak.is_some() {
+                record.notes.push(
+                    "peak_rss_upper_bound_kib is ru_maxrss, which a forked child inherits from corebench: an upper bound".to_string(),
+                );
+            }
+            if record.status != Status::Ok {
+                failed += 1;
+                eprintln!(
+                    "exec/{name} · {} · {}: {} — {}",
+                    variant.label,
+                    reports::format::workers_phrase(n as u32),
+                    record.status.as_str(),
+                    record.error.as_deref().unwrap_or("")
+                );
+            }
+            writer.append(&record)?;
+        }
+    }
+    let _ = std::fs::remove_dir_all(&scratch);
+    let index = crate::cli::run::render_report(&out, &out.join("report"), false)?;
+    if !args.quiet {
+        println!("results: {}\nreport: {}", out.display(), index.display());
+    }
+    Ok(if failed > 0 { 1 } else { 0 })
+}
+
+/// Runs a variant once at `workers` and measures it.
+fn run_once(
+    variant: &Variant,
+    workers: usize,
+    mask: &[usize],
+    ops_file: &std::path::Path,
+    limit: Duration,
+) -> Result<TrialOutcome, Failure> {
+    let _ = std::fs::remove_file(ops_file);
+    let env = vec![
+        (WORKERS_ENV.to_string(), workers.to_string()),
+        (OPS_FILE_ENV.to_string(), ops_file.display().to_string()),
+    ];
+    let before = MachineSnapshot::take();
+    let run = child::run_program(&substitute(&variant.argv, workers), &env, mask, limit)?;
+    let machine = MachineSnapshot::take().since(&before);
+    let mut histogram = new_histogram();
+    let latencies = child::read_ops_file(ops_file)?;
+    let _ = std::fs::remove_file(ops_file);
+    let ops = match &latencies {
+        Some(values) => {
+            for &ns in values {
+                histogram.saturating_record(ns.max(1));
+            }
+            values.len() as u64
+        }
+        None => {
+            histogram.saturating_record(run.wall_ns.max(1));
+            1
+        }
+    };
+    let mut counters = std::collections::BTreeMap::new();
+    counters.insert(
+        "peak_rss_upper_bound_kib".to_string(),
+        run.maxrss_upper_bound_kib as f64,
+    );
+    let worker = WorkerOutcome {
+        index: 0,
+        pid: run.pid,
+        tid: run.pid,
+        placed: Placed {
+            core: (mask.len() == 1).then(|| mask[0] as u32),
+            cpus_allowed: mask.iter().map(|&c| c as u32).collect(),
+        },
+        ops,
+        wall_ns: run.wall_ns,
+        error: None,
+    };
+    let mut outcome = TrialOutcome::new(vec![worker], histogram, run.cpu, 0, counters);
+    outcome.wall_ns = run.wall_ns;
+    outcome.spawn_ns = None;
+    outcome.children_cpu_ns = run.cpu.user_ns + run.cpu.sys_ns;
+    outcome.machine = Some(machine);
+    Ok(outcome)
+}
+
+/// The workload `exec/NAME` stands for in records: its runs are the
+/// program's, so it is never prepared in-process.
+struct ExecWorkload {
+    info: &'static WorkloadInfo,
+    params: ParamValues,
+}
+
+impl ExecWorkload {
+    fn new(name: &str) -> Self {
+        let info = Box::leak(Box::new(WorkloadInfo {
+            id: Box::leak(format!("exec/{name}").into_boxed_str()),
+            summary: "a program run by corebench exec",
+            params: &[],
+            in_profiles: false,
+            build: |_| Err("exec workloads are run by corebench exec".to_string()),
+        }));
+        ExecWorkload {
+            info,
+            params: ParamValues::default(),
+        }
+    }
+}
+
+impl Workload for ExecWorkload {
+    fn info(&self) -> &'static WorkloadInfo {
+        self.info
+    }
+
+    fn params(&self) -> &ParamValues {
+        &self.params
+    }
+
+    fn prepare(&self, _shape: RunShape) -> Result<Arc<dyn SharedRun>, WorkloadError> {
+        Err(WorkloadError::Setup {
+            workload: self.info.id,
+            reason: "a program run by corebench exec is not prepared in-process".to_string(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn variants_split_like_a_shell_and_name_their_column() {
+        let v = parse_variant("py-threads=python3 -c 'print(1)' --workers {workers}").unwrap();
+        assert_eq!(v.label, "py-threads");
+        assert_eq!(
+            v.argv,
+            ["python3", "-c", "print(1)", "--workers", "{workers}"]
+        );
+        assert_eq!(substitute(&v.argv, 4)[4], "4");
+        assert!(parse_variant("no label").is_err());
+        assert!(parse_variant("a b=true").is_err());
+        assert!(parse_variant("x='unbalanced").is_err());
+        assert!(parse_variant("x=").is_err());
+    }
+}

@@ -1,0 +1,115 @@
+//! `corebench exec` on tiny shell programs through the real binary: the
+//! records parse and render, `{workers}` and `COREBENCH_WORKERS` reach the
+//! program, a failing command fails its trial with its stderr, a hanging
+//! one times out and leaves no process behind (not even one that left the
+//! process group), and latencies written to `COREBENCH_OPS_FILE` reach the
+//! histogram.
+
+mod common;
+
+use common::*;
+use reports::schema::Status;
+
+/// Whether any process's command line contains `marker`.
+fn running(marker: &str) -> bool {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter_map(|e| std::fs::read(e.path().join("cmdline")).ok())
+        .any(|cmdline| {
+            String::from_utf8_lossy(&cmdline)
+                .replace('\0', " ")
+                .contains(marker)
+        })
+}
+
+#[test]
+fn a_program_is_measured_at_each_worker_count_with_its_own_latencies() {
+    let dir = tempfile::tempdir().unwrap();
+    let seen = dir.path().join("seen.txt");
+    let out = dir.path().join("results");
+    let echo = format!(
+        "echo=sh -c 'echo {{workers}} $COREBENCH_WORKERS >> {}'",
+        seen.display()
+    );
+    let ops = "ops=sh -c 'for i in 1 2 3 4 5; do echo 2000 >> \"$COREBENCH_OPS_FILE\"; done'";
+    let output = corebench()
+        .args(["exec", "--name", "tiny", "-n", "1,2", "-t", "2", "-q"])
+        .args(["--variant", &echo, "--variant", ops, "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let mut lines: Vec<String> = std::fs::read_to_string(&seen)
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect();
+    lines.sort();
+    assert_eq!(
+        lines,
+        ["1 1", "1 1", "2 2", "2 2"],
+        "{{workers}} and the env"
+    );
+
+    let folder = read(&out);
+    assert_eq!(folder.records.len(), 8);
+    for record in &folder.records {
+        assert_eq!(record.workload.id, "exec/tiny");
+        assert_eq!(record.status, Status::Ok, "{:?}", record.error);
+        assert!(record.machine.is_some(), "the disturbance guard judged it");
+        assert!(record.notes.iter().any(|n| n.contains("foreign program")));
+        let histogram = reports::histogram::decode(record.histogram.as_ref().unwrap()).unwrap();
+        assert_eq!(histogram.len(), record.ops);
+        if record.model == "ops" {
+            assert_eq!(record.ops, 5);
+            let p50 = record.latency.as_ref().unwrap().p50_ns;
+            assert!((1990..=2010).contains(&p50), "{p50}");
+        } else {
+            assert_eq!(record.ops, 1, "no ops file: the run is one op");
+        }
+    }
+    assert!(out.join("report/index.html").exists());
+}
+
+#[test]
+fn a_failing_program_fails_its_trial_and_a_hanging_one_leaves_nothing_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("results");
+    let fail = "fail=sh -c 'echo the reason it broke >&2; exit 3'";
+    // One sleeper stays in the group, one leaves it with setsid.
+    let hang = "hang=sh -c 'sleep 3001 & setsid sleep 3002 & sleep 3003'";
+    let output = corebench()
+        .args(["exec", "--name", "bad", "-n", "1", "-t", "1", "-q"])
+        .args([
+            "--trial-timeout-s",
+            "1",
+            "--variant",
+            fail,
+            "--variant",
+            hang,
+        ])
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
+    let folder = read(&out);
+    let failed = folder.records.iter().find(|r| r.model == "fail").unwrap();
+    assert_eq!(failed.status, Status::Failed);
+    let error = failed.error.as_deref().unwrap();
+    assert!(error.contains("exited with status 3"), "{error}");
+    assert!(error.contains("the reason it broke"), "{error}");
+    let hung = folder.records.iter().find(|r| r.model == "hang").unwrap();
+    assert_eq!(hung.status, Status::Timeout, "{:?}", hung.error);
+    for marker in ["sleep 3001", "sleep 3002", "sleep 3003"] {
+        assert!(!running(marker), "{marker} outlived its trial");
+    }
+
+    let bad = corebench()
+        .args(["exec", "--name", "x", "--variant", "no-equals-sign"])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(text(&bad.stderr).contains("bad --variant 'no-equals-sign'"));
+}
