@@ -81,9 +81,10 @@ impl Suite {
 
     /// Runs the command line of this process and returns its exit code:
     /// 0 done, 1 a failure, 2 bad input. The `--bench` flag `cargo bench`
-    /// passes to `harness = false` targets is accepted and ignored; given
-    /// alone, it runs `run`, so `cargo bench` writes a results folder and
-    /// its report.
+    /// passes to `harness = false` targets is accepted and ignored; with
+    /// no subcommand after it, `run` is meant, so `cargo bench` (or
+    /// `cargo bench -- --profile quick`) writes a results folder and its
+    /// report.
     pub fn main(self) -> ExitCode {
         ExitCode::from(self.run_args(std::env::args_os()).clamp(0, 255) as u8)
     }
@@ -98,8 +99,13 @@ impl Suite {
         let mut args: Vec<OsString> = args.into_iter().map(Into::into).collect();
         let benched = args.iter().any(|a| a == "--bench");
         args.retain(|a| a != "--bench");
-        if benched && args.len() == 1 {
-            args.push("run".into());
+        // `cargo bench` alone, or `cargo bench -- --profile quick`: run.
+        let subcommand = args
+            .get(1)
+            .and_then(|a| a.to_str())
+            .map(|a| !a.starts_with('-'));
+        if benched && subcommand != Some(true) {
+            args.insert(1.min(args.len()), "run".into());
         }
         if !self.errors.is_empty() {
             eprintln!("error: {}", self.errors.join("; "));
@@ -157,5 +163,10 @@ mod tests {
         let twice = twice.workload(&workloads::cpu::primes::INFO);
         assert_eq!(twice.run_args(["corebench", "list"]), 2);
         assert_eq!(Suite::new().run_args(["corebench", "--bench", "list"]), 0);
+        // `cargo bench -- --bad-flag`: run is meant, and the flag is bad.
+        assert_eq!(
+            Suite::new().run_args(["corebench", "--bench", "--bad-flag"]),
+            2
+        );
     }
 }

@@ -113,3 +113,53 @@ fn a_failing_program_fails_its_trial_and_a_hanging_one_leaves_nothing_behind() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(text(&bad.stderr).contains("bad --variant 'no-equals-sign'"));
 }
+
+#[test]
+fn the_books_python_experiments_run_on_a_tiny_plan() {
+    let python = std::process::Command::new("python3")
+        .arg("--version")
+        .output();
+    if python.is_err() {
+        assert!(std::env::var_os("CI").is_none(), "CI machines have python3");
+        eprintln!("skipped: no python3");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("gil");
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let output = std::process::Command::new("bash")
+        .arg(repo.join("examples/python/gil.sh"))
+        .args(["--quick", "--out"])
+        .arg(&out)
+        .env("COREBENCH", env!("CARGO_BIN_EXE_corebench"))
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let folder = read(&out);
+    for id in ["exec/python-cpu-primes", "exec/python-io-fetch"] {
+        for model in [
+            "python-threads",
+            "python-processes",
+            "python-thread-pool",
+            "python-process-pool",
+            "python-asyncio",
+        ] {
+            let records: Vec<_> = folder
+                .records
+                .iter()
+                .filter(|r| r.workload.id == id && r.model == model)
+                .collect();
+            assert_eq!(records.len(), 2, "{id} {model}: workers 1 and 2");
+            for record in records {
+                assert_eq!(
+                    record.status,
+                    Status::Ok,
+                    "{id} {model}: {:?}",
+                    record.error
+                );
+                assert!(record.ops > 1, "per-op latencies reached the histogram");
+            }
+        }
+    }
+    assert!(out.join("report/index.html").exists());
+}
