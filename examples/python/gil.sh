@@ -63,7 +63,7 @@ for ft in python3.14t python3.13t; do
 done
 
 "$bin" exec --name python-cpu-primes -n "$cpu_workers" -t "$trials" -q "${cpu[@]}" --out "$tmp/cpu"
-"$bin" exec --name python-io-fetch -n "$io_workers" -t "$trials" -q "${io[@]}" --out "$tmp/io"
+"$bin" exec --name python-io-fetch --io-bound -n "$io_workers" -t "$trials" -q "${io[@]}" --out "$tmp/io"
 
 # One results folder: the two runs' records side by side, one host.json.
 mkdir -p "$out"

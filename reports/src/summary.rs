@@ -246,8 +246,14 @@ fn best_of(row: &CellRow, throughput_ops_s: f64) -> Best {
 /// findings as clauses, and the first is the headline.
 fn first_sentence(text: &str) -> String {
     let bytes = text.as_bytes();
+    let mut depth = 0i32;
     for (i, &b) in bytes.iter().enumerate() {
-        if b == b';' {
+        match b {
+            b'(' => depth += 1,
+            b')' => depth -= 1,
+            _ => {}
+        }
+        if b == b';' && depth == 0 {
             return format!("{}.", &text[..i]);
         }
         if b == b'.' && bytes.get(i + 1).is_none_or(|next| *next == b' ') {
@@ -269,6 +275,10 @@ mod tests {
         );
         assert_eq!(first_sentence("no stop"), "no stop.");
         assert_eq!(first_sentence("a 1.5x; b"), "a 1.5x.");
+        assert_eq!(
+            first_sentence("f 0.09 from 2 counts: too few (2; 3 needed) to project"),
+            "f 0.09 from 2 counts: too few (2; 3 needed) to project."
+        );
     }
 
     #[test]

@@ -87,6 +87,10 @@ pub struct ExecArgs {
     /// Print nothing but failures, warnings and errors.
     #[arg(short = 'q', long)]
     pub quiet: bool,
+    /// The program mostly waits on IO: the report reads throughput
+    /// scaling past the cores instead of fitting Amdahl's law.
+    #[arg(long)]
+    pub io_bound: bool,
 }
 
 /// One `--variant`: its label and its command's words.
@@ -190,7 +194,7 @@ pub fn exec(args: ExecArgs) -> anyhow::Result<i32> {
     writer.write_host(&host)?;
     crate::os::process::become_subreaper();
     crate::os::machine::watch_cpus(&cpus.ids());
-    let workload: Arc<dyn Workload> = Arc::new(ExecWorkload::new(&name));
+    let workload: Arc<dyn Workload> = Arc::new(ExecWorkload::new(&name, args.io_bound));
     let run_id = format!(
         "{}-{}",
         chrono::Local::now().format("%Y%m%dT%H%M%S"),
@@ -351,10 +355,11 @@ fn run_once(
 struct ExecWorkload {
     info: &'static WorkloadInfo,
     params: ParamValues,
+    io_bound: bool,
 }
 
 impl ExecWorkload {
-    fn new(name: &str) -> Self {
+    fn new(name: &str, io_bound: bool) -> Self {
         let info = Box::leak(Box::new(WorkloadInfo {
             id: Box::leak(format!("exec/{name}").into_boxed_str()),
             summary: "a program run by corebench exec",
@@ -365,6 +370,7 @@ impl ExecWorkload {
         ExecWorkload {
             info,
             params: ParamValues::default(),
+            io_bound,
         }
     }
 }
@@ -376,6 +382,10 @@ impl Workload for ExecWorkload {
 
     fn params(&self) -> &ParamValues {
         &self.params
+    }
+
+    fn io_bound(&self) -> bool {
+        self.io_bound
     }
 
     fn prepare(&self, _shape: RunShape) -> Result<Arc<dyn SharedRun>, WorkloadError> {
