@@ -78,7 +78,9 @@ pub fn spectrum_of(
     }
 }
 
-/// Per-worker ops of the trial with the median wall time.
+/// Per-worker ops of the trial with the median wall time; `None` when
+/// the record does not count its workers' ops one by one (a program run
+/// by `corebench exec` is one process, whatever its worker count).
 pub(super) fn balance_of(model: &str, n: u32, trials: &[&Record]) -> Option<Balance> {
     let mut ok: Vec<&Record> = trials
         .iter()
@@ -87,6 +89,9 @@ pub(super) fn balance_of(model: &str, n: u32, trials: &[&Record]) -> Option<Bala
         .collect();
     ok.sort_by_key(|r| r.wall_ns);
     let middle = ok.get(ok.len() / 2)?;
+    if n < 2 || middle.per_worker.len() != n as usize {
+        return None;
+    }
     let mut workers = middle.per_worker.clone();
     workers.sort_by_key(|w| w.index);
     let ops: Vec<u64> = workers.iter().map(|w| w.ops).collect();
