@@ -27,6 +27,9 @@ pub struct ProgramRun {
     /// `ru_maxrss` of the child, KiB: an upper bound, since a forked child
     /// starts from corebench's own peak and exec keeps it.
     pub maxrss_upper_bound_kib: u64,
+    /// The child tree's exact peak memory, KiB, from `memory.peak` of a
+    /// cgroup of its own, where one could be made.
+    pub peak_kib: Option<u64>,
 }
 
 /// Runs `argv` with `env` added, on the CPUs in `mask` (all when empty),
@@ -48,6 +51,10 @@ pub fn run_program(
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
     set_up_child(&mut command, mask.to_vec());
+    let cgroup = PeakCgroup::create();
+    if let Some(cgroup) = &cgroup {
+        cgroup.join_in_child(&mut command);
+    }
     let start = Instant::now();
     let mut child = command
         .spawn()
@@ -89,7 +96,88 @@ pub fn run_program(
             sys_ns: usage.sys_ns,
         },
         maxrss_upper_bound_kib: usage.maxrss_kib,
+        peak_kib: cgroup.as_ref().and_then(PeakCgroup::peak_kib),
     })
+}
+
+/// A cgroup v2 of its own for one run of the program, made where this
+/// process may make one with the memory controller on (its cgroup's
+/// `cgroup.subtree_control` lists `memory`): its `memory.peak` is then the
+/// exact peak of the program's whole tree. Removed on drop. Elsewhere
+/// (cgroup v1, as on the VM this was written on, or no delegation) there
+/// is none, and only the `ru_maxrss` upper bound is recorded.
+struct PeakCgroup {
+    dir: std::path::PathBuf,
+    procs: std::ffi::CString,
+}
+
+impl PeakCgroup {
+    fn create() -> Option<PeakCgroup> {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let own = std::fs::read_to_string("/proc/self/cgroup").ok()?;
+        let path = own.lines().find_map(|l| l.strip_prefix("0::"))?;
+        let parent = Path::new("/sys/fs/cgroup").join(path.trim_start_matches('/'));
+        let controls = std::fs::read_to_string(parent.join("cgroup.subtree_control")).ok()?;
+        if !controls.split_whitespace().any(|c| c == "memory") {
+            return None;
+        }
+        let dir = parent.join(format!(
+            "corebench-exec-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        ));
+        std::fs::create_dir(&dir).ok()?;
+        let cgroup = PeakCgroup {
+            procs: std::ffi::CString::new(
+                dir.join("cgroup.procs")
+                    .into_os_string()
+                    .into_encoded_bytes(),
+            )
+            .ok()?,
+            dir,
+        };
+        cgroup.dir.join("memory.peak").exists().then_some(cgroup)
+    }
+
+    /// Moves the child into the cgroup between fork and exec, so all it
+    /// starts is counted.
+    fn join_in_child(&self, command: &mut Command) {
+        use std::os::unix::process::CommandExt;
+        let procs = self.procs.clone();
+        // SAFETY: open, write and close are async-signal-safe; the path
+        // was built before the fork.
+        unsafe {
+            command.pre_exec(move || {
+                let fd = libc::open(procs.as_ptr(), libc::O_WRONLY);
+                if fd < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                let written = libc::write(fd, b"0".as_ptr().cast(), 1);
+                libc::close(fd);
+                if written != 1 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+    }
+
+    fn peak_kib(&self) -> Option<u64> {
+        let bytes: u64 = std::fs::read_to_string(self.dir.join("memory.peak"))
+            .ok()?
+            .trim()
+            .parse()
+            .ok()?;
+        Some(bytes / 1024)
+    }
+}
+
+impl Drop for PeakCgroup {
+    fn drop(&mut self) {
+        // Empty by now: the program and everything it left were killed.
+        let _ = std::fs::remove_dir(&self.dir);
+    }
 }
 
 /// Reads the latencies a program wrote to its ops file: one number of

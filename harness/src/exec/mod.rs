@@ -12,7 +12,9 @@
 //! - Wall time is spawn to exit; CPU time is the child tree's (`wait4`);
 //!   peak memory is `ru_maxrss`, an upper bound (a forked child starts
 //!   from corebench's own peak), recorded as the counter
-//!   `peak_rss_upper_bound_kib`.
+//!   `peak_rss_upper_bound_kib`; where corebench may make a cgroup v2 with
+//!   the memory controller, the program runs in one of its own and its
+//!   exact `memory.peak` is recorded as `peak_rss_kib` instead.
 //! - Per-op latencies are optional: a program that writes one latency in
 //!   nanoseconds per line to the file named by `COREBENCH_OPS_FILE` gets a
 //!   histogram and an op count from them; otherwise a trial is one op.
@@ -326,10 +328,13 @@ fn run_once(
         }
     };
     let mut counters = std::collections::BTreeMap::new();
-    counters.insert(
-        "peak_rss_upper_bound_kib".to_string(),
-        run.maxrss_upper_bound_kib as f64,
-    );
+    match run.peak_kib {
+        Some(kib) => counters.insert("peak_rss_kib".to_string(), kib as f64),
+        None => counters.insert(
+            "peak_rss_upper_bound_kib".to_string(),
+            run.maxrss_upper_bound_kib as f64,
+        ),
+    };
     let worker = WorkerOutcome {
         index: 0,
         pid: run.pid,
