@@ -291,7 +291,11 @@ pub fn exec(args: ExecArgs) -> anyhow::Result<i32> {
     let _ = std::fs::remove_dir_all(&scratch);
     let index = crate::cli::run::render_report(&out, &out.join("report"), false)?;
     if !args.quiet {
-        println!("results: {}\nreport: {}", out.display(), index.display());
+        crate::cli::output::println(&format!(
+            "results: {}\nreport: {}",
+            out.display(),
+            index.display()
+        ))?;
     }
     Ok(if failed > 0 { 1 } else { 0 })
 }
