@@ -152,6 +152,12 @@ pub trait ExecutionModel: Send + Sync {
     fn run_trial(&self, spec: &TrialSpec) -> Result<TrialOutcome, Failure>;
 }
 
+/// Locks `mutex`, taking over a lock whose holder panicked: a worker's
+/// panic is recorded as its failure, and its slot is still worth reading.
+pub(crate) fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 /// The refusal text when a model cannot keep every worker live at once.
 pub(crate) fn lockstep_refusal(model: ModelKind, workload: &dyn Workload, why: &str) -> String {
     format!(

@@ -13,7 +13,7 @@ use crossbeam_utils::CachePadded;
 use rayon::prelude::*;
 
 use super::worker_run::{merge_in_process, prepare_shared, WorkerRun};
-use super::{ExecutionModel, Failure, ModelKind, OpBudget, TrialOutcome, TrialSpec};
+use super::{lock, ExecutionModel, Failure, ModelKind, OpBudget, TrialOutcome, TrialSpec};
 use crate::os::machine::MachineSnapshot;
 use crate::os::schedstat::ThreadsSnapshot;
 use crate::placement::place_current_thread;
@@ -168,8 +168,4 @@ fn with_own_slot(slots: &[Slot], f: impl FnOnce(&mut WorkerRun)) {
     if let Some(run) = lock(&slots[index]).as_mut() {
         f(run);
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|p| p.into_inner())
 }

@@ -18,7 +18,7 @@ use reports::schema::ThreadRecord;
 use workloads::{SharedRun, WorkerOp};
 
 use super::worker_run::{merge_in_process, WorkerRun};
-use super::{Failure, ModelKind, OpBudget, TrialOutcome, TrialSpec};
+use super::{lock, Failure, ModelKind, OpBudget, TrialOutcome, TrialSpec};
 use crate::os::machine::MachineSnapshot;
 use crate::os::schedstat::ThreadsSnapshot;
 use crate::os::threads::{current_tid, thread_ids, thread_state};
@@ -97,10 +97,10 @@ pub(crate) fn run_tasks(
         // Runtime threads outlive the tasks: read from here at both edges.
         // The tasks can all be ready before the last worker thread has
         // started (and logged itself), so wait for every one of them.
-        while lock_log(&threads).len() < runtime_threads && tokio::time::Instant::now() < deadline {
+        while lock(&threads).len() < runtime_threads && tokio::time::Instant::now() < deadline {
             tokio::time::sleep(std::time::Duration::from_millis(1)).await;
         }
-        let tids: Vec<u32> = lock_log(&threads)
+        let tids: Vec<u32> = lock(&threads)
             .iter()
             .take(runtime_threads)
             .map(|(tid, _)| *tid)
@@ -141,7 +141,7 @@ pub(crate) fn run_tasks(
     runtime.shutdown_background();
     let mut outcome = result?;
     outcome.async_op = use_async;
-    let log = lock_log(&threads);
+    let log = lock(&threads);
     // Entries past the worker threads are blocking-pool threads.
     for (_, entry) in log.iter().take(runtime_threads) {
         match entry {
@@ -348,12 +348,6 @@ async fn time_one(
     recorder.finish_op(op_index, start, end, flatten_op_result(result))
 }
 
-fn lock_log(
-    log: &ThreadLog,
-) -> std::sync::MutexGuard<'_, Vec<(u32, Result<ThreadRecord, String>)>> {
-    log.lock().unwrap_or_else(|p| p.into_inner())
-}
-
 /// Threads tokio started since `before` that are not `runtime` threads:
 /// its blocking pool, which starts threads on demand. The multi-threaded
 /// runtime names them like its workers (`corebench-tokio`); the
@@ -384,8 +378,6 @@ pub(crate) fn pinning_hook(
             cpus_allowed: placed.cpus_allowed,
             os: None,
         });
-        log.lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push((current_tid(), entry));
+        lock(&log).push((current_tid(), entry));
     }
 }
