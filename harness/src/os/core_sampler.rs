@@ -135,10 +135,8 @@ fn children(tid: u32) -> Vec<u32> {
 }
 
 fn parse_processor(text: &str) -> Option<u32> {
-    // The name may hold spaces and parentheses; fields resume after the
-    // last `)`, with the state (field 3) first, so field 39 is the 37th.
-    let after = text.get(text.rfind(')')? + 1..)?;
-    after.split_whitespace().nth(36)?.parse().ok()
+    // Field 39, counted from the state (field 3).
+    super::threads::stat_fields(text)?.get(36)?.parse().ok()
 }
 
 #[cfg(test)]

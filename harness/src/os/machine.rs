@@ -331,8 +331,7 @@ pub fn quota_cores(quota: u64, period: u64) -> Option<u32> {
 /// A process's CPU time (user + system), ns, from `/proc/PID/stat`.
 pub fn process_cpu_ns(pid: u32) -> Option<u64> {
     let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let after = stat.get(stat.rfind(')')? + 2..)?;
-    let fields: Vec<&str> = after.split_whitespace().collect();
+    let fields = super::threads::stat_fields(&stat)?;
     // After the name: state is field 3, utime 14 and stime 15 (1-based).
     let utime: u64 = fields.get(11)?.parse().ok()?;
     let stime: u64 = fields.get(12)?.parse().ok()?;

@@ -160,8 +160,11 @@ fn children_of(parent: u32) -> Vec<u32> {
             std::fs::read_to_string(format!("/proc/{pid}/stat"))
                 .ok()
                 .and_then(|stat| {
-                    let after = stat.get(stat.rfind(')')? + 2..)?;
-                    after.split_whitespace().nth(1)?.parse::<u32>().ok()
+                    // The parent pid is field 4, after the state.
+                    super::threads::stat_fields(&stat)?
+                        .get(1)?
+                        .parse::<u32>()
+                        .ok()
                 })
                 == Some(parent)
         })

@@ -120,10 +120,9 @@ fn read(dir: &str) -> Option<SchedStat> {
 
 /// Adds the fields of a task's `stat` line: faults, CPU times, last CPU.
 fn add_stat(stat: &mut SchedStat, text: &str) {
-    let Some(after) = text.rfind(')').and_then(|i| text.get(i + 2..)) else {
+    let Some(fields) = super::threads::stat_fields(text) else {
         return;
     };
-    let fields: Vec<&str> = after.split_whitespace().collect();
     // Counted from the state (field 3 of the line): minflt is field 10,
     // majflt 12, utime 14, stime 15, processor 39.
     let at = |i: usize| fields.get(i).and_then(|f| f.parse::<u64>().ok());

@@ -57,13 +57,23 @@ pub fn thread_state(tid: u32) -> Option<ThreadState> {
     parse_stat(tid, &stat)
 }
 
-/// Parses `TID (NAME) STATE ...`; the name may hold spaces and
-/// parentheses, so it ends at the last `)`.
+/// The fields of a `/proc/.../stat` line after the command name, the
+/// state (field 3 of proc(5)) first, so field N is at index N - 3. The name
+/// may hold spaces and parentheses, so it ends at the last `)`.
+pub fn stat_fields(stat: &str) -> Option<Vec<&str>> {
+    Some(
+        stat.get(stat.rfind(')')? + 1..)?
+            .split_whitespace()
+            .collect(),
+    )
+}
+
+/// Parses `TID (NAME) STATE ...`.
 fn parse_stat(tid: u32, stat: &str) -> Option<ThreadState> {
     let open = stat.find('(')?;
     let close = stat.rfind(')')?;
     let name = stat.get(open + 1..close)?.to_string();
-    let state = stat.get(close + 1..)?.trim_start().chars().next()?;
+    let state = stat_fields(stat)?.first()?.chars().next()?;
     Some(ThreadState { tid, name, state })
 }
 
