@@ -268,7 +268,7 @@ pub fn build_context(
             .sections
             .iter()
             .zip(charts.iter().chain(std::iter::repeat(&Vec::new())))
-            .filter(|(section, _)| section.workload_id != CALIBRATION_WORKLOAD)
+            .filter(|(section, _)| !section.is_calibration())
             .map(|(section, charts)| section_view(section, charts.clone()))
             .collect(),
         variants: variants
@@ -298,7 +298,7 @@ fn host_rows(host: &Host, analysis: &Analysis) -> Vec<(String, String)> {
     let calibration = analysis
         .sections
         .iter()
-        .filter(|s| s.workload_id == CALIBRATION_WORKLOAD)
+        .filter(|s| s.is_calibration())
         .flat_map(|s| &s.rows)
         .find_map(|r| r.throughput_ops_s)
         .map_or("not measured (--no-calibration)".to_string(), |t| {

@@ -75,7 +75,7 @@ fn write_into(
     let mut charts: Vec<Vec<ChartView>> = Vec::new();
     for section in &analysis.sections {
         // The calibration cell is a line of the host table, not charts.
-        if section.workload_id == crate::schema::CALIBRATION_WORKLOAD {
+        if section.is_calibration() {
             charts.push(Vec::new());
             continue;
         }

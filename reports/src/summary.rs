@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::analysis::{Analysis, CellRow, Section};
 use crate::format::{clip, format_rate, workers_phrase};
-use crate::schema::{Status, CALIBRATION_WORKLOAD};
+use crate::schema::Status;
 
 /// The longest reason a problem line shows; the cells table has it whole.
 const PROBLEM_REASON_CHARS: usize = 160;
@@ -136,10 +136,7 @@ pub struct Summary {
 /// Reads the answer out of an analysis. The calibration workload is the
 /// host's single-core speed, not a result: it is left out.
 pub fn summarise(analysis: &Analysis) -> Summary {
-    let sections = analysis
-        .sections
-        .iter()
-        .filter(|s| s.workload_id != CALIBRATION_WORKLOAD);
+    let sections = analysis.sections.iter().filter(|s| !s.is_calibration());
     let mut summary = Summary::default();
     let mut disturbed = Vec::new();
     let mut unsupported = Vec::new();

@@ -94,6 +94,13 @@ impl Section {
         series_colour(model, position)
     }
 
+    /// Whether this is the `cpu/calibrate` reference cell: the host's
+    /// single-core speed, shown as a line of the host table, not as a
+    /// section, in the summary or as charts.
+    pub fn is_calibration(&self) -> bool {
+        self.workload_id == crate::schema::CALIBRATION_WORKLOAD
+    }
+
     /// Whether no model was measured at two or more worker counts: then a
     /// scaling chart would hold single dots, and none is drawn.
     pub fn single_point(&self) -> bool {
