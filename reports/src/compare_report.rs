@@ -248,7 +248,14 @@ pub fn write_compare_report(
     comparison: &Comparison,
     out: &Path,
 ) -> Result<PathBuf, CompareReportError> {
-    crate::staging::staged(out, |staging| write_compare_into(comparison, staging))?;
+    let inputs: Vec<&Path> = comparison
+        .configs
+        .iter()
+        .map(|c| c.source.as_path())
+        .collect();
+    crate::staging::staged(out, &inputs, |staging| {
+        write_compare_into(comparison, staging)
+    })?;
     Ok(out.join("index.html"))
 }
 

@@ -106,6 +106,20 @@ pub enum ReportError {
     /// An export failed.
     #[error(transparent)]
     Export(#[from] ExportError),
+    /// The output folder may not be written (see `staging`).
+    #[error(transparent)]
+    Refused(#[from] OutRefused),
+}
+
+/// Why an output folder was refused: writing there would replace what
+/// corebench did not write (a results folder, an input, a user's files).
+#[derive(Debug, thiserror::Error)]
+#[error("will not write into '{path}': {reason}")]
+pub struct OutRefused {
+    /// The folder given.
+    pub path: PathBuf,
+    /// Why, and what to use instead.
+    pub reason: String,
 }
 
 /// Why an export could not be written.

@@ -33,8 +33,9 @@ pub struct WrittenReport {
 /// leaves the old report, or none, never half of one.
 pub fn write_report(folder: &ResultsFolder, out: &Path) -> Result<WrittenReport, ReportError> {
     let data_prefix = raw_data_prefix(folder, out)?;
-    let mut written =
-        crate::staging::staged(out, |staging| write_into(folder, staging, &data_prefix))?;
+    let mut written = crate::staging::staged(out, &[&folder.dir], |staging| {
+        write_into(folder, staging, &data_prefix)
+    })?;
     written.dir = out.to_path_buf();
     written.index = out.join("index.html");
     Ok(written)

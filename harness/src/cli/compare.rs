@@ -10,9 +10,9 @@ use crate::error::{is_unusable_path, UsageError};
 /// Refuses an `--out` that is one of the inputs or lies inside one: a
 /// comparison must never overwrite what it reads.
 fn refuse_output_inside_inputs(out: &Path, inputs: &[PathBuf]) -> Result<(), UsageError> {
-    let resolved = resolve(out);
+    let resolved = reports::staging::resolve(out);
     for input in inputs {
-        let input = resolve(input);
+        let input = reports::staging::resolve(input);
         if resolved.starts_with(&input) {
             return Err(UsageError::new(format!(
                 "--out '{}' is inside the input folder '{}'; write the comparison somewhere else",
@@ -22,27 +22,6 @@ fn refuse_output_inside_inputs(out: &Path, inputs: &[PathBuf]) -> Result<(), Usa
         }
     }
     Ok(())
-}
-
-/// `path` made absolute with every existing part's links resolved, so two
-/// spellings of one place compare equal even when the last parts do not
-/// exist yet.
-fn resolve(path: &Path) -> PathBuf {
-    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
-    let mut existing = absolute.as_path();
-    let mut missing = Vec::new();
-    while !existing.exists() {
-        match (existing.parent(), existing.file_name()) {
-            (Some(parent), Some(name)) => {
-                missing.push(name.to_os_string());
-                existing = parent;
-            }
-            _ => break,
-        }
-    }
-    let mut resolved = std::fs::canonicalize(existing).unwrap_or_else(|_| existing.to_path_buf());
-    resolved.extend(missing.iter().rev());
-    resolved
 }
 
 /// Parses `--noise`: a percentage (`2%`) or a fraction (`0.02`).
@@ -125,6 +104,9 @@ pub fn compare(args: CompareArgs) -> anyhow::Result<i32> {
             });
             let index = match reports::compare_report::write_compare_report(&comparison, &out) {
                 Ok(index) => index,
+                Err(reports::error::ReportError::Refused(refused)) => {
+                    return Err(UsageError::new(refused.to_string()).into())
+                }
                 Err(reports::error::ReportError::Io { path, source })
                     if is_unusable_path(&source) =>
                 {

@@ -339,6 +339,9 @@ pub fn render_report(dir: &Path, out: &Path, lenient: bool) -> anyhow::Result<Pa
     }
     match reports::report::write_report(&folder, out) {
         Ok(written) => Ok(written.index),
+        Err(reports::error::ReportError::Refused(refused)) => {
+            Err(UsageError::new(refused.to_string()).into())
+        }
         Err(reports::error::ReportError::Io { path, source }) if is_unusable_path(&source) => {
             Err(UsageError::new(format!(
                 "cannot write the report of {} to '{}': {source}",
