@@ -31,7 +31,7 @@ pub static INFO: WorkloadInfo = WorkloadInfo {
             name: "delay_ms",
             kind: ParamKind::Float {
                 min: 0.0,
-                max: 60_000.0,
+                max: super::server::MAX_DELAY_MS,
             },
             default: "1",
             help: "the server's service delay per request, in ms (a timer, no CPU)",
@@ -49,7 +49,7 @@ pub static INFO: WorkloadInfo = WorkloadInfo {
             name: "cpu_us",
             kind: ParamKind::Float {
                 min: 0.0,
-                max: 1_000_000.0,
+                max: super::server::MAX_CPU_US,
             },
             default: "0",
             help: "CPU work the server does per request, in µs",
@@ -58,7 +58,7 @@ pub static INFO: WorkloadInfo = WorkloadInfo {
             name: "stall_ms",
             kind: ParamKind::Float {
                 min: 0.0,
-                max: 60_000.0,
+                max: super::server::MAX_STALL_MS,
             },
             default: "0",
             help: "if > 0, op `stall_at_op` makes the server hold every response this long, once",

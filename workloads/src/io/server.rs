@@ -35,6 +35,14 @@ use hyper_util::rt::TokioIo;
 
 /// The largest body `/work` will send.
 pub const MAX_BODY_BYTES: u64 = 64 << 20;
+/// The longest service delay `/work` will wait, ms.
+pub const MAX_DELAY_MS: f64 = 60_000.0;
+/// The most CPU `/work` will spin for one request, µs.
+pub const MAX_CPU_US: f64 = 1_000_000.0;
+/// The longest stall one request may ask for, ms. The stall holds every
+/// response (that is its point), so it is bounded like the rest: a
+/// request cannot hold the server past this.
+pub const MAX_STALL_MS: f64 = 60_000.0;
 /// Requests that may wait out their service delay at once (threads of the
 /// blocking pool).
 const MAX_WAITING_REQUESTS: usize = 4096;
@@ -164,17 +172,34 @@ fn query_pairs(request: &Request<Incoming>) -> Vec<(&str, &str)> {
         .collect()
 }
 
-fn number(pairs: &[(&str, &str)], key: &str) -> Option<f64> {
-    pairs
-        .iter()
-        .find(|(k, _)| *k == key)
-        .and_then(|(_, v)| v.parse::<f64>().ok())
-        .filter(|v| v.is_finite() && *v >= 0.0)
+/// Query parameter `key` as a number in `0..=max`: `Ok(None)` when it is
+/// absent, and an error naming the value and the valid range when it is
+/// not a number or out of range (the request is then refused with 400).
+fn number(pairs: &[(&str, &str)], key: &str, max: f64) -> Result<Option<f64>, String> {
+    let Some((_, text)) = pairs.iter().find(|(k, _)| *k == key) else {
+        return Ok(None);
+    };
+    match text.parse::<f64>() {
+        Ok(v) if v.is_finite() && (0.0..=max).contains(&v) => Ok(Some(v)),
+        _ => Err(format!(
+            "bad {key}={text}: expected a number from 0 to {max}\n"
+        )),
+    }
 }
 
 async fn respond(state: &ServerState, request: Request<Incoming>) -> Response<Full<Bytes>> {
+    match respond_checked(state, request).await {
+        Ok(response) => response,
+        Err(why) => plain(StatusCode::BAD_REQUEST, Bytes::from(why)),
+    }
+}
+
+async fn respond_checked(
+    state: &ServerState,
+    request: Request<Incoming>,
+) -> Result<Response<Full<Bytes>>, String> {
     let pairs = query_pairs(&request);
-    if let Some(stall_ms) = number(&pairs, "stall_ms").filter(|ms| *ms > 0.0) {
+    if let Some(stall_ms) = number(&pairs, "stall_ms", MAX_STALL_MS)?.filter(|ms| *ms > 0.0) {
         let until = state.epoch.elapsed().as_nanos() as u64 + (stall_ms * 1e6) as u64;
         state.stall_until_ns.fetch_max(until, Ordering::Relaxed);
     }
@@ -186,27 +211,31 @@ async fn respond(state: &ServerState, request: Request<Incoming>) -> Response<Fu
 
     let path = request.uri().path();
     if path == "/work" {
-        let delay_ms = number(&pairs, "delay_ms").unwrap_or(0.0);
+        let delay_ms = number(&pairs, "delay_ms", MAX_DELAY_MS)?.unwrap_or(0.0);
+        let cpu_us = number(&pairs, "cpu_us", MAX_CPU_US)?.unwrap_or(0.0);
+        let size = number(&pairs, "size_bytes", MAX_BODY_BYTES as f64)?.unwrap_or(0.0) as u64;
         if delay_ms > 0.0 {
             service_delay(Duration::from_secs_f64(delay_ms / 1e3)).await;
         }
-        let cpu_us = number(&pairs, "cpu_us").unwrap_or(0.0);
         if cpu_us > 0.0 {
             spin_for(Duration::from_secs_f64(cpu_us / 1e6));
         }
-        let size = (number(&pairs, "size_bytes").unwrap_or(0.0) as u64).min(MAX_BODY_BYTES);
-        return plain(StatusCode::OK, Bytes::from(vec![b'x'; size as usize]));
+        return Ok(plain(
+            StatusCode::OK,
+            Bytes::from(vec![b'x'; size as usize]),
+        ));
     }
     if let Some(page) = path.strip_prefix("/site/") {
-        let pages = number(&pairs, "pages").map_or(1, |p| (p as u64).clamp(1, MAX_SITE_PAGES));
-        let links = number(&pairs, "links").map_or(4, |k| (k as u64).min(64));
-        return match page.parse::<u64>() {
+        let pages =
+            number(&pairs, "pages", MAX_SITE_PAGES as f64)?.map_or(1, |p| (p as u64).max(1));
+        let links = number(&pairs, "links", 64.0)?.map_or(4, |k| k as u64);
+        return Ok(match page.parse::<u64>() {
             Ok(page) if page < pages => plain(
                 StatusCode::OK,
                 Bytes::from(site_page(page, pages, links as usize)),
             ),
             _ => plain(StatusCode::NOT_FOUND, Bytes::from_static(b"no such page\n")),
-        };
+        });
     }
     if let Some(code) = path.strip_prefix("/status/") {
         if let Some(status) = code
@@ -214,10 +243,13 @@ async fn respond(state: &ServerState, request: Request<Incoming>) -> Response<Fu
             .ok()
             .and_then(|c| StatusCode::from_u16(c).ok())
         {
-            return plain(status, Bytes::from(format!("status {code}\n")));
+            return Ok(plain(status, Bytes::from(format!("status {code}\n"))));
         }
     }
-    plain(StatusCode::NOT_FOUND, Bytes::from_static(b"not found\n"))
+    Ok(plain(
+        StatusCode::NOT_FOUND,
+        Bytes::from_static(b"not found\n"),
+    ))
 }
 
 /// Waits `delay` without using CPU, to within about 50 µs. tokio's timer
@@ -322,6 +354,41 @@ mod tests {
         assert_eq!(response.body_mut().read_to_vec().unwrap(), b"xxxxxxxxxx");
         let url = format!("{}/status/503", server.base_url());
         assert_eq!(agent.get(&url).call().unwrap().status(), 503);
+        let addr = server.addr();
+        drop(server);
+        assert!(std::net::TcpStream::connect(addr).is_err());
+    }
+
+    #[test]
+    fn out_of_range_parameters_are_refused_and_never_stall_the_server() {
+        let server = LoopbackServer::start(1).unwrap();
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(20)))
+            .build()
+            .into();
+        for query in [
+            "stall_ms=1e9",
+            "delay_ms=1e300",
+            "cpu_us=1e300",
+            "size_bytes=1e300",
+            "delay_ms=-1",
+            "cpu_us=NaN",
+            "stall_ms=inf",
+        ] {
+            let url = format!("{}/work?{query}", server.base_url());
+            let mut response = agent.get(&url).call().unwrap();
+            assert_eq!(response.status(), 400, "{query}");
+            let body = response.body_mut().read_to_string().unwrap();
+            let key = query.split('=').next().unwrap();
+            assert!(body.contains(key) && body.contains("from 0 to"), "{body}");
+        }
+        // The server still answers at once.
+        let url = format!("{}/work?size_bytes=3", server.base_url());
+        let start = Instant::now();
+        let mut response = agent.get(&url).call().unwrap();
+        assert_eq!(response.body_mut().read_to_vec().unwrap(), b"xxx");
+        assert!(start.elapsed() < Duration::from_secs(10), "not stalled");
         let addr = server.addr();
         drop(server);
         assert!(std::net::TcpStream::connect(addr).is_err());
