@@ -143,8 +143,9 @@ fn compare_refuses_to_write_into_an_input() {
 fn target_credentials_are_used_but_never_saved() {
     let server = serve();
     let authority = server.url.trim_start_matches("http://");
-    // User information and a fragment, under every client.
-    let target = format!("http://user:s3cret@{authority}/status/200#fragment");
+    // User information, a query-string token and a fragment, under
+    // every client.
+    let target = format!("http://user:s3cret@{authority}/status/200?token=abc123#fragment");
     let (_dir, out, output) = run_fresh(&[
         "--workloads",
         "io/http",
@@ -160,12 +161,20 @@ fn target_credentials_are_used_but_never_saved() {
     assert!(folder.records.iter().all(|r| r.status == Status::Ok));
     for entry in walk(&out) {
         let bytes = std::fs::read(&entry).unwrap();
-        assert!(
-            !String::from_utf8_lossy(&bytes).contains("s3cret"),
-            "{} holds the password",
-            entry.display()
-        );
+        let content = String::from_utf8_lossy(&bytes);
+        for secret in ["s3cret", "abc123"] {
+            assert!(
+                !content.contains(secret),
+                "{} holds {secret}",
+                entry.display()
+            );
+        }
     }
+    for stream in [&output.stdout, &output.stderr] {
+        assert!(!text(stream).contains("abc123"), "{}", text(stream));
+    }
+    let host = std::fs::read_to_string(out.join("host.json")).unwrap();
+    assert!(host.contains("token=REDACTED"), "{host}");
 }
 
 /// Every file under `dir`.

@@ -183,3 +183,20 @@ fn configuration_names_are_stable_and_distinct_and_carry_no_date() {
     assert_ne!(first[0], first[1]);
     assert!(!first[0].contains(&unlabelled.host.captured_at[..10]));
 }
+
+#[test]
+fn the_markdown_export_never_passes_a_label_through_as_html() {
+    use reports::export::{Exporter, Markdown};
+    let mut other = sample();
+    other.host.label = Some("<script>alert(1)</script> [x](javascript:y)".to_string());
+    let comparison = compare(configurations(&[sample(), other]), options());
+    let md = Markdown.export(&comparison).unwrap();
+    for raw in ["<b>", "<script>"] {
+        assert!(!md.contains(raw), "{raw} passed through:\n{md}");
+    }
+    assert!(
+        !md.replace("\\](", "").contains("]("),
+        "a link passed through:\n{md}"
+    );
+    assert!(md.contains("&lt;script&gt;"), "{md}");
+}

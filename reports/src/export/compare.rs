@@ -4,18 +4,26 @@
 
 use crate::compare::Comparison;
 use crate::compare_report::{cell_view, summary_line};
+use crate::export::{markdown_code, markdown_text};
 
 /// The comparison as Markdown tables.
 pub fn compare_markdown(comparison: &Comparison) -> String {
-    let mut out = format!("# corebench comparison\n\n{}\n", summary_line(comparison));
-    let names: Vec<&str> = comparison.configs.iter().map(|c| c.name.as_str()).collect();
+    let mut out = format!(
+        "# corebench comparison\n\n{}\n",
+        markdown_text(&summary_line(comparison))
+    );
+    let names: Vec<String> = comparison
+        .configs
+        .iter()
+        .map(|c| markdown_text(&c.name))
+        .collect();
     for group in &comparison.groups {
         for model in &group.models {
             out.push_str(&format!(
-                "\n## `{}` ({} scaling), {}\n\n| workers | {} |\n| ---: |{}\n",
-                group.workload_spec,
+                "\n## {} ({} scaling), {}\n\n| workers | {} |\n| ---: |{}\n",
+                markdown_code(&group.workload_spec),
                 group.scaling,
-                model.model,
+                markdown_text(&model.model),
                 names.join(" | "),
                 " --- |".repeat(names.len())
             ));
@@ -26,8 +34,10 @@ pub fn compare_markdown(comparison: &Comparison) -> String {
                     .enumerate()
                     .map(|(c, cell)| {
                         let view = cell_view(cell, c == comparison.baseline);
-                        format!("{}, {} ({})", view.throughput, view.ratio, view.mark)
-                            .replace('|', "\\|")
+                        markdown_text(&format!(
+                            "{}, {} ({})",
+                            view.throughput, view.ratio, view.mark
+                        ))
                     })
                     .collect();
                 out.push_str(&format!("| {} | {} |\n", row.workers, cells.join(" | ")));

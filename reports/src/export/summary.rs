@@ -3,6 +3,7 @@
 //! `summary.md` (Markdown tables to paste into an issue).
 
 use crate::analysis::{Analysis, CellRow};
+use crate::export::{markdown_code, markdown_text};
 use crate::format::{format_ns, format_rate, with_interval};
 use crate::stats::Estimate;
 
@@ -99,14 +100,16 @@ pub fn summary_markdown(analysis: &Analysis) -> String {
     let mut out = String::from("# corebench summary\n");
     for section in &analysis.sections {
         out.push_str(&format!(
-            "\n## `{}` ({} scaling, pin {})\n\n",
-            section.workload_spec, section.scaling, section.placement
+            "\n## {} ({} scaling, pin {})\n\n",
+            markdown_code(&section.workload_spec),
+            section.scaling,
+            markdown_text(&section.placement)
         ));
         for curve in &section.models {
             out.push_str(&format!(
                 "- **{}**: {}\n",
-                curve.model,
-                escape_cell(&curve.reading)
+                markdown_text(&curve.model),
+                markdown_text(&curve.reading)
             ));
         }
         out.push_str("\n| model | workers | ops/s [interval; coverage] | speedup [interval; coverage] | p99 | CPU | trials ok | status |\n");
@@ -122,7 +125,7 @@ fn markdown_row(row: &CellRow) -> String {
     let interval = |e: Option<Estimate>, f: &dyn Fn(f64) -> String| with_interval(e, f);
     format!(
         "| {} | {} | {} | {} | {} | {} | {}/{} | {} |\n",
-        row.model,
+        markdown_text(&row.model),
         row.workers,
         interval(row.throughput_ops_s, &format_rate),
         interval(row.speedup, &|s| format!("{s:.2}x")),
@@ -133,12 +136,7 @@ fn markdown_row(row: &CellRow) -> String {
         row.trials,
         match &row.error {
             None => row.status.as_str().to_string(),
-            Some(e) => format!("{}: {}", row.status.as_str(), escape_cell(e)),
+            Some(e) => format!("{}: {}", row.status.as_str(), markdown_text(e)),
         }
     )
-}
-
-/// Keeps a table cell on one line and its pipes from splitting it.
-fn escape_cell(text: &str) -> String {
-    text.replace('|', "\\|").replace('\n', " ")
 }

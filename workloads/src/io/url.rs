@@ -3,7 +3,9 @@
 //! both clients accept exactly the same forms. The fragment is dropped (it
 //! is never sent), the port defaults to 80, and user information becomes
 //! a Basic `Authorization` header, never part of what is shown or saved
-//! ([`HttpUrl::redacted`], [`redact`]).
+//! ([`HttpUrl::redacted`], [`redact`]). Query strings often carry tokens
+//! too (`?token=abc`), so what is shown or saved keeps their keys and
+//! drops their values.
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
@@ -87,10 +89,10 @@ impl HttpUrl {
         format!("http://{}", self.authority())
     }
 
-    /// The whole URL without user information: what may be shown and
-    /// saved.
+    /// The whole URL without user information and with the query's
+    /// values dropped: what may be shown and saved.
     pub fn redacted(&self) -> String {
-        format!("{}{}", self.base(), self.path_and_query)
+        format!("{}{}", self.base(), redact_query(&self.path_and_query))
     }
 
     /// The `Authorization` header the user information asks for.
@@ -101,9 +103,13 @@ impl HttpUrl {
     }
 }
 
+/// What a dropped query value is shown as.
+pub const REDACTED: &str = "REDACTED";
+
 /// `text` with the user information of any `scheme://user:pw@` in it
-/// removed, for anything shown or saved (host.json, records, command
-/// lines, messages).
+/// removed and the values of its query string dropped (`?token=abc` reads
+/// `?token=REDACTED`), for anything shown or saved (host.json, records,
+/// command lines, messages).
 pub fn redact(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
@@ -116,9 +122,38 @@ pub fn redact(text: &str) -> String {
             Some(at) => out.push_str(&authority[at + 1..]),
             None => out.push_str(authority),
         }
-        rest = &after[authority_end..];
+        let after = &after[authority_end..];
+        let url_end = after.find(char::is_whitespace).unwrap_or(after.len());
+        out.push_str(&redact_query(&after[..url_end]));
+        rest = &after[url_end..];
     }
     out.push_str(rest);
+    out
+}
+
+/// `/path?k=v&flag#frag` with every query value dropped:
+/// `/path?k=REDACTED&flag#frag` (a bare value reads `REDACTED`).
+fn redact_query(path: &str) -> String {
+    let Some((path, query)) = path.split_once('?') else {
+        return path.to_string();
+    };
+    let (query, fragment) = match query.split_once('#') {
+        Some((query, fragment)) => (query, Some(fragment)),
+        None => (query, None),
+    };
+    let pairs: Vec<String> = query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((key, _)) => format!("{key}={REDACTED}"),
+            None if pair.is_empty() => String::new(),
+            None => REDACTED.to_string(),
+        })
+        .collect();
+    let mut out = format!("{path}?{}", pairs.join("&"));
+    if let Some(fragment) = fragment {
+        out.push('#');
+        out.push_str(fragment);
+    }
     out
 }
 
@@ -131,7 +166,7 @@ mod tests {
         let url = HttpUrl::parse("http://user:pw@example.org/a/b?c=1#frag").unwrap();
         assert_eq!(url.authority(), "example.org:80");
         assert_eq!(url.path_and_query, "/a/b?c=1");
-        assert_eq!(url.redacted(), "http://example.org:80/a/b?c=1");
+        assert_eq!(url.redacted(), "http://example.org:80/a/b?c=REDACTED");
         assert_eq!(url.authorization().as_deref(), Some("Basic dXNlcjpwdw=="));
         let url = HttpUrl::parse("http://127.0.0.1:8080").unwrap();
         assert_eq!((url.port, url.path_and_query.as_str()), (8080, "/"));
@@ -160,5 +195,13 @@ mod tests {
             "run --target http://h:1/x and http://b"
         );
         assert_eq!(redact("no url here"), "no url here");
+        assert_eq!(
+            redact("--target=http://h/x?token=abc123&user=me&flag --json"),
+            "--target=http://h/x?token=REDACTED&user=REDACTED&REDACTED --json"
+        );
+        let url = HttpUrl::parse("http://h:1/?token=abc123").unwrap();
+        assert_eq!(url.redacted(), "http://h:1/?token=REDACTED");
+        // What is sent keeps the token.
+        assert_eq!(url.path_and_query, "/?token=abc123");
     }
 }
