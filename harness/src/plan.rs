@@ -462,7 +462,29 @@ pub fn auto_io_workers(cores: usize) -> Vec<usize> {
 /// Where the `auto` sweep of IO-bound workloads stops, at least.
 pub const IO_AUTO_MAX_WORKERS: usize = 64;
 
-fn parse_workers(list: &str) -> Result<Vec<usize>, UsageError> {
+/// The longest `--trial-timeout-s` accepted: a day.
+pub const MAX_TRIAL_TIMEOUT_S: f64 = 86_400.0;
+
+/// Parses `--trial-timeout-s` for `run` and `exec` alike: seconds above 0
+/// and at most [`MAX_TRIAL_TIMEOUT_S`].
+pub fn parse_trial_timeout(seconds: f64) -> Result<Duration, UsageError> {
+    if seconds.is_finite() && seconds > 0.0 && seconds <= MAX_TRIAL_TIMEOUT_S {
+        return Ok(Duration::from_secs_f64(seconds));
+    }
+    // Large values as the user likely typed them (1e300), not 301 digits.
+    let shown = if seconds.abs() < 1e9 {
+        seconds.to_string()
+    } else {
+        format!("{seconds:e}")
+    };
+    Err(UsageError::new(format!(
+        "bad --trial-timeout-s {shown}: expected a number of seconds above 0 and at most {MAX_TRIAL_TIMEOUT_S}"
+    )))
+}
+
+/// Parses `--workers` counts for `run` and `exec` alike: whole numbers
+/// from 1 to [`MAX_WORKERS`], sorted, without repeats.
+pub fn parse_workers(list: &str) -> Result<Vec<usize>, UsageError> {
     let mut counts = Vec::new();
     for item in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
         match item.parse::<usize>() {

@@ -154,6 +154,17 @@ pub enum Command {
     /// The child side of the process model (started by corebench itself).
     #[command(hide = true)]
     Worker(ChildArgs),
+    /// (hidden) The guardian of an `exec` run: ends what the program left
+    /// if corebench itself is killed.
+    #[command(hide = true)]
+    ExecGuard {
+        /// The run's tag, as the program's processes carry it.
+        #[arg(long)]
+        tag: String,
+        /// The run's scratch folder.
+        #[arg(long)]
+        scratch: PathBuf,
+    },
 }
 
 /// `corebench run` options.
@@ -369,5 +380,6 @@ pub fn dispatch_with(cli: Cli, registry: Arc<Registry>) -> anyhow::Result<i32> {
         Command::Profile(args) => profile::profile(args, registry),
         Command::Exec(args) => crate::exec::exec(args),
         Command::Worker(args) => Ok(run_child_worker(args, &registry)),
+        Command::ExecGuard { tag, scratch } => Ok(crate::exec::guard::guard(&tag, &scratch)),
     }
 }

@@ -23,24 +23,9 @@ use crate::placement::CpuSet;
 use crate::plan::{Plan, PlanInput};
 use crate::results::{default_out_dir, ResultsError, ResultsWriter};
 
-/// The longest `--trial-timeout-s` accepted: a day.
-pub const MAX_TRIAL_TIMEOUT_S: f64 = 86_400.0;
-
 /// Runs `corebench run`; returns the exit code.
 pub fn run(args: RunArgs, registry: Arc<Registry>) -> anyhow::Result<i32> {
-    let timeout_s = args.trial_timeout_s;
-    if !(timeout_s.is_finite() && timeout_s > 0.0 && timeout_s <= MAX_TRIAL_TIMEOUT_S) {
-        // Large values as the user likely typed them (1e300), not 301 digits.
-        let shown = if timeout_s.abs() < 1e9 {
-            timeout_s.to_string()
-        } else {
-            format!("{timeout_s:e}")
-        };
-        return Err(UsageError::new(format!(
-            "bad --trial-timeout-s {shown}: expected a number of seconds above 0 and at most {MAX_TRIAL_TIMEOUT_S}"
-        ))
-        .into());
-    }
+    let trial_timeout = crate::plan::parse_trial_timeout(args.trial_timeout_s)?;
     let input = PlanInput {
         profile: args.profile,
         workloads: args.workloads,
@@ -51,7 +36,7 @@ pub fn run(args: RunArgs, registry: Arc<Registry>) -> anyhow::Result<i32> {
         trials: args.trials,
         ops: args.ops,
         runtime_threads: args.runtime_threads,
-        trial_timeout: Duration::from_secs_f64(timeout_s),
+        trial_timeout,
         recording: args.recording,
         calibration: !args.no_calibration,
         load: args.load,

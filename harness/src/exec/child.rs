@@ -1,10 +1,18 @@
 //! One run of a foreign program: spawned in a process group of its own
-//! with the run's CPU mask, waited for with `wait4` (so the CPU time of
-//! the whole child tree comes back), killed with its group at the time
-//! limit, and every descendant that left the group found and killed too
-//! (corebench is a child subreaper while `exec` runs).
+//! with the run's CPU mask, timed from spawn to the moment it exits (a
+//! thread blocked in `waitid` sees the exit at once), reaped with `wait4`
+//! (so the CPU time of the whole child tree comes back), killed with its
+//! group at the time limit or when corebench is asked to stop, and every
+//! descendant that left the group found and killed too (corebench is a
+//! child subreaper while `exec` runs).
+//!
+//! The program's stderr is read as it comes, in the same loop that
+//! watches the clock, so neither a flood (only the last
+//! [`STDERR_KEPT_BYTES`] are kept) nor a descendant that holds the pipe
+//! open after the program exits can hold corebench past its limit.
 
 use std::io::Read;
+use std::os::fd::AsRawFd;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -12,8 +20,15 @@ use std::time::{Duration, Instant};
 use crate::failure::Failure;
 use crate::os::usage::CpuTime;
 
+/// The most of a program's stderr kept in memory: the last 64 KiB.
+pub const STDERR_KEPT_BYTES: usize = 64 << 10;
 /// The most of a failed program's stderr a record keeps.
 const STDERR_TAIL_BYTES: usize = 2000;
+/// How long stderr is still read after the program is gone (and its
+/// leftovers killed) before corebench stops waiting for its end.
+const STDERR_GRACE: Duration = Duration::from_millis(200);
+/// The most of a bad ops-file line an error quotes.
+pub const BAD_LINE_SHOWN_BYTES: usize = 200;
 
 /// What one run of the program measured.
 #[derive(Debug, Clone)]
@@ -32,13 +47,59 @@ pub struct ProgramRun {
     pub peak_kib: Option<u64>,
 }
 
+/// The last bytes of a stream, at most `cap` of them, and how many came
+/// in all.
+#[derive(Debug)]
+struct Tail {
+    kept: std::collections::VecDeque<u8>,
+    cap: usize,
+    total: u64,
+}
+
+impl Tail {
+    fn new(cap: usize) -> Tail {
+        Tail {
+            kept: std::collections::VecDeque::new(),
+            cap,
+            total: 0,
+        }
+    }
+
+    fn push(&mut self, bytes: &[u8]) {
+        self.total += bytes.len() as u64;
+        let bytes = &bytes[bytes.len().saturating_sub(self.cap)..];
+        let overflow = (self.kept.len() + bytes.len()).saturating_sub(self.cap);
+        self.kept.drain(..overflow);
+        self.kept.extend(bytes);
+    }
+
+    /// `; stderr: ...` with the end of what came, or nothing, saying how
+    /// much was cut.
+    fn describe(&self) -> String {
+        let bytes: Vec<u8> = self.kept.iter().copied().collect();
+        tail_of(&bytes, self.total)
+    }
+}
+
+/// How a run of the program ended, as far as waiting for it goes.
+enum Ended {
+    /// It exited: when, and its wait status and usage.
+    Exited(Instant, i32, crate::os::process::ChildUsage),
+    /// It was still running at the limit.
+    TimedOut,
+    /// corebench was asked to stop (SIGINT, SIGTERM).
+    Stopped(i32),
+}
+
 /// Runs `argv` with `env` added, on the CPUs in `mask` (all when empty),
-/// for at most `limit`.
+/// for at most `limit`; `spare` is a child of corebench's that is not the
+/// program's (the run's guardian), which the orphan hunt leaves alone.
 pub fn run_program(
     argv: &[String],
     env: &[(String, String)],
     mask: &[usize],
     limit: Duration,
+    spare: Option<u32>,
 ) -> Result<ProgramRun, Failure> {
     let (program, args) = argv
         .split_first()
@@ -61,36 +122,45 @@ pub fn run_program(
         .map_err(|e| Failure::failed(format!("could not start '{program}': {e}")))?;
     let pid = child.id();
     let mut stderr = child.stderr.take();
-    let reader = std::thread::spawn(move || {
-        let mut text = Vec::new();
-        if let Some(stderr) = stderr.as_mut() {
-            let _ = stderr.read_to_end(&mut text);
-        }
-        text
-    });
-    let waited = wait_with_limit(pid, start + limit);
-    let wall_ns = start.elapsed().as_nanos() as u64;
+    let mut tail = Tail::new(STDERR_KEPT_BYTES);
+    let ended = watch(pid, start + limit, stderr.as_mut(), &mut tail);
     // Whatever it left behind goes with it: its group, and descendants
     // that left the group and were handed to us as their subreaper.
     crate::os::process::kill_group(pid);
-    crate::os::process::kill_orphans();
-    let stderr = reader.join().unwrap_or_default();
-    let tail = tail_of(&stderr);
-    let (status, usage) = match waited {
-        Some(result) => result,
-        None => {
+    crate::os::process::kill_orphans(spare);
+    let ended = match ended {
+        Ended::Exited(at, status, usage) => Ended::Exited(at, status, usage),
+        other => {
+            let _ = crate::os::process::wait4(pid, true);
+            other
+        }
+    };
+    if let Some(stderr) = stderr.as_mut() {
+        drain(stderr, &mut tail, Instant::now() + STDERR_GRACE);
+    }
+    drop(stderr);
+    let described = tail.describe();
+    let (end, status, usage) = match ended {
+        Ended::Exited(end, status, usage) => (end, status, usage),
+        Ended::TimedOut => {
             return Err(Failure::timeout(format!(
-                "no exit after {:.0} s; its process group was killed{tail}",
+                "no exit after {:.0} s; its process group was killed{described}",
                 limit.as_secs_f64()
+            )))
+        }
+        Ended::Stopped(signal) => {
+            return Err(Failure::failed(format!(
+                "stopped by {}; the program was killed",
+                crate::interrupt::name(signal)
             )))
         }
     };
     if let Some(why) = crate::os::process::exit_failure(status) {
-        return Err(Failure::failed(format!("the program {why}{tail}")));
+        return Err(Failure::failed(format!("the program {why}{described}")));
     }
     Ok(ProgramRun {
         pid,
-        wall_ns,
+        wall_ns: end.duration_since(start).as_nanos() as u64,
         cpu: CpuTime {
             user_ns: usage.user_ns,
             sys_ns: usage.sys_ns,
@@ -98,6 +168,125 @@ pub fn run_program(
         maxrss_upper_bound_kib: usage.maxrss_kib,
         peak_kib: cgroup.as_ref().and_then(PeakCgroup::peak_kib),
     })
+}
+
+/// Watches the program until it exits, the deadline passes or corebench
+/// is asked to stop, reading its stderr into `tail` meanwhile. A thread
+/// blocked in `waitid(WNOWAIT)` notes the moment of exit and wakes this
+/// loop by closing its end of a pipe; the child is reaped here, with its
+/// usage.
+fn watch(
+    pid: u32,
+    deadline: Instant,
+    mut stderr: Option<&mut std::process::ChildStderr>,
+    tail: &mut Tail,
+) -> Ended {
+    let Some((exit_read, exit_write)) = crate::os::process::pipe() else {
+        return watch_by_polling(pid, deadline);
+    };
+    let waiter = std::thread::Builder::new()
+        .name("corebench-exec-wait".into())
+        .spawn(move || {
+            crate::os::process::wait_exit_nowait(pid);
+            let at = Instant::now();
+            drop(exit_write);
+            at
+        });
+    let Ok(waiter) = waiter else {
+        return watch_by_polling(pid, deadline);
+    };
+    let mut stderr_open = stderr.is_some();
+    loop {
+        if let Some(signal) = crate::interrupt::requested() {
+            return Ended::Stopped(signal);
+        }
+        let now = Instant::now();
+        if now >= deadline {
+            return Ended::TimedOut;
+        }
+        // Short waits, so a stop request is seen within 20 ms.
+        let wait = (deadline - now).min(Duration::from_millis(20));
+        let mut fds = vec![pollfd(exit_read.as_raw_fd())];
+        if let (true, Some(stderr)) = (stderr_open, stderr.as_deref()) {
+            fds.push(pollfd(stderr.as_raw_fd()));
+        }
+        poll(&mut fds, wait);
+        if fds.len() > 1 && fds[1].revents != 0 {
+            if let Some(stderr) = stderr.as_deref_mut() {
+                stderr_open = read_some(stderr, tail);
+            }
+        }
+        if fds[0].revents != 0 {
+            let at = waiter.join().unwrap_or_else(|_| Instant::now());
+            return match crate::os::process::wait4(pid, true) {
+                Some((status, usage)) => Ended::Exited(at, status, usage),
+                None => Ended::TimedOut,
+            };
+        }
+    }
+}
+
+/// Where no thread or pipe can be had: wait by polling every 2 ms.
+fn watch_by_polling(pid: u32, deadline: Instant) -> Ended {
+    loop {
+        if let Some((status, usage)) = crate::os::process::wait4(pid, false) {
+            return Ended::Exited(Instant::now(), status, usage);
+        }
+        if let Some(signal) = crate::interrupt::requested() {
+            return Ended::Stopped(signal);
+        }
+        if Instant::now() >= deadline {
+            return Ended::TimedOut;
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+fn pollfd(fd: i32) -> libc::pollfd {
+    libc::pollfd {
+        fd,
+        events: libc::POLLIN,
+        revents: 0,
+    }
+}
+
+/// `poll(2)` for at most `wait`; an interrupted call counts as a timeout.
+fn poll(fds: &mut [libc::pollfd], wait: Duration) {
+    let ms = wait.as_millis().min(i32::MAX as u128) as i32;
+    // SAFETY: fds is a valid slice of pollfd for the call's duration.
+    unsafe {
+        libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, ms);
+    }
+}
+
+/// Reads what stderr has now into `tail`; `false` at its end.
+fn read_some(stderr: &mut std::process::ChildStderr, tail: &mut Tail) -> bool {
+    let mut buffer = [0u8; 16 << 10];
+    match stderr.read(&mut buffer) {
+        Ok(0) => false,
+        Ok(n) => {
+            tail.push(&buffer[..n]);
+            true
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => true,
+        Err(_) => false,
+    }
+}
+
+/// Reads stderr to its end, or until `deadline` when something still
+/// holds it open.
+fn drain(stderr: &mut std::process::ChildStderr, tail: &mut Tail, deadline: Instant) {
+    loop {
+        let now = Instant::now();
+        if now >= deadline {
+            return;
+        }
+        let mut fds = [pollfd(stderr.as_raw_fd())];
+        poll(&mut fds, deadline - now);
+        if fds[0].revents == 0 || !read_some(stderr, tail) {
+            return;
+        }
+    }
 }
 
 /// A cgroup v2 of its own for one run of the program, made where this
@@ -180,40 +369,94 @@ impl Drop for PeakCgroup {
     }
 }
 
-/// Reads the latencies a program wrote to its ops file: one number of
-/// nanoseconds per line (blank lines skipped).
-pub fn read_ops_file(path: &Path) -> Result<Option<Vec<u64>>, Failure> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(text) => text,
+/// Reads the latencies a program wrote to its ops file, one number of
+/// nanoseconds per line (blank lines skipped), line by line into
+/// `record`; returns how many, or `None` when there is no file. A bad
+/// line fails the trial, quoting at most [`BAD_LINE_SHOWN_BYTES`] of it.
+pub fn read_ops_file(path: &Path, mut record: impl FnMut(u64)) -> Result<Option<u64>, Failure> {
+    use std::io::BufRead;
+    let file = match std::fs::File::open(path) {
+        Ok(file) => file,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(Failure::failed(format!("reading {}: {e}", path.display()))),
     };
-    let mut latencies = Vec::new();
-    for (number, line) in text.lines().enumerate() {
-        let line = line.trim();
-        if line.is_empty() {
+    let mut reader = std::io::BufReader::new(file);
+    let mut line = Vec::new();
+    let mut count = 0u64;
+    for number in 1.. {
+        line.clear();
+        // A line is read up to a bound: a number needs a few dozen bytes,
+        // and a garbage line must not be held whole.
+        let read = (&mut reader)
+            .take(BAD_LINE_SHOWN_BYTES as u64 + 1)
+            .read_until(b'\n', &mut line)
+            .map_err(|e| Failure::failed(format!("reading {}: {e}", path.display())))?;
+        if read == 0 {
+            break;
+        }
+        let complete = line.ends_with(b"\n") || read <= BAD_LINE_SHOWN_BYTES;
+        let text = String::from_utf8_lossy(&line);
+        let trimmed = text.trim();
+        if complete && trimmed.is_empty() {
             continue;
         }
-        let ns = line
-            .parse::<f64>()
-            .ok()
+        let ns = complete
+            .then(|| trimmed.parse::<f64>().ok())
+            .flatten()
             .filter(|v| v.is_finite() && *v >= 0.0);
         match ns {
-            Some(ns) => latencies.push(ns.round() as u64),
+            Some(ns) => {
+                record(ns.round() as u64);
+                count += 1;
+            }
             None => {
+                let rest = if complete { 0 } else { skip_line(&mut reader) };
+                let shown: String = trimmed.chars().take(BAD_LINE_SHOWN_BYTES).collect();
+                let cut = if rest > 0 || shown.len() < trimmed.len() {
+                    format!(
+                        "… ({} bytes in all; the first {BAD_LINE_SHOWN_BYTES} shown)",
+                        line.len() as u64 + rest
+                    )
+                } else {
+                    String::new()
+                };
                 return Err(Failure::failed(format!(
-                    "{}:{}: '{line}' is not a latency in nanoseconds",
+                    "{}:{number}: '{shown}'{cut} is not a latency in nanoseconds",
                     path.display(),
-                    number + 1
-                )))
+                )));
             }
         }
     }
-    Ok((!latencies.is_empty()).then_some(latencies))
+    Ok((count > 0).then_some(count))
 }
 
-/// `; stderr: ...` with the end of `stderr`, or nothing.
-fn tail_of(stderr: &[u8]) -> String {
+/// Skips to the end of the current line; returns the bytes skipped.
+fn skip_line(reader: &mut impl std::io::BufRead) -> u64 {
+    let mut skipped = 0u64;
+    loop {
+        let Ok(buffer) = reader.fill_buf() else {
+            return skipped;
+        };
+        if buffer.is_empty() {
+            return skipped;
+        }
+        match buffer.iter().position(|b| *b == b'\n') {
+            Some(end) => {
+                reader.consume(end + 1);
+                return skipped + end as u64;
+            }
+            None => {
+                let n = buffer.len();
+                reader.consume(n);
+                skipped += n as u64;
+            }
+        }
+    }
+}
+
+/// `; stderr: ...` with the end of `stderr` (of `total` bytes that came),
+/// or nothing, saying what was cut.
+fn tail_of(stderr: &[u8], total: u64) -> String {
     let text = String::from_utf8_lossy(stderr);
     let text = text.trim();
     if text.is_empty() {
@@ -224,9 +467,18 @@ fn tail_of(stderr: &[u8]) -> String {
         .map(|(i, _)| i)
         .find(|&i| text.len() - i <= STDERR_TAIL_BYTES)
         .unwrap_or(0);
+    let note = if cut > 0 || total > stderr.len() as u64 {
+        format!(" (the last {} of {total} bytes)", text.len() - cut)
+    } else {
+        String::new()
+    };
     format!(
-        "; stderr: {}{}",
-        if cut > 0 { "…" } else { "" },
+        "; stderr{note}: {}{}",
+        if cut > 0 || total > stderr.len() as u64 {
+            "…"
+        } else {
+            ""
+        },
         &text[cut..]
     )
 }
@@ -256,46 +508,48 @@ fn set_up_child(command: &mut Command, mask: Vec<usize>) {
     }
 }
 
-/// Waits for `pid` until `deadline`; `None` when it was still running
-/// (it is then killed and reaped).
-fn wait_with_limit(pid: u32, deadline: Instant) -> Option<(i32, crate::os::process::ChildUsage)> {
-    loop {
-        if let Some(done) = crate::os::process::wait4(pid, false) {
-            return Some(done);
-        }
-        if Instant::now() >= deadline {
-            crate::os::process::kill_group(pid);
-            let _ = crate::os::process::wait4(pid, true);
-            return None;
-        }
-        std::thread::sleep(Duration::from_millis(2));
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn the_stderr_tail_keeps_the_end() {
-        assert_eq!(tail_of(b"  \n"), "");
+        assert_eq!(tail_of(b"  \n", 3), "");
         let long = "x".repeat(3000) + "the end";
-        let tail = tail_of(long.as_bytes());
-        assert!(tail.ends_with("the end") && tail.starts_with("; stderr: …"));
+        let tail = tail_of(long.as_bytes(), long.len() as u64);
+        assert!(tail.ends_with("the end"), "{tail}");
+        assert!(
+            tail.starts_with("; stderr (the last 2000 of 3007 bytes): …"),
+            "{tail}"
+        );
         assert!(tail.len() < 2100);
+        let mut kept = Tail::new(10);
+        kept.push(b"0123456789abc");
+        kept.push(b"de");
+        assert_eq!(kept.kept.iter().copied().collect::<Vec<_>>(), b"56789abcde");
+        assert_eq!(kept.total, 15);
     }
 
     #[test]
     fn an_ops_file_holds_one_latency_per_line() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("ops");
-        assert_eq!(read_ops_file(&path).unwrap(), None);
+        let read = |path: &Path| {
+            let mut seen = Vec::new();
+            read_ops_file(path, |ns| seen.push(ns)).map(|count| count.map(|_| seen))
+        };
+        assert_eq!(read(&path).unwrap(), None);
         std::fs::write(&path, "100\n\n2.5e3\n").unwrap();
-        assert_eq!(read_ops_file(&path).unwrap(), Some(vec![100, 2500]));
+        assert_eq!(read(&path).unwrap(), Some(vec![100, 2500]));
         std::fs::write(&path, "100\nfast\n").unwrap();
-        assert!(read_ops_file(&path)
-            .unwrap_err()
-            .message
-            .contains(":2: 'fast'"));
+        assert!(read(&path).unwrap_err().message.contains(":2: 'fast'"));
+        let garbage = "x".repeat(1 << 20);
+        std::fs::write(&path, format!("100\n{garbage}\n200\n")).unwrap();
+        let message = read(&path).unwrap_err().message;
+        assert!(message.len() < 400, "{}", message.len());
+        assert!(
+            message.contains(":2: 'xxx") && message.contains("1048576 bytes in all"),
+            "{message}"
+        );
     }
 }

@@ -21,9 +21,15 @@
 //! - A non-zero exit or a signal fails the trial with the tail of the
 //!   program's stderr; past `--trial-timeout-s` its process group is
 //!   killed. corebench is a child subreaper meanwhile, so descendants that
-//!   left the group are found and killed too.
+//!   left the group are found and killed too, at any depth.
+//! - SIGINT and SIGTERM stop the run as they stop `run`: the program and
+//!   all it left are killed, the scratch folder removed, the report of
+//!   what finished written, and the exit is 128 + the signal. If
+//!   corebench is killed outright, its [`guard::Guardian`] does the
+//!   killing and the removing.
 
 pub mod child;
+pub mod guard;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -155,13 +161,7 @@ pub fn exec(args: ExecArgs) -> anyhow::Result<i32> {
     if args.trials == 0 {
         return Err(UsageError::new("bad --trials 0: expected 1 or more").into());
     }
-    if !(args.trial_timeout_s.is_finite() && args.trial_timeout_s > 0.0) {
-        return Err(UsageError::new(format!(
-            "bad --trial-timeout-s {}: expected seconds above 0",
-            args.trial_timeout_s
-        ))
-        .into());
-    }
+    let limit = crate::plan::parse_trial_timeout(args.trial_timeout_s)?;
     if let Some(cores) = &args.cores {
         crate::placement::restrict_process_to(cores)?;
     }
@@ -176,24 +176,17 @@ pub fn exec(args: ExecArgs) -> anyhow::Result<i32> {
     };
     cpus.validate(placement)?;
     let workers = match &args.workers {
-        Some(list) => crate::placement::parse_core_list(list, "--workers")?
-            .into_iter()
-            .filter(|&n| n > 0)
-            .collect::<Vec<_>>(),
+        Some(list) => crate::plan::parse_workers(list)?,
         None => std::iter::successors(Some(1usize), |n| Some(n * 2))
             .take_while(|n| *n <= cpus.core_count().max(2))
             .collect(),
     };
-    if workers.is_empty() {
-        return Err(
-            UsageError::new("bad --workers: expected counts of 1 or more, e.g. 1,2,4").into(),
-        );
-    }
 
     let host = crate::host::capture_host(args.label.clone());
     let out = args.out.unwrap_or_else(|| default_out_dir(&host.hostname));
     let mut writer = ResultsWriter::claim(&out).map_err(|e| UsageError::new(e.to_string()))?;
     writer.write_host(&host)?;
+    crate::interrupt::install().context("installing the SIGINT and SIGTERM handlers")?;
     crate::os::process::become_subreaper();
     crate::os::machine::watch_cpus(&cpus.ids());
     let workload: Arc<dyn Workload> = Arc::new(ExecWorkload::new(&name, args.io_bound));
@@ -217,12 +210,15 @@ pub fn exec(args: ExecArgs) -> anyhow::Result<i32> {
     }
     let scratch = out.join("exec-ops");
     std::fs::create_dir_all(&scratch).with_context(|| format!("creating {}", scratch.display()))?;
-    let limit = Duration::from_secs_f64(args.trial_timeout_s);
+    let guardian = guard::Guardian::start(&scratch);
+    let tag = guardian.as_ref().map(guard::Guardian::env);
+    let spare = guardian.as_ref().map(guard::Guardian::pid);
     let mut cells: Vec<(usize, usize)> = (0..variants.len())
         .flat_map(|v| workers.iter().map(move |&n| (v, n)))
         .collect();
     let mut failed = 0;
-    for trial in 0..args.trials {
+    let mut kept = 0;
+    'trials: for trial in 0..args.trials {
         fastrand::Rng::with_seed(u64::from(trial)).shuffle(&mut cells);
         let mut window = RoundWindow::default();
         for &(v, n) in &cells {
@@ -245,7 +241,10 @@ pub fn exec(args: ExecArgs) -> anyhow::Result<i32> {
                 is_async: false,
             };
             let ops_file = scratch.join(format!("{}-{n}-{trial}.ops", variant.label));
-            let result = run_once(variant, n, &mask, &ops_file, limit);
+            let result = run_once(variant, n, &mask, &ops_file, limit, &tag, spare);
+            if crate::interrupt::requested().is_some() {
+                break 'trials;
+            }
             let view = result.as_ref().ok().map(|outcome| {
                 let context = disturbance::Context {
                     cores: cpus.core_count(),
@@ -286,9 +285,24 @@ pub fn exec(args: ExecArgs) -> anyhow::Result<i32> {
                 );
             }
             writer.append(&record)?;
+            kept += 1;
         }
     }
     let _ = std::fs::remove_dir_all(&scratch);
+    if let Some(guardian) = guardian {
+        guardian.finish();
+    }
+    if let Some(signal) = crate::interrupt::requested() {
+        let rendered = crate::cli::run::render_report(&out, &out.join("report"), false)
+            .map(|index| format!("; its report: {}", index.display()))
+            .unwrap_or_else(|e| format!("; its report could not be written: {e:#}"));
+        eprintln!(
+            "corebench: stopped by {}: {kept} finished trials kept in {}{rendered}",
+            crate::interrupt::name(signal),
+            out.display(),
+        );
+        return Ok(crate::interrupt::exit_code(signal));
+    }
     let index = crate::cli::run::render_report(&out, &out.join("report"), false)?;
     if !args.quiet {
         crate::cli::output::println(&format!(
@@ -307,25 +321,29 @@ fn run_once(
     mask: &[usize],
     ops_file: &std::path::Path,
     limit: Duration,
+    tag: &Option<(String, String)>,
+    spare: Option<u32>,
 ) -> Result<TrialOutcome, Failure> {
     let _ = std::fs::remove_file(ops_file);
-    let env = vec![
+    let mut env = vec![
         (WORKERS_ENV.to_string(), workers.to_string()),
         (OPS_FILE_ENV.to_string(), ops_file.display().to_string()),
     ];
+    env.extend(tag.clone());
     let before = MachineSnapshot::take();
-    let run = child::run_program(&substitute(&variant.argv, workers), &env, mask, limit)?;
+    let run = child::run_program(
+        &substitute(&variant.argv, workers),
+        &env,
+        mask,
+        limit,
+        spare,
+    )?;
     let machine = MachineSnapshot::take().since(&before);
     let mut histogram = new_histogram();
-    let latencies = child::read_ops_file(ops_file)?;
+    let latencies = child::read_ops_file(ops_file, |ns| histogram.saturating_record(ns.max(1)));
     let _ = std::fs::remove_file(ops_file);
-    let ops = match &latencies {
-        Some(values) => {
-            for &ns in values {
-                histogram.saturating_record(ns.max(1));
-            }
-            values.len() as u64
-        }
+    let ops = match latencies? {
+        Some(count) => count,
         None => {
             histogram.saturating_record(run.wall_ns.max(1));
             1

@@ -91,6 +91,44 @@ pub fn wait4(pid: u32, blocking: bool) -> Option<(i32, ChildUsage)> {
     ))
 }
 
+/// Blocks until child `pid` has exited, without reaping it
+/// (`waitid(WEXITED | WNOWAIT)`): a later [`wait4`] still gets its status
+/// and usage. Returns at once when it is not a child of ours.
+pub fn wait_exit_nowait(pid: u32) {
+    loop {
+        // SAFETY: siginfo is plain data filled in by the call.
+        let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+        let done = unsafe {
+            libc::waitid(
+                libc::P_PID,
+                pid as libc::id_t,
+                &mut info,
+                libc::WEXITED | libc::WNOWAIT,
+            )
+        };
+        if done == 0 || std::io::Error::last_os_error().kind() != std::io::ErrorKind::Interrupted {
+            return;
+        }
+    }
+}
+
+/// A pipe whose two ends close on exec: (read, write).
+pub fn pipe() -> Option<(std::os::fd::OwnedFd, std::os::fd::OwnedFd)> {
+    use std::os::fd::FromRawFd;
+    let mut fds = [0; 2];
+    // SAFETY: pipe2 fills two descriptors we then own.
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+        return None;
+    }
+    // SAFETY: both were just opened and are owned by nothing else.
+    Some(unsafe {
+        (
+            std::os::fd::OwnedFd::from_raw_fd(fds[0]),
+            std::os::fd::OwnedFd::from_raw_fd(fds[1]),
+        )
+    })
+}
+
 /// Why a wait status is a failure (`exited with status 3`, `was killed
 /// by signal 9`), or `None` for a clean exit.
 pub fn exit_failure(status: i32) -> Option<String> {
@@ -129,24 +167,75 @@ pub fn become_subreaper() {
 #[cfg(not(target_os = "linux"))]
 pub fn become_subreaper() {}
 
-/// Kills and reaps every child process this one has left: descendants a
-/// finished program left behind, which reached us as their subreaper.
-/// Only `exec` calls it, where every child is a program it ran.
-pub fn kill_orphans() {
+/// How long [`kill_orphans`] keeps finding new orphans before it gives up
+/// on a program that forks as fast as it is killed.
+const ORPHAN_HUNT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Kills and reaps every child process this one has left but `spare`:
+/// descendants a finished program left behind, which reached us as their
+/// subreaper. Each one killed hands its own children to us, so this goes
+/// on until none is left, at any depth (a chain of `setsid` escapees
+/// included), within [`ORPHAN_HUNT`]. Each orphan's process group goes
+/// with it. Only `exec` calls it, where every child but `spare` (its
+/// guardian) is a program it ran.
+pub fn kill_orphans(spare: Option<u32>) {
     let me = std::process::id();
-    for _ in 0..3 {
-        let orphans: Vec<u32> = children_of(me);
+    let start = std::time::Instant::now();
+    while start.elapsed() < ORPHAN_HUNT {
+        let orphans: Vec<u32> = children_of(me)
+            .into_iter()
+            .filter(|pid| Some(*pid) != spare)
+            .collect();
         if orphans.is_empty() {
             return;
         }
         for pid in &orphans {
-            // SAFETY: signals a child of ours, then reaps it.
+            // SAFETY: signals a child of ours (and the group it leads, if
+            // it leads one), then reaps it.
             unsafe {
+                libc::kill(-(*pid as libc::pid_t), libc::SIGKILL);
                 libc::kill(*pid as libc::pid_t, libc::SIGKILL);
             }
             let _ = wait4(*pid, true);
         }
     }
+}
+
+/// Kills every process but this one whose environment holds `tag`
+/// (`NAME=VALUE`), until none is left or [`ORPHAN_HUNT`] has passed:
+/// what `exec`'s guardian does when corebench itself was killed, since the
+/// orphans then go to another reaper and only the tag every descendant
+/// inherits still finds them. Returns how many it killed.
+pub fn kill_tagged(tag: &str) -> usize {
+    let needle = format!("{tag}\0");
+    let me = std::process::id();
+    let start = std::time::Instant::now();
+    let mut killed = 0;
+    while start.elapsed() < ORPHAN_HUNT {
+        let Ok(entries) = std::fs::read_dir("/proc") else {
+            return killed;
+        };
+        let tagged: Vec<u32> = entries
+            .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+            .filter(|pid| *pid != me)
+            .filter(|pid| {
+                std::fs::read(format!("/proc/{pid}/environ"))
+                    .is_ok_and(|env| env.windows(needle.len()).any(|w| w == needle.as_bytes()))
+            })
+            .collect();
+        if tagged.is_empty() {
+            return killed;
+        }
+        for pid in tagged {
+            // SAFETY: kill takes a pid and a signal.
+            unsafe {
+                libc::kill(pid as libc::pid_t, libc::SIGKILL);
+            }
+            killed += 1;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    killed
 }
 
 /// The pids whose parent is `parent`, from `/proc/*/stat`.
