@@ -7,20 +7,9 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use common::*;
-
-/// A copy of the sample results folder at `dir/name`.
-fn sample_copy(dir: &Path, name: &str) -> PathBuf {
-    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("../reports/tests/sample");
-    let to = dir.join(name);
-    std::fs::create_dir(&to).unwrap();
-    for file in ["host.json", "records.jsonl"] {
-        std::fs::copy(sample.join(file), to.join(file)).unwrap();
-    }
-    to
-}
 
 fn refused(output: &std::process::Output, what: &str) -> String {
     let stderr = text(&output.stderr);

@@ -55,8 +55,10 @@ impl Configuration {
     }
 }
 
-/// Splits folders into configurations and names them uniquely.
-pub fn configurations(folders: &[ResultsFolder]) -> Vec<Configuration> {
+/// Splits folders into configurations and names them uniquely. Takes the
+/// folders, so their records move rather than being copied: a comparison
+/// of big folders costs what the folders cost.
+pub fn configurations(folders: Vec<ResultsFolder>) -> Vec<Configuration> {
     let mut configs: Vec<Configuration> = Vec::new();
     for folder in folders {
         // Stable across runs, for the history a benchmarking service keeps
@@ -75,29 +77,34 @@ pub fn configurations(folders: &[ResultsFolder]) -> Vec<Configuration> {
         if placements.len() <= 1 {
             configs.push(Configuration {
                 name: base,
+                source: folder.dir,
+                host: folder.host,
+                placement: None,
+                records: folder.records,
+            });
+            continue;
+        }
+        // Calibration belongs to every placement; everything else to its own.
+        let (calibration, measured): (Vec<Record>, Vec<Record>) = folder
+            .records
+            .into_iter()
+            .partition(|r| r.workload.id == CALIBRATION_WORKLOAD);
+        let mut by_placement: BTreeMap<String, Vec<Record>> = BTreeMap::new();
+        for record in measured {
+            by_placement
+                .entry(record.placement.strategy.clone())
+                .or_default()
+                .push(record);
+        }
+        for (placement, mut records) in by_placement {
+            records.extend(calibration.iter().cloned());
+            configs.push(Configuration {
+                name: format!("{base} (pin {placement})"),
                 source: folder.dir.clone(),
                 host: folder.host.clone(),
-                placement: None,
-                records: folder.records.clone(),
+                records,
+                placement: Some(placement),
             });
-        } else {
-            for placement in placements {
-                configs.push(Configuration {
-                    name: format!("{base} (pin {placement})"),
-                    source: folder.dir.clone(),
-                    host: folder.host.clone(),
-                    records: folder
-                        .records
-                        .iter()
-                        .filter(|r| {
-                            r.placement.strategy == placement
-                                || r.workload.id == CALIBRATION_WORKLOAD
-                        })
-                        .cloned()
-                        .collect(),
-                    placement: Some(placement),
-                });
-            }
         }
     }
     // Two folders with one label (or a folder compared with itself) still

@@ -65,10 +65,27 @@ pub fn render_flamegraph(folded: &str, title: &str) -> std::io::Result<String> {
     Ok(String::from_utf8_lossy(&svg).into_owned())
 }
 
-/// Renders every `DIR/profiles/*.folded` into `out/flame/NAME.svg`;
-/// returns the names rendered. A folder without samples renders none.
-pub fn render_all(results_dir: &Path, out: &Path) -> Result<BTreeSet<String>, ReportError> {
-    let mut rendered = BTreeSet::new();
+/// The most one folded profile may hold. A long run at a high rate folds
+/// to a few megabytes; anything past this is not a profile corebench wrote.
+pub const FOLDED_MAX_BYTES: u64 = 64 << 20;
+
+/// The flamegraphs a report rendered, and the profiles it left out.
+#[derive(Debug, Clone, Default)]
+pub struct Rendered {
+    /// The names rendered (see [`profile_name`]).
+    pub names: BTreeSet<String>,
+    /// One line per profile that could not be read, naming its file (and
+    /// line, where one is to blame) and why: that flamegraph is left out,
+    /// the rest of the report is not.
+    pub warnings: Vec<String>,
+}
+
+/// Renders every `DIR/profiles/*.folded` into `out/flame/NAME.svg`. A
+/// folder without samples renders none. A profile that is not a regular
+/// file, is larger than [`FOLDED_MAX_BYTES`] or is not UTF-8 is left out
+/// with a warning; only failing to write is an error.
+pub fn render_all(results_dir: &Path, out: &Path) -> Result<Rendered, ReportError> {
+    let mut rendered = Rendered::default();
     let Ok(entries) = fs::read_dir(results_dir.join(PROFILES_DIR)) else {
         return Ok(rendered);
     };
@@ -85,22 +102,55 @@ pub fn render_all(results_dir: &Path, out: &Path) -> Result<BTreeSet<String>, Re
         else {
             continue;
         };
+        let shown = format!("{PROFILES_DIR}/{name}.folded");
+        let folded = match read_folded(&path) {
+            Ok(folded) => folded,
+            Err(problem) => {
+                rendered
+                    .warnings
+                    .push(format!("{shown}{problem}; its flamegraph is left out"));
+                continue;
+            }
+        };
+        if folded.trim().is_empty() {
+            continue;
+        }
         let io = |path: &Path| {
             let path = path.to_path_buf();
             move |source| ReportError::Io { path, source }
         };
-        let folded = fs::read_to_string(&path).map_err(io(&path))?;
-        if folded.trim().is_empty() {
-            continue;
-        }
         let dir = out.join(FLAME_DIR);
         fs::create_dir_all(&dir).map_err(io(&dir))?;
         let svg_path = dir.join(format!("{name}.svg"));
-        let svg = render_flamegraph(&folded, &name).map_err(io(&svg_path))?;
+        let svg = match render_flamegraph(&folded, &name) {
+            Ok(svg) => svg,
+            Err(e) => {
+                rendered
+                    .warnings
+                    .push(format!("{shown}: {e}; its flamegraph is left out"));
+                continue;
+            }
+        };
         fs::write(&svg_path, svg).map_err(io(&svg_path))?;
-        rendered.insert(name);
+        rendered.names.insert(name);
     }
     Ok(rendered)
+}
+
+/// A folded profile as text, or what is wrong with it, starting with
+/// `:LINE` when one line is to blame.
+fn read_folded(path: &Path) -> Result<String, String> {
+    let bytes = crate::input::read_capped(path, FOLDED_MAX_BYTES).map_err(|e| format!(": {e}"))?;
+    String::from_utf8(bytes).map_err(|e| {
+        let bad = e.utf8_error().valid_up_to();
+        let bytes = e.as_bytes();
+        let line = 1 + bytes[..bad].iter().filter(|b| **b == b'\n').count();
+        let line_start = bytes[..bad]
+            .iter()
+            .rposition(|b| *b == b'\n')
+            .map_or(0, |at| at + 1);
+        format!(":{line}: not valid UTF-8 at byte {}", bad - line_start + 1)
+    })
 }
 
 #[cfg(test)]
@@ -117,5 +167,33 @@ mod tests {
         assert!(svg.starts_with("<?xml") || svg.contains("<svg"));
         assert!(svg.contains("primes_kernel"));
         assert!(svg.contains("75.00%"), "30 of 40 samples");
+    }
+
+    #[test]
+    fn an_unreadable_profile_is_left_out_with_its_file_and_line() {
+        let results = tempfile::tempdir().unwrap();
+        let out = tempfile::tempdir().unwrap();
+        let profiles = results.path().join(PROFILES_DIR);
+        fs::create_dir(&profiles).unwrap();
+        fs::write(profiles.join("good.folded"), "main;work 3\n").unwrap();
+        fs::write(
+            profiles.join("bad.folded"),
+            b"main;work 3\nmain;\xff\xfe 2\n",
+        )
+        .unwrap();
+        std::os::unix::fs::symlink("/dev/zero", profiles.join("zero.folded")).unwrap();
+        let rendered = render_all(results.path(), out.path()).unwrap();
+        assert_eq!(rendered.names.iter().collect::<Vec<_>>(), ["good"]);
+        assert_eq!(rendered.warnings.len(), 2, "{:?}", rendered.warnings);
+        assert!(
+            rendered.warnings[0].starts_with("profiles/bad.folded:2: not valid UTF-8 at byte 6"),
+            "{:?}",
+            rendered.warnings
+        );
+        assert!(
+            rendered.warnings[1].starts_with("profiles/zero.folded: it is a character device"),
+            "{:?}",
+            rendered.warnings
+        );
     }
 }

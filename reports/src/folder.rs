@@ -2,12 +2,20 @@
 //! machine, with errors that say which file and line is wrong.
 
 use std::collections::HashMap;
-use std::fs;
 use std::path::{Path, PathBuf};
 
 pub use crate::error::FolderError;
+use crate::input;
 use crate::schema::{Host, Record, READABLE_SCHEMA_VERSIONS};
 use crate::validate::{validate_host, validate_record};
+
+/// The most a `host.json` may hold: a 1024-core host's topology is well
+/// under a megabyte.
+pub const HOST_FILE_MAX_BYTES: u64 = 16 << 20;
+
+/// The most one line of `records.jsonl` may hold: a 1024-worker record with
+/// every histogram is a few megabytes.
+pub const RECORD_LINE_MAX_BYTES: usize = 64 << 20;
 
 /// A results folder, read into memory.
 #[derive(Debug, Clone)]
@@ -34,7 +42,12 @@ impl ResultsFolder {
     /// either way.
     pub fn open_with(dir: &Path, lenient: bool) -> Result<(Self, Vec<String>), FolderError> {
         let host_path = dir.join("host.json");
-        let host_bytes = read(&host_path)?;
+        let host_bytes = input::read_capped(&host_path, HOST_FILE_MAX_BYTES).map_err(|source| {
+            FolderError::Io {
+                path: host_path.clone(),
+                source,
+            }
+        })?;
         let host_text = utf8(&host_path, 1, &host_bytes)?;
         check_version(&host_path, 1, host_text)?;
         let host: Host = serde_json::from_str(host_text).map_err(|e| FolderError::Parse {
@@ -44,40 +57,45 @@ impl ResultsFolder {
         })?;
         validate_host(&host).map_err(|e| invalid(&host_path, 1, e))?;
 
+        // Line by line, so the folder's size costs only what its records
+        // hold once parsed.
         let records_path = dir.join("records.jsonl");
-        let bytes = read(&records_path)?;
-        let lines: Vec<&[u8]> = bytes.split(|b| *b == b'\n').collect();
+        let io_error = |source| FolderError::Io {
+            path: records_path.clone(),
+            source,
+        };
+        let file = input::open_regular(&records_path).map_err(io_error)?;
+        let mut reader = std::io::BufReader::with_capacity(1 << 16, file);
+        let mut line = Vec::new();
         let mut records = Vec::new();
         let mut warnings = Vec::new();
         let mut seen: HashMap<RecordKey, usize> = HashMap::new();
-        for (i, line) in lines.iter().enumerate() {
-            let number = i + 1;
-            if line.iter().all(u8::is_ascii_whitespace) {
+        let mut number = 0;
+        while let Some(read) =
+            input::read_line_capped(&mut reader, &mut line, RECORD_LINE_MAX_BYTES)
+                .map_err(io_error)?
+        {
+            number += 1;
+            if line.iter().all(u8::is_ascii_whitespace) && !read.cut(RECORD_LINE_MAX_BYTES) {
                 continue;
             }
-            // A run killed mid-write leaves its last line cut short.
-            let is_last = i + 1 == lines.len();
-            let parsed = utf8(&records_path, number, line).and_then(|text| {
-                check_version(&records_path, number, text)?;
-                let record: Record =
-                    serde_json::from_str(text).map_err(|e| FolderError::Parse {
-                        path: records_path.clone(),
-                        line: number,
-                        message: e.to_string(),
-                    })?;
-                validate_record(&record).map_err(|e| invalid(&records_path, number, e))?;
-                if let Some(first) = seen.insert(RecordKey::of(&record), number) {
-                    return Err(FolderError::Duplicate {
-                        path: records_path.clone(),
-                        line: number,
-                        first,
-                    });
-                }
-                Ok(record)
-            });
+            let parsed = if read.cut(RECORD_LINE_MAX_BYTES) {
+                Err(FolderError::Parse {
+                    path: records_path.clone(),
+                    line: number,
+                    message: format!(
+                        "the line is {} bytes, longer than the {} a record may have",
+                        read.len_bytes,
+                        input::size_words(RECORD_LINE_MAX_BYTES as u64)
+                    ),
+                })
+            } else {
+                parse_record(&records_path, number, &line, &mut seen)
+            };
             match parsed {
                 Ok(record) => records.push(record),
-                Err(FolderError::Parse { .. }) if is_last => break,
+                // A run killed mid-write leaves its last line cut short.
+                Err(FolderError::Parse { .. }) if !read.ended => break,
                 Err(e @ FolderError::Version { .. }) => return Err(e),
                 Err(e) if lenient => warnings.push(format!("skipped {e}")),
                 Err(e) => return Err(e),
@@ -114,11 +132,29 @@ impl RecordKey {
     }
 }
 
-fn read(path: &Path) -> Result<Vec<u8>, FolderError> {
-    fs::read(path).map_err(|source| FolderError::Io {
+/// One line of records.jsonl as a checked record.
+fn parse_record(
+    path: &Path,
+    number: usize,
+    line: &[u8],
+    seen: &mut HashMap<RecordKey, usize>,
+) -> Result<Record, FolderError> {
+    let text = utf8(path, number, line)?;
+    check_version(path, number, text)?;
+    let record: Record = serde_json::from_str(text).map_err(|e| FolderError::Parse {
         path: path.to_path_buf(),
-        source,
-    })
+        line: number,
+        message: e.to_string(),
+    })?;
+    validate_record(&record).map_err(|e| invalid(path, number, e))?;
+    if let Some(first) = seen.insert(RecordKey::of(&record), number) {
+        return Err(FolderError::Duplicate {
+            path: path.to_path_buf(),
+            line: number,
+            first,
+        });
+    }
+    Ok(record)
 }
 
 /// One line as text, or an error naming the file, line and byte.

@@ -15,6 +15,8 @@
 //! - [`histogram`]: the latency histogram's wire form (HdrHistogram V2 +
 //!   DEFLATE, base64) and its percentile summary.
 //! - [`folder`]: reading a results folder back, with clear errors.
+//! - [`input`]: opening files a user names: regular files only, capped
+//!   reads and capped lines.
 //! - [`validate`]: the schema's own rules every record is checked against
 //!   on read.
 //! - [`stats`]: medians, bootstrap intervals, Tukey outliers.
@@ -47,6 +49,7 @@ pub mod folder;
 pub mod format;
 pub mod histogram;
 pub mod html;
+pub mod input;
 pub mod report;
 pub mod schema;
 pub mod series;

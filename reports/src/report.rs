@@ -23,6 +23,9 @@ pub struct WrittenReport {
     pub charts: usize,
     /// The page's context (what the snapshot tests pin down).
     pub context: ReportContext,
+    /// What was left out of the report and why (a profile that could not
+    /// be read), one line each, for the terminal.
+    pub warnings: Vec<String>,
 }
 
 /// Writes the report of `folder` into `out`: `index.html`, one SVG per
@@ -119,11 +122,8 @@ fn write_into(
         &variants,
         raw_links,
     );
-    link_flamegraphs(
-        &mut context,
-        &analysis,
-        &crate::flame::render_all(&folder.dir, out)?,
-    );
+    let flamegraphs = crate::flame::render_all(&folder.dir, out)?;
+    link_flamegraphs(&mut context, &analysis, &flamegraphs.names);
     let index = out.join("index.html");
     fs::write(&index, render(&context)?).map_err(io(&index))?;
     for exporter in report_exporters() {
@@ -136,6 +136,7 @@ fn write_into(
         index,
         charts: chart_count,
         context,
+        warnings: flamegraphs.warnings,
     })
 }
 

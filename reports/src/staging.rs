@@ -105,15 +105,20 @@ pub fn check_output(out: &Path, inputs: &[&Path]) -> Result<Vec<OsString>, OutRe
     if entries.is_empty() {
         return Ok(Vec::new());
     }
-    match fs::read_to_string(out.join(MARKER)) {
-        Ok(listed) => {
+    // The marker is read as the user's file it may be: never a FIFO, and
+    // never more than a list of report entries could need.
+    let marker = crate::input::read_capped(&out.join(MARKER), 1 << 20)
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok());
+    match marker {
+        Some(listed) => {
             let ours: Vec<&str> = listed.lines().collect();
             Ok(entries
                 .into_iter()
                 .filter(|e| e != MARKER && !ours.iter().any(|o| e == *o))
                 .collect())
         }
-        Err(_) => {
+        None => {
             let default_of_an_input = inputs
                 .iter()
                 .any(|input| resolve(&input.join("report")) == resolved);

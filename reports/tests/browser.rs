@@ -126,7 +126,7 @@ fn compare_page_loads_in_headless_chromium_with_every_chart() {
         ResultsFolder::open(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sample")).unwrap()
     };
     let comparison = reports::compare::compare(
-        reports::compare::configurations(&[sample(), sample()]),
+        reports::compare::configurations(vec![sample(), sample()]),
         reports::compare::CompareOptions {
             baseline: 0,
             noise: 0.02,
@@ -208,7 +208,7 @@ fn pages_at_64_workers_and_15_workloads_stay_inside_the_window() {
 
     // And compared with itself, as two configurations.
     let comparison = reports::compare::compare(
-        reports::compare::configurations(&[
+        reports::compare::configurations(vec![
             ResultsFolder::open(&results).unwrap(),
             ResultsFolder::open(&results).unwrap(),
         ]),

@@ -53,7 +53,7 @@ fn cells_made_20_percent_slower_are_flagged_and_nothing_else() {
             record.wall_ns = (record.wall_ns as f64 * 1.25) as u64;
         }
     }
-    let comparison = compare(configurations(&[base, slower]), options());
+    let comparison = compare(configurations(vec![base, slower]), options());
     let slow = marked(&comparison, Change::Slower);
     let expected: Vec<(String, String, u32)> = targets
         .iter()
@@ -83,7 +83,7 @@ fn identical_data_with_noise_flags_nothing() {
         // +-1% per trial, well inside the 2% threshold.
         record.throughput_ops_s *= 1.0 + 0.01 * (2.0 * rng.f64() - 1.0);
     }
-    let comparison = compare(configurations(&[base, noisy]), options());
+    let comparison = compare(configurations(vec![base, noisy]), options());
     assert!(marked(&comparison, Change::Faster).is_empty());
     assert!(marked(&comparison, Change::Slower).is_empty());
     assert!(!marked(&comparison, Change::Unchanged).is_empty());
@@ -91,7 +91,7 @@ fn identical_data_with_noise_flags_nothing() {
 
 #[test]
 fn a_folder_compared_with_itself_is_unchanged_everywhere() {
-    let comparison = compare(configurations(&[sample(), sample()]), options());
+    let comparison = compare(configurations(vec![sample(), sample()]), options());
     assert_eq!(
         comparison.configs[1].name,
         format!("{} #2", comparison.configs[0].name)
@@ -117,7 +117,7 @@ fn cells_missing_from_a_configuration_are_shown_as_missing() {
     fewer
         .records
         .retain(|r| !(r.model == "rayon" && r.workers == 8));
-    let comparison = compare(configurations(&[base, fewer]), options());
+    let comparison = compare(configurations(vec![base, fewer]), options());
     let amdahl = comparison
         .groups
         .iter()
@@ -137,7 +137,7 @@ fn cells_missing_from_a_configuration_are_shown_as_missing() {
 fn the_page_and_exports_render() {
     let mut other = sample();
     other.host.label = Some("other <i>machine</i>".into());
-    let comparison = compare(configurations(&[sample(), other]), options());
+    let comparison = compare(configurations(vec![sample(), other]), options());
     let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("compare-report");
     let _ = std::fs::remove_dir_all(&out);
     let index = reports::compare_report::write_compare_report(&comparison, &out).unwrap();
@@ -172,7 +172,7 @@ fn configuration_names_are_stable_and_distinct_and_carry_no_date() {
     let mut unlabelled = sample();
     unlabelled.host.label = None;
     let names = || -> Vec<String> {
-        configurations(&[unlabelled.clone(), unlabelled.clone()])
+        configurations(vec![unlabelled.clone(), unlabelled.clone()])
             .into_iter()
             .map(|c| c.name)
             .collect()
@@ -189,7 +189,7 @@ fn the_markdown_export_never_passes_a_label_through_as_html() {
     use reports::export::{Exporter, Markdown};
     let mut other = sample();
     other.host.label = Some("<script>alert(1)</script> [x](javascript:y)".to_string());
-    let comparison = compare(configurations(&[sample(), other]), options());
+    let comparison = compare(configurations(vec![sample(), other]), options());
     let md = Markdown.export(&comparison).unwrap();
     for raw in ["<b>", "<script>"] {
         assert!(!md.contains(raw), "{raw} passed through:\n{md}");

@@ -76,15 +76,15 @@ pub fn compare(args: CompareArgs) -> anyhow::Result<i32> {
         }
         folders.push(folder);
     }
-    let configs = configurations(&folders);
     // The first configuration that came from the baseline folder.
-    let baseline_folder = dirs
+    let baseline_source = dirs
         .iter()
         .position(|d| same(d, &baseline_dir))
-        .unwrap_or(0);
+        .map_or_else(|| folders[0].dir.clone(), |i| folders[i].dir.clone());
+    let configs = configurations(folders);
     let baseline = configs
         .iter()
-        .position(|c| same(&c.source, &folders[baseline_folder].dir))
+        .position(|c| same(&c.source, &baseline_source))
         .unwrap_or(0);
     let comparison = compare_configs(
         configs,

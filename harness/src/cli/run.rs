@@ -323,7 +323,12 @@ pub fn render_report(dir: &Path, out: &Path, lenient: bool) -> anyhow::Result<Pa
         eprintln!("warning: {warning}");
     }
     match reports::report::write_report(&folder, out) {
-        Ok(written) => Ok(written.index),
+        Ok(written) => {
+            for warning in &written.warnings {
+                eprintln!("warning: {warning}");
+            }
+            Ok(written.index)
+        }
         Err(reports::error::ReportError::Refused(refused)) => {
             Err(UsageError::new(refused.to_string()).into())
         }

@@ -130,6 +130,18 @@ pub fn counter(record: &Record, name: &str) -> f64 {
     })
 }
 
+/// A copy of the sample results folder (`reports/tests/sample`) at
+/// `dir/name`.
+pub fn sample_copy(dir: &Path, name: &str) -> PathBuf {
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("../reports/tests/sample");
+    let to = dir.join(name);
+    std::fs::create_dir(&to).unwrap();
+    for file in ["host.json", "records.jsonl"] {
+        std::fs::copy(sample.join(file), to.join(file)).unwrap();
+    }
+    to
+}
+
 /// Runs corebench with `args` (any subcommand).
 pub fn corebench_with(args: &[&str]) -> Output {
     corebench().args(args).output().unwrap()
