@@ -87,6 +87,7 @@ pub mod failure;
 pub mod host;
 pub mod interrupt;
 pub mod models;
+pub mod oom;
 pub mod os;
 pub mod pacing;
 pub mod placement;

@@ -4,6 +4,10 @@
 
 use std::process::ExitCode;
 
+/// An op that runs out of memory fails its trial, not the run.
+#[global_allocator]
+static ALLOC: corebench::oom::ContainedAlloc = corebench::oom::ContainedAlloc;
+
 fn main() -> ExitCode {
     corebench::Suite::new().with_builtins().main()
 }

@@ -51,6 +51,36 @@ impl ThreadState {
     }
 }
 
+/// Moves thread `tid` of this process to the idle scheduling class
+/// (`SCHED_IDLE`, and nice 19 where that is refused), so it runs only on
+/// a CPU no other thread wants: what the supervisor does with threads it
+/// abandoned and cannot stop. Whether the kernel took it.
+#[cfg(target_os = "linux")]
+pub fn demote(tid: u32) -> bool {
+    let param = libc::sched_param { sched_priority: 0 };
+    // SAFETY: plain syscalls on a thread id of this process; a thread that
+    // has exited meanwhile makes them fail with ESRCH, which is harmless.
+    unsafe {
+        let idle = libc::sched_setscheduler(tid as libc::pid_t, libc::SCHED_IDLE, &param) == 0;
+        let nice = libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, 19) == 0;
+        idle || nice
+    }
+}
+
+/// Elsewhere there is no per-thread scheduling class to change.
+#[cfg(not(target_os = "linux"))]
+pub fn demote(_tid: u32) -> bool {
+    false
+}
+
+/// The time thread `tid` of this process has spent on a CPU so far, ns
+/// (the first field of its `schedstat`, exact where the tick counts of
+/// `stat` are 10 ms coarse), or `None` when it has exited.
+pub fn on_cpu_ns(tid: u32) -> Option<u64> {
+    let text = fs::read_to_string(format!("/proc/self/task/{tid}/schedstat")).ok()?;
+    text.split_whitespace().next()?.parse().ok()
+}
+
 /// Thread `tid` of this process, or `None` when it has exited.
 pub fn thread_state(tid: u32) -> Option<ThreadState> {
     let stat = fs::read_to_string(format!("/proc/self/task/{tid}/stat")).ok()?;

@@ -19,12 +19,13 @@
 mod cell;
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
 use reports::schema::{Record, Status};
-use workloads::{IoEnv, RunShape, Scaling, Workload};
+use workloads::{RunShape, Scaling, Workload};
 
 use crate::disturbance::RoundWindow;
 use crate::models::worker_run::{prepare_shared_for, WorkerRun};
@@ -32,7 +33,7 @@ use crate::models::ExecutionModel;
 use crate::plan::{Cell, LoadMode, Plan};
 use crate::recorder::Recording;
 use crate::results::ResultsWriter;
-use crate::supervisor::Supervisor;
+use crate::supervisor::{Supervised, Supervisor};
 use cell::{CellRun, SetUp};
 
 /// Ops used when calibration fails (the cell will record why).
@@ -137,7 +138,7 @@ pub fn run_plan(
             "setting up {}",
             plan.workloads[first.workload].info().id
         ));
-        let ops = base_ops(plan, first.workload);
+        let ops = base_ops(plan, first.workload, &mut supervisor);
         let mut runs: Vec<CellRun> = Vec::new();
         for cell in section {
             let model: Arc<dyn ExecutionModel> = Arc::from(cell.model.model());
@@ -149,7 +150,11 @@ pub fn run_plan(
                     runs.push(*run)
                 }
                 SetUp::Refused(record) => {
-                    emit(*record, &cell_label(plan, cell), supervisor.unclean_note())?;
+                    emit(
+                        *record,
+                        &cell_label(plan, cell),
+                        supervisor.unclean_note().as_deref(),
+                    )?;
                     progress.inc(u64::from(plan.trials));
                 }
                 SetUp::Interrupted => break 'sections,
@@ -170,7 +175,7 @@ pub fn run_plan(
                 let Some(record) = run.next_trial(round, &mut supervisor, &mut window) else {
                     break 'sections;
                 };
-                emit(record, &run.label(), supervisor.unclean_note())?;
+                emit(record, &run.label(), supervisor.unclean_note().as_deref())?;
                 progress.inc(1);
                 if !run.wants_more() {
                     progress.inc(u64::from(run.skipped()));
@@ -182,7 +187,7 @@ pub fn run_plan(
     Ok(RunOutcome {
         records,
         interrupted: crate::interrupt::requested(),
-        unclean: supervisor.unclean_note().map(str::to_string),
+        unclean: supervisor.unclean_note(),
     })
 }
 
@@ -204,7 +209,7 @@ fn sections(plan: &Plan) -> Vec<Vec<Cell>> {
 }
 
 /// The op count of one trial of workload `index` at one worker.
-fn base_ops(plan: &Plan, index: usize) -> u64 {
+fn base_ops(plan: &Plan, index: usize, supervisor: &mut Supervisor) -> u64 {
     let workload = &plan.workloads[index];
     let ops = match (plan.ops, plan.load) {
         (Some(ops), _) => ops,
@@ -212,7 +217,7 @@ fn base_ops(plan: &Plan, index: usize) -> u64 {
         (None, LoadMode::Open { rate_ops_s }) => {
             (rate_ops_s * plan.target_trial.as_secs_f64()).ceil() as u64
         }
-        (None, LoadMode::Closed) => calibrate(workload.as_ref(), plan.target_trial, &plan.io),
+        (None, LoadMode::Closed) => calibrate(workload, plan, supervisor),
     };
     let max_workers = plan.workers_for(index).iter().max().copied();
     ops.max(max_workers.unwrap_or(1) as u64 * 2)
@@ -239,23 +244,41 @@ fn cell_label(plan: &Plan, cell: &Cell) -> String {
 
 /// Ops at one worker for about `target` of work, from timing the op on the
 /// calling thread.
-fn calibrate(workload: &dyn Workload, target: Duration, io: &IoEnv) -> u64 {
+fn calibrate(workload: &Arc<dyn Workload>, plan: &Plan, supervisor: &mut Supervisor) -> u64 {
     let mut shape = RunShape::new(1, Scaling::Strong, CALIBRATION_MAX_OPS);
-    shape.io = io.clone();
-    let Ok(shared) = prepare_shared_for(workload, shape) else {
-        return FALLBACK_OPS;
+    shape.io = plan.io.clone();
+    let target = plan.target_trial;
+    let stop = Arc::new(AtomicBool::new(false));
+    let what = Supervised {
+        thread_name: "corebench-calib",
+        workload: workload.spec(),
+        under: "calibration at 1 worker".to_string(),
+        timeout: plan.trial_timeout,
+        stop: Arc::clone(&stop),
     };
-    let mut run = WorkerRun::set_up(&shared, 0, None, Recording::PerOp);
-    let start = Instant::now();
-    let mut ops = 0u64;
-    while start.elapsed() < CALIBRATION_TIME && ops < CALIBRATION_MAX_OPS {
-        if run.run_one(ops).is_err() {
-            return FALLBACK_OPS;
+    let workload = Arc::clone(workload);
+    // Supervised like a trial: an op that never returns, or cannot
+    // allocate, must not stop the run before its first trial.
+    let per_op_ns = supervisor.supervise(what, move || {
+        let shared = prepare_shared_for(workload.as_ref(), shape)?;
+        let mut run = WorkerRun::set_up(&shared, 0, None, Recording::PerOp);
+        let start = Instant::now();
+        let mut ops = 0u64;
+        while start.elapsed() < CALIBRATION_TIME
+            && ops < CALIBRATION_MAX_OPS
+            && !stop.load(Ordering::Relaxed)
+        {
+            run.run_one(ops)?;
+            ops += 1;
         }
-        ops += 1;
+        Ok(start.elapsed().as_nanos() as f64 / ops.max(1) as f64)
+    });
+    match per_op_ns {
+        Ok(per_op_ns) => {
+            ((target.as_nanos() as f64 / per_op_ns.max(1.0)) as u64).clamp(1, 100_000_000)
+        }
+        Err(_) => FALLBACK_OPS,
     }
-    let per_op_ns = start.elapsed().as_nanos() as f64 / ops.max(1) as f64;
-    ((target.as_nanos() as f64 / per_op_ns.max(1.0)) as u64).clamp(1, 100_000_000)
 }
 
 /// One finished trial, for `-v`: throughput, median and p99 latency, and

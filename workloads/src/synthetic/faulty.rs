@@ -10,13 +10,13 @@ use crate::{CloneRun, OpError, RunShape, SharedRun, WorkerOp, WorkloadError, Wor
 /// Registry entry.
 pub static INFO: WorkloadInfo = WorkloadInfo {
     id: "synthetic/faulty",
-    summary: "fails on purpose at a given op (panics, returns an error, hangs, or runs slow on a CPU); for testing the harness",
+    summary: "fails on purpose at a given op (panics, returns an error, hangs, runs slow or forever on a CPU, or runs out of memory); for testing the harness",
     params: &[
         ParamSpec {
             name: "mode",
-            kind: ParamKind::Choice(&["panic", "error", "hang", "slow"]),
+            kind: ParamKind::Choice(&["panic", "error", "hang", "slow", "spin", "alloc"]),
             default: "panic",
-            help: "how the op fails: panic, return an error, block forever, or stay on a CPU for slow_ms",
+            help: "how the op fails: panic, return an error, block forever, stay on a CPU for slow_ms, stay on a CPU forever (every op from at_op on), or ask for more memory than any machine has (64 TiB)",
         },
         ParamSpec {
             name: "slow_ms",
@@ -47,6 +47,8 @@ workload_type! {
         let mode = match self.params.text("mode") {
             "panic" => Fault::Panic,
             "hang" => Fault::Hang,
+            "spin" => Fault::Spin,
+            "alloc" => Fault::Alloc,
             "slow" => Fault::Slow(std::time::Duration::from_millis(
                 self.params.int("slow_ms") as u64,
             )),
@@ -67,6 +69,11 @@ enum Fault {
     /// Computes for this long: an op past the trial's time limit that
     /// keeps a CPU busy until it ends.
     Slow(std::time::Duration),
+    /// Computes forever, on every worker that reaches it.
+    Spin,
+    /// Asks for 64 TiB: the allocation fails, as in a machine out of
+    /// memory, and Rust aborts the thread's process.
+    Alloc,
 }
 
 #[derive(Clone)]
@@ -77,7 +84,11 @@ struct FaultyOp {
 
 impl WorkerOp for FaultyOp {
     fn run_op(&mut self, op_index: u64) -> Result<u64, OpError> {
-        if op_index != self.at_op {
+        let fails = match self.mode {
+            Fault::Spin => op_index >= self.at_op,
+            _ => op_index == self.at_op,
+        };
+        if !fails {
             return Ok(crate::kernel::spin_work(1000, op_index));
         }
         match self.mode {
@@ -89,6 +100,16 @@ impl WorkerOp for FaultyOp {
             Fault::Hang => loop {
                 std::thread::park();
             },
+            Fault::Spin => {
+                let mut folded = op_index;
+                loop {
+                    folded = std::hint::black_box(crate::kernel::spin_work(10_000, folded));
+                }
+            }
+            Fault::Alloc => {
+                let far_too_much: Vec<u8> = Vec::with_capacity(1 << 46);
+                Ok(std::hint::black_box(far_too_much).capacity() as u64)
+            }
             Fault::Slow(how_long) => {
                 let start = std::time::Instant::now();
                 let mut folded = 0u64;
