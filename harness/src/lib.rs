@@ -37,7 +37,10 @@
 //! `cargo bench` do the same. Workloads with shared state use
 //! [`Custom::from_fn_shared`]; async ones [`Custom::from_async_fn`];
 //! workloads with parameters implement [`workloads::Workload`] and are
-//! added by their info with [`Suite::workload`].
+//! added by their info with [`Suite::workload`]. One more line,
+//! `#[global_allocator] static ALLOC: corebench::oom::ContainedAlloc =
+//! corebench::oom::ContainedAlloc;`, makes an op whose allocation fails
+//! fail its trial instead of aborting the run (see [`oom`]).
 //!
 //! The suite runs as written here; this example is checked by
 //! `cargo test --doc`:
