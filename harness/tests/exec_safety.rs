@@ -19,19 +19,7 @@ use reports::schema::Status;
 /// `needle`: the programs themselves, not corebench, whose command line
 /// names them too.
 fn processes_mentioning(needle: &str) -> Vec<u32> {
-    let me = std::process::id();
-    std::fs::read_dir("/proc")
-        .unwrap()
-        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
-        .filter(|pid| *pid != me)
-        .filter(|pid| {
-            std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|c| {
-                String::from_utf8_lossy(&c)
-                    .replace('\0', " ")
-                    .starts_with(needle)
-            })
-        })
-        .collect()
+    processes_where(|cmdline| cmdline.starts_with(needle))
 }
 
 /// Waits up to `patience` for `done`; false if it never came.

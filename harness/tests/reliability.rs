@@ -193,16 +193,7 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
 
 /// Processes whose command line mentions `needle`, other than this test.
 fn processes_mentioning(needle: &str) -> Vec<u32> {
-    let me = std::process::id();
-    std::fs::read_dir("/proc")
-        .unwrap()
-        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
-        .filter(|pid| *pid != me)
-        .filter(|pid| {
-            std::fs::read(format!("/proc/{pid}/cmdline"))
-                .is_ok_and(|c| String::from_utf8_lossy(&c).contains(needle))
-        })
-        .collect()
+    processes_where(|cmdline| cmdline.contains(needle))
 }
 
 /// A background run, killed if a test fails before it ends.

@@ -142,6 +142,21 @@ pub fn sample_copy(dir: &Path, name: &str) -> PathBuf {
     to
 }
 
+/// Pids of processes other than this test whose command line (its
+/// arguments joined by spaces) `matches`.
+pub fn processes_where(matches: impl Fn(&str) -> bool) -> Vec<u32> {
+    let me = std::process::id();
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| *pid != me)
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline"))
+                .is_ok_and(|c| matches(&String::from_utf8_lossy(&c).replace('\0', " ")))
+        })
+        .collect()
+}
+
 /// Runs corebench with `args` (any subcommand).
 pub fn corebench_with(args: &[&str]) -> Output {
     corebench().args(args).output().unwrap()
