@@ -129,7 +129,9 @@ impl Supervisor {
         let under = format!("{} at {} worker(s)", model.kind().name(), spec.workers);
         let model = Arc::clone(model);
         // The process's CPU time counts every thread, and an abandoned one
-        // that still computes is not the trial's.
+        // that still computes is not the trial's. Settled first, so the
+        // threads it names are counted before the trial as well as after.
+        self.settle();
         let left_before = self.left_cpu_ns();
         let cores = CoreSampler::start();
         let work = Supervised {
