@@ -102,19 +102,24 @@ pub fn render_all(results_dir: &Path, out: &Path) -> Result<Rendered, ReportErro
         else {
             continue;
         };
-        let shown = format!("{PROFILES_DIR}/{name}.folded");
-        let folded = match read_folded(&path) {
-            Ok(folded) => folded,
+        // Reading and drawing fail the same way: that flamegraph only.
+        let svg = match read_folded(&path).and_then(|folded| {
+            if folded.trim().is_empty() {
+                return Ok(None);
+            }
+            render_flamegraph(&folded, &name)
+                .map(Some)
+                .map_err(|e| format!(": {e}"))
+        }) {
+            Ok(Some(svg)) => svg,
+            Ok(None) => continue,
             Err(problem) => {
-                rendered
-                    .warnings
-                    .push(format!("{shown}{problem}; its flamegraph is left out"));
+                rendered.warnings.push(format!(
+                    "{PROFILES_DIR}/{name}.folded{problem}; its flamegraph is left out"
+                ));
                 continue;
             }
         };
-        if folded.trim().is_empty() {
-            continue;
-        }
         let io = |path: &Path| {
             let path = path.to_path_buf();
             move |source| ReportError::Io { path, source }
@@ -122,15 +127,6 @@ pub fn render_all(results_dir: &Path, out: &Path) -> Result<Rendered, ReportErro
         let dir = out.join(FLAME_DIR);
         fs::create_dir_all(&dir).map_err(io(&dir))?;
         let svg_path = dir.join(format!("{name}.svg"));
-        let svg = match render_flamegraph(&folded, &name) {
-            Ok(svg) => svg,
-            Err(e) => {
-                rendered
-                    .warnings
-                    .push(format!("{shown}: {e}; its flamegraph is left out"));
-                continue;
-            }
-        };
         fs::write(&svg_path, svg).map_err(io(&svg_path))?;
         rendered.names.insert(name);
     }
@@ -138,7 +134,7 @@ pub fn render_all(results_dir: &Path, out: &Path) -> Result<Rendered, ReportErro
 }
 
 /// A folded profile as text, or what is wrong with it, starting with
-/// `:LINE` when one line is to blame.
+/// `:LINE` when one line is to blame (`: ` otherwise).
 fn read_folded(path: &Path) -> Result<String, String> {
     let bytes = crate::input::read_capped(path, FOLDED_MAX_BYTES).map_err(|e| format!(": {e}"))?;
     String::from_utf8(bytes).map_err(|e| {
