@@ -374,27 +374,24 @@ impl Drop for PeakCgroup {
 /// `record`; returns how many, or `None` when there is no file. A bad
 /// line fails the trial, quoting at most [`BAD_LINE_SHOWN_BYTES`] of it.
 pub fn read_ops_file(path: &Path, mut record: impl FnMut(u64)) -> Result<Option<u64>, Failure> {
-    use std::io::BufRead;
-    let file = match std::fs::File::open(path) {
+    use reports::input::{open_regular, read_line_capped};
+    let reading = |e: std::io::Error| Failure::failed(format!("reading {}: {e}", path.display()));
+    let file = match open_regular(path) {
         Ok(file) => file,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(Failure::failed(format!("reading {}: {e}", path.display()))),
+        Err(e) => return Err(reading(e)),
     };
     let mut reader = std::io::BufReader::new(file);
     let mut line = Vec::new();
     let mut count = 0u64;
-    for number in 1.. {
-        line.clear();
-        // A line is read up to a bound: a number needs a few dozen bytes,
-        // and a garbage line must not be held whole.
-        let read = (&mut reader)
-            .take(BAD_LINE_SHOWN_BYTES as u64 + 1)
-            .read_until(b'\n', &mut line)
-            .map_err(|e| Failure::failed(format!("reading {}: {e}", path.display())))?;
-        if read == 0 {
-            break;
-        }
-        let complete = line.ends_with(b"\n") || read <= BAD_LINE_SHOWN_BYTES;
+    let mut number = 0;
+    // A line is kept up to a bound: a number needs a few dozen bytes, and
+    // a garbage line must not be held whole.
+    while let Some(read) =
+        read_line_capped(&mut reader, &mut line, BAD_LINE_SHOWN_BYTES).map_err(reading)?
+    {
+        number += 1;
+        let complete = !read.cut(BAD_LINE_SHOWN_BYTES);
         let text = String::from_utf8_lossy(&line);
         let trimmed = text.trim();
         if complete && trimmed.is_empty() {
@@ -410,48 +407,22 @@ pub fn read_ops_file(path: &Path, mut record: impl FnMut(u64)) -> Result<Option<
                 count += 1;
             }
             None => {
-                let rest = if complete { 0 } else { skip_line(&mut reader) };
-                let shown: String = trimmed.chars().take(BAD_LINE_SHOWN_BYTES).collect();
-                let cut = if rest > 0 || shown.len() < trimmed.len() {
+                let cut = if complete {
+                    String::new()
+                } else {
                     format!(
                         "… ({} bytes in all; the first {BAD_LINE_SHOWN_BYTES} shown)",
-                        line.len() as u64 + rest
+                        read.len_bytes
                     )
-                } else {
-                    String::new()
                 };
                 return Err(Failure::failed(format!(
-                    "{}:{number}: '{shown}'{cut} is not a latency in nanoseconds",
+                    "{}:{number}: '{trimmed}'{cut} is not a latency in nanoseconds",
                     path.display(),
                 )));
             }
         }
     }
     Ok((count > 0).then_some(count))
-}
-
-/// Skips to the end of the current line; returns the bytes skipped.
-fn skip_line(reader: &mut impl std::io::BufRead) -> u64 {
-    let mut skipped = 0u64;
-    loop {
-        let Ok(buffer) = reader.fill_buf() else {
-            return skipped;
-        };
-        if buffer.is_empty() {
-            return skipped;
-        }
-        match buffer.iter().position(|b| *b == b'\n') {
-            Some(end) => {
-                reader.consume(end + 1);
-                return skipped + end as u64;
-            }
-            None => {
-                let n = buffer.len();
-                reader.consume(n);
-                skipped += n as u64;
-            }
-        }
-    }
 }
 
 /// `; stderr: ...` with the end of `stderr` (of `total` bytes that came),
