@@ -17,7 +17,7 @@ use std::hint::black_box;
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
-use corebench::models::{ModelKind, OpBudget, TrialSpec};
+use corebench::models::{Model, OpBudget, TrialSpec};
 use corebench::recorder::Recording;
 use criterion::{criterion_group, Criterion};
 use rayon::prelude::*;
@@ -96,7 +96,7 @@ fn primitives(c: &mut Criterion) {
     });
 
     let noop: Arc<dyn Workload> = Arc::from(parse_spec("synthetic/noop").expect("noop"));
-    let process = ModelKind::Process.model();
+    let process = "process".parse::<Model>().expect("a listed model").build();
     group.sample_size(20);
     group.bench_function("process_child_spawn_to_ready", |b| {
         b.iter_custom(|iters| {
@@ -114,8 +114,8 @@ fn primitives(c: &mut Criterion) {
 fn model_floors(c: &mut Criterion) {
     let noop: Arc<dyn Workload> = Arc::from(parse_spec("synthetic/noop").expect("noop"));
     let mut group = c.benchmark_group("model_empty_op");
-    for kind in ModelKind::ALL {
-        let model = kind.model();
+    for &kind in corebench::models::ALL {
+        let model = kind.build();
         group.bench_function(kind.name(), |b| {
             b.iter_custom(|iters| {
                 let outcome = model

@@ -15,7 +15,7 @@ use std::hint::black_box;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use corebench::models::{ModelKind, OpBudget, TrialSpec};
+use corebench::models::{Model, OpBudget, TrialSpec};
 use corebench::recorder::Recording;
 use workloads::cpu::primes::count_primes;
 use workloads::{parse_spec, Scaling, Workload};
@@ -66,7 +66,7 @@ fn bare_rayon(pool: &rayon::ThreadPool, span: u64, ops: u64) -> Duration {
 }
 
 fn corebench(
-    model: ModelKind,
+    model: Model,
     workload: &Arc<dyn Workload>,
     ops: u64,
     workers: usize,
@@ -86,7 +86,7 @@ fn corebench(
         stop: Default::default(),
         sample_hz: None,
     };
-    let outcome = model.model().run_trial(&spec).expect("trial runs");
+    let outcome = model.build().run_trial(&spec).expect("trial runs");
     assert_eq!(outcome.histogram.len(), ops, "every op recorded");
     Duration::from_nanos(outcome.wall_ns)
 }
@@ -113,20 +113,21 @@ fn main() {
         let per_op = bare_loop(span, probe).as_secs_f64() / probe as f64;
         let ops = (TRIAL.as_secs_f64() / per_op) as u64;
         let op_label = format!("{:.1}us", per_op * 1e6);
-        for (model, workers) in [
-            (ModelKind::Seq, 1usize),
-            (ModelKind::Threads, 1),
-            (ModelKind::Threads, 2),
-            (ModelKind::Rayon, 1),
-            (ModelKind::Rayon, 2),
+        for (name, workers) in [
+            ("seq", 1usize),
+            ("threads", 1),
+            ("threads", 2),
+            ("rayon", 1),
+            ("rayon", 2),
         ] {
+            let model: Model = name.parse().expect("a listed model");
             let pool = rayon::ThreadPoolBuilder::new()
                 .num_threads(workers)
                 .build()
                 .expect("rayon pool");
-            let bare = || match model {
-                ModelKind::Seq => bare_loop(span, ops),
-                ModelKind::Threads => bare_threads(span, ops, workers as u64),
+            let bare = || match name {
+                "seq" => bare_loop(span, ops),
+                "threads" => bare_threads(span, ops, workers as u64),
                 _ => bare_rayon(&pool, span, ops),
             };
             for recording in [Recording::PerOp, Recording::Batch] {

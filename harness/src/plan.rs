@@ -17,7 +17,7 @@ use reports::schema::CALIBRATION_WORKLOAD;
 
 use crate::disturbance::DisturbancePolicy;
 use crate::error::UsageError;
-use crate::models::ModelKind;
+use crate::models::Model;
 use crate::placement::{parse_placement_list, CpuSet, Placement};
 use crate::recorder::Recording;
 
@@ -158,7 +158,7 @@ pub struct Plan {
     /// Workloads, in the order given.
     pub workloads: Vec<Arc<dyn Workload>>,
     /// Models.
-    pub models: Vec<ModelKind>,
+    pub models: Vec<Model>,
     /// Worker counts, ascending.
     pub workers: Vec<usize>,
     /// Worker counts of IO-bound workloads: past the core count under
@@ -215,7 +215,7 @@ pub struct Cell {
     /// Index into [`Plan::workloads`].
     pub workload: usize,
     /// The model.
-    pub model: ModelKind,
+    pub model: Model,
     /// Worker count.
     pub workers: usize,
     /// Index into [`Plan::placements`].
@@ -267,7 +267,7 @@ impl Plan {
             workloads.len() - 1
         });
         let models = match input.models.as_deref() {
-            None | Some("all") => ModelKind::ALL.to_vec(),
+            None | Some("all") => crate::models::ALL.to_vec(),
             Some(list) => parse_models(list)?,
         };
         let (workers, io_workers) = match input.workers.as_deref() {
@@ -346,15 +346,15 @@ impl Plan {
         })
     }
 
-    /// Every cell, grouped by workload, then placement, then model. `seq`
-    /// runs at one worker only, whatever `--workers` says: it is the T(1)
-    /// every model is compared with.
+    /// Every cell, grouped by workload, then placement, then model. A
+    /// model runs only up to its own worker limit, whatever `--workers`
+    /// says (`seq` at one worker: the T(1) every model is compared with).
     pub fn cells(&self) -> Vec<Cell> {
         let mut cells = Vec::new();
         if let Some(workload) = self.calibration {
             cells.push(Cell {
                 workload,
-                model: ModelKind::Seq,
+                model: crate::models::REFERENCE,
                 workers: 1,
                 placement: 0,
             });
@@ -362,11 +362,7 @@ impl Plan {
         for workload in (0..self.workloads.len()).filter(|w| Some(*w) != self.calibration) {
             for placement in 0..self.placements.len() {
                 for &model in &self.models {
-                    let counts: Vec<usize> = if model == ModelKind::Seq {
-                        vec![1]
-                    } else {
-                        self.workers_for(workload).to_vec()
-                    };
+                    let counts = model.worker_counts(self.workers_for(workload));
                     for workers in counts {
                         cells.push(Cell {
                             workload,
@@ -391,15 +387,8 @@ impl Plan {
     }
 
     /// Runtime threads an async model uses at `workers` tasks.
-    pub fn runtime_threads_for(&self, model: ModelKind, workers: usize) -> Option<usize> {
-        match model {
-            ModelKind::Tokio => Some(
-                self.runtime_threads
-                    .unwrap_or_else(|| workers.min(self.cpus.core_count())),
-            ),
-            ModelKind::TokioCurrent => Some(1),
-            _ => None,
-        }
+    pub fn runtime_threads_for(&self, model: Model, workers: usize) -> Option<usize> {
+        model.runtime_threads(workers, self.cpus.core_count(), self.runtime_threads)
     }
 }
 
@@ -506,11 +495,11 @@ pub fn parse_workers(list: &str) -> Result<Vec<usize>, UsageError> {
     Ok(counts)
 }
 
-fn parse_models(list: &str) -> Result<Vec<ModelKind>, UsageError> {
-    let mut models: Vec<ModelKind> = Vec::new();
+fn parse_models(list: &str) -> Result<Vec<Model>, UsageError> {
+    let mut models: Vec<Model> = Vec::new();
     for item in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
         if item == "all" {
-            models.extend(ModelKind::ALL);
+            models.extend(crate::models::ALL);
         } else {
             models.push(item.parse()?);
         }
@@ -528,6 +517,10 @@ fn parse_models(list: &str) -> Result<Vec<ModelKind>, UsageError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn model(name: &str) -> Model {
+        name.parse().unwrap()
+    }
 
     fn two_cpus() -> CpuSet {
         CpuSet::on_cores(&[0, 1])
@@ -578,7 +571,7 @@ mod tests {
             plan.workloads[cells[0].workload].info().id,
             CALIBRATION_WORKLOAD
         );
-        assert_eq!((cells[0].model, cells[0].workers), (ModelKind::Seq, 1));
+        assert_eq!((cells[0].model, cells[0].workers), (model("seq"), 1));
         let without = Plan::build(
             &PlanInput {
                 calibration: false,
@@ -590,7 +583,7 @@ mod tests {
         assert_eq!(without.cells().len(), 5 * (1 + 6 * 2) + (1 + 6 * 7));
         assert!(cells
             .iter()
-            .all(|c| c.model != ModelKind::Seq || c.workers == 1));
+            .all(|c| c.model != model("seq") || c.workers == 1));
     }
 
     #[test]
@@ -636,13 +629,10 @@ mod tests {
     #[test]
     fn tokio_threads_default_to_min_of_workers_and_cores() {
         let plan = Plan::build(&input(), two_cpus()).unwrap();
-        assert_eq!(plan.runtime_threads_for(ModelKind::Tokio, 1), Some(1));
-        assert_eq!(plan.runtime_threads_for(ModelKind::Tokio, 8), Some(2));
-        assert_eq!(
-            plan.runtime_threads_for(ModelKind::TokioCurrent, 8),
-            Some(1)
-        );
-        assert_eq!(plan.runtime_threads_for(ModelKind::Threads, 8), None);
+        assert_eq!(plan.runtime_threads_for(model("tokio"), 1), Some(1));
+        assert_eq!(plan.runtime_threads_for(model("tokio"), 8), Some(2));
+        assert_eq!(plan.runtime_threads_for(model("tokio-current"), 8), Some(1));
+        assert_eq!(plan.runtime_threads_for(model("threads"), 8), None);
     }
 
     #[test]
@@ -651,6 +641,6 @@ mod tests {
         cpus.quota_cores = Some(2);
         let plan = Plan::build(&input(), cpus).unwrap();
         assert_eq!(plan.workers, vec![1, 2]);
-        assert_eq!(plan.runtime_threads_for(ModelKind::Tokio, 8), Some(2));
+        assert_eq!(plan.runtime_threads_for(model("tokio"), 8), Some(2));
     }
 }

@@ -14,9 +14,9 @@ use clap::Parser;
 use workloads::custom::Custom;
 use workloads::{Registry, WorkloadInfo};
 
-use crate::cli::output::StdoutClosed;
 use crate::cli::{dispatch_with, Cli};
 use crate::error::UsageError;
+use crate::output::StdoutClosed;
 
 /// The workloads a program benchmarks, and its `main`.
 ///

@@ -126,7 +126,7 @@ impl Supervisor {
     ) -> Result<TrialOutcome, Failure> {
         let stop = Arc::clone(&spec.stop);
         let workload = spec.workload.spec();
-        let under = format!("{} at {} worker(s)", model.kind().name(), spec.workers);
+        let under = format!("{} at {} worker(s)", model.model().name(), spec.workers);
         let model = Arc::clone(model);
         // The process's CPU time counts every thread, and an abandoned one
         // that still computes is not the trial's. Settled first, so the

@@ -89,7 +89,10 @@ pub struct CellSummary {
 
 /// Summarises every cell in `records`: by workload, scaling, load and
 /// placement, then in report order of models (`seq` first) and workers.
-pub fn summarise_cells(records: &[Record]) -> Vec<CellSummary> {
+pub fn summarise_cells(
+    records: &[Record],
+    series: &crate::schema::SeriesOrder,
+) -> Vec<CellSummary> {
     let mut cells: BTreeMap<CellKey, Vec<&Record>> = BTreeMap::new();
     for record in records {
         cells.entry(CellKey::of(record)).or_default().push(record);
@@ -180,12 +183,7 @@ pub fn summarise_cells(records: &[Record]) -> Vec<CellSummary> {
             k.load.clone(),
             k.placement.clone(),
         );
-        (
-            group,
-            crate::schema::model_rank(&k.model),
-            k.model.clone(),
-            k.workers,
-        )
+        (group, series.rank(&k.model), k.model.clone(), k.workers)
     });
     summaries
 }
@@ -218,7 +216,7 @@ mod tests {
             record("threads", 4, 250, "strong", Status::Ok),
             record("threads", 4, 50, "strong", Status::Failed),
         ];
-        let cells = summarise_cells(&records);
+        let cells = summarise_cells(&records, &crate::series::tests::known());
         let four = cells.iter().find(|c| c.key.workers == 4).unwrap();
         // T(1) = median(1000, 1100, 9000) = 1100; T(4) = median(250, 400)
         // = 325; the failed trial is not timed.
@@ -236,7 +234,7 @@ mod tests {
             record("threads", 1, 1000, "weak", Status::Ok),
             record("threads", 8, 1250, "weak", Status::Ok),
         ];
-        let cells = summarise_cells(&records);
+        let cells = summarise_cells(&records, &crate::series::tests::known());
         let eight = cells.iter().find(|c| c.key.workers == 8).unwrap();
         assert!((eight.speedup.unwrap() - 8.0 * 1000.0 / 1250.0).abs() < 1e-9);
         assert_eq!(eight.speedup_vs_seq, None);

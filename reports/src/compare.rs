@@ -20,7 +20,7 @@ use serde::Serialize;
 
 use crate::analysis::{analyse, Analysis, ModelCurve, Spectrum};
 use crate::folder::ResultsFolder;
-use crate::schema::{model_rank, Host, Record, Status, CALIBRATION_WORKLOAD};
+use crate::schema::{Host, Record, SeriesOrder, Status, CALIBRATION_WORKLOAD};
 use crate::slug::slug;
 use crate::stats::{median, ratio_interval, Estimate, VERDICT_COVERAGE};
 
@@ -166,12 +166,14 @@ impl Change {
 }
 
 /// What to compare, and how strictly.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct CompareOptions {
     /// Index of the baseline configuration.
     pub baseline: usize,
     /// Relative change below which nothing counts, e.g. 0.02.
     pub noise: f64,
+    /// The models, in report order, with their colours.
+    pub series: SeriesOrder,
 }
 
 /// Everything a comparison shows.
@@ -259,7 +261,7 @@ type HostField = Box<dyn Fn(&Configuration) -> String>;
 pub fn compare(configs: Vec<Configuration>, options: CompareOptions) -> Comparison {
     let analyses: Vec<Analysis> = configs
         .iter()
-        .map(|c| analyse(&c.host, &c.records))
+        .map(|c| analyse(&c.host, &c.records, &options.series))
         .collect();
     let calibrations: Vec<Option<f64>> = configs
         .iter()
@@ -283,7 +285,7 @@ pub fn compare(configs: Vec<Configuration>, options: CompareOptions) -> Comparis
                 record.scaling.clone(),
                 record.load.clone(),
             );
-            let rank = model_rank(&record.model);
+            let rank = options.series.rank(&record.model);
             let slot = table
                 .entry(group.clone())
                 .or_default()

@@ -229,7 +229,7 @@ pub fn build_context(
 ) -> ReportContext {
     let label = host.label.clone().unwrap_or_else(|| host.hostname.clone());
     let count = |status: Status| records.iter().filter(|r| r.status == status).count();
-    let cells = crate::cells::summarise_cells(records).len();
+    let cells: usize = analysis.sections.iter().map(|s| s.rows.len()).sum();
     let summary = crate::summary::summarise(analysis);
     ReportContext {
         title: format!("corebench report: {label}"),

@@ -4,12 +4,13 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use crate::analysis::analyse;
+use crate::analysis::{analyse, Analysis};
 use crate::charts::{section_charts, variant_charts, Chart};
 pub use crate::error::ReportError;
 use crate::export::report_exporters;
 use crate::folder::ResultsFolder;
 use crate::html::{build_context, render, ChartView, ReportContext};
+use crate::series::SeriesOrder;
 use crate::variants::variant_groups;
 
 /// What was written.
@@ -26,6 +27,9 @@ pub struct WrittenReport {
     /// What was left out of the report and why (a profile that could not
     /// be read), one line each, for the terminal.
     pub warnings: Vec<String>,
+    /// The analysis the report shows: what the terminal, `--json` and the
+    /// exports read too, computed once.
+    pub analysis: Analysis,
 }
 
 /// Writes the report of `folder` into `out`: `index.html`, one SVG per
@@ -34,10 +38,15 @@ pub struct WrittenReport {
 /// otherwise, so the page's links work wherever it is opened. The folder
 /// is written whole or not at all (see [`crate::staging::staged`]): a killed `report`
 /// leaves the old report, or none, never half of one.
-pub fn write_report(folder: &ResultsFolder, out: &Path) -> Result<WrittenReport, ReportError> {
+/// `series` names the models in report order, with their colours.
+pub fn write_report(
+    folder: &ResultsFolder,
+    out: &Path,
+    series: &SeriesOrder,
+) -> Result<WrittenReport, ReportError> {
     let data_prefix = raw_data_prefix(folder, out)?;
     let mut written = crate::staging::staged(out, &[&folder.dir], |staging| {
-        write_into(folder, staging, &data_prefix)
+        write_into(folder, staging, &data_prefix, series)
     })?;
     written.dir = out.to_path_buf();
     written.index = out.join("index.html");
@@ -49,12 +58,13 @@ fn write_into(
     folder: &ResultsFolder,
     out: &Path,
     data_prefix: &str,
+    series: &SeriesOrder,
 ) -> Result<WrittenReport, ReportError> {
     let io = |path: &Path| {
         let path = path.to_path_buf();
         move |source| ReportError::Io { path, source }
     };
-    let analysis = analyse(&folder.host, &folder.records);
+    let analysis = analyse(&folder.host, &folder.records, series);
 
     // Writes charts as `STEM-[INDEX-]KIND.svg`; returns their views.
     let mut chart_count = 0;
@@ -87,7 +97,7 @@ fn write_into(
         charts.push(write_charts(&section.id, false, section_charts)?);
     }
     let mut variants = Vec::new();
-    for group in variant_groups(&folder.records) {
+    for group in variant_groups(&folder.records, series) {
         // Numbered: a workload may keep several latencies of its own.
         let views = write_charts(&group.id, true, variant_charts(&group)?)?;
         variants.push((group, views));
@@ -137,6 +147,7 @@ fn write_into(
         charts: chart_count,
         context,
         warnings: flamegraphs.warnings,
+        analysis,
     })
 }
 

@@ -27,7 +27,7 @@ pub fn is_weak_scaling(scaling: &str) -> bool {
     scaling == "weak"
 }
 
-pub use crate::series::{model_rank, series_colour, ModelName, Rgb, MODELS, OTHER_COLOURS};
+pub use crate::series::{KnownSeries, Rgb, SeriesOrder, OTHER_COLOURS};
 
 /// How a trial ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -1,40 +1,69 @@
-//! The series of every chart and table: the execution models' names in
-//! report order, and the colour each series is drawn in.
+//! The series of every chart and table: the order and colours of the
+//! series the caller names ([`SeriesOrder`]), and the palettes and
+//! markers for every other series.
+
+use serde::Serialize;
 
 /// A colour as red, green, blue.
 pub type Rgb = (u8, u8, u8);
 
-/// An execution model the harness runs, as results name it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ModelName {
+/// A series the caller knows by name (the harness's execution models),
+/// with its own colour.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct KnownSeries {
     /// The `model` field of its records.
-    pub name: &'static str,
+    pub name: String,
     /// Its colour in every chart and swatch.
     pub colour: Rgb,
 }
 
-impl ModelName {
-    const fn new(name: &'static str, colour: Rgb) -> Self {
-        ModelName { name, colour }
+/// The series a report is told about, in report order: the harness hands
+/// over its models' names, order and colours when it renders. Any other
+/// name (an outside program's variants, a configuration) sorts after them
+/// and is coloured from [`OTHER_COLOURS`] by position.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct SeriesOrder(pub Vec<KnownSeries>);
+
+impl SeriesOrder {
+    /// Where `name` stands in report order: its place among the known
+    /// series, or after them all.
+    pub fn rank(&self, name: &str) -> usize {
+        self.position(name).unwrap_or(self.0.len())
+    }
+
+    /// The colour of the series `name`, the `position`-th of its section:
+    /// a known series' own, otherwise one of [`OTHER_COLOURS`] by position.
+    pub fn colour(&self, name: &str, position: usize) -> Rgb {
+        self.position(name)
+            .map_or(OTHER_COLOURS[position % OTHER_COLOURS.len()], |i| {
+                self.0[i].colour
+            })
+    }
+
+    /// The marker of the series `name`, the `position`-th of its chart: a
+    /// known series' own (its place in the order), otherwise by position.
+    pub fn marker(&self, name: &str, position: usize) -> Marker {
+        MARKERS[self.position(name).unwrap_or(position) % MARKERS.len()]
+    }
+
+    fn position(&self, name: &str) -> Option<usize> {
+        self.0.iter().position(|s| s.name == name)
     }
 }
 
-/// Every execution model, in the order reports list them. The one list:
-/// the harness maps its models onto it (and a test there proves the two
-/// agree), and report order, chart colours and marker shapes follow it.
-/// The colours are the Okabe-Ito palette, which colour-blind readers can
-/// tell apart; `seq` is black, so it never reads as the grey ideal line.
-pub const MODELS: [ModelName; 7] = [
-    ModelName::new("seq", (0, 0, 0)),
-    ModelName::new("threads", (0, 114, 178)),
-    ModelName::new("pool", (230, 159, 0)),
-    ModelName::new("rayon", (0, 158, 115)),
-    ModelName::new("process", (213, 94, 0)),
-    ModelName::new("tokio", (204, 121, 167)),
-    ModelName::new("tokio-current", (86, 180, 233)),
+/// The Okabe-Ito palette, which colour-blind readers can tell apart, with
+/// black last: configurations and specs are drawn in it, in order.
+pub const OKABE_ITO: [Rgb; 7] = [
+    (0, 114, 178),
+    (230, 159, 0),
+    (0, 158, 115),
+    (213, 94, 0),
+    (204, 121, 167),
+    (86, 180, 233),
+    (0, 0, 0),
 ];
 
-/// Colours for series whose names are not in [`MODELS`] (the variants of
+/// Colours for series whose names are not known (the variants of
 /// an outside program, the configurations of a comparison), handed out
 /// by position so that no two share one: Paul Tol's muted palette, also
 /// safe for colour-blind readers and apart from the models' colours.
@@ -83,70 +112,39 @@ pub const MARKERS: [Marker; 8] = [
     Marker::Plus,
 ];
 
-/// The marker of the series `name`, the `position`-th of its chart: a
-/// known model's own (its place in [`MODELS`]), otherwise by position.
-pub fn series_marker(name: &str, position: usize) -> Marker {
-    let index = MODELS
-        .iter()
-        .position(|m| m.name == name)
-        .unwrap_or(position);
-    MARKERS[index % MARKERS.len()]
-}
-
-/// Where `model` stands in report order: its place in [`MODELS`], or
-/// after them all.
-pub fn model_rank(model: &str) -> usize {
-    MODELS
-        .iter()
-        .position(|m| m.name == model)
-        .unwrap_or(MODELS.len())
-}
-
-/// The colour of the series `name`, the `position`-th series of its
-/// section: a known model's own colour, otherwise one of
-/// [`OTHER_COLOURS`] by position.
-pub fn series_colour(name: &str, position: usize) -> Rgb {
-    MODELS
-        .iter()
-        .find(|m| m.name == name)
-        .map_or(OTHER_COLOURS[position % OTHER_COLOURS.len()], |m| m.colour)
-}
-
 #[cfg(test)]
-mod model_list_tests {
+pub(crate) mod tests {
     use super::*;
 
-    #[test]
-    fn every_model_has_its_own_colour() {
-        let mut colours: Vec<Rgb> = MODELS.iter().map(|m| series_colour(m.name, 0)).collect();
-        colours.extend(OTHER_COLOURS);
-        colours.sort();
-        colours.dedup();
-        assert_eq!(colours.len(), MODELS.len() + OTHER_COLOURS.len());
+    /// Two known series, `seq` and `threads`, for tests.
+    pub(crate) fn known() -> SeriesOrder {
+        SeriesOrder(
+            [("seq", (0, 0, 0)), ("threads", (0, 114, 178))]
+                .map(|(name, colour)| KnownSeries {
+                    name: name.to_string(),
+                    colour,
+                })
+                .to_vec(),
+        )
     }
 
     #[test]
-    fn every_model_has_its_own_marker() {
-        let mut markers: Vec<usize> = MODELS
-            .iter()
-            .map(|m| {
-                MARKERS
-                    .iter()
-                    .position(|k| *k == series_marker(m.name, 0))
-                    .unwrap()
-            })
-            .collect();
-        markers.dedup();
-        assert_eq!(markers.len(), MODELS.len());
+    fn known_series_keep_their_colour_and_marker_wherever_they_stand() {
+        let known = known();
+        assert_eq!(known.colour("threads", 5), (0, 114, 178));
+        assert_eq!(known.marker("threads", 5), MARKERS[1]);
+        assert_eq!(known.rank("seq"), 0);
     }
 
     #[test]
-    fn names_outside_the_list_get_colours_by_position() {
+    fn names_outside_the_order_get_colours_by_position() {
+        let known = known();
         assert_ne!(
-            series_colour("python-threads", 0),
-            series_colour("python-asyncio", 1)
+            known.colour("python-threads", 0),
+            known.colour("python-asyncio", 1)
         );
-        assert_eq!(model_rank("seq"), 0);
-        assert_eq!(model_rank("python-threads"), MODELS.len());
+        assert!(!OKABE_ITO.contains(&known.colour("python-threads", 0)));
+        assert_eq!(known.rank("python-threads"), 2);
+        assert_eq!(SeriesOrder::default().colour("x", 0), OTHER_COLOURS[0]);
     }
 }

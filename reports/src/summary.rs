@@ -380,9 +380,13 @@ pub struct RunSummary {
 }
 
 impl RunSummary {
-    /// The summary of a results folder whose report is at `report`.
-    pub fn of(folder: &crate::folder::ResultsFolder, report: &std::path::Path) -> RunSummary {
-        let analysis = crate::analysis::analyse(&folder.host, &folder.records);
+    /// The summary of a results folder, from the `analysis` its report
+    /// at `report` shows.
+    pub fn of(
+        folder: &crate::folder::ResultsFolder,
+        analysis: &crate::analysis::Analysis,
+        report: &std::path::Path,
+    ) -> RunSummary {
         let cells = analysis
             .sections
             .iter()

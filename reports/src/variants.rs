@@ -7,7 +7,7 @@
 //! load and placement, when there are two or more. All of its lines are
 //! taken at one cell, the same model and worker count for every spec: the
 //! cell the most specs measured, then the most workers, then the model
-//! first in [`crate::schema::MODELS`]. Besides the op latency spectrum, each latency
+//! first in the report's order ([`SeriesOrder`]). Besides the op latency spectrum, each latency
 //! histogram the workload kept itself (`message_latency`,
 //! `event_latency`) gets its own chart. Lines are labelled by the
 //! parameters that differ between the specs.
@@ -17,7 +17,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 
 use crate::analysis::{merged_histogram, spectrum_of, Spectrum};
-use crate::schema::{model_rank, Record, Status};
+use crate::schema::{Record, SeriesOrder, Status};
 use crate::slug::unique_slug;
 use crate::stats::median;
 
@@ -78,7 +78,7 @@ impl VariantGroup {
 }
 
 /// Every group of two or more specs of one workload in `records`.
-pub fn variant_groups(records: &[Record]) -> Vec<VariantGroup> {
+pub fn variant_groups(records: &[Record], series: &SeriesOrder) -> Vec<VariantGroup> {
     // (workload id, scaling, load, placement) -> spec -> records
     type Key = (String, String, String, String);
     let mut groups: BTreeMap<Key, BTreeMap<String, Vec<&Record>>> = BTreeMap::new();
@@ -100,7 +100,7 @@ pub fn variant_groups(records: &[Record]) -> Vec<VariantGroup> {
         .into_iter()
         .filter(|(_, specs)| specs.len() >= 2)
         .filter_map(|((workload_id, scaling, load, placement), specs)| {
-            let (model, workers) = common_cell(&specs)?;
+            let (model, workers) = common_cell(&specs, series)?;
             let labels = distinguishing_labels(&specs);
             let mut lines = Vec::new();
             let mut missing = Vec::new();
@@ -138,7 +138,10 @@ pub fn variant_groups(records: &[Record]) -> Vec<VariantGroup> {
 
 /// The (model, workers) cell with ok trials for the most specs; ties go to
 /// more workers, then to the model first in the report's order.
-fn common_cell(specs: &BTreeMap<String, Vec<&Record>>) -> Option<(String, u32)> {
+fn common_cell(
+    specs: &BTreeMap<String, Vec<&Record>>,
+    series: &SeriesOrder,
+) -> Option<(String, u32)> {
     let mut coverage: BTreeMap<(String, u32), usize> = BTreeMap::new();
     for records in specs.values() {
         let cells: BTreeSet<(String, u32)> = records
@@ -150,7 +153,7 @@ fn common_cell(specs: &BTreeMap<String, Vec<&Record>>) -> Option<(String, u32)> 
             *coverage.entry(cell).or_default() += 1;
         }
     }
-    let rank = model_rank;
+    let rank = |model: &str| series.rank(model);
     coverage
         .into_iter()
         .max_by(|((m1, n1), c1), ((m2, n2), c2)| {
@@ -279,7 +282,7 @@ mod tests {
                 other
             },
         ];
-        let groups = variant_groups(&records);
+        let groups = variant_groups(&records, &crate::series::tests::known());
         assert_eq!(groups.len(), 1);
         let group = &groups[0];
         assert_eq!((group.model.as_str(), group.workers), ("threads", 2));
@@ -305,7 +308,7 @@ mod tests {
             record("a", "threads", 1, 1),
             record("b", "threads", 1, 1),
         ];
-        let group = &variant_groups(&records)[0];
+        let group = &variant_groups(&records, &crate::series::tests::known())[0];
         assert_eq!((group.model.as_str(), group.workers), ("threads", 2));
         assert!(group.missing.is_empty());
     }

@@ -130,6 +130,7 @@ fn compare_page_loads_in_headless_chromium_with_every_chart() {
         reports::compare::CompareOptions {
             baseline: 0,
             noise: 0.02,
+            series: common::models(),
         },
     );
     let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("browser-compare");
@@ -149,7 +150,7 @@ fn report_loads_in_headless_chromium_with_every_chart() {
     let _ = std::fs::remove_dir_all(&out);
     let folder =
         ResultsFolder::open(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sample")).unwrap();
-    let written = write_report(&folder, &out).unwrap();
+    let written = write_report(&folder, &out, &common::models()).unwrap();
     let page = std::fs::canonicalize(&written.index).unwrap();
     let dom = assert_page_loads(&browser, &page, written.charts);
     // The answer comes first: the summary precedes every chart.
@@ -184,7 +185,7 @@ fn side_by_side_report_loads_in_headless_chromium_with_every_chart() {
     let folder =
         ResultsFolder::open(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/side-by-side"))
             .unwrap();
-    let written = write_report(&folder, &out).unwrap();
+    let written = write_report(&folder, &out, &common::models()).unwrap();
     assert!(!written.context.variants.is_empty());
     let page = std::fs::canonicalize(&written.index).unwrap();
     assert_page_loads(&browser, &page, written.charts);
@@ -201,7 +202,7 @@ fn pages_at_64_workers_and_15_workloads_stay_inside_the_window() {
     common::write_sample_64(&results);
     let folder = ResultsFolder::open(&results).unwrap();
     let out = results.join("report");
-    let written = write_report(&folder, &out).unwrap();
+    let written = write_report(&folder, &out, &common::models()).unwrap();
     assert_eq!(written.context.summary.len(), 15);
     let page = std::fs::canonicalize(&written.index).unwrap();
     assert_page_loads(&browser, &page, written.charts);
@@ -215,6 +216,7 @@ fn pages_at_64_workers_and_15_workloads_stay_inside_the_window() {
         reports::compare::CompareOptions {
             baseline: 0,
             noise: 0.02,
+            series: common::models(),
         },
     );
     let compare_out = tmp.join("sample-64-compare");

@@ -18,6 +18,7 @@ fn options() -> CompareOptions {
     CompareOptions {
         baseline: 0,
         noise: 0.02,
+        series: common::models(),
     }
 }
 

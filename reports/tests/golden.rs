@@ -2,6 +2,8 @@
 //! and kept forever, so every version this build claims to read stays
 //! readable. A new schema version adds a folder here; none is removed.
 
+mod common;
+
 use std::path::Path;
 
 use reports::folder::ResultsFolder;
@@ -76,7 +78,7 @@ fn a_cut_off_last_line_is_ignored_but_a_bad_middle_line_is_an_error() {
 #[test]
 fn cells_summarise_medians_and_speedups() {
     let folder = golden(1);
-    let cells = reports::cells::summarise_cells(&folder.records);
+    let cells = reports::cells::summarise_cells(&folder.records, &common::models());
     let threads = cells
         .iter()
         .find(|c| c.key.model == "threads" && c.key.workload.starts_with("synthetic/amdahl"))

@@ -3,6 +3,8 @@
 //! unsupported cell, and a weak-scaling section), pinned by snapshots of
 //! the exports and of the page's template context.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
 use reports::folder::ResultsFolder;
@@ -22,7 +24,7 @@ fn out_dir(name: &str) -> PathBuf {
 #[test]
 fn exports_match_their_snapshots() {
     let out = out_dir("report-exports");
-    write_report(&sample(), &out).unwrap();
+    write_report(&sample(), &out, &common::models()).unwrap();
     let csv = std::fs::read_to_string(out.join("summary.csv")).unwrap();
     insta::assert_snapshot!("summary_csv", csv);
     let markdown = std::fs::read_to_string(out.join("summary.md")).unwrap();
@@ -32,14 +34,14 @@ fn exports_match_their_snapshots() {
 #[test]
 fn template_context_matches_its_snapshot() {
     let out = out_dir("report-context");
-    let written = write_report(&sample(), &out).unwrap();
+    let written = write_report(&sample(), &out, &common::models()).unwrap();
     insta::assert_json_snapshot!("html_context", written.context);
 }
 
 #[test]
 fn every_chart_is_written_and_drawn() {
     let out = out_dir("report-charts");
-    let written = write_report(&sample(), &out).unwrap();
+    let written = write_report(&sample(), &out, &common::models()).unwrap();
     let html = std::fs::read_to_string(&written.index).unwrap();
     let mut charts = 0;
     for section in &written.context.sections {
@@ -84,7 +86,7 @@ fn strings_from_the_data_are_escaped() {
     folder.records[0].error = Some("<img src=x onerror=alert(1)>".to_string());
     folder.records[0].status = reports::schema::Status::Failed;
     let out = out_dir("report-escaping");
-    let written = write_report(&folder, &out).unwrap();
+    let written = write_report(&folder, &out, &common::models()).unwrap();
     let html = std::fs::read_to_string(written.index).unwrap();
     assert!(!html.contains("<script>alert"), "label must render as text");
     assert!(html.contains("&lt;script&gt;alert("));
@@ -96,7 +98,7 @@ fn strings_from_the_data_are_escaped() {
 
 #[test]
 fn sections_fit_what_their_data_allows() {
-    let written = write_report(&sample(), &out_dir("report-fits")).unwrap();
+    let written = write_report(&sample(), &out_dir("report-fits"), &common::models()).unwrap();
     let sections = &written.context.sections;
     let amdahl = sections
         .iter()
@@ -151,7 +153,7 @@ fn side_by_side() -> ResultsFolder {
 #[test]
 fn implementations_share_one_chart_per_latency() {
     let out = out_dir("report-side-by-side");
-    let written = write_report(&side_by_side(), &out).unwrap();
+    let written = write_report(&side_by_side(), &out, &common::models()).unwrap();
     insta::assert_json_snapshot!("side_by_side_context", written.context.variants);
     let html = std::fs::read_to_string(&written.index).unwrap();
     let ids: Vec<&str> = written
@@ -186,7 +188,7 @@ fn no_reading_contradicts_a_measured_point_in_any_sample_folder() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests");
     for name in ["sample", "side-by-side", "golden/v1"] {
         let folder = ResultsFolder::open(&root.join(name)).unwrap();
-        let analysis = reports::analysis::analyse(&folder.host, &folder.records);
+        let analysis = reports::analysis::analyse(&folder.host, &folder.records, &common::models());
         for section in &analysis.sections {
             let largest = section
                 .models

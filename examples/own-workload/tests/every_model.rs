@@ -4,8 +4,9 @@
 
 use std::process::Command;
 
+use corebench::models::ALL as MODELS;
 use corebench::reports::folder::ResultsFolder;
-use corebench::reports::schema::{Status, MODELS};
+use corebench::reports::schema::Status;
 
 #[test]
 fn own_workloads_run_under_every_model_and_in_child_processes() {
@@ -39,7 +40,7 @@ fn own_workloads_run_under_every_model_and_in_child_processes() {
     );
     let folder = ResultsFolder::open(&out).unwrap();
     for workload in ["own/json-parse", "own/cache"] {
-        for model in MODELS.iter().map(|m| m.name) {
+        for model in MODELS.iter().map(|m| m.name()) {
             let records: Vec<_> = folder
                 .records
                 .iter()

@@ -3,9 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
-use super::output::{print, println};
 use super::{CompareArgs, CompareFormat};
 use crate::error::{is_unusable_path, UsageError};
+use crate::output::{print, println};
 
 /// Refuses an `--out` that is one of the inputs or lies inside one: a
 /// comparison must never overwrite what it reads.
@@ -91,6 +91,7 @@ pub fn compare(args: CompareArgs) -> anyhow::Result<i32> {
         CompareOptions {
             baseline,
             noise: args.noise,
+            series: crate::models::report_series(),
         },
     );
 

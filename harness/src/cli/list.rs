@@ -4,7 +4,7 @@
 use serde::Serialize;
 use workloads::Registry;
 
-use crate::models::ModelKind;
+use crate::models::ALL as MODELS;
 
 /// The placements `--pin` accepts, with what each does.
 const PLACEMENTS: [(&str, &str); 4] = [
@@ -48,18 +48,18 @@ pub fn list_text(registry: &Registry) -> String {
             ));
         }
     }
-    let width = ModelKind::ALL
+    let width = MODELS
         .iter()
         .map(|m| m.name().len())
         .chain(PLACEMENTS.iter().map(|p| p.0.len()))
         .max()
         .unwrap_or(0);
     out.push_str("\nMODELS  (--models M,... or all)\n");
-    for model in ModelKind::ALL {
+    for model in MODELS {
         out.push_str(&format!(
             "  {:<width$}  {}\n",
             model.name(),
-            model.summary()
+            model.info().summary
         ));
     }
     out.push_str("\nPLACEMENTS  (--pin P,...)\n");
@@ -119,11 +119,11 @@ pub fn list_json(registry: &Registry) -> serde_json::Result<String> {
                     .collect(),
             })
             .collect(),
-        models: ModelKind::ALL
+        models: MODELS
             .iter()
             .map(|m| NamedJson {
                 name: m.name(),
-                summary: m.summary(),
+                summary: m.info().summary,
             })
             .collect(),
         placements: PLACEMENTS

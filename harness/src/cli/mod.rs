@@ -8,11 +8,12 @@
 //! - [`compare`]: `corebench compare`;
 //! - [`profile`]: `corebench profile`, one cell with every probe on;
 //! - [`list`]: `corebench list`, as text or JSON;
-//! - [`output`]: standard output, where a closed pipe is a normal end.
+//! - standard output goes through [`crate::output`], where a closed pipe
+//!   is a normal end.
 
 pub mod compare;
 pub mod list;
-pub mod output;
+
 pub mod profile;
 pub mod run;
 
@@ -344,13 +345,13 @@ pub fn dispatch_with(cli: Cli, registry: Arc<Registry>) -> anyhow::Result<i32> {
         Command::Run(args) => run::run(args, registry),
         Command::Report { dir, out, lenient } => {
             let out = out.unwrap_or_else(|| dir.join("report"));
-            let index = run::render_report(&dir, &out, lenient)?;
-            output::println(&format!("report: {}", index.display()))?;
+            let rendered = crate::render::render_report(&dir, &out, lenient)?;
+            crate::output::println(&format!("report: {}", rendered.index.display()))?;
             Ok(0)
         }
         Command::Compare(args) => compare::compare(args),
         Command::List { json } => {
-            output::print(&if json {
+            crate::output::print(&if json {
                 list::list_json(&registry)?
             } else {
                 list::list_text(&registry)
@@ -365,11 +366,11 @@ pub fn dispatch_with(cli: Cli, registry: Arc<Registry>) -> anyhow::Result<i32> {
                 "corebench",
                 &mut buffer,
             );
-            output::print(&String::from_utf8_lossy(&buffer))?;
+            crate::output::print(&String::from_utf8_lossy(&buffer))?;
             Ok(0)
         }
         Command::Host { label } => {
-            output::println(&serde_json::to_string_pretty(&capture_host(label))?)?;
+            crate::output::println(&serde_json::to_string_pretty(&capture_host(label))?)?;
             Ok(0)
         }
         Command::Serve {

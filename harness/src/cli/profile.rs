@@ -12,9 +12,9 @@ use comfy_table::{presets::UTF8_FULL_CONDENSED, Table};
 use reports::schema::{Record, Status, ThreadOs};
 use workloads::Registry;
 
-use super::output::print;
 use super::{Cli, Command};
 use crate::error::UsageError;
+use crate::output::print;
 
 /// `corebench profile` options.
 #[derive(Debug, clap::Args)]

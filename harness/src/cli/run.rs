@@ -5,7 +5,7 @@
 //! when SIGINT or SIGTERM stopped the run (what finished is kept and
 //! rendered).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -13,14 +13,15 @@ use anyhow::Context;
 use reports::schema::Status;
 use workloads::Registry;
 
-use super::output::{print, println};
 use super::RunArgs;
 use crate::disturbance::{parse_disturbance_rule, DisturbancePolicy};
 use crate::error::{is_unusable_path, UsageError};
 use crate::host::capture_host;
 use crate::interrupt;
+use crate::output::{print, println};
 use crate::placement::CpuSet;
 use crate::plan::{Plan, PlanInput};
+use crate::render::render_report;
 use crate::results::{default_out_dir, ResultsError, ResultsWriter};
 
 /// Runs `corebench run`; returns the exit code.
@@ -116,7 +117,7 @@ pub fn run(args: RunArgs, registry: Arc<Registry>) -> anyhow::Result<i32> {
 
     if let Some(signal) = outcome.interrupted {
         let rendered = render_report(&out, &out.join("report"), false)
-            .map(|index| format!("; its report: {}", index.display()))
+            .map(|r| format!("; its report: {}", r.index.display()))
             .unwrap_or_else(|e| format!("; its report could not be written: {e:#}"));
         eprintln!(
             "corebench: stopped by {}: {} finished trials kept in {}{rendered}; re-render with `corebench report {}`",
@@ -140,21 +141,20 @@ pub fn run(args: RunArgs, registry: Arc<Registry>) -> anyhow::Result<i32> {
             print(text)
         }
     };
-    let cells = reports::cells::summarise_cells(&outcome.records);
+    let cells = reports::cells::summarise_cells(&outcome.records, &crate::models::report_series());
     say(&reports::terminal::summary_tables(&cells))?;
     if args.latency {
         say(&reports::terminal::latency_tables(&outcome.records))?;
     }
     say(&format!("\nresults: {}\n", out.display()))?;
-    let index = render_report(&out, &out.join("report"), false)?;
-    say(&format!("report: {}\n", index.display()))?;
+    let rendered = render_report(&out, &out.join("report"), false)?;
+    say(&format!("report: {}\n", rendered.index.display()))?;
     if !quiet {
         print_peak_memory();
     }
     if args.json {
-        let folder = reports::folder::ResultsFolder::open(&out)
-            .with_context(|| format!("reading {} back", out.display()))?;
-        let summary = reports::summary::RunSummary::of(&folder, &index);
+        let summary =
+            reports::summary::RunSummary::of(&rendered.folder, &rendered.analysis, &rendered.index);
         println(&serde_json::to_string_pretty(&summary)?)?;
     }
     if let Some(note) = &outcome.unclean {
@@ -208,13 +208,18 @@ fn header(plan: &Plan, out: &Path) -> String {
 /// nothing a user should know about.
 fn plan_notes(plan: &Plan, workers_given: bool) -> Vec<String> {
     let mut notes = Vec::new();
-    let seq = plan.models.contains(&crate::models::ModelKind::Seq);
-    let other_counts = plan.workers.iter().any(|&n| n != 1);
-    if seq && other_counts && (workers_given || plan.models.len() == 1) {
-        notes.push(
-            "seq runs at 1 worker only (it is the T(1) every model is compared with), whatever --workers says"
-                .to_string(),
-        );
+    for model in &plan.models {
+        let Some(max) = model.info().max_workers else {
+            continue;
+        };
+        let beyond = plan.workers.iter().any(|&n| n > max);
+        if beyond && (workers_given || plan.models.len() == 1) {
+            notes.push(format!(
+                "{model} runs at {} only, whatever --workers says ({})",
+                reports::format::workers_phrase(max as u32),
+                model.info().summary
+            ));
+        }
     }
     let single = (0..plan.workloads.len())
         .filter(|w| Some(*w) != plan.calibration)
@@ -311,37 +316,5 @@ fn print_peak_memory() {
             "peak RSS: corebench {:.1} MiB{children}",
             own_kib as f64 / 1024.0
         );
-    }
-}
-
-/// Reads a results folder and writes its report; returns `index.html`.
-/// An unreadable folder is bad input (exit 2); a failed write is not.
-pub fn render_report(dir: &Path, out: &Path, lenient: bool) -> anyhow::Result<PathBuf> {
-    let (folder, warnings) = reports::folder::ResultsFolder::open_with(dir, lenient)
-        .map_err(|e| UsageError::new(e.to_string()))?;
-    for warning in warnings {
-        eprintln!("warning: {warning}");
-    }
-    match reports::report::write_report(&folder, out) {
-        Ok(written) => {
-            for warning in &written.warnings {
-                eprintln!("warning: {warning}");
-            }
-            Ok(written.index)
-        }
-        Err(reports::error::ReportError::Refused(refused)) => {
-            Err(UsageError::new(refused.to_string()).into())
-        }
-        Err(reports::error::ReportError::Io { path, source }) if is_unusable_path(&source) => {
-            Err(UsageError::new(format!(
-                "cannot write the report of {} to '{}': {source}",
-                dir.display(),
-                path.display()
-            ))
-            .into())
-        }
-        Err(e) => {
-            Err(anyhow::Error::new(e).context(format!("writing the report of {}", dir.display())))
-        }
     }
 }

@@ -293,8 +293,8 @@ pub fn exec(args: ExecArgs) -> anyhow::Result<i32> {
         guardian.finish();
     }
     if let Some(signal) = crate::interrupt::requested() {
-        let rendered = crate::cli::run::render_report(&out, &out.join("report"), false)
-            .map(|index| format!("; its report: {}", index.display()))
+        let rendered = crate::render::render_report(&out, &out.join("report"), false)
+            .map(|r| format!("; its report: {}", r.index.display()))
             .unwrap_or_else(|e| format!("; its report could not be written: {e:#}"));
         eprintln!(
             "corebench: stopped by {}: {kept} finished trials kept in {}{rendered}",
@@ -303,9 +303,9 @@ pub fn exec(args: ExecArgs) -> anyhow::Result<i32> {
         );
         return Ok(crate::interrupt::exit_code(signal));
     }
-    let index = crate::cli::run::render_report(&out, &out.join("report"), false)?;
+    let index = crate::render::render_report(&out, &out.join("report"), false)?.index;
     if !args.quiet {
-        crate::cli::output::println(&format!(
+        crate::output::println(&format!(
             "results: {}\nreport: {}",
             out.display(),
             index.display()

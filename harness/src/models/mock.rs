@@ -12,7 +12,9 @@ use crate::os::usage::CpuTime;
 use crate::placement::Placed;
 use crate::recorder::new_histogram;
 
-use super::{ExecutionModel, ModelKind, TrialOutcome, TrialSpec, WorkerOutcome};
+use super::{
+    ExecutionModel, Model, ModelInfo, RuntimeThreads, TrialOutcome, TrialSpec, WorkerOutcome,
+};
 
 /// What one scripted trial gives back.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,19 +41,38 @@ pub enum Scripted {
     Failed(Failure),
 }
 
+/// What the mock model is: a model like any other, declared in its own
+/// file. Listing it is one line (`mock::MODEL`) in a list of models; built
+/// from that list it measures every trial as 500 ops of 1 µs per worker.
+pub const MODEL: Model = Model::new(&ModelInfo {
+    name: "mock",
+    summary: "scripted outcomes for tests; runs nothing",
+    colour: (120, 120, 120),
+    is_async: false,
+    runtime_threads: RuntimeThreads::None,
+    extra_threads: 0,
+    in_children: false,
+    max_workers: None,
+    build: || {
+        Box::new(MockModel::new(vec![Scripted::Measured {
+            ops_per_worker: 500,
+            op_ns: 1_000,
+            cpu_fraction_pct: 100,
+        }]))
+    },
+});
+
 /// The mock model: scripted trials, taken in order, the last one repeated.
 pub struct MockModel {
-    kind: ModelKind,
     refusal: Option<String>,
     script: Mutex<VecDeque<Scripted>>,
     last: Mutex<Option<Scripted>>,
 }
 
 impl MockModel {
-    /// A mock that claims to be `kind` and plays `script`.
-    pub fn new(kind: ModelKind, script: Vec<Scripted>) -> Self {
+    /// A mock that plays `script`.
+    pub fn new(script: Vec<Scripted>) -> Self {
         MockModel {
-            kind,
             refusal: None,
             script: Mutex::new(script.into()),
             last: Mutex::new(None),
@@ -77,8 +98,8 @@ impl MockModel {
 }
 
 impl ExecutionModel for MockModel {
-    fn kind(&self) -> ModelKind {
-        self.kind
+    fn model(&self) -> Model {
+        MODEL
     }
 
     fn check_support(

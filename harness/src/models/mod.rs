@@ -1,17 +1,18 @@
 //! Execution models: how workers are created, placed and driven.
 //!
-//! This file holds the [`ExecutionModel`] trait and the model table
-//! ([`ModelKind`]); every model implements the trait in its own file. The
-//! runner hands a model a [`TrialSpec`] (the workload, worker count, op
-//! budget and the core of every placeable unit) and gets back a
-//! [`TrialOutcome`] (wall and CPU time, the merged histogram, every
-//! worker's part) or a typed [`Failure`]. Every model follows the
-//! measurement rules of DESIGN.md: workers are created and set up (pinned,
-//! per-worker state built) before timing starts and released together;
-//! each records into its own histogram; waiting is blocking, never
-//! spinning.
+//! This file holds only the list of models ([`ALL`]); every model says
+//! what it is ([`ModelInfo`]) and implements [`ExecutionModel`] in its own
+//! file, so adding a model is one new file and one line here. The runner
+//! hands a model a [`TrialSpec`] (the workload, worker count, op budget
+//! and the core of every placeable unit) and gets back a [`TrialOutcome`]
+//! (wall and CPU time, the merged histogram, every worker's part) or a
+//! typed [`Failure`]. Every model follows the measurement rules of
+//! DESIGN.md: workers are created and set up (pinned, per-worker state
+//! built) before timing starts and released together; each records into
+//! its own histogram; waiting is blocking, never spinning.
 //!
 //! The parts models share live beside them:
+//! - [`model`]: the trait, the descriptor and the [`Model`] handle;
 //! - [`trial`]: the spec and outcome types of one trial;
 //! - [`worker_run`]: a worker's lifecycle (set-up with panics caught, its
 //!   op loop, its outcome) and merging workers into a trial outcome;
@@ -20,6 +21,7 @@
 //! - [`mock`]: a model with scripted timings and outcomes, for tests.
 
 pub mod mock;
+pub mod model;
 mod pool;
 pub mod process;
 mod rayon_model;
@@ -32,152 +34,73 @@ mod tokio_multi;
 pub mod trial;
 pub mod worker_run;
 
-use std::fmt;
-
-use reports::schema::MODELS;
-use workloads::Workload;
-
-use crate::error::UsageError;
 pub use crate::failure::Failure;
+pub(crate) use model::{lock, lockstep_refusal};
+pub use model::{report_series_of, ExecutionModel, Model, ModelInfo, RuntimeThreads};
 pub use trial::{ChildSamples, OpBudget, OpenOutcome, TrialOutcome, TrialSpec, WorkerOutcome};
 
-/// The execution models, by name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum ModelKind {
-    /// The calling thread, no machinery: the true T(1).
-    Seq,
-    /// Scoped OS threads released by one barrier, dynamic op batches.
-    Threads,
-    /// A fixed thread pool with a job queue; each op a job with a future.
-    Pool,
-    /// A rayon pool per run, pinned from `start_handler`.
-    Rayon,
-    /// One child process per worker, re-executing `corebench worker`.
-    Process,
-    /// tokio's multi-thread runtime; workers are tasks.
-    Tokio,
-    /// tokio's current-thread runtime: concurrency without parallelism.
-    TokioCurrent,
+/// The model the calibration reference cell runs under: the true T(1).
+pub const REFERENCE: Model = seq::MODEL;
+
+/// The report's series: every model of [`ALL`], in order, with its colour.
+pub fn report_series() -> reports::schema::SeriesOrder {
+    report_series_of(ALL)
 }
 
-impl ModelKind {
-    /// Every model, in the order reports list them.
-    pub const ALL: [ModelKind; 7] = [
-        ModelKind::Seq,
-        ModelKind::Threads,
-        ModelKind::Pool,
-        ModelKind::Rayon,
-        ModelKind::Process,
-        ModelKind::Tokio,
-        ModelKind::TokioCurrent,
-    ];
-
-    /// The name used on the command line and in records: its entry in
-    /// the one model list, [`reports::schema::MODELS`], which [`Self::ALL`]
-    /// follows in order (a test holds the two together).
-    pub fn name(self) -> &'static str {
-        MODELS[self as usize].name
-    }
-
-    /// One line for `corebench list`.
-    pub fn summary(self) -> &'static str {
-        match self {
-            ModelKind::Seq => "the calling thread, no machinery: the true T(1); one worker only",
-            ModelKind::Threads => "OS threads created before timing, released by one barrier; ops claimed in batches from a shared counter",
-            ModelKind::Pool => "a fixed thread pool with a job queue; every op is a job whose result comes back as a future",
-            ModelKind::Rayon => "a rayon pool per run (pinned in start_handler); op batches spread by work stealing",
-            ModelKind::Process => "one child process per worker (corebench worker), released together; static split of ops",
-            ModelKind::Tokio => "tokio multi-thread runtime; workers are tasks on min(workers, cores) threads unless --runtime-threads",
-            ModelKind::TokioCurrent => "tokio current-thread runtime; workers are tasks on one thread: concurrency without parallelism",
-        }
-    }
-
-    /// Whether "workers" are tasks on runtime threads that are placed
-    /// separately (the async models).
-    pub fn is_async(self) -> bool {
-        matches!(self, ModelKind::Tokio | ModelKind::TokioCurrent)
-    }
-
-    /// The model's implementation.
-    pub fn model(self) -> Box<dyn ExecutionModel> {
-        match self {
-            ModelKind::Seq => Box::new(seq::Seq),
-            ModelKind::Threads => Box::new(threads::Threads),
-            ModelKind::Pool => Box::new(pool::Pool),
-            ModelKind::Rayon => Box::new(rayon_model::Rayon),
-            ModelKind::Process => Box::new(process::Process),
-            ModelKind::Tokio => Box::new(tokio_multi::TokioMulti),
-            ModelKind::TokioCurrent => Box::new(tokio_current::TokioCurrent),
-        }
-    }
-}
-
-impl fmt::Display for ModelKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl std::str::FromStr for ModelKind {
-    type Err = UsageError;
-    fn from_str(text: &str) -> Result<Self, UsageError> {
-        ModelKind::ALL
-            .into_iter()
-            .find(|m| m.name() == text.trim())
-            .ok_or_else(|| {
-                let valid: Vec<&str> = ModelKind::ALL.iter().map(|m| m.name()).collect();
-                UsageError::new(format!(
-                    "unknown model '{text}'; valid models: {}, all",
-                    valid.join(", ")
-                ))
-            })
-    }
-}
-
-/// One execution model.
-pub trait ExecutionModel: Send + Sync {
-    /// Which model this is.
-    fn kind(&self) -> ModelKind;
-
-    /// Whether the model can run this workload, and why not. Models that
-    /// cannot share memory, or cannot keep every worker live at once,
-    /// refuse the workloads that need it. By default a model runs
-    /// everything (threads and rayon share memory and keep every worker
-    /// live).
-    fn check_support(&self, _workload: &dyn Workload, _workers: usize) -> Result<(), String> {
-        Ok(())
-    }
-
-    /// Runs one trial.
-    fn run_trial(&self, spec: &TrialSpec) -> Result<TrialOutcome, Failure>;
-}
-
-/// Locks `mutex`, taking over a lock whose holder panicked: a worker's
-/// panic is recorded as its failure, and its slot is still worth reading.
-pub(crate) fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-/// The refusal text when a model cannot keep every worker live at once.
-pub(crate) fn lockstep_refusal(model: ModelKind, workload: &dyn Workload, why: &str) -> String {
-    format!(
-        "{} cannot run under {model}: it is lockstep (every worker must run every round at once), but {why}",
-        workload.info().id,
-    )
-}
+/// Every model, in the order reports list them.
+pub const ALL: &[Model] = &[
+    seq::MODEL,
+    threads::MODEL,
+    pool::MODEL,
+    rayon_model::MODEL,
+    process::MODEL,
+    tokio_multi::MODEL,
+    tokio_current::MODEL,
+];
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn the_model_table_follows_the_one_model_list() {
-        assert_eq!(ModelKind::ALL.len(), MODELS.len());
-        for (kind, listed) in ModelKind::ALL.iter().zip(MODELS) {
-            assert_eq!(kind.name(), listed.name);
-            assert_eq!(kind.model().kind(), *kind);
-            assert_eq!(kind.name().parse::<ModelKind>().unwrap(), *kind);
+    fn every_listed_model_is_itself_and_parses_by_name() {
+        let mut names: Vec<&str> = ALL.iter().map(|m| m.name()).collect();
+        names.dedup();
+        assert_eq!(names.len(), ALL.len(), "one name per model");
+        for (rank, model) in ALL.iter().enumerate() {
+            assert_eq!(model.build().model(), *model);
+            assert_eq!(model.name().parse::<Model>().unwrap(), *model);
+            assert_eq!(model.rank(), rank);
         }
+        let mut colours: Vec<_> = ALL.iter().map(|m| m.info().colour).collect();
+        colours.sort();
+        colours.dedup();
+        assert_eq!(colours.len(), ALL.len(), "one colour per model");
+    }
+
+    #[test]
+    fn a_model_is_one_file_and_one_line_in_a_list() {
+        // The mock is declared in its own file only; one line adds it.
+        let list = [ALL, &[mock::MODEL]].concat();
+        let mock = Model::parse_among("mock", &list).unwrap();
+        assert_eq!(mock.rank(), ALL.len(), "unlisted models sort last");
+        assert!("mock".parse::<Model>().is_err(), "not in the shipped list");
+        assert_eq!(mock.build().model(), mock);
+        assert_eq!(mock.runtime_threads(4, 2, None), None);
+        assert_eq!(mock.worker_counts(&[1, 2, 4]), [1, 2, 4]);
+    }
+
+    #[test]
+    fn what_a_model_declares_answers_the_harness() {
+        let by = |name: &str| name.parse::<Model>().unwrap();
+        assert_eq!(by("seq").worker_counts(&[1, 2, 4]), [1]);
+        assert_eq!(by("tokio").runtime_threads(8, 2, None), Some(2));
+        assert_eq!(by("tokio").runtime_threads(1, 2, None), Some(1));
+        assert_eq!(by("tokio").runtime_threads(8, 2, Some(3)), Some(3));
+        assert_eq!(by("tokio-current").runtime_threads(8, 2, None), Some(1));
+        assert_eq!(by("threads").runtime_threads(8, 2, None), None);
+        assert_eq!(by("pool").info().extra_threads, 1);
+        assert!(by("process").info().in_children);
     }
 
     #[test]

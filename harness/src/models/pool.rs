@@ -25,7 +25,8 @@ use workloads::Workload;
 use super::start::{join_workers, StartGate};
 use super::worker_run::{merge_in_process, prepare_shared, ThreadClock, WorkerRun};
 use super::{
-    lockstep_refusal, ExecutionModel, Failure, ModelKind, OpBudget, TrialOutcome, TrialSpec,
+    lockstep_refusal, ExecutionModel, Failure, Model, ModelInfo, OpBudget, RuntimeThreads,
+    TrialOutcome, TrialSpec,
 };
 use crate::os::machine::MachineSnapshot;
 use crate::pacing::{lower_timer_slack, pace_until, OpenSchedule};
@@ -36,18 +37,31 @@ const IN_FLIGHT_PER_WORKER: usize = 64;
 
 type Job = Box<dyn FnOnce(&mut WorkerRun) + Send>;
 
+/// What the `pool` model is.
+pub(super) const MODEL: Model = Model::new(&ModelInfo {
+    name: "pool",
+    summary: "a fixed thread pool with a job queue; every op is a job whose result comes back as a future",
+    colour: (230, 159, 0),
+    is_async: false,
+    runtime_threads: RuntimeThreads::None,
+    extra_threads: 1,
+    in_children: false,
+    max_workers: None,
+    build: || Box::new(Pool),
+});
+
 /// The `pool` model.
 pub struct Pool;
 
 impl ExecutionModel for Pool {
-    fn kind(&self) -> ModelKind {
-        ModelKind::Pool
+    fn model(&self) -> Model {
+        MODEL
     }
 
     fn check_support(&self, workload: &dyn Workload, _workers: usize) -> Result<(), String> {
         if workload.requirements().lockstep {
             return Err(lockstep_refusal(
-                ModelKind::Pool,
+                MODEL,
                 workload,
                 "a pool runs independent jobs: two parts of one round can queue behind each other on one thread",
             ));
@@ -60,7 +74,7 @@ impl ExecutionModel for Pool {
             return Err(Failure::failed("pool runs shared op budgets only"));
         };
         let spawn_start = Instant::now();
-        let shared = prepare_shared(spec, self.kind())?;
+        let shared = prepare_shared(spec, self.model())?;
         let workers = spec.workers;
         let gate = StartGate::default();
         let stop: &AtomicBool = &spec.stop;
@@ -93,7 +107,7 @@ impl ExecutionModel for Pool {
             // Owned by this closure, so it is dropped (ending the pool
             // threads' loops) before the scope joins them, even on error.
             let job_sender = job_sender;
-            let started = gate.start(scope, ModelKind::Pool, spec, spawn_start, &body)?;
+            let started = gate.start(scope, MODEL, spec, spawn_start, &body)?;
             let (handles, spawn_ns, release) = (started.handles, started.spawn_ns, started.at);
             let before = started.before;
             // The submitter paces every op of the schedule.

@@ -13,7 +13,10 @@ use crossbeam_utils::CachePadded;
 use rayon::prelude::*;
 
 use super::worker_run::{merge_in_process, prepare_shared, WorkerRun};
-use super::{lock, ExecutionModel, Failure, ModelKind, OpBudget, TrialOutcome, TrialSpec};
+use super::{
+    lock, ExecutionModel, Failure, Model, ModelInfo, OpBudget, RuntimeThreads, TrialOutcome,
+    TrialSpec,
+};
 use crate::os::machine::MachineSnapshot;
 use crate::os::schedstat::ThreadsSnapshot;
 use crate::placement::place_current_thread;
@@ -24,19 +27,32 @@ use crate::recorder::schedule::OpSource;
 /// balance the threads' ends.
 const MIN_OPS_PER_PIECE: usize = 16;
 
+/// What the `rayon` model is.
+pub(super) const MODEL: Model = Model::new(&ModelInfo {
+    name: "rayon",
+    summary: "a rayon pool per run (pinned in start_handler); op batches spread by work stealing",
+    colour: (0, 158, 115),
+    is_async: false,
+    runtime_threads: RuntimeThreads::None,
+    extra_threads: 0,
+    in_children: false,
+    max_workers: None,
+    build: || Box::new(Rayon),
+});
+
 /// The `rayon` model.
 pub struct Rayon;
 
 type Slot = CachePadded<Mutex<Option<WorkerRun>>>;
 
 impl ExecutionModel for Rayon {
-    fn kind(&self) -> ModelKind {
-        ModelKind::Rayon
+    fn model(&self) -> Model {
+        MODEL
     }
 
     fn run_trial(&self, spec: &TrialSpec) -> Result<TrialOutcome, Failure> {
         let spawn_start = Instant::now();
-        let shared = prepare_shared(spec, self.kind())?;
+        let shared = prepare_shared(spec, self.model())?;
         let workers = spec.workers;
         let pin_errors: Arc<Vec<Mutex<Option<String>>>> =
             Arc::new((0..workers).map(|_| Mutex::new(None)).collect());

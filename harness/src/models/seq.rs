@@ -7,16 +7,29 @@ use std::time::Instant;
 use workloads::Workload;
 
 use super::worker_run::{merge_in_process, prepare_shared, static_share, WorkerRun};
-use super::{ExecutionModel, Failure, ModelKind, TrialOutcome, TrialSpec};
+use super::{ExecutionModel, Failure, Model, ModelInfo, RuntimeThreads, TrialOutcome, TrialSpec};
 use crate::os::machine::MachineSnapshot;
 use crate::recorder::schedule::OpSource;
+
+/// What the `seq` model is.
+pub(super) const MODEL: Model = Model::new(&ModelInfo {
+    name: "seq",
+    summary: "the calling thread, no machinery: the true T(1); one worker only",
+    colour: (0, 0, 0),
+    is_async: false,
+    runtime_threads: RuntimeThreads::None,
+    extra_threads: 0,
+    in_children: false,
+    max_workers: Some(1),
+    build: || Box::new(Seq),
+});
 
 /// The `seq` model.
 pub struct Seq;
 
 impl ExecutionModel for Seq {
-    fn kind(&self) -> ModelKind {
-        ModelKind::Seq
+    fn model(&self) -> Model {
+        MODEL
     }
 
     fn check_support(&self, _workload: &dyn Workload, workers: usize) -> Result<(), String> {
@@ -29,7 +42,7 @@ impl ExecutionModel for Seq {
 
     fn run_trial(&self, spec: &TrialSpec) -> Result<TrialOutcome, Failure> {
         let set_up_start = Instant::now();
-        let shared = prepare_shared(spec, self.kind())?;
+        let shared = prepare_shared(spec, self.model())?;
         let mut run = WorkerRun::set_up_with(
             &shared,
             0,

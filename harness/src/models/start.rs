@@ -5,7 +5,7 @@ use std::sync::atomic::Ordering;
 use std::sync::{Condvar, Mutex};
 use std::time::Instant;
 
-use super::{ModelKind, TrialSpec};
+use super::{Model, TrialSpec};
 use crate::failure::Failure;
 use crate::os::machine::MachineSnapshot;
 use crate::recorder::panic_message;
@@ -90,7 +90,7 @@ impl StartGate {
     pub(crate) fn start<'scope, T: Send + 'scope>(
         &'scope self,
         scope: &'scope std::thread::Scope<'scope, '_>,
-        model: ModelKind,
+        model: Model,
         spec: &'scope TrialSpec,
         spawn_start: Instant,
         body: &'scope (dyn Fn(usize) -> T + Sync),
@@ -148,7 +148,7 @@ pub(crate) fn join_workers<T>(
 }
 
 /// A time-out error for a start that did not complete.
-pub(crate) fn start_timeout(model: ModelKind) -> Failure {
+pub(crate) fn start_timeout(model: Model) -> Failure {
     Failure::timeout(format!(
         "{model}: workers were not all set up before the trial's time limit"
     ))

@@ -9,21 +9,36 @@ use std::time::Instant;
 
 use super::start::{join_workers, StartGate};
 use super::worker_run::{merge_in_process, prepare_shared, WorkerRun};
-use super::{ExecutionModel, Failure, ModelKind, OpBudget, TrialOutcome, TrialSpec};
+use super::{
+    ExecutionModel, Failure, Model, ModelInfo, OpBudget, RuntimeThreads, TrialOutcome, TrialSpec,
+};
 use crate::os::machine::MachineSnapshot;
 use crate::recorder::schedule::OpSource;
+
+/// What the `threads` model is.
+pub(super) const MODEL: Model = Model::new(&ModelInfo {
+    name: "threads",
+    summary: "OS threads created before timing, released by one barrier; ops claimed in batches from a shared counter",
+    colour: (0, 114, 178),
+    is_async: false,
+    runtime_threads: RuntimeThreads::None,
+    extra_threads: 0,
+    in_children: false,
+    max_workers: None,
+    build: || Box::new(Threads),
+});
 
 /// The `threads` model.
 pub struct Threads;
 
 impl ExecutionModel for Threads {
-    fn kind(&self) -> ModelKind {
-        ModelKind::Threads
+    fn model(&self) -> Model {
+        MODEL
     }
 
     fn run_trial(&self, spec: &TrialSpec) -> Result<TrialOutcome, Failure> {
         let spawn_start = Instant::now();
-        let shared = prepare_shared(spec, self.kind())?;
+        let shared = prepare_shared(spec, self.model())?;
         let workers = spec.workers;
         let gate = StartGate::default();
         let next_op = AtomicU64::new(0);
@@ -49,7 +64,7 @@ impl ExecutionModel for Threads {
             run
         };
         thread::scope(|scope| {
-            let started = gate.start(scope, ModelKind::Threads, spec, spawn_start, &body)?;
+            let started = gate.start(scope, MODEL, spec, spawn_start, &body)?;
             let runs = join_workers(started.handles)?;
             let machine = MachineSnapshot::take().since(&started.before);
             let spawn_ns = started.spawn_ns;

@@ -10,24 +10,37 @@ use workloads::Workload;
 use super::tokio_driver::{run_tasks, ThreadLog};
 use super::tokio_multi::async_lockstep_check;
 use super::worker_run::prepare_shared;
-use super::{ExecutionModel, Failure, ModelKind, TrialOutcome, TrialSpec};
+use super::{ExecutionModel, Failure, Model, ModelInfo, RuntimeThreads, TrialOutcome, TrialSpec};
 use crate::placement::place_current_thread;
+
+/// What the `tokio-current` model is.
+pub(super) const MODEL: Model = Model::new(&ModelInfo {
+    name: "tokio-current",
+    summary: "tokio current-thread runtime; workers are tasks on one thread: concurrency without parallelism",
+    colour: (86, 180, 233),
+    is_async: true,
+    runtime_threads: RuntimeThreads::One,
+    extra_threads: 0,
+    in_children: false,
+    max_workers: None,
+    build: || Box::new(TokioCurrent),
+});
 
 /// The `tokio-current` model.
 pub struct TokioCurrent;
 
 impl ExecutionModel for TokioCurrent {
-    fn kind(&self) -> ModelKind {
-        ModelKind::TokioCurrent
+    fn model(&self) -> Model {
+        MODEL
     }
 
     fn check_support(&self, workload: &dyn Workload, _workers: usize) -> Result<(), String> {
-        async_lockstep_check(ModelKind::TokioCurrent, workload)
+        async_lockstep_check(MODEL, workload)
     }
 
     fn run_trial(&self, spec: &TrialSpec) -> Result<TrialOutcome, Failure> {
         let spawn_start = Instant::now();
-        let shared = prepare_shared(spec, self.kind())?;
+        let shared = prepare_shared(spec, self.model())?;
         // The calling thread is the runtime's only thread. The runner gives
         // every trial a fresh thread, so pinning it affects nothing else.
         let placed = place_current_thread(spec.core_of(0)).map_err(Failure::failed)?;
@@ -45,13 +58,6 @@ impl ExecutionModel for TokioCurrent {
             .enable_all()
             .build()
             .map_err(|e| Failure::failed(format!("could not build the tokio runtime: {e}")))?;
-        run_tasks(
-            ModelKind::TokioCurrent,
-            runtime,
-            spec,
-            shared,
-            log,
-            spawn_start,
-        )
+        run_tasks(MODEL, runtime, spec, shared, log, spawn_start)
     }
 }

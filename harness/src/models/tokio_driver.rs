@@ -18,7 +18,7 @@ use reports::schema::ThreadRecord;
 use workloads::{SharedRun, WorkerOp};
 
 use super::worker_run::{merge_in_process, WorkerRun};
-use super::{lock, Failure, ModelKind, OpBudget, TrialOutcome, TrialSpec};
+use super::{lock, Failure, Model, OpBudget, TrialOutcome, TrialSpec};
 use crate::os::machine::MachineSnapshot;
 use crate::os::schedstat::ThreadsSnapshot;
 use crate::os::threads::{current_tid, thread_ids, thread_state};
@@ -33,7 +33,7 @@ pub(crate) type ThreadLog = Arc<Mutex<Vec<(u32, Result<ThreadRecord, String>)>>>
 /// Runs one trial on `runtime`. `spawn_start` is when runtime creation
 /// began, so spawn time covers the runtime and the tasks' set-up.
 pub(crate) fn run_tasks(
-    model: ModelKind,
+    model: Model,
     runtime: tokio::runtime::Runtime,
     spec: &TrialSpec,
     shared: Arc<dyn SharedRun>,
@@ -41,10 +41,10 @@ pub(crate) fn run_tasks(
     spawn_start: Instant,
 ) -> Result<TrialOutcome, Failure> {
     let workers = spec.workers;
-    let runtime_threads = match model {
-        ModelKind::Tokio => spec.runtime_threads.max(1),
-        _ => 1,
-    };
+    let runtime_threads = model
+        .runtime_threads(workers, usize::MAX, Some(spec.runtime_threads))
+        .unwrap_or(1)
+        .max(1);
     let use_async = spec.shape(model).async_ops;
     let (ready, mut ready_signals) = tokio::sync::mpsc::channel::<()>(workers.max(1));
     // Tasks report ready over a channel and wait for a release that only

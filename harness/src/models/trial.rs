@@ -12,7 +12,7 @@ use hdrhistogram::Histogram;
 use reports::schema::ThreadRecord;
 use workloads::{IoEnv, RunShape, Scaling, Workload};
 
-use super::ModelKind;
+use super::Model;
 use crate::failure::Failure;
 use crate::os::machine::MachineDelta;
 use crate::os::schedstat::ThreadSched;
@@ -86,13 +86,13 @@ pub struct TrialSpec {
 impl TrialSpec {
     /// The shape the workload is prepared for under `model`: async ops
     /// when the model awaits them and the workload offers them.
-    pub fn shape(&self, model: ModelKind) -> RunShape {
+    pub fn shape(&self, model: Model) -> RunShape {
         RunShape {
             workers: self.workers,
             scaling: self.scaling,
             total_ops: self.budget.total(self.workers),
             io: self.io.clone(),
-            async_ops: model.is_async() && self.workload.is_async_native(),
+            async_ops: model.info().is_async && self.workload.is_async_native(),
         }
     }
 

@@ -11,7 +11,7 @@ use std::time::Instant;
 use workloads::{RunShape, SharedRun, WorkerOp, Workload, WorkloadError};
 
 use super::trial::{OpBudget, OpenOutcome, TrialOutcome, TrialSpec, WorkerOutcome};
-use super::ModelKind;
+use super::Model;
 use crate::failure::Failure;
 use crate::os::machine::MachineDelta;
 use crate::os::perf::{SoftwareCounts, ThreadCounters};
@@ -25,7 +25,7 @@ use crate::recorder::{flatten_op_result, new_histogram, panic_message, Recording
 /// Builds the shared state for a trial, catching panics.
 pub(crate) fn prepare_shared(
     spec: &TrialSpec,
-    model: ModelKind,
+    model: Model,
 ) -> Result<Arc<dyn SharedRun>, Failure> {
     prepare_shared_for(spec.workload.as_ref(), spec.shape(model))
 }

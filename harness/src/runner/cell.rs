@@ -12,7 +12,7 @@ use workloads::{Scaling, Workload};
 
 use crate::disturbance::{self, Context, OnDisturbance, RoundWindow};
 use crate::failure::Failure;
-use crate::models::{ExecutionModel, ModelKind, OpBudget, TrialOutcome, TrialSpec};
+use crate::models::{ExecutionModel, OpBudget, TrialOutcome, TrialSpec};
 use crate::plan::{Cell, LoadMode, Plan};
 use crate::record::RecordContext;
 use crate::sampler::CellSampler;
@@ -82,7 +82,7 @@ impl<'p> CellRun<'p> {
             load: plan.load,
             recording: plan.recording,
             run_id: run_id.to_string(),
-            is_async: cell.model.is_async(),
+            is_async: cell.model.info().is_async,
         };
         let refusal = match plan.load {
             LoadMode::Open { .. } if workload.requirements().lockstep => Err(format!(
@@ -102,9 +102,10 @@ impl<'p> CellRun<'p> {
         let uses_server = workload.http_use() != workloads::HttpUse::None;
         let context = Context {
             cores: plan.cpus.core_count(),
-            // The pool's submitter competes with its workers; the loopback
-            // server's threads with the IO workers.
-            extra_threads: usize::from(cell.model == ModelKind::Pool)
+            // A model's own extra threads (the pool's submitter) compete
+            // with its workers; the loopback server's threads with the IO
+            // workers.
+            extra_threads: cell.model.info().extra_threads
                 + if uses_server && !plan.target_is_local {
                     plan.cpus.core_count()
                 } else {
@@ -161,7 +162,7 @@ impl<'p> CellRun<'p> {
 
     /// Samples its measured trials at `hz` into `results_dir/profiles/`.
     pub fn sample_into(&mut self, results_dir: &std::path::Path, hz: u32) {
-        let in_children = self.cell.model == ModelKind::Process;
+        let in_children = self.cell.model.info().in_children;
         self.sampler = Some(CellSampler::new(results_dir, hz, in_children));
     }
 

@@ -141,7 +141,7 @@ pub fn run_plan(
         let ops = base_ops(plan, first.workload, &mut supervisor);
         let mut runs: Vec<CellRun> = Vec::new();
         for cell in section {
-            let model: Arc<dyn ExecutionModel> = Arc::from(cell.model.model());
+            let model: Arc<dyn ExecutionModel> = Arc::from(cell.model.build());
             match CellRun::set_up(plan, cell, model, ops, run_id, &mut supervisor) {
                 SetUp::Ready(mut run) => {
                     if let Some(hz) = plan.flamegraph_hz {
@@ -311,7 +311,6 @@ mod tests {
     use super::*;
     use crate::failure::Failure;
     use crate::models::mock::{MockModel, Scripted};
-    use crate::models::ModelKind;
     use crate::placement::CpuSet;
     use crate::plan::{PlanInput, Profile};
 
@@ -370,7 +369,7 @@ mod tests {
     fn every_trial_of_a_scripted_cell_becomes_a_record_with_its_numbers() {
         let plan = plan(3);
         let script = vec![measured(100), measured(1_000), measured(2_000)];
-        let records = records_of(&plan, MockModel::new(ModelKind::Threads, script));
+        let records = records_of(&plan, MockModel::new(script));
         assert_eq!(records.len(), 3);
         let first = &records[0];
         assert_eq!(
@@ -395,7 +394,7 @@ mod tests {
                 .prefixed("op 4 "),
         };
         let script = vec![measured(100), measured(100), measured(100), deadlock];
-        let records = records_of(&plan, MockModel::new(ModelKind::Threads, script));
+        let records = records_of(&plan, MockModel::new(script));
         assert_eq!(records.len(), 2, "the cell stops at its first bad trial");
         assert_eq!(records[1].status, Status::Deadlocked);
         assert_eq!(
@@ -405,7 +404,7 @@ mod tests {
 
         let timeout = Scripted::Failed(Failure::timeout("no result after 5 s"));
         let script = vec![measured(100), timeout];
-        let records = records_of(&plan, MockModel::new(ModelKind::Threads, script));
+        let records = records_of(&plan, MockModel::new(script));
         assert_eq!(records.len(), 1);
         assert_eq!(records[0].status, Status::Timeout);
         assert_eq!(
@@ -413,7 +412,7 @@ mod tests {
             Some("warm-up: no result after 5 s")
         );
 
-        let refusing = MockModel::new(ModelKind::Threads, vec![]).refusing("no reason at all");
+        let refusing = MockModel::new(vec![]).refusing("no reason at all");
         let records = records_of(&plan, refusing);
         assert_eq!(records.len(), 1);
         assert_eq!(records[0].status, Status::Unsupported);

@@ -28,7 +28,8 @@ use serde::Serialize;
 
 use crate::cells::CellKey;
 use crate::fits::{fit_usl, karp_flatt, Point, UslFit};
-use crate::schema::{model_rank, series_colour, Host, Record, Rgb, Status};
+use crate::schema::{Host, Record, Rgb, SeriesOrder, Status};
+use crate::series::Marker;
 use crate::slug::unique_slug;
 use crate::stats::{median, median_interval, ratio_interval, Estimate};
 use readings::{fit_fractions, io_reading, reading};
@@ -65,7 +66,7 @@ pub struct Section {
     pub load: String,
     /// Placement strategy.
     pub placement: String,
-    /// One per model present, in [`crate::schema::MODELS`] order.
+    /// One per model present, in report order ([`SeriesOrder`]).
     pub models: Vec<ModelCurve>,
     /// The table of cells.
     pub rows: Vec<CellRow>,
@@ -80,6 +81,9 @@ pub struct Section {
     /// flat past the cores apply (IO-bound or open-load work: throughput
     /// scaling and Little's law instead).
     pub cpu_bound: bool,
+    /// The order, colours and markers of the series the caller named.
+    #[serde(skip)]
+    pub series: SeriesOrder,
 }
 
 impl Section {
@@ -91,7 +95,17 @@ impl Section {
             .iter()
             .position(|c| c.model == model)
             .unwrap_or(0);
-        series_colour(model, position)
+        self.series.colour(model, position)
+    }
+
+    /// The marker of `model`'s series in this section, as its colour.
+    pub fn marker_of(&self, model: &str) -> Marker {
+        let position = self
+            .models
+            .iter()
+            .position(|c| c.model == model)
+            .unwrap_or(0);
+        self.series.marker(model, position)
     }
 
     /// Whether this is the `cpu/calibrate` reference cell: the host's
@@ -108,8 +122,9 @@ impl Section {
     }
 }
 
-/// Analyses every record of a folder.
-pub fn analyse(host: &Host, records: &[Record]) -> Analysis {
+/// Analyses every record of a folder; `series` names the models, in
+/// report order, with their colours.
+pub fn analyse(host: &Host, records: &[Record], series: &SeriesOrder) -> Analysis {
     let mut groups: BTreeMap<(String, String, String, String), Vec<&Record>> = BTreeMap::new();
     for record in records {
         let key = CellKey::of(record);
@@ -135,6 +150,7 @@ pub fn analyse(host: &Host, records: &[Record]) -> Analysis {
             let shape = SectionShape {
                 projection_max_n,
                 cores,
+                series,
             };
             analyse_section(id, spec, scaling, load, placement, &records, shape)
         })
@@ -296,12 +312,14 @@ impl WorkKind {
 
 /// Limits that apply to every section of a host's folder.
 #[derive(Debug, Clone, Copy)]
-struct SectionShape {
+struct SectionShape<'a> {
     /// Fitted curves are drawn up to here.
     projection_max_n: u32,
     /// Fits use worker counts up to here: past the core count, n workers
     /// no longer have n cores, which is not what the laws describe.
     cores: u32,
+    /// The order and colours of the named series.
+    series: &'a SeriesOrder,
 }
 
 fn analyse_section(
@@ -311,17 +329,18 @@ fn analyse_section(
     load: String,
     placement: String,
     records: &[&Record],
-    shape: SectionShape,
+    shape: SectionShape<'_>,
 ) -> Section {
     let SectionShape {
         projection_max_n,
         cores,
+        series,
     } = shape;
     // model -> workers -> trials
     let mut cells: BTreeMap<(usize, String), BTreeMap<u32, Vec<&Record>>> = BTreeMap::new();
     for record in records {
         cells
-            .entry((model_rank(&record.model), record.model.clone()))
+            .entry((series.rank(&record.model), record.model.clone()))
             .or_default()
             .entry(record.workers)
             .or_default()
@@ -492,6 +511,7 @@ fn analyse_section(
         spectra,
         balance,
         cpu_bound: kind == WorkKind::Cpu,
+        series: series.clone(),
     }
 }
 
@@ -528,7 +548,11 @@ mod tests {
 
     #[test]
     fn a_big_machine_gets_amdahl_with_an_interval_and_the_usl() {
-        let analysis = analyse(&host(64), &amdahl_records(&[1, 2, 4, 8, 16, 32, 64]));
+        let analysis = analyse(
+            &host(64),
+            &amdahl_records(&[1, 2, 4, 8, 16, 32, 64]),
+            &crate::series::tests::known(),
+        );
         let curve = &analysis.sections[0].models[0];
         let amdahl = curve.amdahl.fit.unwrap();
         assert!(
@@ -561,7 +585,11 @@ mod tests {
 
     #[test]
     fn fits_leave_out_oversubscribed_counts_and_say_so() {
-        let analysis = analyse(&host(2), &amdahl_records(&[1, 2, 4, 8]));
+        let analysis = analyse(
+            &host(2),
+            &amdahl_records(&[1, 2, 4, 8]),
+            &crate::series::tests::known(),
+        );
         let curve = &analysis.sections[0].models[0];
         assert_eq!(curve.amdahl.fit.unwrap().fit.points, 2);
         assert!(curve.usl.reason.as_deref().unwrap().contains("this has 2"));
@@ -581,7 +609,7 @@ mod tests {
             "strong",
             Status::Failed,
         ));
-        let analysis = analyse(&host(64), &records);
+        let analysis = analyse(&host(64), &records, &crate::series::tests::known());
         let curve = &analysis.sections[0].models[0];
         assert!(curve
             .amdahl
@@ -612,7 +640,7 @@ mod tests {
                 mean_ns: p50_ns as f64,
             });
             record.model_overhead.dispatch_floor_ns = Some(floor_ns);
-            analyse(&host(2), &[record]).sections[0].rows[0].clone()
+            analyse(&host(2), &[record], &crate::series::tests::known()).sections[0].rows[0].clone()
         };
         let short = with(2_000, 500.0);
         assert!(short.measures_executor);
@@ -642,7 +670,11 @@ mod tests {
     #[test]
     fn the_lost_speedup_is_attributed_to_what_the_threads_did() {
         // Threads at 1.5x of 2x, a quarter of their time blocked: 0.50x.
-        let analysis = analyse(&host(2), &split_records("threads", 2, 666_666_667, 0.25));
+        let analysis = analyse(
+            &host(2),
+            &split_records("threads", 2, 666_666_667, 0.25),
+            &crate::series::tests::known(),
+        );
         let reading = &analysis.sections[0].models[0].reading;
         assert!(
             reading.contains("of the lost 0.50x, 0.50x is workers blocked and 0.00x waiting"),
@@ -655,6 +687,7 @@ mod tests {
         let analysis = analyse(
             &host(2),
             &split_records("tokio-current", 1, 1_000_000_000, 0.0),
+            &crate::series::tests::known(),
         );
         let reading = &analysis.sections[0].models[0].reading;
         assert!(

@@ -8,7 +8,6 @@ use plotters::prelude::*;
 use super::{rgb, DrawResult, LegendEntry, Root, FONT, TEXT_PX};
 use crate::analysis::Section;
 use crate::format::workers_phrase;
-use crate::series::series_marker;
 
 pub(super) fn balance_chart(root: &Root<'_>, section: &Section) -> DrawResult {
     let groups: Vec<(&crate::analysis::Balance, Vec<f64>)> = section
@@ -80,7 +79,7 @@ pub(super) fn balance_chart(root: &Root<'_>, section: &Section) -> DrawResult {
                 balance.jain_index
             ),
             colour,
-            series_marker(&balance.model, group),
+            section.marker_of(&balance.model),
         ));
     }
     Ok(legend)

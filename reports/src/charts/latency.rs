@@ -10,7 +10,6 @@ use super::{
 };
 use crate::analysis::{Section, Spectrum};
 use crate::format::{duration_tick, percentile_label, workers_phrase};
-use crate::series::series_marker;
 use crate::variants::{VariantGroup, VariantLine};
 
 /// The y axis of op latency spectra.
@@ -24,11 +23,6 @@ pub(super) fn latency_chart(root: &Root<'_>, section: &Section) -> DrawResult {
         .spectra
         .iter()
         .map(|spectrum| {
-            let position = section
-                .models
-                .iter()
-                .position(|m| m.model == spectrum.model)
-                .unwrap_or(0);
             Series {
                 label: format!(
                     "{} ({}){}",
@@ -48,7 +42,7 @@ pub(super) fn latency_chart(root: &Root<'_>, section: &Section) -> DrawResult {
                 } else {
                     rgb(section.colour_of(&spectrum.model))
                 },
-                marker: series_marker(&spectrum.model, position),
+                marker: section.marker_of(&spectrum.model),
                 points: spectrum.points.clone(),
             }
         })

@@ -337,13 +337,11 @@ where
     Ok(())
 }
 
-/// A distinct colour per configuration or spec, in order: the models'
-/// Okabe-Ito colours (black last), then Tol's muted ones.
+/// A distinct colour per configuration or spec, in order: the Okabe-Ito
+/// colours (black last), then Tol's muted ones.
 pub fn config_colour(index: usize) -> RGBColor {
-    let models = crate::series::MODELS.map(|m| m.colour);
-    let order = models[1..]
+    let order = crate::series::OKABE_ITO
         .iter()
-        .chain(std::iter::once(&models[0]))
         .chain(crate::series::OTHER_COLOURS.iter())
         .copied()
         .collect::<Vec<_>>();

@@ -12,7 +12,7 @@ use super::{
 };
 use crate::analysis::{CurvePoint, Section};
 use crate::format::{short_number, workers_label};
-use crate::series::{series_marker, Marker};
+use crate::series::Marker;
 
 /// One line of a chart: a label, a colour, a marker, its points.
 #[derive(Debug, Clone)]
@@ -151,12 +151,11 @@ fn model_series(section: &Section, value: impl Fn(&CurvePoint) -> Option<f64>) -
     section
         .models
         .iter()
-        .enumerate()
-        .map(|(position, curve)| {
+        .map(|curve| {
             Series::of_curve(
                 curve.model.clone(),
                 rgb(section.colour_of(&curve.model)),
-                series_marker(&curve.model, position),
+                section.marker_of(&curve.model),
                 &curve.points,
                 &value,
             )
@@ -234,9 +233,9 @@ fn speedup_chart(root: &Root<'_>, section: &Section, cores: u32) -> DrawResult {
     )];
     legend.extend(cores_marks(&mut chart, &CoresMark::of_run(cores), y_max)?);
 
-    for (position, curve) in section.models.iter().enumerate() {
+    for curve in &section.models {
         let colour = rgb(section.colour_of(&curve.model));
-        let marker = series_marker(&curve.model, position);
+        let marker = section.marker_of(&curve.model);
         let measured: Vec<(f64, f64, f64, f64)> = curve
             .points
             .iter()

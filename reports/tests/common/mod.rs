@@ -3,6 +3,30 @@
 
 use std::path::Path;
 
+use reports::schema::{KnownSeries, SeriesOrder};
+
+/// The harness's seven models with their colours, as `corebench` hands
+/// them to a report (its `models::report_series`): this crate cannot
+/// depend on the harness, so its tests name the models themselves.
+pub fn models() -> SeriesOrder {
+    SeriesOrder(
+        [
+            ("seq", (0, 0, 0)),
+            ("threads", (0, 114, 178)),
+            ("pool", (230, 159, 0)),
+            ("rayon", (0, 158, 115)),
+            ("process", (213, 94, 0)),
+            ("tokio", (204, 121, 167)),
+            ("tokio-current", (86, 180, 233)),
+        ]
+        .map(|(name, colour)| KnownSeries {
+            name: name.to_string(),
+            colour,
+        })
+        .to_vec(),
+    )
+}
+
 /// How many SVG charts a report folder holds.
 pub fn svg_count(dir: &Path) -> usize {
     std::fs::read_dir(dir)
@@ -44,7 +68,7 @@ const SAMPLE_64_WORKLOADS: [(&str, f64, bool, bool); 15] = [
 /// for looking at and testing the pages at the scale they must stay
 /// readable at; the numbers mean nothing.
 pub fn write_sample_64(dir: &Path) {
-    use reports::schema::{CpuTopology, Host, Record, Status, WorkerRecord, MODELS};
+    use reports::schema::{CpuTopology, Host, Record, Status, WorkerRecord};
     let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sample");
     let mut host: Host =
         serde_json::from_str(&std::fs::read_to_string(sample.join("host.json")).unwrap()).unwrap();
@@ -79,7 +103,7 @@ pub fn write_sample_64(dir: &Path) {
     };
     let mut lines = Vec::new();
     for (w, (id, serial, cpu_bound, process_ok)) in SAMPLE_64_WORKLOADS.iter().enumerate() {
-        for (m, model) in MODELS.iter().enumerate() {
+        for (m, model) in models().0.iter().enumerate() {
             let counts: &[u32] = if model.name == "seq" {
                 &[1]
             } else {
