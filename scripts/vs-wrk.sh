@@ -94,7 +94,7 @@ for unit in ('us','ms','s'):
 import csv, sys
 rows = [r for r in csv.DictReader(open(sys.argv[1])) if r["workload"].startswith("io/http")]
 row = rows[0]
-print(row["throughput_ops_s_median"], row["p50_us"])
+print(row["throughput_ops_s_median"], float(row["p50_ns"]) / 1e3)
 PY
 )
   cb_rates+=("$cb_rate"); cb_p50s+=("$cb_p50")

@@ -1,16 +1,20 @@
-//! Turning a trial's outcome into a schema [`Record`]: the measurements of
-//! a finished trial, or the typed [`Failure`] of one that produced none,
-//! with everything the cell's records share ([`RecordContext`]).
+//! Turning a trial into a schema [`Record`]: the one builder. It takes
+//! everything a record holds, what the cell's records share
+//! ([`RecordContext`]) and what is the trial's own ([`TrialParts`]: the
+//! measurements of a finished trial or the typed [`Failure`] of one that
+//! produced none, its round, the machine's view, notes, overhead), and is
+//! the only place that fills a record's fields: the runner and `exec`
+//! hand it their parts and write what it returns, unchanged.
 
 use std::sync::Arc;
 
 use crate::os::perf::{HardwareCounts, SoftwareCounts};
 use crate::os::schedstat::ThreadSched;
+use reports::cells::CellKey;
 use reports::schema::{
-    Breakdown, Fairness, ModelOverhead, OpenLoop, PlacementRef, Record, Status, ThreadOs,
-    WorkerRecord, WorkloadRef, SCHEMA_VERSION,
+    Breakdown, Fairness, MachineView, ModelOverhead, OpenLoop, PlacementRef, Record, Status,
+    ThreadOs, WorkerRecord, WorkloadRef, SCHEMA_VERSION,
 };
-use reports::stats::jain_index;
 use workloads::{Scaling, Workload};
 
 use crate::failure::Failure;
@@ -45,16 +49,61 @@ pub struct RecordContext {
     pub is_async: bool,
 }
 
+/// What one trial's record holds beyond its cell's context.
+pub struct TrialParts {
+    /// The trial's number in its cell, from 0.
+    pub trial: u32,
+    /// The round of its section it ran in.
+    pub round: Option<u32>,
+    /// Its measurements, or why there are none.
+    pub result: Result<TrialOutcome, Failure>,
+    /// The model's measured costs.
+    pub overhead: ModelOverhead,
+    /// The machine's view over the trial and the verdict on it.
+    pub machine: Option<MachineView>,
+    /// Notes beyond the outcome's own, in order.
+    pub notes: Vec<String>,
+}
+
+impl TrialParts {
+    /// The parts of a cell that produced no trial: `failure` says why.
+    pub fn failed(failure: Failure, overhead: ModelOverhead) -> Self {
+        TrialParts {
+            trial: 0,
+            round: None,
+            result: Err(failure),
+            overhead,
+            machine: None,
+            notes: Vec::new(),
+        }
+    }
+}
+
 impl RecordContext {
-    /// The record of trial `trial` (0-based) of this cell: its measurements
-    /// when `result` is an outcome, its status and reason when it is a
-    /// failure or when a worker failed.
-    pub fn record(
-        &self,
-        trial: u32,
-        result: Result<TrialOutcome, Failure>,
-        model_overhead: ModelOverhead,
-    ) -> Record {
+    /// The key of this cell, as its records give it.
+    pub fn cell_key(&self) -> CellKey {
+        CellKey {
+            workload: self.workload.spec(),
+            scaling: self.scaling.to_string(),
+            load: self.load.to_string(),
+            placement: self.placement.clone(),
+            model: self.model.clone(),
+            workers: self.workers as u32,
+        }
+    }
+
+    /// The record of one trial of this cell: its measurements when the
+    /// result is an outcome, its status and reason when it is a failure or
+    /// when a worker failed; with its round, machine view and notes.
+    pub fn record(&self, parts: TrialParts) -> Record {
+        let TrialParts {
+            trial,
+            round,
+            result,
+            overhead: model_overhead,
+            machine,
+            notes,
+        } = parts;
         let workload = &self.workload;
         let mut record = Record {
             schema_version: SCHEMA_VERSION,
@@ -102,10 +151,10 @@ impl RecordContext {
             counters: Default::default(),
             workload_histograms: Default::default(),
             notes: Vec::new(),
-            machine: None,
+            machine,
             breakdown: None,
             submitter_os: None,
-            round: None,
+            round,
             rounds: None,
             throughput_rounds_s: None,
         };
@@ -114,6 +163,7 @@ impl RecordContext {
             Err(e) => {
                 record.status = e.status();
                 record.error = Some(e.message);
+                record.notes = notes;
                 return record;
             }
         };
@@ -121,7 +171,8 @@ impl RecordContext {
             record.status = error.status();
             record.error = Some(error.message);
         }
-        record.fairness = fairness_of(&outcome.workers.iter().map(|w| w.ops).collect::<Vec<_>>());
+        record.fairness =
+            Fairness::of_worker_ops(&outcome.workers.iter().map(|w| w.ops).collect::<Vec<_>>());
         record.ops = outcome.histogram.len();
         record.wall_ns = outcome.wall_ns;
         record.cpu_user_ns = outcome.cpu.user_ns;
@@ -182,6 +233,7 @@ impl RecordContext {
         record.submitter_os = outcome.submitter_sched.as_ref().map(thread_os);
         record.async_op = outcome.async_op;
         record.notes.extend(outcome.notes);
+        record.notes.extend(notes);
         record.recording = outcome.recording.as_str().to_string();
         record.counters = outcome.counters;
         for (name, histogram) in &outcome.workload_histograms {
@@ -285,31 +337,6 @@ fn hardware(threads: &[ThreadSched], pick: fn(&HardwareCounts) -> Option<u64>) -
         .map(|t| pick(&t.counts?.hardware))
         .sum::<Option<u64>>()
         .map(|n| n as f64)
-}
-
-/// Per-worker balance of a multi-worker trial: Jain's index, max/min, and
-/// the workers that did under a tenth of the mean (starved).
-fn fairness_of(ops: &[u64]) -> Option<Fairness> {
-    if ops.len() < 2 {
-        return None;
-    }
-    let as_f64: Vec<f64> = ops.iter().map(|&o| o as f64).collect();
-    let mean = as_f64.iter().sum::<f64>() / ops.len() as f64;
-    let (min, max) = (ops.iter().copied().min()?, ops.iter().copied().max()?);
-    Some(Fairness {
-        jain_index: jain_index(&as_f64),
-        max_min_ratio: if min > 0 {
-            Some(max as f64 / min as f64)
-        } else {
-            None
-        },
-        starved_workers: ops
-            .iter()
-            .enumerate()
-            .filter(|(_, &o)| (o as f64) < 0.1 * mean)
-            .map(|(i, _)| i as u32)
-            .collect(),
-    })
 }
 
 #[cfg(test)]

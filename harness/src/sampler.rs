@@ -24,7 +24,6 @@ use std::path::{Path, PathBuf};
 
 use reports::cells::CellKey;
 use reports::flame::{profile_name, SamplingInfo, PROFILES_DIR};
-use reports::schema::Record;
 
 use crate::models::ChildSamples;
 use crate::os::usage::CpuTime;
@@ -39,6 +38,8 @@ pub struct CellSampler {
     asked_hz: u32,
     /// Whether its work runs in child processes (not sampled).
     in_children: bool,
+    /// The cell's files' name.
+    name: String,
     stacks: HashMap<String, u64>,
     info: SamplingInfo,
 }
@@ -52,9 +53,10 @@ pub struct Armed {
 
 impl CellSampler {
     /// A sampler writing into `results_dir/profiles/`.
-    pub fn new(results_dir: &Path, asked_hz: u32, in_children: bool) -> Self {
+    pub fn new(results_dir: &Path, asked_hz: u32, in_children: bool, cell: CellKey) -> Self {
         CellSampler {
             dir: results_dir.join(PROFILES_DIR),
+            name: profile_name(&cell),
             asked_hz,
             in_children,
             stacks: HashMap::new(),
@@ -76,12 +78,11 @@ impl CellSampler {
     }
 
     /// Disarms the timer, adds the trial's samples and its children's,
-    /// and rewrites the cell's files (named after `record`'s cell).
+    /// and rewrites the cell's files.
     pub fn finish(
         &mut self,
         armed: Option<Armed>,
         children: Option<ChildSamples>,
-        record: &Record,
     ) -> io::Result<()> {
         if let Some(armed) = armed {
             let (stacks, samples, cpu_ns) = armed.folded();
@@ -108,7 +109,7 @@ impl CellSampler {
             );
         }
         std::fs::create_dir_all(&self.dir)?;
-        let name = profile_name(&CellKey::of(record));
+        let name = &self.name;
         let mut lines: Vec<String> = self
             .stacks
             .iter()

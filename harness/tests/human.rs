@@ -43,6 +43,18 @@ fn run_json_is_one_document_on_stdout_and_messages_go_to_stderr() {
     let mut json: serde_json::Value =
         serde_json::from_slice(&output.stdout).expect("stdout is one JSON document");
     assert_eq!(json["cells"].as_array().unwrap().len(), 3);
+    // One analysis: the terminal's table (on stderr with --json), the
+    // page and --json show the same speedup with the same interval.
+    let speedup: reports::stats::Estimate =
+        serde_json::from_value(json["cells"][2]["speedup"].clone())
+            .expect("the 2-worker cell has a speedup");
+    let shown = reports::format::speedup_text(Some(speedup));
+    let page = std::fs::read_to_string(out.join("report/index.html")).unwrap();
+    assert!(
+        text(&output.stderr).contains(&shown),
+        "{shown} not in the terminal's table"
+    );
+    assert!(page.contains(&shown), "{shown} not on the page");
     let threads_2 = &json["cells"][2];
     assert_eq!(threads_2["model"], "threads");
     assert!(threads_2["throughput_ops_s"]["low"].as_f64().unwrap() > 0.0);

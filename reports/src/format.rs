@@ -164,6 +164,12 @@ pub fn with_interval(e: Option<Estimate>, format: impl Fn(f64) -> String) -> Str
     })
 }
 
+/// A speedup with its interval, `1.97x [1.93x, 2.01x; 93.8%]`: how the
+/// terminal, the page and the exports all print one.
+pub fn speedup_text(speedup: Option<Estimate>) -> String {
+    with_interval(speedup, |s| format!("{s:.2}x"))
+}
+
 /// A ratio with its interval to three decimals; `–` when there is none.
 pub fn estimate_text(e: Option<Estimate>) -> String {
     with_interval(e, |x| format!("{x:.3}"))

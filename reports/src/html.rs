@@ -7,8 +7,8 @@
 use serde::Serialize;
 
 use crate::analysis::{Analysis, CellRow, ModelCurve, Section};
-use crate::format::with_interval;
 use crate::format::{format_ns, format_rate, workers_phrase};
+use crate::format::{speedup_text, with_interval};
 use crate::schema::{Host, Record, Status, CALIBRATION_WORKLOAD};
 use crate::variants::VariantGroup;
 
@@ -377,7 +377,7 @@ fn section_view(section: &Section, charts: Vec<ChartView>) -> SectionView {
                     "{} at {}: the median op ({}) is only {:.1}x the model's dispatch floor ({}); this measures the executor, not the workload. Make the op bigger.",
                     r.model,
                     workers_phrase(r.workers),
-                    r.p50_us.map_or("?".into(), |us| format_ns(us * 1e3)),
+                    r.p50_ns.map_or("?".into(), format_ns),
                     r.floor_ratio.unwrap_or(0.0),
                     r.dispatch_floor_ns.map_or("?".into(), format_ns),
                 )
@@ -456,7 +456,7 @@ pub fn colour_hex(section: &Section, model: &str) -> String {
 }
 
 fn row_view(row: &CellRow, section: &Section) -> RowView {
-    let latency = |us: Option<f64>| us.map_or("–".to_string(), |us| format_ns(us * 1e3));
+    let latency = |ns: Option<f64>| ns.map_or("–".to_string(), format_ns);
     RowView {
         class: match row.status {
             Status::Ok => "ok",
@@ -471,12 +471,12 @@ fn row_view(row: &CellRow, section: &Section) -> RowView {
             if row.async_op { " (async op)" } else { "" }
         ),
         workers: row.workers,
-        wall: with_interval(row.wall_ms, |ms| format_ns(ms * 1e6)),
+        wall: with_interval(row.wall_ns, format_ns),
         throughput: with_interval(row.throughput_ops_s, format_rate),
-        speedup: with_interval(row.speedup, |s| format!("{s:.2}x")),
-        p50: latency(row.p50_us),
-        p99: latency(row.p99_us),
-        p99_9: latency(row.p99_9_us),
+        speedup: speedup_text(row.speedup),
+        p50: latency(row.p50_ns),
+        p99: latency(row.p99_ns),
+        p99_9: latency(row.p99_9_ns),
         cpu: row
             .cpu_utilisation
             .map_or("–".to_string(), |u| format!("{:.0}%", u * 100.0)),
@@ -535,11 +535,11 @@ fn row_view(row: &CellRow, section: &Section) -> RowView {
                 if o.fell_short() { " (short)" } else { "" }
             )
         }),
-        uncorrected_p99: latency(row.open.as_ref().and_then(|o| o.uncorrected_p99_us)),
+        uncorrected_p99: latency(row.open.as_ref().and_then(|o| o.uncorrected_p99_ns)),
         pacing: row.open.as_ref().map_or("–".to_string(), |o| {
             format!(
                 "p99 {}, {} late",
-                latency(o.pacing_p99_us),
+                latency(o.pacing_p99_ns),
                 o.late_starts.map_or("?".into(), |n| format!("{n:.0}"))
             )
         }),

@@ -218,9 +218,11 @@ pub struct Breakdown {
     pub migrations_per_op: f64,
     /// On-CPU time per op, ns.
     pub on_cpu_ns_per_op: f64,
-    /// On-CPU time per op against the same model's 1-worker cell: near 1.0
-    /// for work that shares nothing; contention, coherency traffic, SMT and
-    /// a slower clock raise it.
+    /// On-CPU time per op against the same model's 1-worker cell, as
+    /// folders written before the analysis computed it held it. Read and
+    /// kept, never used: the analysis computes it from the cell's own
+    /// 1-worker records (`TimeSplit::work_inflation`), whatever order the
+    /// trials ran in; new records leave it out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub work_inflation: Option<f64>,
     /// Retired instructions per op, where hardware counters were had for
@@ -396,6 +398,32 @@ pub struct Fairness {
     pub max_min_ratio: Option<f64>,
     /// Workers that completed under 10% of the mean: starved.
     pub starved_workers: Vec<u32>,
+}
+
+impl Fairness {
+    /// The balance of a multi-worker trial from each worker's op count:
+    /// Jain's index, max/min, and the workers that did under a tenth of
+    /// the mean (starved). The one place it is computed: the harness
+    /// records it per trial, and the analysis reads it (or, for a record
+    /// written before it was kept, computes it here).
+    pub fn of_worker_ops(ops: &[u64]) -> Option<Fairness> {
+        if ops.len() < 2 {
+            return None;
+        }
+        let as_f64: Vec<f64> = ops.iter().map(|&o| o as f64).collect();
+        let mean = as_f64.iter().sum::<f64>() / ops.len() as f64;
+        let (min, max) = (ops.iter().copied().min()?, ops.iter().copied().max()?);
+        Some(Fairness {
+            jain_index: crate::stats::jain_index(&as_f64),
+            max_min_ratio: (min > 0).then(|| max as f64 / min as f64),
+            starved_workers: ops
+                .iter()
+                .enumerate()
+                .filter(|(_, &o)| (o as f64) < 0.1 * mean)
+                .map(|(i, _)| i as u32)
+                .collect(),
+        })
+    }
 }
 
 impl Record {

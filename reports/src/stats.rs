@@ -56,7 +56,7 @@ pub fn quantile_of_sorted(sorted: &[f64], q: f64) -> f64 {
 }
 
 /// A point estimate with its interval.
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Estimate {
     /// The estimate from the data as it is.
     pub point: f64,
@@ -67,7 +67,7 @@ pub struct Estimate {
     /// The probability the interval covers the true value, exact for the
     /// distribution-free intervals; `None` for a bootstrap (nominally 95%)
     /// or a single observation.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub coverage: Option<f64>,
 }
 

@@ -351,8 +351,8 @@ pub struct CellJson {
     pub disturbed: usize,
     /// Median throughput with its interval.
     pub throughput_ops_s: Option<crate::stats::Estimate>,
-    /// Median wall time, ms, with its interval.
-    pub wall_ms: Option<crate::stats::Estimate>,
+    /// Median wall time, ns, with its interval.
+    pub wall_ns: Option<crate::stats::Estimate>,
     /// Speedup against the model at one worker, with its interval.
     pub speedup: Option<crate::stats::Estimate>,
     /// Median p50 op latency, ns.
@@ -404,11 +404,11 @@ impl RunSummary {
                     trials_ok: row.trials_ok,
                     disturbed: row.disturbed,
                     throughput_ops_s: row.throughput_ops_s,
-                    wall_ms: row.wall_ms,
+                    wall_ns: row.wall_ns,
                     speedup: row.speedup,
-                    p50_ns: row.p50_us.map(|us| us * 1e3),
-                    p99_ns: row.p99_us.map(|us| us * 1e3),
-                    p99_9_ns: row.p99_9_us.map(|us| us * 1e3),
+                    p50_ns: row.p50_ns,
+                    p99_ns: row.p99_ns,
+                    p99_9_ns: row.p99_9_ns,
                     error: row.error.clone(),
                 })
             })
@@ -416,7 +416,7 @@ impl RunSummary {
         RunSummary {
             results_dir: folder.dir.display().to_string(),
             report: report.display().to_string(),
-            summary: summarise(&analysis),
+            summary: summarise(analysis),
             cells,
         }
     }

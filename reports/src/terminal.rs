@@ -3,77 +3,71 @@
 
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, CellAlignment, Table};
 
-use crate::cells::CellSummary;
-use crate::format::{format_ns, format_rate};
+use crate::analysis::{Analysis, CellRow};
+use crate::format::{format_ns, format_rate, speedup_text};
 use crate::schema::Status;
 
-/// Renders one table per workload (and scaling/placement), in cell order.
-pub fn summary_tables(cells: &[CellSummary]) -> String {
+/// Renders one table per section of `analysis`, the figures the page
+/// shows: the median throughput with the spread of the trials, and the
+/// speedup with its interval, formatted as the page formats them.
+pub fn summary_tables(analysis: &Analysis) -> String {
     let mut out = String::new();
-    let mut current: Option<(&str, &str, &str)> = None;
-    let mut table = new_table();
-    for cell in cells {
-        let group = (
-            cell.key.workload.as_str(),
-            cell.key.scaling.as_str(),
-            cell.key.placement.as_str(),
-        );
-        if current != Some(group) {
-            if let Some((workload, scaling, placement)) = current {
-                push_table(&mut out, workload, scaling, placement, &table);
-            }
-            current = Some(group);
-            table = new_table();
+    for section in &analysis.sections {
+        let mut table = new_table();
+        for row in &section.rows {
+            let status = match row.status {
+                Status::Ok => "ok".to_string(),
+                other => format!(
+                    "{}: {}",
+                    other.as_str(),
+                    shorten(row.error.as_deref().unwrap_or(""), 48)
+                ),
+            };
+            table.add_row(vec![
+                Cell::new(&row.model),
+                right(row.workers.to_string()),
+                right(throughput_text(row)),
+                right(speedup_text(row.speedup)),
+                right(
+                    row.speedup_vs_seq
+                        .map_or("–".into(), |s| format!("{:.2}x", s.point)),
+                ),
+                right(row.p99_ns.map_or("–".into(), format_ns)),
+                right(
+                    row.cpu_utilisation
+                        .map_or("–".into(), |u| format!("{:.0}%", u * 100.0)),
+                ),
+                Cell::new(format!(
+                    "{}/{} {status}{}",
+                    row.trials_ok,
+                    row.trials,
+                    if row.disturbed > 0 {
+                        format!(", {} disturbed", row.disturbed)
+                    } else {
+                        String::new()
+                    }
+                )),
+            ]);
         }
-        let speedup_label = |s: Option<f64>| s.map_or("-".to_string(), |s| format!("{s:.2}x"));
-        let status = match cell.status {
-            Status::Ok => "ok".to_string(),
-            other => format!(
-                "{}: {}",
-                other.as_str(),
-                shorten(cell.error.as_deref().unwrap_or(""), 48)
-            ),
-        };
-        table.add_row(vec![
-            Cell::new(&cell.key.model),
-            right(cell.key.workers.to_string()),
-            right(throughput_text(cell)),
-            right(speedup_label(cell.speedup)),
-            right(speedup_label(cell.speedup_vs_seq)),
-            right(cell.median_p99_ns.map_or("-".into(), format_ns)),
-            right(
-                cell.median_cpu_utilisation
-                    .map_or("-".into(), |u| format!("{:.0}%", u * 100.0)),
-            ),
-            Cell::new(format!(
-                "{}/{} {status}{}",
-                cell.trials_ok,
-                cell.trials,
-                if cell.disturbed > 0 {
-                    format!(", {} disturbed", cell.disturbed)
-                } else {
-                    String::new()
-                }
-            )),
-        ]);
-    }
-    if let Some((workload, scaling, placement)) = current {
-        push_table(&mut out, workload, scaling, placement, &table);
+        out.push_str(&format!(
+            "\n{}  (scaling {}, pin {})\n{table}\n",
+            section.workload_spec, section.scaling, section.placement
+        ));
     }
     out
 }
 
 /// The median rate with the spread of the trials; rounds per second for a
 /// lockstep workload, so that it agrees with the speedup.
-fn throughput_text(cell: &CellSummary) -> String {
-    let (median, unit) = match cell.median_rounds_s {
-        Some(rounds) => (Some(rounds), " rounds/s"),
-        None => (cell.median_throughput_ops_s, ""),
+fn throughput_text(row: &CellRow) -> String {
+    let (median, spread, unit) = match row.rounds_s {
+        Some((median, low, high)) => (median, Some((low, high)), " rounds/s"),
+        None => match row.throughput_ops_s {
+            Some(t) => (t.point, row.throughput_range_ops_s, ""),
+            None => return "–".into(),
+        },
     };
-    let Some(median) = median else {
-        return "-".into();
-    };
-    match cell.throughput_spread {
+    match spread {
         Some((low, high)) if high > low => format!(
             "{}{unit} [{}, {}]",
             format_rate(median),
@@ -90,19 +84,13 @@ fn new_table() -> Table {
         "model",
         "workers",
         "ops/s median [min, max]",
-        "speedup vs 1",
+        "speedup vs 1 [interval; coverage]",
         "vs seq",
         "p99",
         "cpu util",
         "trials ok",
     ]);
     table
-}
-
-fn push_table(out: &mut String, workload: &str, scaling: &str, placement: &str, table: &Table) {
-    out.push_str(&format!(
-        "\n{workload}  (scaling {scaling}, pin {placement})\n{table}\n"
-    ));
 }
 
 fn right(text: String) -> Cell {
@@ -120,35 +108,23 @@ fn shorten(text: &str, max_chars: usize) -> String {
 }
 /// The latency distribution of every cell, as wrk's `--latency` prints
 /// it: p50, p90, p99, p99.9 and max of one op, each the median over the
-/// cell's ok trials.
-pub fn latency_tables(records: &[crate::schema::Record]) -> String {
-    use std::collections::BTreeMap;
-    let mut cells: BTreeMap<crate::cells::CellKey, Vec<&crate::schema::LatencySummary>> =
-        BTreeMap::new();
-    for record in records.iter().filter(|r| r.status == Status::Ok) {
-        if let Some(latency) = &record.latency {
-            cells
-                .entry(crate::cells::CellKey::of(record))
-                .or_default()
-                .push(latency);
-        }
-    }
+/// cell's ok trials, as the analysis has them.
+pub fn latency_tables(analysis: &Analysis) -> String {
     let mut table = new_latency_table();
-    for (key, latencies) in &cells {
-        let median = |pick: fn(&crate::schema::LatencySummary) -> u64| {
-            let values: Vec<f64> = latencies.iter().map(|l| pick(l) as f64).collect();
-            crate::stats::median(&values).map_or("-".to_string(), format_ns)
-        };
-        table.add_row(vec![
-            Cell::new(&key.workload),
-            Cell::new(&key.model),
-            right(key.workers.to_string()),
-            right(median(|l| l.p50_ns)),
-            right(median(|l| l.p90_ns)),
-            right(median(|l| l.p99_ns)),
-            right(median(|l| l.p99_9_ns)),
-            right(median(|l| l.max_ns)),
-        ]);
+    for section in &analysis.sections {
+        for row in section.rows.iter().filter(|r| r.trials_ok > 0) {
+            let ns = |value: Option<f64>| value.map_or("–".to_string(), format_ns);
+            table.add_row(vec![
+                Cell::new(&section.workload_spec),
+                Cell::new(&row.model),
+                right(row.workers.to_string()),
+                right(ns(row.p50_ns)),
+                right(ns(row.p90_ns)),
+                right(ns(row.p99_ns)),
+                right(ns(row.p99_9_ns)),
+                right(ns(row.max_ns)),
+            ]);
+        }
     }
     format!("\nLatency distribution of one op (medians over trials)\n{table}\n")
 }

@@ -78,15 +78,18 @@ fn a_cut_off_last_line_is_ignored_but_a_bad_middle_line_is_an_error() {
 #[test]
 fn cells_summarise_medians_and_speedups() {
     let folder = golden(1);
-    let cells = reports::cells::summarise_cells(&folder.records, &common::models());
-    let threads = cells
+    let analysis = reports::analysis::analyse(&folder.host, &folder.records, &common::models());
+    let threads = analysis
+        .sections
         .iter()
-        .find(|c| c.key.model == "threads" && c.key.workload.starts_with("synthetic/amdahl"))
+        .filter(|s| s.workload_spec.starts_with("synthetic/amdahl"))
+        .flat_map(|s| &s.rows)
+        .find(|r| r.model == "threads")
         .unwrap();
     assert_eq!(threads.status, Status::Ok);
-    assert!(threads.median_wall_ns.is_some());
+    assert!(threads.wall_ns.is_some());
     assert!(threads.speedup_vs_seq.is_some());
-    let table = reports::terminal::summary_tables(&cells);
+    let table = reports::terminal::summary_tables(&analysis);
     assert!(table.contains("unsupported"));
     assert!(table.contains("synthetic/faulty"));
 }

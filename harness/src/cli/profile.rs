@@ -195,14 +195,12 @@ pub fn profile_text(records: &[Record]) -> String {
     }
     if let Some(b) = &record.breakdown {
         out.push_str(&format!(
-            "all threads: on CPU {:.1}%, waiting for a CPU {:.1}%, blocked {:.1}%; {:.3} context switches and {:.4} migrations per op{}\n",
+            "all threads: on CPU {:.1}%, waiting for a CPU {:.1}%, blocked {:.1}%; {:.3} context switches and {:.4} migrations per op\n",
             b.on_cpu_fraction * 100.0,
             b.runqueue_fraction * 100.0,
             b.blocked_fraction * 100.0,
             b.switches_per_op,
             b.migrations_per_op,
-            b.work_inflation
-                .map_or(String::new(), |i| format!("; {i:.2}x the CPU time per op of one worker"))
         ));
         if let (Some(ipc), Some(instructions)) = (b.ipc, b.instructions_per_op) {
             out.push_str(&format!(

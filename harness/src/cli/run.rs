@@ -141,13 +141,14 @@ pub fn run(args: RunArgs, registry: Arc<Registry>) -> anyhow::Result<i32> {
             print(text)
         }
     };
-    let cells = reports::cells::summarise_cells(&outcome.records, &crate::models::report_series());
-    say(&reports::terminal::summary_tables(&cells))?;
+    // The tables read the report's own analysis: the terminal, the page
+    // and --json show the same figures.
+    let rendered = render_report(&out, &out.join("report"), false)?;
+    say(&reports::terminal::summary_tables(&rendered.analysis))?;
     if args.latency {
-        say(&reports::terminal::latency_tables(&outcome.records))?;
+        say(&reports::terminal::latency_tables(&rendered.analysis))?;
     }
     say(&format!("\nresults: {}\n", out.display()))?;
-    let rendered = render_report(&out, &out.join("report"), false)?;
     say(&format!("report: {}\n", rendered.index.display()))?;
     if !quiet {
         print_peak_memory();

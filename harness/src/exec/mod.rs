@@ -46,7 +46,7 @@ use crate::models::{TrialOutcome, WorkerOutcome};
 use crate::os::machine::MachineSnapshot;
 use crate::placement::{parse_placement_list, CpuSet, Placed};
 use crate::plan::LoadMode;
-use crate::record::RecordContext;
+use crate::record::{RecordContext, TrialParts};
 use crate::recorder::{new_histogram, Recording};
 use crate::results::{default_out_dir, ResultsWriter};
 
@@ -257,10 +257,7 @@ pub fn exec(args: ExecArgs) -> anyhow::Result<i32> {
                 .as_ref()
                 .ok()
                 .and_then(|o| o.counters.get("peak_rss_upper_bound_kib").copied());
-            let mut record = ctx.record(trial, result, ModelOverhead::default());
-            record.round = Some(trial);
-            record.machine = view;
-            record.notes.push(if mask.is_empty() {
+            let mut notes = vec![if mask.is_empty() {
                 "a foreign program: it may use every core of the run, and places its own threads"
                     .to_string()
             } else {
@@ -268,12 +265,20 @@ pub fn exec(args: ExecArgs) -> anyhow::Result<i32> {
                     "a foreign program: it got the mask of cores {}, not a core per thread",
                     reports::format::cpu_list(&mask.iter().map(|&c| c as u32).collect::<Vec<_>>())
                 )
-            });
+            }];
             if peak.is_some() {
-                record.notes.push(
+                notes.push(
                     "peak_rss_upper_bound_kib is ru_maxrss, which a forked child inherits from corebench: an upper bound".to_string(),
                 );
             }
+            let record = ctx.record(TrialParts {
+                trial,
+                round: Some(trial),
+                result,
+                overhead: ModelOverhead::default(),
+                machine: view,
+                notes,
+            });
             if record.status != Status::Ok {
                 failed += 1;
                 eprintln!(

@@ -14,7 +14,7 @@ use crate::disturbance::{self, Context, OnDisturbance, RoundWindow};
 use crate::failure::Failure;
 use crate::models::{ExecutionModel, OpBudget, TrialOutcome, TrialSpec};
 use crate::plan::{Cell, LoadMode, Plan};
-use crate::record::RecordContext;
+use crate::record::{RecordContext, TrialParts};
 use crate::sampler::CellSampler;
 use crate::supervisor::Supervisor;
 
@@ -92,12 +92,10 @@ impl<'p> CellRun<'p> {
             _ => model.check_support(workload.as_ref(), cell.workers),
         };
         if let Err(reason) = refusal {
-            let record = ctx.record(
-                0,
-                Err(Failure::unsupported(reason)),
-                ModelOverhead::default(),
-            );
-            return SetUp::Refused(Box::new(record));
+            let mut parts =
+                TrialParts::failed(Failure::unsupported(reason), ModelOverhead::default());
+            parts.notes.extend(supervisor.unclean_note());
+            return SetUp::Refused(Box::new(ctx.record(parts)));
         }
         let uses_server = workload.http_use() != workloads::HttpUse::None;
         let context = Context {
@@ -154,8 +152,9 @@ impl<'p> CellRun<'p> {
                 dispatch_floor_ns: run.dispatch_floor_ns,
                 spawn_ns: None,
             };
-            let record = run.ctx.record(0, Err(e.prefixed("warm-up: ")), overhead);
-            return SetUp::Refused(Box::new(record));
+            let mut parts = TrialParts::failed(e.prefixed("warm-up: "), overhead);
+            parts.notes.extend(supervisor.unclean_note());
+            return SetUp::Refused(Box::new(run.ctx.record(parts)));
         }
         SetUp::Ready(Box::new(run))
     }
@@ -163,7 +162,8 @@ impl<'p> CellRun<'p> {
     /// Samples its measured trials at `hz` into `results_dir/profiles/`.
     pub fn sample_into(&mut self, results_dir: &std::path::Path, hz: u32) {
         let in_children = self.cell.model.info().in_children;
-        self.sampler = Some(CellSampler::new(results_dir, hz, in_children));
+        let cell = self.ctx.cell_key();
+        self.sampler = Some(CellSampler::new(results_dir, hz, in_children, cell));
     }
 
     /// A label for progress and errors.
@@ -217,17 +217,22 @@ impl<'p> CellRun<'p> {
             };
             let cpu_per_op = result.as_ref().ok().and_then(cpu_per_op_ns);
             let child_samples = result.as_mut().ok().and_then(|o| o.child_samples.take());
-            let mut record = self.ctx.record(self.done, result, overhead);
+            let mut notes = Vec::new();
             if let Some(sampler) = self.sampler.as_mut() {
-                if let Err(e) = sampler.finish(armed, child_samples, &record) {
-                    record
-                        .notes
-                        .push(format!("its samples could not be saved: {e}"));
+                if let Err(e) = sampler.finish(armed, child_samples) {
+                    notes.push(format!("its samples could not be saved: {e}"));
                 }
             }
-            record.round = Some(round);
+            notes.extend(supervisor.unclean_note());
             let disturbed = view.as_ref().is_some_and(|v| v.disturbed);
-            record.machine = view;
+            let record = self.ctx.record(TrialParts {
+                trial: self.done,
+                round: Some(round),
+                result,
+                overhead,
+                machine: view,
+                notes,
+            });
             let retry = disturbed
                 && record.status == Status::Ok
                 && policy.on_disturbance == OnDisturbance::Retry

@@ -18,7 +18,6 @@
 
 mod cell;
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -84,29 +83,9 @@ pub fn run_plan(
     let mut records = Vec::new();
     let mut supervisor = Supervisor::new();
     let results_dir = writer.dir().to_path_buf();
-    // On-CPU time per op of each model's 1-worker trials, by workload and
-    // placement: what work inflation compares with.
-    let mut one_worker: HashMap<(String, String, String), Vec<f64>> = HashMap::new();
     // Each record is written the moment its trial ends, so a killed run
     // keeps every finished trial.
-    let mut emit = |mut record: Record, label: &str, unclean: Option<&str>| {
-        record.notes.extend(unclean.map(str::to_string));
-        let key = (
-            record.workload.spec.clone(),
-            record.placement.strategy.clone(),
-            record.model.clone(),
-        );
-        if let Some(breakdown) = record.breakdown.as_mut() {
-            if record.workers == 1 {
-                one_worker
-                    .entry(key)
-                    .or_default()
-                    .push(breakdown.on_cpu_ns_per_op);
-            } else if let Some(base) = one_worker.get(&key).and_then(|v| reports::stats::median(v))
-            {
-                breakdown.work_inflation = (base > 0.0).then(|| breakdown.on_cpu_ns_per_op / base);
-            }
-        }
+    let mut emit = |record: Record, label: &str| {
         if record.status != Status::Ok {
             // Through the bar, which is hidden without a terminal:
             // suspending it prints to stderr either way.
@@ -150,11 +129,7 @@ pub fn run_plan(
                     runs.push(*run)
                 }
                 SetUp::Refused(record) => {
-                    emit(
-                        *record,
-                        &cell_label(plan, cell),
-                        supervisor.unclean_note().as_deref(),
-                    )?;
+                    emit(*record, &cell_label(plan, cell))?;
                     progress.inc(u64::from(plan.trials));
                 }
                 SetUp::Interrupted => break 'sections,
@@ -175,7 +150,7 @@ pub fn run_plan(
                 let Some(record) = run.next_trial(round, &mut supervisor, &mut window) else {
                     break 'sections;
                 };
-                emit(record, &run.label(), supervisor.unclean_note().as_deref())?;
+                emit(record, &run.label())?;
                 progress.inc(1);
                 if !run.wants_more() {
                     progress.inc(u64::from(run.skipped()));

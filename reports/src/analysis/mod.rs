@@ -175,14 +175,30 @@ pub fn usable_cores(host: &Host) -> u32 {
         .map_or(mask, |quota| mask.min(quota.max(1)))
 }
 
-/// Median split of a cell's worker time over its ok trials with a
-/// breakdown.
-fn time_split(n: u32, trials: &[&Record]) -> Option<TimeSplit> {
-    let splits: Vec<&crate::schema::Breakdown> = trials
+/// The ok trials' breakdowns.
+fn breakdowns<'r>(trials: &[&'r Record]) -> Vec<&'r crate::schema::Breakdown> {
+    trials
         .iter()
         .filter(|r| r.status == Status::Ok)
         .filter_map(|r| r.breakdown.as_ref())
+        .collect()
+}
+
+/// Median on-CPU time per op of a cell's ok trials, ns.
+fn on_cpu_ns_per_op(trials: &[&Record]) -> Option<f64> {
+    let per_op: Vec<f64> = breakdowns(trials)
+        .iter()
+        .map(|b| b.on_cpu_ns_per_op)
         .collect();
+    median(&per_op)
+}
+
+/// Median split of a cell's worker time over its ok trials with a
+/// breakdown. Work inflation is its median on-CPU time per op over the
+/// same model's at one worker (`alone_ns_per_op`): computed here, from the
+/// cell's own records, so it does not depend on the order trials ran in.
+fn time_split(n: u32, trials: &[&Record], alone_ns_per_op: Option<f64>) -> Option<TimeSplit> {
+    let splits = breakdowns(trials);
     let m = |f: fn(&crate::schema::Breakdown) -> f64| {
         median(&splits.iter().map(|b| f(b)).collect::<Vec<_>>())
     };
@@ -195,7 +211,8 @@ fn time_split(n: u32, trials: &[&Record]) -> Option<TimeSplit> {
         1.0
     };
     let runqueue = m(|b| b.runqueue_fraction)?;
-    let blocked = (1.0 - on_cpu - runqueue).max(0.0);
+    // The record's own figure: the kernel's accounting, kept per trial.
+    let blocked = m(|b| b.blocked_fraction)?;
     Some(TimeSplit {
         n,
         threads: splits.iter().map(|b| b.threads).max().unwrap_or(n),
@@ -204,12 +221,12 @@ fn time_split(n: u32, trials: &[&Record]) -> Option<TimeSplit> {
         runqueue,
         blocked,
         switches_per_op: m(|b| b.switches_per_op)?,
-        work_inflation: median(
-            &splits
-                .iter()
-                .filter_map(|b| b.work_inflation)
-                .collect::<Vec<_>>(),
-        ),
+        work_inflation: (n > 1)
+            .then_some(alone_ns_per_op)
+            .flatten()
+            .filter(|alone| *alone > 0.0)
+            .zip(on_cpu_ns_per_op(trials))
+            .map(|(alone, here)| here / alone),
     })
 }
 
@@ -368,8 +385,8 @@ fn analyse_section(
     let mut balance = Vec::new();
     for ((_, model), by_n) in &cells {
         let base: Vec<f64> = by_n.get(&1).map(|t| ok_walls(t)).unwrap_or_default();
-        let speedup_at = |n: u32, walls: &[f64]| -> Option<Estimate> {
-            let ratio = ratio_interval(&base, walls)?;
+        let speedup_against = |base: &[f64], n: u32, walls: &[f64]| -> Option<Estimate> {
+            let ratio = ratio_interval(base, walls)?;
             let scale = if weak { f64::from(n) } else { 1.0 };
             Some(Estimate {
                 point: ratio.point * scale,
@@ -381,8 +398,9 @@ fn analyse_section(
         let mut points = Vec::new();
         for (&n, trials) in by_n {
             let walls = ok_walls(trials);
-            let speedup = speedup_at(n, &walls);
-            rows.push(cell_row(model, n, trials, speedup));
+            let speedup = speedup_against(&base, n, &walls);
+            let vs_seq = speedup_against(&seq_walls, n, &walls);
+            rows.push(cell_row(model, n, trials, speedup, vs_seq));
             if walls.is_empty() {
                 continue;
             }
@@ -464,7 +482,10 @@ fn analyse_section(
             ceiling: None,
             time_split: by_n
                 .iter()
-                .filter_map(|(&n, trials)| time_split(n, trials))
+                .filter_map(|(&n, trials)| {
+                    let alone = by_n.get(&1).and_then(|t| on_cpu_ns_per_op(t));
+                    time_split(n, trials, alone)
+                })
                 .collect(),
         };
         let counts_within_cores = trials_by_n.len();
@@ -516,195 +537,4 @@ fn analyse_section(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn host(logical_cores: u32) -> Host {
-        let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/v1");
-        let mut host = crate::folder::ResultsFolder::open(&folder).unwrap().host;
-        host.logical_cores = logical_cores;
-        host.available_cores = (0..logical_cores).collect();
-        host
-    }
-
-    /// Trials of an exact Amdahl curve with f = 0.1 on a 64-core host,
-    /// with +-1% spread between the three trials of each cell.
-    fn amdahl_records(ns: &[u32]) -> Vec<Record> {
-        let mut records = Vec::new();
-        for &n in ns {
-            let wall = 1e9 * (0.1 + 0.9 / f64::from(n));
-            for spread in [0.99, 1.0, 1.01] {
-                records.push(crate::schema::test_record(
-                    "threads",
-                    n,
-                    (wall * spread) as u64,
-                    "strong",
-                    Status::Ok,
-                ));
-            }
-        }
-        records
-    }
-
-    #[test]
-    fn a_big_machine_gets_amdahl_with_an_interval_and_the_usl() {
-        let analysis = analyse(
-            &host(64),
-            &amdahl_records(&[1, 2, 4, 8, 16, 32, 64]),
-            &crate::series::tests::known(),
-        );
-        let curve = &analysis.sections[0].models[0];
-        let amdahl = curve.amdahl.fit.unwrap();
-        assert!(
-            (amdahl.serial_fraction.point - 0.1).abs() < 0.005,
-            "{amdahl:?}"
-        );
-        assert!(amdahl.serial_fraction.low <= 0.1 && 0.1 <= amdahl.serial_fraction.high);
-        assert_eq!(amdahl.fit.points, 7);
-        let usl = curve.usl.fit.expect("seven worker counts fit the USL");
-        // Amdahl is the USL with kappa = 0 and sigma = f.
-        assert!((usl.sigma - 0.1).abs() < 0.01, "{usl:?}");
-        assert!(usl.kappa < 1e-4, "{usl:?}");
-        assert!(
-            curve.reading.contains("serial fraction 0.10"),
-            "{}",
-            curve.reading
-        );
-        let e4 = curve
-            .points
-            .iter()
-            .find(|p| p.n == 4)
-            .unwrap()
-            .karp_flatt
-            .unwrap();
-        assert!(
-            (e4 - 0.1).abs() < 0.01,
-            "Karp-Flatt of pure Amdahl is f: {e4}"
-        );
-    }
-
-    #[test]
-    fn fits_leave_out_oversubscribed_counts_and_say_so() {
-        let analysis = analyse(
-            &host(2),
-            &amdahl_records(&[1, 2, 4, 8]),
-            &crate::series::tests::known(),
-        );
-        let curve = &analysis.sections[0].models[0];
-        assert_eq!(curve.amdahl.fit.unwrap().fit.points, 2);
-        assert!(curve.usl.reason.as_deref().unwrap().contains("this has 2"));
-        assert!(curve
-            .reading
-            .contains("2 oversubscribed counts are shown but not fitted"));
-        assert_eq!(curve.points.len(), 4, "all points are still drawn");
-    }
-
-    #[test]
-    fn a_failed_cell_and_a_single_point_are_skipped_with_reasons() {
-        let mut records = amdahl_records(&[1]);
-        records.push(crate::schema::test_record(
-            "threads",
-            2,
-            1,
-            "strong",
-            Status::Failed,
-        ));
-        let analysis = analyse(&host(64), &records, &crate::series::tests::known());
-        let curve = &analysis.sections[0].models[0];
-        assert!(curve
-            .amdahl
-            .reason
-            .as_deref()
-            .unwrap()
-            .contains("single worker count"));
-        let failed = analysis.sections[0]
-            .rows
-            .iter()
-            .find(|r| r.workers == 2)
-            .unwrap();
-        assert_eq!(failed.status, Status::Failed);
-        assert_eq!(failed.trials_ok, 0);
-    }
-
-    #[test]
-    fn ops_near_the_dispatch_floor_are_flagged() {
-        let with = |p50_ns: u64, floor_ns: f64| {
-            let mut record = crate::schema::test_record("pool", 1, 1_000_000, "strong", Status::Ok);
-            record.latency = Some(crate::schema::LatencySummary {
-                min_ns: p50_ns,
-                p50_ns,
-                p90_ns: p50_ns,
-                p99_ns: p50_ns,
-                p99_9_ns: p50_ns,
-                max_ns: p50_ns,
-                mean_ns: p50_ns as f64,
-            });
-            record.model_overhead.dispatch_floor_ns = Some(floor_ns);
-            analyse(&host(2), &[record], &crate::series::tests::known()).sections[0].rows[0].clone()
-        };
-        let short = with(2_000, 500.0);
-        assert!(short.measures_executor);
-        assert_eq!(short.floor_ratio, Some(4.0));
-        assert!(!with(50_000, 500.0).measures_executor);
-    }
-
-    /// Two-worker trials with a known split of the threads' time.
-    fn split_records(model: &str, threads: u32, wall_2_ns: u64, blocked: f64) -> Vec<Record> {
-        let mut records = Vec::new();
-        for (n, wall) in [(1, 1_000_000_000), (2, wall_2_ns)] {
-            for _ in 0..3 {
-                let mut r = crate::schema::test_record(model, n, wall, "strong", Status::Ok);
-                r.breakdown = Some(crate::schema::Breakdown {
-                    threads: threads.min(n),
-                    on_cpu_fraction: 1.0 - blocked,
-                    user_fraction: 1.0 - blocked,
-                    blocked_fraction: blocked,
-                    ..Default::default()
-                });
-                records.push(r);
-            }
-        }
-        records
-    }
-
-    #[test]
-    fn the_lost_speedup_is_attributed_to_what_the_threads_did() {
-        // Threads at 1.5x of 2x, a quarter of their time blocked: 0.50x.
-        let analysis = analyse(
-            &host(2),
-            &split_records("threads", 2, 666_666_667, 0.25),
-            &crate::series::tests::known(),
-        );
-        let reading = &analysis.sections[0].models[0].reading;
-        assert!(
-            reading.contains("of the lost 0.50x, 0.50x is workers blocked and 0.00x waiting"),
-            "{reading}"
-        );
-        assert!(!reading.contains("sharing"), "{reading}");
-
-        // Two tasks on one runtime thread that is always on a CPU: the
-        // whole lost 1.00x is the sharing, none of it blocked.
-        let analysis = analyse(
-            &host(2),
-            &split_records("tokio-current", 1, 1_000_000_000, 0.0),
-            &crate::series::tests::known(),
-        );
-        let reading = &analysis.sections[0].models[0].reading;
-        assert!(
-            reading.contains(
-                "of the lost 1.00x, 0.00x is workers blocked and 0.00x waiting for a CPU, and 1.00x is 2 tasks sharing 1 runtime thread"
-            ),
-            "{reading}"
-        );
-    }
-
-    #[test]
-    fn a_cgroup_quota_below_the_mask_sets_the_core_count() {
-        let mut h = host(64);
-        assert_eq!(usable_cores(&h), 64);
-        h.cgroup_cpu_quota_cores = Some(2);
-        assert_eq!(usable_cores(&h), 2);
-        h.cgroup_cpu_quota_cores = Some(128);
-        assert_eq!(usable_cores(&h), 64);
-    }
-}
+mod tests;

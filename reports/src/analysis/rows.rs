@@ -13,6 +13,7 @@ pub(super) fn cell_row(
     n: u32,
     trials: &[&Record],
     speedup: Option<Estimate>,
+    speedup_vs_seq: Option<Estimate>,
 ) -> CellRow {
     let ok: Vec<&Record> = trials
         .iter()
@@ -22,19 +23,26 @@ pub(super) fn cell_row(
     let values = |f: &dyn Fn(&Record) -> Option<f64>| -> Vec<f64> {
         ok.iter().filter_map(|r| f(r)).collect()
     };
-    let walls_ms = values(&|r| Some(r.wall_ns as f64 / 1e6));
-    let latency_us = |f: &dyn Fn(&crate::schema::LatencySummary) -> u64| {
-        median(&values(&|r| r.latency.as_ref().map(|l| f(l) as f64 / 1e3)))
+    let walls_ns = values(&|r| Some(r.wall_ns as f64));
+    let latency_ns = |f: &dyn Fn(&crate::schema::LatencySummary) -> u64| {
+        median(&values(&|r| r.latency.as_ref().map(|l| f(l) as f64)))
     };
-    let p50_us = latency_us(&|l| l.p50_ns);
+    let p50_ns = latency_ns(&|l| l.p50_ns);
+    let range = |values: &[f64]| -> Option<(f64, f64)> {
+        let low = values.iter().copied().reduce(f64::min)?;
+        let high = values.iter().copied().reduce(f64::max)?;
+        Some((low, high))
+    };
+    let throughputs = values(&|r| Some(r.throughput_ops_s));
+    let rounds = values(&|r| r.throughput_rounds_s);
     let dispatch_floor_ns = median(
         &trials
             .iter()
             .filter_map(|r| r.model_overhead.dispatch_floor_ns)
             .collect::<Vec<_>>(),
     );
-    let floor_ratio = match (p50_us, dispatch_floor_ns) {
-        (Some(p50), Some(floor)) if floor > 0.0 => Some(p50 * 1e3 / floor),
+    let floor_ratio = match (p50_ns, dispatch_floor_ns) {
+        (Some(p50), Some(floor)) if floor > 0.0 => Some(p50 / floor),
         _ => None,
     };
     CellRow {
@@ -59,14 +67,21 @@ pub(super) fn cell_row(
             .filter_map(|r| r.machine.as_ref().filter(|m| m.disturbed))
             .map(|m| m.reasons.join("; "))
             .collect(),
-        wall_ms: median_interval(&walls_ms),
-        throughput_ops_s: median_interval(&values(&|r| Some(r.throughput_ops_s))),
+        wall_ns: median_interval(&walls_ns),
+        throughput_ops_s: median_interval(&throughputs),
+        throughput_range_ops_s: range(&throughputs),
+        rounds_s: median(&rounds)
+            .zip(range(&rounds))
+            .map(|(m, (l, h))| (m, l, h)),
         speedup,
-        p50_us,
-        p99_us: latency_us(&|l| l.p99_ns),
-        p99_9_us: latency_us(&|l| l.p99_9_ns),
+        speedup_vs_seq,
+        p50_ns,
+        p90_ns: latency_ns(&|l| l.p90_ns),
+        p99_ns: latency_ns(&|l| l.p99_ns),
+        p99_9_ns: latency_ns(&|l| l.p99_9_ns),
+        max_ns: latency_ns(&|l| l.max_ns),
         cpu_utilisation: median(&values(&|r| r.cpu_utilisation())),
-        outliers: tukey_outliers(&walls_ms),
+        outliers: tukey_outliers(&walls_ns),
         dispatch_floor_ns,
         floor_ratio,
         measures_executor: floor_ratio.is_some_and(|r| r < FLOOR_WARNING_RATIO),
@@ -121,12 +136,8 @@ fn open_row(ok: &[&Record]) -> Option<OpenRow> {
     Some(OpenRow {
         requested_rate_ops_s: first.1.requested_rate_ops_s,
         achieved_rate_ops_s: values(&|r, _| Some(r.throughput_ops_s)).unwrap_or(0.0),
-        uncorrected_p99_us: values(&|_, o| {
-            o.uncorrected_latency
-                .as_ref()
-                .map(|l| l.p99_ns as f64 / 1e3)
-        }),
-        pacing_p99_us: values(&|_, o| o.pacing_error.as_ref().map(|l| l.p99_ns as f64 / 1e3)),
+        uncorrected_p99_ns: values(&|_, o| o.uncorrected_latency.as_ref().map(|l| l.p99_ns as f64)),
+        pacing_p99_ns: values(&|_, o| o.pacing_error.as_ref().map(|l| l.p99_ns as f64)),
         late_starts: values(&|_, o| Some(o.late_starts as f64)),
     })
 }

@@ -2,7 +2,6 @@
 //! merged histograms) and the balance of work over workers.
 
 use crate::schema::{Record, Status};
-use crate::stats::jain_index;
 
 use super::views::{Balance, Spectrum};
 
@@ -95,11 +94,16 @@ pub(super) fn balance_of(model: &str, n: u32, trials: &[&Record]) -> Option<Bala
     let mut workers = middle.per_worker.clone();
     workers.sort_by_key(|w| w.index);
     let ops: Vec<u64> = workers.iter().map(|w| w.ops).collect();
-    let as_f64: Vec<f64> = ops.iter().map(|&o| o as f64).collect();
     Some(Balance {
         model: model.to_string(),
         workers: n,
-        jain_index: jain_index(&as_f64),
+        // The record's own, computed when the trial was recorded (older
+        // records did not keep it).
+        jain_index: middle
+            .fairness
+            .clone()
+            .or_else(|| crate::schema::Fairness::of_worker_ops(&ops))?
+            .jain_index,
         ops,
     })
 }

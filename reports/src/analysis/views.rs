@@ -147,18 +147,32 @@ pub struct CellRow {
     pub disturbed: usize,
     /// Their reasons, one line each, for the page.
     pub disturbed_why: Vec<String>,
-    /// Median wall time, ms, with interval.
-    pub wall_ms: Option<Estimate>,
+    /// Median wall time, ns, with interval.
+    pub wall_ns: Option<Estimate>,
     /// Median throughput, ops/s, with interval.
     pub throughput_ops_s: Option<Estimate>,
-    /// Speedup against the model at one worker.
+    /// The slowest and fastest ok trial's throughput, ops/s.
+    pub throughput_range_ops_s: Option<(f64, f64)>,
+    /// Lockstep workloads: median rounds per second (what the speedup
+    /// agrees with: an op is one worker's part of a round), with the
+    /// slowest and fastest trial's.
+    pub rounds_s: Option<(f64, f64, f64)>,
+    /// Speedup against the model at one worker: the Hodges-Lehmann
+    /// estimate of the ratio of wall times, with its exact interval. The
+    /// one speedup: the terminal, the page, `--json` and the exports show it.
     pub speedup: Option<Estimate>,
-    /// Median p50 latency, µs.
-    pub p50_us: Option<f64>,
-    /// Median p99 latency, µs.
-    pub p99_us: Option<f64>,
-    /// Median p99.9 latency, µs.
-    pub p99_9_us: Option<f64>,
+    /// The same against `seq` at one worker: what the model costs at all.
+    pub speedup_vs_seq: Option<Estimate>,
+    /// Median p50 latency, ns.
+    pub p50_ns: Option<f64>,
+    /// Median p90 latency, ns.
+    pub p90_ns: Option<f64>,
+    /// Median p99 latency, ns.
+    pub p99_ns: Option<f64>,
+    /// Median p99.9 latency, ns.
+    pub p99_9_ns: Option<f64>,
+    /// Median of the trials' slowest op, ns.
+    pub max_ns: Option<f64>,
     /// Median CPU utilisation, 0..1 per worker.
     pub cpu_utilisation: Option<f64>,
     /// Outliers among the trials' wall times.
@@ -221,9 +235,9 @@ pub struct OpenRow {
     /// The rate achieved (median throughput).
     pub achieved_rate_ops_s: f64,
     /// p99 from each op's actual start (coordinated omission left in).
-    pub uncorrected_p99_us: Option<f64>,
+    pub uncorrected_p99_ns: Option<f64>,
     /// p99 of how late workers woke for ops they were early for.
-    pub pacing_p99_us: Option<f64>,
+    pub pacing_p99_ns: Option<f64>,
     /// Ops started late because the worker was busy (median over trials).
     pub late_starts: Option<f64>,
 }

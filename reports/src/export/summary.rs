@@ -4,7 +4,7 @@
 
 use crate::analysis::{Analysis, CellRow};
 use crate::export::{markdown_code, markdown_text};
-use crate::format::{format_ns, format_rate, with_interval};
+use crate::format::{format_ns, format_rate, speedup_text, with_interval};
 use crate::stats::Estimate;
 
 const CSV_HEADER: [&str; 31] = [
@@ -17,18 +17,18 @@ const CSV_HEADER: [&str; 31] = [
     "status",
     "trials",
     "trials_ok",
-    "wall_ms_median",
-    "wall_ms_low",
-    "wall_ms_high",
+    "wall_ns_median",
+    "wall_ns_low",
+    "wall_ns_high",
     "throughput_ops_s_median",
     "throughput_ops_s_low",
     "throughput_ops_s_high",
     "speedup",
     "speedup_low",
     "speedup_high",
-    "p50_us",
-    "p99_us",
-    "p99_9_us",
+    "p50_ns",
+    "p99_ns",
+    "p99_9_ns",
     "cpu_utilisation",
     "outliers_mild",
     "outliers_severe",
@@ -66,13 +66,13 @@ pub fn summary_csv(analysis: &Analysis) -> Result<String, csv::Error> {
                 row.trials.to_string(),
                 row.trials_ok.to_string(),
             ];
-            fields.extend(estimate(row.wall_ms));
+            fields.extend(estimate(row.wall_ns));
             fields.extend(estimate(row.throughput_ops_s));
             fields.extend(estimate(row.speedup));
             fields.extend([
-                number(row.p50_us),
-                number(row.p99_us),
-                number(row.p99_9_us),
+                number(row.p50_ns),
+                number(row.p99_ns),
+                number(row.p99_9_ns),
                 number(row.cpu_utilisation),
                 row.outliers.mild.to_string(),
                 row.outliers.severe.to_string(),
@@ -128,8 +128,8 @@ fn markdown_row(row: &CellRow) -> String {
         markdown_text(&row.model),
         row.workers,
         interval(row.throughput_ops_s, &format_rate),
-        interval(row.speedup, &|s| format!("{s:.2}x")),
-        row.p99_us.map_or("–".to_string(), |us| format_ns(us * 1e3)),
+        speedup_text(row.speedup),
+        row.p99_ns.map_or("–".to_string(), format_ns),
         row.cpu_utilisation
             .map_or("–".to_string(), |u| format!("{:.0}%", u * 100.0)),
         row.trials_ok,
