@@ -9,7 +9,7 @@ use serde::Serialize;
 use crate::analysis::{Analysis, CellRow, ModelCurve, Section};
 use crate::format::{format_ns, format_rate, workers_phrase};
 use crate::format::{speedup_text, with_interval};
-use crate::schema::{Host, Record, Status, CALIBRATION_WORKLOAD};
+use crate::schema::{Host, Record, Status};
 use crate::variants::VariantGroup;
 
 const TEMPLATE: &str = include_str!("../templates/index.html");
@@ -242,7 +242,10 @@ pub fn build_context(
             host.logical_cores,
             host.captured_at
         ),
-        host_rows: host_rows(host, analysis),
+        host_rows: crate::host_view::host_rows(host, analysis)
+            .into_iter()
+            .map(|row| (row.field.to_string(), row.value))
+            .collect(),
         summary_line: format!(
             "{} records in {cells} cells: {} ok, {} failed, {} timed out, {} deadlocked, {} unsupported.",
             records.len(),
@@ -291,67 +294,6 @@ pub fn render(context: &ReportContext) -> Result<String, minijinja::Error> {
     env.add_template("base_style.html", BASE_STYLE_TEMPLATE)?;
     env.add_template("page_head.html", PAGE_HEAD_TEMPLATE)?;
     env.get_template("index.html")?.render(context)
-}
-
-fn host_rows(host: &Host, analysis: &Analysis) -> Vec<(String, String)> {
-    let row = |name: &str, value: String| (name.to_string(), value);
-    let calibration = analysis
-        .sections
-        .iter()
-        .filter(|s| s.is_calibration())
-        .flat_map(|s| &s.rows)
-        .find_map(|r| r.throughput_ops_s)
-        .map_or("not measured (--no-calibration)".to_string(), |t| {
-            format!(
-                "{} ops/s of {CALIBRATION_WORKLOAD} on one core under seq (median; comparisons divide by it)",
-                format_rate(t.point)
-            )
-        });
-    vec![
-        row("single-core speed", calibration),
-        row(
-            "label",
-            host.label.clone().unwrap_or_else(|| "(none)".into()),
-        ),
-        row("host", host.hostname.clone()),
-        row("CPU", host.cpu_brand.clone()),
-        row(
-            "cores",
-            format!(
-                "{} physical, {} logical{}",
-                host.physical_cores.map_or("?".into(), |c| c.to_string()),
-                host.logical_cores,
-                if host.smt { ", SMT on" } else { ", no SMT" }
-            ),
-        ),
-        row(
-            "cores available to the run",
-            crate::format::cpu_list(&host.available_cores),
-        ),
-        row(
-            "memory",
-            format!("{:.1} GiB", host.memory_bytes as f64 / (1u64 << 30) as f64),
-        ),
-        row("OS", host.os.clone()),
-        row("kernel", host.kernel.clone()),
-        row(
-            "clock source",
-            host.clocksource.clone().unwrap_or_else(|| "?".into()),
-        ),
-        row("compiler", host.rustc.clone()),
-        row(
-            "corebench",
-            format!(
-                "{}{}",
-                host.corebench_version,
-                host.git_revision
-                    .as_ref()
-                    .map_or(String::new(), |r| format!(" ({r})"))
-            ),
-        ),
-        row("captured", host.captured_at.clone()),
-        row("command", host.command.join(" ")),
-    ]
 }
 
 fn section_view(section: &Section, charts: Vec<ChartView>) -> SectionView {

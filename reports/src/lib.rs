@@ -20,18 +20,24 @@
 //! - [`validate`]: the schema's own rules every record is checked against
 //!   on read.
 //! - [`stats`]: medians, bootstrap intervals, Tukey outliers.
-//! - [`analysis`]: per workload and model, speedup curves with intervals,
-//!   fits and a plain reading: what the report shows.
-//! - [`cells`]: trials grouped into cells, with medians and speedups.
+//! - [`analysis`]: the only place a cell's statistics are computed: per
+//!   workload and model, each cell's row ([`analysis::CellRow`], in ns),
+//!   speedup curves with intervals, fits and a plain reading. The page,
+//!   the terminal, `--json`, the exports and comparisons all read it.
+//! - [`series`]: the order and colours of the series the caller names
+//!   (the harness's models), and palettes for the rest.
+//! - [`cells`]: what identifies a cell.
 //! - [`fits`]: Amdahl, Karp–Flatt, Gustafson and USL fits.
 //! - [`charts`]: the SVG charts of a section (plotters), with
 //!   `charts::time`, where the workers' time went.
 //! - [`flame`]: flamegraph SVGs from the folded stacks a run sampled.
 //! - [`html`]: the page's template context and rendering (minijinja).
-//! - [`export`]: `summary.csv` and `summary.md`.
+//! - [`host_view`]: the host table, in one wording for both pages.
+//! - [`export`]: one format per file behind `Exporter`: `summary.csv` and
+//!   `summary.md`, and a comparison's Markdown, CSV and Bencher JSON.
 //! - [`report`]: writing all of it into a report folder.
-//! - [`compare`] and [`compare_report`]: several folders side by side, with
-//!   change detection against a baseline, as a page or as exports.
+//! - [`compare`]: several folders side by side: configurations, matched
+//!   cells, change detection against a baseline, and the page.
 //! - [`terminal`]: the table `corebench run` prints at the end.
 //! - [`variants`]: several specs of one workload (its implementations)
 //!   side by side, their latency spectra on one chart.
@@ -40,7 +46,6 @@ pub mod analysis;
 pub mod cells;
 pub mod charts;
 pub mod compare;
-pub mod compare_report;
 pub mod error;
 pub mod export;
 pub mod fits;
@@ -48,6 +53,7 @@ pub mod flame;
 pub mod folder;
 pub mod format;
 pub mod histogram;
+pub mod host_view;
 pub mod html;
 pub mod input;
 pub mod report;

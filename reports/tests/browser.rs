@@ -135,7 +135,7 @@ fn compare_page_loads_in_headless_chromium_with_every_chart() {
     );
     let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("browser-compare");
     let _ = std::fs::remove_dir_all(&out);
-    let index = reports::compare_report::write_compare_report(&comparison, &out).unwrap();
+    let index = reports::compare::page::write_compare_report(&comparison, &out).unwrap();
     let charts = common::svg_count(&out);
     assert_page_loads(&browser, &std::fs::canonicalize(index).unwrap(), charts);
 }
@@ -221,7 +221,7 @@ fn pages_at_64_workers_and_15_workloads_stay_inside_the_window() {
     );
     let compare_out = tmp.join("sample-64-compare");
     let _ = std::fs::remove_dir_all(&compare_out);
-    let index = reports::compare_report::write_compare_report(&comparison, &compare_out).unwrap();
+    let index = reports::compare::page::write_compare_report(&comparison, &compare_out).unwrap();
     let charts = common::svg_count(&compare_out);
     assert_page_loads(&browser, &std::fs::canonicalize(index).unwrap(), charts);
     for (name, page) in [

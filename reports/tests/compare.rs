@@ -141,7 +141,7 @@ fn the_page_and_exports_render() {
     let comparison = compare(configurations(vec![sample(), other]), options());
     let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("compare-report");
     let _ = std::fs::remove_dir_all(&out);
-    let index = reports::compare_report::write_compare_report(&comparison, &out).unwrap();
+    let index = reports::compare::page::write_compare_report(&comparison, &out).unwrap();
     let html = std::fs::read_to_string(index).unwrap();
     assert!(html.contains("other &lt;i&gt;machine&lt;&#x2f;i&gt;"));
     assert!(!html.contains("<i>machine"));
@@ -149,11 +149,11 @@ fn the_page_and_exports_render() {
     let charts = common::svg_count(&out);
     assert!(charts >= 6, "{charts} charts");
 
-    let markdown = reports::export::compare::compare_markdown(&comparison);
+    let markdown = reports::export::markdown::compare_markdown(&comparison);
     assert!(markdown.contains("| workers |"));
-    let csv = reports::export::compare::compare_csv(&comparison).unwrap();
+    let csv = reports::export::csv::compare_csv(&comparison).unwrap();
     assert!(csv.starts_with("workload,scaling,load,model,workers,configuration"));
-    let bmf = reports::export::compare::compare_bmf(&comparison);
+    let bmf = reports::export::bencher::compare_bmf(&comparison);
     let object = bmf.as_object().unwrap();
     let (name, measures) = object.iter().next().unwrap();
     assert!(

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{CompareArgs, CompareFormat};
+use super::CompareArgs;
 use crate::error::{is_unusable_path, UsageError};
 use crate::output::{print, println};
 
@@ -95,15 +95,15 @@ pub fn compare(args: CompareArgs) -> anyhow::Result<i32> {
         },
     );
 
-    match args.format {
-        CompareFormat::Html => {
+    match args.format.exporter() {
+        None => {
             let out = args.out.clone().unwrap_or_else(|| {
                 PathBuf::from("corebench-results").join(format!(
                     "compare-{}",
                     chrono::Local::now().format("%Y%m%d-%H%M%S")
                 ))
             });
-            let index = match reports::compare_report::write_compare_report(&comparison, &out) {
+            let index = match reports::compare::page::write_compare_report(&comparison, &out) {
                 Ok(index) => index,
                 Err(reports::error::ReportError::Refused(refused)) => {
                     return Err(UsageError::new(refused.to_string()).into())
@@ -122,16 +122,10 @@ pub fn compare(args: CompareArgs) -> anyhow::Result<i32> {
                         .context(format!("writing the comparison to {}", out.display())))
                 }
             };
-            println(&reports::compare_report::summary_line(&comparison))?;
+            println(&reports::compare::page::summary_line(&comparison))?;
             println(&format!("report: {}", index.display()))?;
         }
-        format => {
-            use reports::export::{BencherJson, Csv, Exporter, Markdown};
-            let exporter: &dyn Exporter<reports::compare::Comparison> = match format {
-                CompareFormat::Md => &Markdown,
-                CompareFormat::Csv => &Csv,
-                _ => &BencherJson,
-            };
+        Some(exporter) => {
             let text = exporter.export(&comparison)?;
             match &args.out {
                 Some(path) => std::fs::write(path, text).map_err(|e| {

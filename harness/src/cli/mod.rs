@@ -309,7 +309,7 @@ pub struct CompareArgs {
     pub fail_on_regression: bool,
     /// html (a report folder), md, csv, or json (Bencher Metric Format).
     #[arg(long, value_enum, default_value = "html")]
-    pub format: CompareFormat,
+    pub format: reports::export::CompareFormat,
     /// Where to write: a folder for html (default
     /// corebench-results/compare-DATE-TIME), a file for the others
     /// (default: standard output).
@@ -318,19 +318,6 @@ pub struct CompareArgs {
     /// Skip malformed record lines with a warning instead of failing.
     #[arg(long)]
     pub lenient: bool,
-}
-
-/// Output formats of `corebench compare`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum CompareFormat {
-    /// An offline HTML report with SVG charts.
-    Html,
-    /// Markdown tables.
-    Md,
-    /// One row per cell and configuration.
-    Csv,
-    /// Bencher Metric Format.
-    Json,
 }
 
 /// Runs a parsed command line over the built-in workloads; returns the

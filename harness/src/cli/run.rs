@@ -47,6 +47,8 @@ pub fn run(args: RunArgs, registry: Arc<Registry>) -> anyhow::Result<i32> {
             rule: parse_disturbance_rule(&args.disturbance)?,
         },
         seed: args.seed,
+        flamegraph_hz: args.flamegraph.then_some(args.flamegraph_hz as u32),
+        warmup_trials: args.warmup,
     };
     if let Some(cores) = &args.cores {
         crate::placement::restrict_process_to(cores)?;
@@ -60,8 +62,6 @@ pub fn run(args: RunArgs, registry: Arc<Registry>) -> anyhow::Result<i32> {
     }
     let workers_given = input.workers.is_some();
     let mut plan = Plan::build_with(&input, CpuSet::of_this_process(), registry)?;
-    plan.flamegraph_hz = args.flamegraph.then_some(args.flamegraph_hz as u32);
-    plan.warmup_trials = args.warmup;
     let quiet = args.quiet;
     let server_threads = match args.server_threads {
         Some(0) => {

@@ -306,6 +306,8 @@ mod tests {
             load: "closed".into(),
             disturbance: Default::default(),
             seed: Some(7),
+            flamegraph_hz: None,
+            warmup_trials: 1,
         };
         Plan::build(&input, CpuSet::on_cores(&[0, 1])).unwrap()
     }

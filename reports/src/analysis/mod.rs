@@ -51,6 +51,20 @@ pub struct Analysis {
     pub logical_cores: u32,
 }
 
+impl Analysis {
+    /// The host's single-core speed: the median throughput of the
+    /// `cpu/calibrate` reference cell's ok trials (under `seq`, at one
+    /// worker), ops/s, with its interval. The one definition: the page's
+    /// host table shows it, and a comparison divides its ratios by it.
+    pub fn single_core_speed(&self) -> Option<Estimate> {
+        self.sections
+            .iter()
+            .filter(|s| s.is_calibration())
+            .flat_map(|s| &s.rows)
+            .find_map(|r| r.throughput_ops_s)
+    }
+}
+
 /// One workload under one scaling mode, load and placement.
 #[derive(Debug, Clone, Serialize)]
 pub struct Section {

@@ -70,6 +70,7 @@ pub(super) fn cell_row(
         wall_ns: median_interval(&walls_ns),
         throughput_ops_s: median_interval(&throughputs),
         throughput_range_ops_s: range(&throughputs),
+        ok_throughputs_ops_s: throughputs.clone(),
         rounds_s: median(&rounds)
             .zip(range(&rounds))
             .map(|(m, (l, h))| (m, l, h)),

@@ -153,6 +153,10 @@ pub struct CellRow {
     pub throughput_ops_s: Option<Estimate>,
     /// The slowest and fastest ok trial's throughput, ops/s.
     pub throughput_range_ops_s: Option<(f64, f64)>,
+    /// Every ok trial's throughput, ops/s, in record order: what a
+    /// comparison's ratio interval is computed from.
+    #[serde(skip)]
+    pub ok_throughputs_ops_s: Vec<f64>,
     /// Lockstep workloads: median rounds per second (what the speedup
     /// agrees with: an op is one worker's part of a round), with the
     /// slowest and fastest trial's.

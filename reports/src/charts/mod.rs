@@ -18,6 +18,7 @@
 //!   it shows.
 
 pub mod balance;
+pub mod compare;
 pub mod latency;
 pub mod time;
 pub mod workers;

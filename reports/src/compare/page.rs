@@ -1,22 +1,18 @@
-//! The comparison as a page (`index.html` + SVG charts, from the
-//! `templates/compare.html` template) and as exports: a Markdown table, a
-//! CSV with one row per cell and configuration, and Bencher Metric Format
-//! JSON for continuous-benchmarking services.
+//! The comparison as a page: `index.html` from the
+//! `templates/compare.html` template, with the SVG charts
+//! `charts::compare` draws. Its exports live in `export/`.
 
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::charts::{
-    config_colour, config_marker, hex, latency_chart_svg, workers_chart, CoresMark, Series,
-};
+use crate::charts::{config_colour, hex};
 use crate::compare::{Change, CompareCell, CompareModel, Comparison};
-use crate::error::ChartError;
 use crate::format::estimate_text;
 use crate::format::format_rate;
 
-const TEMPLATE: &str = include_str!("../templates/compare.html");
+const TEMPLATE: &str = include_str!("../../templates/compare.html");
 
 /// Why a comparison could not be written: the same failures as a
 /// report's.
@@ -142,107 +138,6 @@ pub(crate) fn cell_view(cell: &CompareCell, is_baseline: bool) -> CellView {
     }
 }
 
-/// The charts of one model across configurations.
-fn model_charts(
-    comparison: &Comparison,
-    model: &CompareModel,
-) -> Result<Vec<(&'static str, String, String)>, ChartError> {
-    // Each configuration's own core count, in its own colour.
-    let marks: Vec<CoresMark> = comparison
-        .configs
-        .iter()
-        .enumerate()
-        .filter(|(c, _)| model.curves.get(*c).is_some_and(Option::is_some))
-        .map(|(c, config)| CoresMark {
-            owner: config.name.clone(),
-            cores: config.host.available_cores.len() as u32,
-            colour: config_colour(c),
-        })
-        .collect();
-    let series = |value: &dyn Fn(&crate::analysis::CurvePoint) -> Option<f64>| -> Vec<Series> {
-        model
-            .curves
-            .iter()
-            .enumerate()
-            .filter_map(|(c, curve)| {
-                let curve = curve.as_ref()?;
-                Some(Series::of_curve(
-                    comparison.configs[c].name.clone(),
-                    config_colour(c),
-                    config_marker(c),
-                    &curve.points,
-                    value,
-                ))
-            })
-            .collect()
-    };
-    let speedup_title = format!("Speedup vs workers, {}", model.model);
-    let throughput_title = format!("Throughput vs workers, {}", model.model);
-    // Charts only where they compare something: two or more
-    // configurations, each at two or more worker counts.
-    let scaling = model
-        .curves
-        .iter()
-        .flatten()
-        .filter(|curve| curve.points.len() >= 2)
-        .count()
-        >= 2;
-    let mut charts = vec![];
-    if scaling {
-        charts.extend([
-            (
-                "speedup",
-                speedup_title.clone(),
-                workers_chart(
-                    &series(&|p| p.speedup.map(|s| s.point)),
-                    &marks,
-                    "speedup T(1)/T(n)",
-                    &speedup_title,
-                )?,
-            ),
-            (
-                "throughput",
-                throughput_title.clone(),
-                workers_chart(
-                    &series(&|p| Some(p.throughput_ops_s.point)),
-                    &marks,
-                    "throughput (ops/s)",
-                    &throughput_title,
-                )?,
-            ),
-        ]);
-    }
-    if let Some(n) = model.matched_workers {
-        let spectra: Vec<Series> = model
-            .spectra
-            .iter()
-            .enumerate()
-            .filter_map(|(c, s)| {
-                let s = s.as_ref()?;
-                Some(Series {
-                    label: comparison.configs[c].name.clone(),
-                    colour: config_colour(c),
-                    marker: config_marker(c),
-                    points: s.points.clone(),
-                })
-            })
-            .collect();
-        if spectra.len() >= 2 {
-            let title = format!(
-                "Latency by percentile at {}, {}",
-                crate::format::workers_phrase(n),
-                model.model
-            );
-            charts.push((
-                "latency",
-                title.clone(),
-                latency_chart_svg(&spectra, &title)?,
-            ));
-        }
-    }
-    Ok(charts)
-}
-
 /// Writes the comparison page into `out`; returns `index.html`.
 pub fn write_compare_report(
     comparison: &Comparison,
@@ -270,7 +165,8 @@ fn write_compare_into(comparison: &Comparison, out: &Path) -> Result<(), Compare
         let mut models = Vec::new();
         for model in &group.models {
             let mut charts = Vec::new();
-            for (kind, title, svg) in model_charts(comparison, model)? {
+            for (kind, title, svg) in crate::charts::compare::comparison_charts(comparison, model)?
+            {
                 let file = format!(
                     "{}-{}-{kind}.svg",
                     group.id,

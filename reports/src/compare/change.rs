@@ -1,0 +1,73 @@
+//! Change detection: a throughput ratio against the baseline counts as
+//! faster or slower only when its interval covers 90% or more, excludes 1,
+//! and the ratio passes the noise threshold, as criterion decides.
+
+use serde::Serialize;
+
+use crate::stats::{Estimate, VERDICT_COVERAGE};
+
+/// Faster, slower or unchanged against the baseline, or why no verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Change {
+    /// The interval (covering 90% or more) excludes 1 and the ratio is
+    /// above 1 + noise.
+    Faster,
+    /// The interval (covering 90% or more) excludes 1 and the ratio is
+    /// below 1 - noise.
+    Slower,
+    /// Neither.
+    Unchanged,
+    /// The trials on either side are too few for an interval covering
+    /// 90%: no verdict either way.
+    TooFewTrials,
+    /// A disturbed trial on either side: never faster or slower.
+    NotComparable,
+}
+
+impl Change {
+    /// Decides a change from a throughput ratio and its interval.
+    pub fn of(ratio: Estimate, noise: f64) -> Change {
+        if !ratio.covers_at_least(VERDICT_COVERAGE) {
+            Change::TooFewTrials
+        } else if ratio.low > 1.0 && ratio.point > 1.0 + noise {
+            Change::Faster
+        } else if ratio.high < 1.0 && ratio.point < 1.0 - noise {
+            Change::Slower
+        } else {
+            Change::Unchanged
+        }
+    }
+
+    /// The words shown in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Change::Faster => "faster",
+            Change::Slower => "slower",
+            Change::Unchanged => "unchanged",
+            Change::TooFewTrials => "too few trials to tell",
+            Change::NotComparable => "not comparable",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_change_needs_both_the_interval_and_the_threshold() {
+        let e = |point, low, high| Estimate {
+            point,
+            low,
+            high,
+            coverage: Some(0.95),
+        };
+        assert_eq!(Change::of(e(1.25, 1.2, 1.3), 0.02), Change::Faster);
+        assert_eq!(Change::of(e(0.8, 0.75, 0.85), 0.02), Change::Slower);
+        // Interval includes 1.
+        assert_eq!(Change::of(e(1.25, 0.95, 1.5), 0.02), Change::Unchanged);
+        // Significant but within the noise threshold.
+        assert_eq!(Change::of(e(1.01, 1.005, 1.015), 0.02), Change::Unchanged);
+    }
+}
