@@ -204,6 +204,7 @@ fn every_run_includes_the_calibration_reference_once() {
     let out = dir.path().join("results");
     let output = corebench()
         .args(["run", "--no-progress", "--trials", "2", "--ops", "100"])
+        .args(["--on-disturbance", "flag"])
         .args([
             "--workloads",
             "cpu/primes:span=20",

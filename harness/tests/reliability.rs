@@ -81,6 +81,7 @@ fn two_runs_never_share_a_folder_and_a_used_folder_is_refused() {
     let start = |out: &Path| {
         corebench()
             .args(["run", "--no-progress", "--no-calibration", "--trials", "1"])
+            .args(["--on-disturbance", "flag"])
             .args(SMALL_PLAN)
             .arg("--out")
             .arg(out)

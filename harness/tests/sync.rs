@@ -100,6 +100,7 @@ fn inverted_lock_order_is_recorded_as_a_deadlock_and_the_run_goes_on() {
     // however loaded the machine is.
     let output = corebench()
         .args(["run", "--no-progress", "--no-calibration", "--trials", "2", "--ops", "20000"])
+        .args(["--on-disturbance", "flag"])
         .args([
             "--workloads",
             "deadlock/lock-order:order=inverted,watchdog_ms=200,deadlock/lock-order:order=consistent,hold_steps=100,cpu/primes:span=20",

@@ -27,6 +27,8 @@ fn own_workloads_run_under_every_model_and_in_child_processes() {
             "200",
             "--no-calibration",
             "--no-progress",
+            "--on-disturbance",
+            "flag",
             "-q",
             "--out",
         ])

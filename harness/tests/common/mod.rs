@@ -35,6 +35,12 @@ pub fn run_with_fault(out: &Path, args: &[&str], fault: &str) -> Output {
             "2",
             "--ops",
             "200",
+            // These tests check what a run does, not how fast: a disturbed
+            // trial is flagged, not re-run up to three times (on a VM whose
+            // hypervisor steals time, every trial would be, and the suite
+            // took up to 4x as long). Retries are tested on their own.
+            "--on-disturbance",
+            "flag",
         ])
         .arg("--out")
         .arg(out)
