@@ -63,12 +63,17 @@
 //!   x placements) from the command line and a profile.
 //! - [`runner`]: running a plan cell by cell: calibration, dispatch floors,
 //!   warm-up, supervised trials, one record per trial.
-//! - [`models`]: the execution models, one file each, behind one trait,
-//!   with what they share (trial types, the worker lifecycle, the start
-//!   gate, both sides of the `process` child protocol, a mock model).
+//! - [`models`]: the execution models, one file each, each saying what it
+//!   is (`ModelInfo`) and implementing one trait; `models/mod.rs` only
+//!   lists them. Beside them what they share (trial types, the worker
+//!   lifecycle, the start gate, both sides of the `process` child
+//!   protocol, a mock model).
 //! - [`sampler`]: in-process CPU sampling of a cell's trials for its
 //!   flamegraph.
-//! - [`record`]: a trial's outcome turned into a schema record.
+//! - [`record`]: the one record builder: a trial's parts turned into a
+//!   schema record.
+//! - [`render`]: writing a results folder's report, with the models'
+//!   names and colours; [`output`]: standard output.
 //! - [`failure`]: typed failures (failed, timeout, deadlocked,
 //!   unsupported), never strings to match.
 //! - [`placement`]: placements, pinning, and reading affinity back.

@@ -104,22 +104,19 @@ impl Section {
     /// The colour of `model`'s series in this section: a known model's
     /// own, or one by its position among the section's models.
     pub fn colour_of(&self, model: &str) -> Rgb {
-        let position = self
-            .models
-            .iter()
-            .position(|c| c.model == model)
-            .unwrap_or(0);
-        self.series.colour(model, position)
+        self.series.colour(model, self.position_of(model))
     }
 
     /// The marker of `model`'s series in this section, as its colour.
     pub fn marker_of(&self, model: &str) -> Marker {
-        let position = self
-            .models
+        self.series.marker(model, self.position_of(model))
+    }
+
+    fn position_of(&self, model: &str) -> usize {
+        self.models
             .iter()
             .position(|c| c.model == model)
-            .unwrap_or(0);
-        self.series.marker(model, position)
+            .unwrap_or(0)
     }
 
     /// Whether this is the `cpu/calibrate` reference cell: the host's
