@@ -1,9 +1,11 @@
 //! `corebench exec`: any program, in any language, measured the way the
 //! built-in workloads are. Each `--variant LABEL='COMMAND {workers}'` is a
-//! model column of workload `exec/NAME`; every trial runs each variant's
-//! command once at each worker count, in a shuffled order, and becomes a
-//! record of the usual results folder, so `report`, `compare`, the fits,
-//! the summary and the disturbance guard work on it unchanged.
+//! model column of workload `exec/NAME`; each variant at each worker count
+//! is a cell ([`cell::ExecCell`]) that `run`'s own round loop drives
+//! (every trial runs each command once, in a shuffled order), and each
+//! trial becomes a record through the one record builder, so `report`,
+//! `compare`, the fits, the summary and the disturbance guard work on it
+//! unchanged.
 //!
 //! - The command is split shell-style (shlex), `{workers}` substituted,
 //!   and `COREBENCH_WORKERS` set. The placement is applied to the child
@@ -28,6 +30,7 @@
 //!   corebench is killed outright, its [`guard::Guardian`] does the
 //!   killing and the removing.
 
+mod cell;
 pub mod child;
 pub mod guard;
 
@@ -36,19 +39,21 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use reports::schema::{ModelOverhead, Status};
+use reports::schema::Status;
 use workloads::{ParamValues, RunShape, Scaling, SharedRun, Workload, WorkloadError, WorkloadInfo};
 
-use crate::disturbance::{self, RoundWindow};
 use crate::error::UsageError;
 use crate::failure::Failure;
 use crate::models::{TrialOutcome, WorkerOutcome};
 use crate::os::machine::MachineSnapshot;
 use crate::placement::{parse_placement_list, CpuSet, Placed};
 use crate::plan::LoadMode;
-use crate::record::{RecordContext, TrialParts};
+use crate::record::RecordContext;
 use crate::recorder::{new_histogram, Recording};
 use crate::results::{default_out_dir, ResultsWriter};
+use crate::runner::rounds;
+use crate::supervisor::Supervisor;
+use cell::ExecCell;
 
 /// The environment variable naming the file a program may write its
 /// per-op latencies to (ns, one per line).
@@ -95,6 +100,9 @@ pub struct ExecArgs {
     /// Print nothing but failures, warnings and errors.
     #[arg(short = 'q', long)]
     pub quiet: bool,
+    /// No progress bar (it is drawn only on a terminal anyway).
+    #[arg(long)]
+    pub no_progress: bool,
     /// The program mostly waits on IO: the report reads throughput
     /// scaling past the cores instead of fitting Amdahl's law.
     #[arg(long)]
@@ -213,86 +221,71 @@ pub fn exec(args: ExecArgs) -> anyhow::Result<i32> {
     let guardian = guard::Guardian::start(&scratch);
     let tag = guardian.as_ref().map(guard::Guardian::env);
     let spare = guardian.as_ref().map(guard::Guardian::pid);
-    let mut cells: Vec<(usize, usize)> = (0..variants.len())
-        .flat_map(|v| workers.iter().map(move |&n| (v, n)))
-        .collect();
-    let mut failed = 0;
-    let mut kept = 0;
-    'trials: for trial in 0..args.trials {
-        fastrand::Rng::with_seed(u64::from(trial)).shuffle(&mut cells);
-        let mut window = RoundWindow::default();
-        for &(v, n) in &cells {
-            let variant = &variants[v];
+    let mut cells: Vec<ExecCell> = variants
+        .iter()
+        .flat_map(|variant| workers.iter().map(move |&n| (variant, n)))
+        .map(|(variant, n)| {
             let cores = cpus.resolve(placement, n);
             let mut mask: Vec<usize> = cores.iter().flatten().copied().collect();
             mask.sort_unstable();
             mask.dedup();
-            let ctx = RecordContext {
-                workload: Arc::clone(&workload),
-                model: variant.label.clone(),
-                workers: n,
-                runtime_threads: None,
-                placement: placement.to_string(),
-                cores,
-                scaling: args.scaling,
-                load: LoadMode::Closed,
-                recording: Recording::PerOp,
-                run_id: run_id.clone(),
-                is_async: false,
-            };
-            let ops_file = scratch.join(format!("{}-{n}-{trial}.ops", variant.label));
-            let result = run_once(variant, n, &mask, &ops_file, limit, &tag, spare);
-            if crate::interrupt::requested().is_some() {
-                break 'trials;
+            ExecCell {
+                name: name.clone(),
+                variant: variant.clone(),
+                ctx: RecordContext {
+                    workload: Arc::clone(&workload),
+                    model: variant.label.clone(),
+                    workers: n,
+                    runtime_threads: None,
+                    placement: placement.to_string(),
+                    cores,
+                    scaling: args.scaling,
+                    load: LoadMode::Closed,
+                    recording: Recording::PerOp,
+                    run_id: run_id.clone(),
+                    is_async: false,
+                },
+                mask,
+                trials: args.trials,
+                done: 0,
+                cores: cpus.core_count(),
+                scratch: scratch.clone(),
+                limit,
+                tag: tag.clone(),
+                spare,
             }
-            let view = result.as_ref().ok().map(|outcome| {
-                let context = disturbance::Context {
-                    cores: cpus.core_count(),
-                    extra_threads: 0,
-                    target_load_expected: false,
-                };
-                disturbance::judge(outcome, context, &Default::default(), &mut window)
-            });
-            let peak = result
-                .as_ref()
-                .ok()
-                .and_then(|o| o.counters.get("peak_rss_upper_bound_kib").copied());
-            let mut notes = vec![if mask.is_empty() {
-                "a foreign program: it may use every core of the run, and places its own threads"
-                    .to_string()
-            } else {
-                format!(
-                    "a foreign program: it got the mask of cores {}, not a core per thread",
-                    reports::format::cpu_list(&mask.iter().map(|&c| c as u32).collect::<Vec<_>>())
-                )
-            }];
-            if peak.is_some() {
-                notes.push(
-                    "peak_rss_upper_bound_kib is ru_maxrss, which a forked child inherits from corebench: an upper bound".to_string(),
-                );
-            }
-            let record = ctx.record(TrialParts {
-                trial,
-                round: Some(trial),
-                result,
-                overhead: ModelOverhead::default(),
-                machine: view,
-                notes,
-            });
+        })
+        .collect();
+    let mut failed = 0;
+    let mut kept = 0;
+    let progress = rounds::progress_bar(
+        cells.len() as u64 * u64::from(args.trials),
+        !args.quiet && !args.no_progress,
+    );
+    // The same round loop as `run`: trial 1 of every variant and worker
+    // count, then trial 2, each round in a shuffled order.
+    let mut supervisor = Supervisor::default();
+    rounds::run_rounds(
+        &mut cells,
+        u64::from,
+        &mut supervisor,
+        &progress,
+        |record, label| {
             if record.status != Status::Ok {
                 failed += 1;
-                eprintln!(
-                    "exec/{name} · {} · {}: {} — {}",
-                    variant.label,
-                    reports::format::workers_phrase(n as u32),
+                let message = format!(
+                    "{label}: {} — {}",
                     record.status.as_str(),
                     record.error.as_deref().unwrap_or("")
                 );
+                progress.suspend(|| eprintln!("{message}"));
             }
             writer.append(&record)?;
             kept += 1;
-        }
-    }
+            Ok(())
+        },
+    )?;
+    progress.finish_and_clear();
     let _ = std::fs::remove_dir_all(&scratch);
     if let Some(guardian) = guardian {
         guardian.finish();

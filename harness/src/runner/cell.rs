@@ -18,6 +18,8 @@ use crate::record::{RecordContext, TrialParts};
 use crate::sampler::CellSampler;
 use crate::supervisor::Supervisor;
 
+use super::rounds::TrialSource;
+
 /// Empty ops per worker used to measure a model's dispatch floor.
 const FLOOR_OPS_PER_WORKER: u64 = 2000;
 /// Trials of the `cpu/calibrate` reference cell, at least.
@@ -165,25 +167,24 @@ impl<'p> CellRun<'p> {
         let cell = self.ctx.cell_key();
         self.sampler = Some(CellSampler::new(results_dir, hz, in_children, cell));
     }
+}
 
-    /// A label for progress and errors.
-    pub fn label(&self) -> String {
+impl TrialSource for CellRun<'_> {
+    fn label(&self) -> String {
         super::cell_label(self.plan, &self.cell)
     }
 
-    /// Whether it has trials left.
-    pub fn wants_more(&self) -> bool {
+    fn wants_more(&self) -> bool {
         !self.stopped && self.done < self.trials
     }
 
-    /// Trials it will not run after all (it stopped early).
-    pub fn skipped(&self) -> u32 {
+    fn skipped(&self) -> u32 {
         self.trials - self.done
     }
 
     /// Runs its next trial, re-running a disturbed one as the policy says;
     /// `None` when the run was interrupted.
-    pub fn next_trial(
+    fn next_trial(
         &mut self,
         round: u32,
         supervisor: &mut Supervisor,
@@ -249,7 +250,9 @@ impl<'p> CellRun<'p> {
             return Some(record);
         }
     }
+}
 
+impl CellRun<'_> {
     /// Holds a trial's CPU time per op to the cell's running median: a
     /// host that slowed down shows there when nothing else does. Only for
     /// workloads whose workers share nothing (contention varies it).

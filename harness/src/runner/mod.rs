@@ -17,16 +17,15 @@
 //! run after the trial under way stops; what finished is kept.
 
 mod cell;
+pub mod rounds;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use indicatif::{ProgressBar, ProgressStyle};
 use reports::schema::{Record, Status};
 use workloads::{RunShape, Scaling, Workload};
 
-use crate::disturbance::RoundWindow;
 use crate::models::worker_run::{prepare_shared_for, WorkerRun};
 use crate::models::ExecutionModel;
 use crate::plan::{Cell, LoadMode, Plan};
@@ -34,6 +33,7 @@ use crate::recorder::Recording;
 use crate::results::ResultsWriter;
 use crate::supervisor::{Supervised, Supervisor};
 use cell::{CellRun, SetUp};
+use rounds::Rounds;
 
 /// Ops used when calibration fails (the cell will record why).
 const FALLBACK_OPS: u64 = 100;
@@ -68,18 +68,7 @@ pub fn run_plan(
         .flatten()
         .map(|_| u64::from(plan.trials))
         .sum();
-    let progress = if show_progress {
-        ProgressBar::new(planned.max(1))
-    } else {
-        ProgressBar::hidden()
-    };
-    progress.set_style(
-        ProgressStyle::with_template(
-            "[{bar:30.cyan/blue}] trial {pos}/{len} · {msg} · {elapsed} elapsed, eta {eta}",
-        )
-        .expect("static template is valid")
-        .progress_chars("=> "),
-    );
+    let progress = rounds::progress_bar(planned, show_progress);
     let mut records = Vec::new();
     let mut supervisor = Supervisor::new();
     let results_dir = writer.dir().to_path_buf();
@@ -135,27 +124,11 @@ pub fn run_plan(
                 SetUp::Interrupted => break 'sections,
             }
         }
-        let mut window = RoundWindow::default();
-        for round in 0.. {
-            let mut order: Vec<usize> = (0..runs.len()).filter(|&i| runs[i].wants_more()).collect();
-            if order.is_empty() {
-                break;
-            }
-            let seed = plan.trial_order_seed ^ ((section_index as u64) << 32) ^ round as u64;
-            fastrand::Rng::with_seed(seed).shuffle(&mut order);
-            window.reset();
-            for index in order {
-                let run = &mut runs[index];
-                progress.set_message(run.label());
-                let Some(record) = run.next_trial(round, &mut supervisor, &mut window) else {
-                    break 'sections;
-                };
-                emit(record, &run.label())?;
-                progress.inc(1);
-                if !run.wants_more() {
-                    progress.inc(u64::from(run.skipped()));
-                }
-            }
+        let seed =
+            |round: u32| plan.trial_order_seed ^ ((section_index as u64) << 32) ^ u64::from(round);
+        let ended = rounds::run_rounds(&mut runs, seed, &mut supervisor, &progress, &mut emit)?;
+        if ended == Rounds::Interrupted {
+            break 'sections;
         }
     }
     progress.finish_and_clear();
@@ -284,10 +257,12 @@ fn trial_line(label: &str, record: &Record) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::disturbance::RoundWindow;
     use crate::failure::Failure;
     use crate::models::mock::{MockModel, Scripted};
     use crate::placement::CpuSet;
     use crate::plan::{PlanInput, Profile};
+    use rounds::TrialSource;
 
     fn plan(trials: u32) -> Plan {
         let input = PlanInput {

@@ -1,0 +1,119 @@
+//! One variant of `corebench exec` at one worker count, as the runner's
+//! round loop drives it ([`TrialSource`]): each trial runs the program
+//! once, judges the machine over it as `run` judges a trial, and hands
+//! its parts to the one record builder.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use reports::schema::{ModelOverhead, Record};
+
+use super::{run_once, Variant};
+use crate::disturbance::{self, RoundWindow};
+use crate::record::{RecordContext, TrialParts};
+use crate::runner::rounds::TrialSource;
+use crate::supervisor::Supervisor;
+
+/// A variant at one worker count, between trials.
+pub(super) struct ExecCell {
+    /// The workload's name (`exec/NAME`).
+    pub name: String,
+    /// The program.
+    pub variant: Variant,
+    /// What its records share.
+    pub ctx: RecordContext,
+    /// The cores its program may use (empty: all of the run's).
+    pub mask: Vec<usize>,
+    /// Trials to run, and run so far.
+    pub trials: u32,
+    pub done: u32,
+    /// Cores of the run, for the disturbance rule.
+    pub cores: usize,
+    /// Where the program's ops files are written.
+    pub scratch: PathBuf,
+    /// A run of the program past this is killed.
+    pub limit: Duration,
+    /// The guardian's tag, set in the program's environment.
+    pub tag: Option<(String, String)>,
+    /// The guardian's pid, which the orphan hunt spares.
+    pub spare: Option<u32>,
+}
+
+impl TrialSource for ExecCell {
+    fn label(&self) -> String {
+        format!(
+            "exec/{} · {} · {}",
+            self.name,
+            self.variant.label,
+            reports::format::workers_phrase(self.ctx.workers as u32)
+        )
+    }
+
+    fn wants_more(&self) -> bool {
+        self.done < self.trials
+    }
+
+    fn skipped(&self) -> u32 {
+        self.trials - self.done
+    }
+
+    fn next_trial(
+        &mut self,
+        round: u32,
+        _supervisor: &mut Supervisor,
+        window: &mut RoundWindow,
+    ) -> Option<Record> {
+        let n = self.ctx.workers;
+        let ops_file = self
+            .scratch
+            .join(format!("{}-{n}-{}.ops", self.variant.label, self.done));
+        let result = run_once(
+            &self.variant,
+            n,
+            &self.mask,
+            &ops_file,
+            self.limit,
+            &self.tag,
+            self.spare,
+        );
+        if crate::interrupt::requested().is_some() {
+            return None;
+        }
+        let view = result.as_ref().ok().map(|outcome| {
+            let context = disturbance::Context {
+                cores: self.cores,
+                extra_threads: 0,
+                target_load_expected: false,
+            };
+            disturbance::judge(outcome, context, &Default::default(), window)
+        });
+        let peak = result
+            .as_ref()
+            .ok()
+            .and_then(|o| o.counters.get("peak_rss_upper_bound_kib").copied());
+        let mut notes = vec![if self.mask.is_empty() {
+            "a foreign program: it may use every core of the run, and places its own threads"
+                .to_string()
+        } else {
+            format!(
+                "a foreign program: it got the mask of cores {}, not a core per thread",
+                reports::format::cpu_list(&self.mask.iter().map(|&c| c as u32).collect::<Vec<_>>())
+            )
+        }];
+        if peak.is_some() {
+            notes.push(
+                "peak_rss_upper_bound_kib is ru_maxrss, which a forked child inherits from corebench: an upper bound".to_string(),
+            );
+        }
+        let record = self.ctx.record(TrialParts {
+            trial: self.done,
+            round: Some(round),
+            result,
+            overhead: ModelOverhead::default(),
+            machine: view,
+            notes,
+        });
+        self.done += 1;
+        Some(record)
+    }
+}
