@@ -1,7 +1,7 @@
 //! `corebench exec`: any program, in any language, measured the way the
 //! built-in workloads are. Each `--variant LABEL='COMMAND {workers}'` is a
 //! model column of workload `exec/NAME`; each variant at each worker count
-//! is a cell ([`cell::ExecCell`]) that `run`'s own round loop drives
+//! is a cell (`cell::ExecCell`) that `run`'s own round loop drives
 //! (every trial runs each command once, in a shuffled order), and each
 //! trial becomes a record through the one record builder, so `report`,
 //! `compare`, the fits, the summary and the disturbance guard work on it

@@ -175,7 +175,7 @@ const ORPHAN_HUNT: std::time::Duration = std::time::Duration::from_secs(5);
 /// descendants a finished program left behind, which reached us as their
 /// subreaper. Each one killed hands its own children to us, so this goes
 /// on until none is left, at any depth (a chain of `setsid` escapees
-/// included), within [`ORPHAN_HUNT`]. Each orphan's process group goes
+/// included), within `ORPHAN_HUNT`. Each orphan's process group goes
 /// with it. Only `exec` calls it, where every child but `spare` (its
 /// guardian) is a program it ran.
 pub fn kill_orphans(spare: Option<u32>) {
@@ -202,7 +202,7 @@ pub fn kill_orphans(spare: Option<u32>) {
 }
 
 /// Kills every process but this one whose environment holds `tag`
-/// (`NAME=VALUE`), until none is left or [`ORPHAN_HUNT`] has passed:
+/// (`NAME=VALUE`), until none is left or `ORPHAN_HUNT` has passed:
 /// what `exec`'s guardian does when corebench itself was killed, since the
 /// orphans then go to another reaper and only the tag every descendant
 /// inherits still finds them. Returns how many it killed.

@@ -21,7 +21,7 @@ pub struct CpuTopology {
 /// The machine and configuration a results folder was recorded on.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Host {
-    /// See [`SCHEMA_VERSION`].
+    /// See [`super::SCHEMA_VERSION`].
     pub schema_version: u32,
     /// The name of this configuration (`--label`); reports show it.
     pub label: Option<String>,
