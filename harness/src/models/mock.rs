@@ -12,9 +12,7 @@ use crate::os::usage::CpuTime;
 use crate::placement::Placed;
 use crate::recorder::new_histogram;
 
-use super::{
-    ExecutionModel, Model, ModelInfo, RuntimeThreads, TrialOutcome, TrialSpec, WorkerOutcome,
-};
+use super::{ExecutionModel, Model, ModelInfo, TrialOutcome, TrialSpec, WorkerOutcome};
 
 /// What one scripted trial gives back.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,23 +42,20 @@ pub enum Scripted {
 /// What the mock model is: a model like any other, declared in its own
 /// file. Listing it is one line (`mock::MODEL`) in a list of models; built
 /// from that list it measures every trial as 500 ops of 1 µs per worker.
-pub const MODEL: Model = Model::new(&ModelInfo {
-    name: "mock",
-    summary: "scripted outcomes for tests; runs nothing",
-    colour: (120, 120, 120),
-    is_async: false,
-    runtime_threads: RuntimeThreads::None,
-    extra_threads: 0,
-    in_children: false,
-    max_workers: None,
-    build: || {
+pub const MODEL: Model = Model::new(&INFO);
+
+const INFO: ModelInfo = ModelInfo::new(
+    "mock",
+    "scripted outcomes for tests; runs nothing",
+    (120, 120, 120),
+    || {
         Box::new(MockModel::new(vec![Scripted::Measured {
             ops_per_worker: 500,
             op_ns: 1_000,
             cpu_fraction_pct: 100,
         }]))
     },
-});
+);
 
 /// The mock model: scripted trials, taken in order, the last one repeated.
 pub struct MockModel {

@@ -52,6 +52,55 @@ pub struct ModelInfo {
     pub build: fn() -> Box<dyn ExecutionModel>,
 }
 
+impl ModelInfo {
+    /// A model whose workers are its threads, all in this process, with no
+    /// threads besides them and no worker limit; the methods below say
+    /// where a model differs.
+    pub const fn new(
+        name: &'static str,
+        summary: &'static str,
+        colour: Rgb,
+        build: fn() -> Box<dyn ExecutionModel>,
+    ) -> Self {
+        ModelInfo {
+            name,
+            summary,
+            colour,
+            is_async: false,
+            runtime_threads: RuntimeThreads::None,
+            extra_threads: 0,
+            in_children: false,
+            max_workers: None,
+            build,
+        }
+    }
+
+    /// Its workers are tasks on `threads` runtime threads.
+    pub const fn tasks_on(mut self, threads: RuntimeThreads) -> Self {
+        self.is_async = true;
+        self.runtime_threads = threads;
+        self
+    }
+
+    /// It runs `threads` threads besides its workers.
+    pub const fn extra_threads(mut self, threads: usize) -> Self {
+        self.extra_threads = threads;
+        self
+    }
+
+    /// Its work runs in child processes.
+    pub const fn in_children(mut self) -> Self {
+        self.in_children = true;
+        self
+    }
+
+    /// It runs at most `workers` workers.
+    pub const fn max_workers(mut self, workers: usize) -> Self {
+        self.max_workers = Some(workers);
+        self
+    }
+}
+
 /// A handle on one model's [`ModelInfo`]: cheap to copy, compared by name,
 /// ordered as [`super::ALL`] lists the models.
 #[derive(Clone, Copy)]
@@ -183,10 +232,15 @@ pub trait ExecutionModel: Send + Sync {
     /// Whether the model can run this workload, and why not. Models that
     /// cannot share memory, or cannot keep every worker live at once,
     /// refuse the workloads that need it. By default a model runs
-    /// everything (threads and rayon share memory and keep every worker
-    /// live).
-    fn check_support(&self, _workload: &dyn Workload, _workers: usize) -> Result<(), String> {
-        Ok(())
+    /// everything its [`ModelInfo`] allows: threads and rayon share memory
+    /// and keep every worker live; a model whose workers are tasks refuses
+    /// lockstep work that has no async op.
+    fn check_support(&self, workload: &dyn Workload, _workers: usize) -> Result<(), String> {
+        if self.model().info().is_async {
+            async_lockstep_check(self.model(), workload)
+        } else {
+            Ok(())
+        }
     }
 
     /// Runs one trial.
@@ -205,6 +259,20 @@ pub fn report_series_of(models: &[Model]) -> reports::schema::SeriesOrder {
             })
             .collect(),
     )
+}
+
+/// Lockstep workloads block inside an op until every worker arrives; on a
+/// runtime with fewer threads than tasks a blocking wait would starve the
+/// tasks it waits for, so only an async op (which awaits) can run them.
+fn async_lockstep_check(model: Model, workload: &dyn Workload) -> Result<(), String> {
+    if workload.requirements().lockstep && !workload.is_async_native() {
+        return Err(lockstep_refusal(
+            model,
+            workload,
+            "it has no async op, and a blocking wait inside a task starves the tasks it waits for",
+        ));
+    }
+    Ok(())
 }
 
 /// Locks `mutex`, taking over a lock whose holder panicked: a worker's

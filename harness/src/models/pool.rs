@@ -25,8 +25,7 @@ use workloads::Workload;
 use super::start::{join_workers, StartGate};
 use super::worker_run::{merge_in_process, prepare_shared, ThreadClock, WorkerRun};
 use super::{
-    lockstep_refusal, ExecutionModel, Failure, Model, ModelInfo, OpBudget, RuntimeThreads,
-    TrialOutcome, TrialSpec,
+    lockstep_refusal, ExecutionModel, Failure, Model, ModelInfo, OpBudget, TrialOutcome, TrialSpec,
 };
 use crate::os::machine::MachineSnapshot;
 use crate::pacing::{lower_timer_slack, pace_until, OpenSchedule};
@@ -38,17 +37,15 @@ const IN_FLIGHT_PER_WORKER: usize = 64;
 type Job = Box<dyn FnOnce(&mut WorkerRun) + Send>;
 
 /// What the `pool` model is.
-pub(super) const MODEL: Model = Model::new(&ModelInfo {
-    name: "pool",
-    summary: "a fixed thread pool with a job queue; every op is a job whose result comes back as a future",
-    colour: (230, 159, 0),
-    is_async: false,
-    runtime_threads: RuntimeThreads::None,
-    extra_threads: 1,
-    in_children: false,
-    max_workers: None,
-    build: || Box::new(Pool),
-});
+pub(super) const MODEL: Model = Model::new(&INFO);
+
+const INFO: ModelInfo = ModelInfo::new(
+    "pool",
+    "a fixed thread pool with a job queue; every op is a job whose result comes back as a future",
+    (230, 159, 0),
+    || Box::new(Pool),
+)
+.extra_threads(1);
 
 /// The `pool` model.
 pub struct Pool;

@@ -13,10 +13,7 @@ use crossbeam_utils::CachePadded;
 use rayon::prelude::*;
 
 use super::worker_run::{merge_in_process, prepare_shared, WorkerRun};
-use super::{
-    lock, ExecutionModel, Failure, Model, ModelInfo, OpBudget, RuntimeThreads, TrialOutcome,
-    TrialSpec,
-};
+use super::{lock, ExecutionModel, Failure, Model, ModelInfo, OpBudget, TrialOutcome, TrialSpec};
 use crate::os::machine::MachineSnapshot;
 use crate::os::schedstat::ThreadsSnapshot;
 use crate::placement::place_current_thread;
@@ -28,17 +25,14 @@ use crate::recorder::schedule::OpSource;
 const MIN_OPS_PER_PIECE: usize = 16;
 
 /// What the `rayon` model is.
-pub(super) const MODEL: Model = Model::new(&ModelInfo {
-    name: "rayon",
-    summary: "a rayon pool per run (pinned in start_handler); op batches spread by work stealing",
-    colour: (0, 158, 115),
-    is_async: false,
-    runtime_threads: RuntimeThreads::None,
-    extra_threads: 0,
-    in_children: false,
-    max_workers: None,
-    build: || Box::new(Rayon),
-});
+pub(super) const MODEL: Model = Model::new(&INFO);
+
+const INFO: ModelInfo = ModelInfo::new(
+    "rayon",
+    "a rayon pool per run (pinned in start_handler); op batches spread by work stealing",
+    (0, 158, 115),
+    || Box::new(Rayon),
+);
 
 /// The `rayon` model.
 pub struct Rayon;

@@ -7,22 +7,20 @@ use std::time::Instant;
 use workloads::Workload;
 
 use super::worker_run::{merge_in_process, prepare_shared, static_share, WorkerRun};
-use super::{ExecutionModel, Failure, Model, ModelInfo, RuntimeThreads, TrialOutcome, TrialSpec};
+use super::{ExecutionModel, Failure, Model, ModelInfo, TrialOutcome, TrialSpec};
 use crate::os::machine::MachineSnapshot;
 use crate::recorder::schedule::OpSource;
 
 /// What the `seq` model is.
-pub(super) const MODEL: Model = Model::new(&ModelInfo {
-    name: "seq",
-    summary: "the calling thread, no machinery: the true T(1); one worker only",
-    colour: (0, 0, 0),
-    is_async: false,
-    runtime_threads: RuntimeThreads::None,
-    extra_threads: 0,
-    in_children: false,
-    max_workers: Some(1),
-    build: || Box::new(Seq),
-});
+pub(super) const MODEL: Model = Model::new(&INFO);
+
+const INFO: ModelInfo = ModelInfo::new(
+    "seq",
+    "the calling thread, no machinery: the true T(1); one worker only",
+    (0, 0, 0),
+    || Box::new(Seq),
+)
+.max_workers(1);
 
 /// The `seq` model.
 pub struct Seq;

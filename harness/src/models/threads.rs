@@ -9,24 +9,19 @@ use std::time::Instant;
 
 use super::start::{join_workers, StartGate};
 use super::worker_run::{merge_in_process, prepare_shared, WorkerRun};
-use super::{
-    ExecutionModel, Failure, Model, ModelInfo, OpBudget, RuntimeThreads, TrialOutcome, TrialSpec,
-};
+use super::{ExecutionModel, Failure, Model, ModelInfo, OpBudget, TrialOutcome, TrialSpec};
 use crate::os::machine::MachineSnapshot;
 use crate::recorder::schedule::OpSource;
 
 /// What the `threads` model is.
-pub(super) const MODEL: Model = Model::new(&ModelInfo {
-    name: "threads",
-    summary: "OS threads created before timing, released by one barrier; ops claimed in batches from a shared counter",
-    colour: (0, 114, 178),
-    is_async: false,
-    runtime_threads: RuntimeThreads::None,
-    extra_threads: 0,
-    in_children: false,
-    max_workers: None,
-    build: || Box::new(Threads),
-});
+pub(super) const MODEL: Model = Model::new(&INFO);
+
+const INFO: ModelInfo = ModelInfo::new(
+    "threads",
+    "OS threads created before timing, released by one barrier; ops claimed in batches from a shared counter",
+    (0, 114, 178),
+    || Box::new(Threads),
+);
 
 /// The `threads` model.
 pub struct Threads;

@@ -5,26 +5,22 @@
 use std::time::Instant;
 
 use reports::schema::ThreadRecord;
-use workloads::Workload;
 
 use super::tokio_driver::{run_tasks, ThreadLog};
-use super::tokio_multi::async_lockstep_check;
 use super::worker_run::prepare_shared;
 use super::{ExecutionModel, Failure, Model, ModelInfo, RuntimeThreads, TrialOutcome, TrialSpec};
 use crate::placement::place_current_thread;
 
 /// What the `tokio-current` model is.
-pub(super) const MODEL: Model = Model::new(&ModelInfo {
-    name: "tokio-current",
-    summary: "tokio current-thread runtime; workers are tasks on one thread: concurrency without parallelism",
-    colour: (86, 180, 233),
-    is_async: true,
-    runtime_threads: RuntimeThreads::One,
-    extra_threads: 0,
-    in_children: false,
-    max_workers: None,
-    build: || Box::new(TokioCurrent),
-});
+pub(super) const MODEL: Model = Model::new(&INFO);
+
+const INFO: ModelInfo = ModelInfo::new(
+    "tokio-current",
+    "tokio current-thread runtime; workers are tasks on one thread: concurrency without parallelism",
+    (86, 180, 233),
+    || Box::new(TokioCurrent),
+)
+.tasks_on(RuntimeThreads::One);
 
 /// The `tokio-current` model.
 pub struct TokioCurrent;
@@ -32,10 +28,6 @@ pub struct TokioCurrent;
 impl ExecutionModel for TokioCurrent {
     fn model(&self) -> Model {
         MODEL
-    }
-
-    fn check_support(&self, workload: &dyn Workload, _workers: usize) -> Result<(), String> {
-        async_lockstep_check(MODEL, workload)
     }
 
     fn run_trial(&self, spec: &TrialSpec) -> Result<TrialOutcome, Failure> {

@@ -4,27 +4,20 @@
 
 use std::time::Instant;
 
-use workloads::Workload;
-
 use super::tokio_driver::{pinning_hook, run_tasks, ThreadLog};
 use super::worker_run::prepare_shared;
-use super::{
-    lockstep_refusal, ExecutionModel, Failure, Model, ModelInfo, RuntimeThreads, TrialOutcome,
-    TrialSpec,
-};
+use super::{ExecutionModel, Failure, Model, ModelInfo, RuntimeThreads, TrialOutcome, TrialSpec};
 
 /// What the `tokio` model is.
-pub(super) const MODEL: Model = Model::new(&ModelInfo {
-    name: "tokio",
-    summary: "tokio multi-thread runtime; workers are tasks on min(workers, cores) threads unless --runtime-threads",
-    colour: (204, 121, 167),
-    is_async: true,
-    runtime_threads: RuntimeThreads::UpToCores,
-    extra_threads: 0,
-    in_children: false,
-    max_workers: None,
-    build: || Box::new(TokioMulti),
-});
+pub(super) const MODEL: Model = Model::new(&INFO);
+
+const INFO: ModelInfo = ModelInfo::new(
+    "tokio",
+    "tokio multi-thread runtime; workers are tasks on min(workers, cores) threads unless --runtime-threads",
+    (204, 121, 167),
+    || Box::new(TokioMulti),
+)
+.tasks_on(RuntimeThreads::UpToCores);
 
 /// The `tokio` model.
 pub struct TokioMulti;
@@ -32,10 +25,6 @@ pub struct TokioMulti;
 impl ExecutionModel for TokioMulti {
     fn model(&self) -> Model {
         MODEL
-    }
-
-    fn check_support(&self, workload: &dyn Workload, _workers: usize) -> Result<(), String> {
-        async_lockstep_check(MODEL, workload)
     }
 
     fn run_trial(&self, spec: &TrialSpec) -> Result<TrialOutcome, Failure> {
@@ -51,18 +40,4 @@ impl ExecutionModel for TokioMulti {
             .map_err(|e| Failure::failed(format!("could not build the tokio runtime: {e}")))?;
         run_tasks(MODEL, runtime, spec, shared, log, spawn_start)
     }
-}
-
-/// Lockstep workloads block inside an op until every worker arrives; on a
-/// runtime with fewer threads than tasks a blocking wait would starve the
-/// tasks it waits for, so only an async op (which awaits) can run them.
-pub(crate) fn async_lockstep_check(model: Model, workload: &dyn Workload) -> Result<(), String> {
-    if workload.requirements().lockstep && !workload.is_async_native() {
-        return Err(lockstep_refusal(
-            model,
-            workload,
-            "it has no async op, and a blocking wait inside a task starves the tasks it waits for",
-        ));
-    }
-    Ok(())
 }

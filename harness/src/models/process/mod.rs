@@ -26,8 +26,8 @@ use workloads::Workload;
 
 use super::worker_run::static_share;
 use super::{
-    ChildSamples, ExecutionModel, Failure, Model, ModelInfo, OpenOutcome, RuntimeThreads,
-    TrialOutcome, TrialSpec, WorkerOutcome,
+    ChildSamples, ExecutionModel, Failure, Model, ModelInfo, OpenOutcome, TrialOutcome, TrialSpec,
+    WorkerOutcome,
 };
 use crate::os::clock::monotonic_ns;
 use crate::os::machine::MachineSnapshot;
@@ -43,18 +43,15 @@ const STOP_POLL: Duration = Duration::from_millis(50);
 const STDERR_KEEP_BYTES: usize = 4096;
 
 /// What the `process` model is.
-pub(super) const MODEL: Model = Model::new(&ModelInfo {
-    name: "process",
-    summary:
-        "one child process per worker (corebench worker), released together; static split of ops",
-    colour: (213, 94, 0),
-    is_async: false,
-    runtime_threads: RuntimeThreads::None,
-    extra_threads: 0,
-    in_children: true,
-    max_workers: None,
-    build: || Box::new(Process),
-});
+pub(super) const MODEL: Model = Model::new(&INFO);
+
+const INFO: ModelInfo = ModelInfo::new(
+    "process",
+    "one child process per worker (corebench worker), released together; static split of ops",
+    (213, 94, 0),
+    || Box::new(Process),
+)
+.in_children();
 
 /// The `process` model.
 pub struct Process;
