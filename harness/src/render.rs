@@ -14,8 +14,6 @@ use crate::error::{is_unusable_path, UsageError};
 pub struct Rendered {
     /// Its `index.html`.
     pub index: PathBuf,
-    /// The folder as read.
-    pub folder: ResultsFolder,
     /// The analysis the report shows.
     pub analysis: Analysis,
 }
@@ -35,7 +33,6 @@ pub fn render_report(dir: &Path, out: &Path, lenient: bool) -> anyhow::Result<Re
             }
             Ok(Rendered {
                 index: written.index,
-                folder,
                 analysis: written.analysis,
             })
         }

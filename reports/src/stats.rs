@@ -24,6 +24,13 @@ pub const BOOTSTRAP_RESAMPLES: usize = 2000;
 /// A fixed seed: reports are reproducible.
 pub const BOOTSTRAP_SEED: u64 = 0x00c0_4eb3_0c4c;
 
+/// The smallest and largest of `values`; `None` when there are none.
+pub fn range(values: &[f64]) -> Option<(f64, f64)> {
+    let low = values.iter().copied().reduce(f64::min)?;
+    let high = values.iter().copied().reduce(f64::max)?;
+    Some((low, high))
+}
+
 /// The median of `values`, or `None` when there are none. NaNs sort last.
 pub fn median(values: &[f64]) -> Option<f64> {
     if values.is_empty() {

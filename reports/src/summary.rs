@@ -380,10 +380,10 @@ pub struct RunSummary {
 }
 
 impl RunSummary {
-    /// The summary of a results folder, from the `analysis` its report
-    /// at `report` shows.
+    /// The summary of the results folder `results_dir`, from the
+    /// `analysis` its report at `report` shows.
     pub fn of(
-        folder: &crate::folder::ResultsFolder,
+        results_dir: &std::path::Path,
         analysis: &crate::analysis::Analysis,
         report: &std::path::Path,
     ) -> RunSummary {
@@ -414,7 +414,7 @@ impl RunSummary {
             })
             .collect();
         RunSummary {
-            results_dir: folder.dir.display().to_string(),
+            results_dir: results_dir.display().to_string(),
             report: report.display().to_string(),
             summary: summarise(analysis),
             cells,

@@ -63,7 +63,7 @@ fn throughput_text(row: &CellRow) -> String {
     let (median, spread, unit) = match row.rounds_s {
         Some((median, low, high)) => (median, Some((low, high)), " rounds/s"),
         None => match row.throughput_ops_s {
-            Some(t) => (t.point, row.throughput_range_ops_s, ""),
+            Some(t) => (t.point, row.throughput_range_ops_s(), ""),
             None => return "–".into(),
         },
     };

@@ -154,8 +154,7 @@ pub fn run(args: RunArgs, registry: Arc<Registry>) -> anyhow::Result<i32> {
         print_peak_memory();
     }
     if args.json {
-        let summary =
-            reports::summary::RunSummary::of(&rendered.folder, &rendered.analysis, &rendered.index);
+        let summary = reports::summary::RunSummary::of(&out, &rendered.analysis, &rendered.index);
         println(&serde_json::to_string_pretty(&summary)?)?;
     }
     if let Some(note) = &outcome.unclean {

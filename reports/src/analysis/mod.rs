@@ -236,7 +236,7 @@ fn time_split(n: u32, trials: &[&Record], alone_ns_per_op: Option<f64>) -> Optio
             .then_some(alone_ns_per_op)
             .flatten()
             .filter(|alone| *alone > 0.0)
-            .zip(on_cpu_ns_per_op(trials))
+            .zip(m(|b| b.on_cpu_ns_per_op))
             .map(|(alone, here)| here / alone),
     })
 }
@@ -481,6 +481,7 @@ fn analyse_section(
         } else {
             ratio_interval(&seq_walls, &base)
         };
+        let alone_ns_per_op = by_n.get(&1).and_then(|t| on_cpu_ns_per_op(t));
         let mut curve = ModelCurve {
             model: model.clone(),
             points,
@@ -493,10 +494,7 @@ fn analyse_section(
             ceiling: None,
             time_split: by_n
                 .iter()
-                .filter_map(|(&n, trials)| {
-                    let alone = by_n.get(&1).and_then(|t| on_cpu_ns_per_op(t));
-                    time_split(n, trials, alone)
-                })
+                .filter_map(|(&n, trials)| time_split(n, trials, alone_ns_per_op))
                 .collect(),
         };
         let counts_within_cores = trials_by_n.len();

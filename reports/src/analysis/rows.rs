@@ -28,11 +28,6 @@ pub(super) fn cell_row(
         median(&values(&|r| r.latency.as_ref().map(|l| f(l) as f64)))
     };
     let p50_ns = latency_ns(&|l| l.p50_ns);
-    let range = |values: &[f64]| -> Option<(f64, f64)> {
-        let low = values.iter().copied().reduce(f64::min)?;
-        let high = values.iter().copied().reduce(f64::max)?;
-        Some((low, high))
-    };
     let throughputs = values(&|r| Some(r.throughput_ops_s));
     let rounds = values(&|r| r.throughput_rounds_s);
     let dispatch_floor_ns = median(
@@ -69,10 +64,9 @@ pub(super) fn cell_row(
             .collect(),
         wall_ns: median_interval(&walls_ns),
         throughput_ops_s: median_interval(&throughputs),
-        throughput_range_ops_s: range(&throughputs),
         ok_throughputs_ops_s: throughputs.clone(),
         rounds_s: median(&rounds)
-            .zip(range(&rounds))
+            .zip(crate::stats::range(&rounds))
             .map(|(m, (l, h))| (m, l, h)),
         speedup,
         speedup_vs_seq,

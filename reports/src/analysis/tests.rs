@@ -260,7 +260,10 @@ fn a_cells_row_holds_its_medians_and_its_speedups_with_intervals() {
     assert_eq!(four.status, Status::Failed);
     assert_eq!((four.trials, four.trials_ok), (3, 2));
     assert_eq!(four.cpu_utilisation, Some(0.5));
-    assert_eq!(four.throughput_range_ops_s.map(|(l, h)| l < h), Some(true));
+    assert_eq!(
+        four.throughput_range_ops_s().map(|(l, h)| l < h),
+        Some(true)
+    );
 }
 
 #[test]

@@ -151,8 +151,6 @@ pub struct CellRow {
     pub wall_ns: Option<Estimate>,
     /// Median throughput, ops/s, with interval.
     pub throughput_ops_s: Option<Estimate>,
-    /// The slowest and fastest ok trial's throughput, ops/s.
-    pub throughput_range_ops_s: Option<(f64, f64)>,
     /// Every ok trial's throughput, ops/s, in record order: what a
     /// comparison's ratio interval is computed from.
     #[serde(skip)]
@@ -270,4 +268,11 @@ pub struct Balance {
     /// (sum x)^2 / (n sum x^2): 1 when perfectly even, 1/n when one worker
     /// did everything.
     pub jain_index: f64,
+}
+
+impl CellRow {
+    /// The slowest and fastest ok trial's throughput, ops/s.
+    pub fn throughput_range_ops_s(&self) -> Option<(f64, f64)> {
+        crate::stats::range(&self.ok_throughputs_ops_s)
+    }
 }
