@@ -119,8 +119,13 @@ fn a_workload_whose_op_never_returned_is_not_run_again() {
 #[test]
 fn an_op_that_cannot_allocate_fails_its_cell_and_the_run_goes_on() {
     // No --ops: the op count is calibrated, and calibration meets the
-    // failing allocation first.
+    // failing allocation first. Quick trials, flagged if disturbed: this
+    // checks what fails, not how fast the rest runs.
     let (_dir, out, output) = run_exactly(&[
+        "--profile",
+        "quick",
+        "--on-disturbance",
+        "flag",
         "--workloads",
         "synthetic/faulty:mode=alloc,at_op=3,cpu/primes:span=20",
         "--models",

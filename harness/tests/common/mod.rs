@@ -17,7 +17,9 @@ pub fn corebench() -> Command {
     cmd
 }
 
-/// Runs `corebench run` with `args` into `out` and returns the output.
+/// Runs `corebench run` with `args` into `out` and returns the output:
+/// two trials of 200 ops per cell unless `args` gives its own `--trials`
+/// or `--ops`.
 pub fn run(out: &Path, args: &[&str]) -> Output {
     run_with_fault(out, args, "")
 }
@@ -25,23 +27,25 @@ pub fn run(out: &Path, args: &[&str]) -> Output {
 /// The same, with a child fault injected (see
 /// `corebench::models::process::wire`).
 pub fn run_with_fault(out: &Path, args: &[&str], fault: &str) -> Output {
+    let mut defaults = vec![
+        "--no-progress",
+        "--no-calibration",
+        // These tests check what a run does, not how fast: a disturbed
+        // trial is flagged, not re-run up to three times (on a VM whose
+        // hypervisor steals time, every trial would be, and the suite
+        // took up to 4x as long). Retries are tested on their own.
+        "--on-disturbance",
+        "flag",
+    ];
+    for (flag, value) in [("--trials", "2"), ("--ops", "200")] {
+        if !args.contains(&flag) {
+            defaults.extend([flag, value]);
+        }
+    }
     corebench()
         .env("COREBENCH_CHILD_FAULT", fault)
         .arg("run")
-        .args([
-            "--no-progress",
-            "--no-calibration",
-            "--trials",
-            "2",
-            "--ops",
-            "200",
-            // These tests check what a run does, not how fast: a disturbed
-            // trial is flagged, not re-run up to three times (on a VM whose
-            // hypervisor steals time, every trial would be, and the suite
-            // took up to 4x as long). Retries are tested on their own.
-            "--on-disturbance",
-            "flag",
-        ])
+        .args(defaults)
         .arg("--out")
         .arg(out)
         .args(args)
