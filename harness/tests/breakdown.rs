@@ -4,6 +4,7 @@
 //! One test, its cases one after another: cases running side by side would
 //! wait for each other's CPUs.
 
+#[path = "cli/common/mod.rs"]
 mod common;
 
 use common::*;

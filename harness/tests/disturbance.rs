@@ -5,6 +5,7 @@
 //! Linux-only: the hog is pinned with `sched_setaffinity`.
 #![cfg(target_os = "linux")]
 
+#[path = "cli/common/mod.rs"]
 mod common;
 
 use std::os::unix::process::CommandExt;

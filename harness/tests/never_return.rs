@@ -5,6 +5,7 @@
 //! whose allocation fails fails its cell instead of aborting the run.
 //! Every test runs the real binary on a tiny plan.
 
+#[path = "cli/common/mod.rs"]
 mod common;
 
 use common::*;

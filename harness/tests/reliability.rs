@@ -3,6 +3,7 @@
 //! stopped by a signal or killed, and when a server misbehaves. Every test
 //! runs the real binary; servers are on 127.0.0.1 and started here.
 
+#[path = "cli/common/mod.rs"]
 mod common;
 
 use std::io::{BufRead, BufReader, Read, Write};

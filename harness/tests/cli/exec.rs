@@ -5,7 +5,7 @@
 //! process group), and latencies written to `COREBENCH_OPS_FILE` reach the
 //! histogram.
 
-mod common;
+use crate::common;
 
 use common::*;
 use reports::schema::Status;

@@ -3,7 +3,7 @@
 //! must end by itself (a time limit per case), never panic, and exit 2 with
 //! a line that names the bad value or the file and line.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

@@ -2,7 +2,7 @@
 //! default folders, report, compare, profile), on the real `corebench` binary with
 //! tiny plans, read back through the `reports` crate.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

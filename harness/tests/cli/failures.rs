@@ -2,7 +2,7 @@
 //! hanging child, a hanging trial, and a killed run, each on the real
 //! binary; the run goes on and keeps what finished.
 
-mod common;
+use crate::common;
 
 use common::*;
 use reports::schema::{Record, Status};

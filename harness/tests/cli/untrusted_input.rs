@@ -5,7 +5,7 @@
 //! naming the file and line, and the report is written. Every test runs
 //! the real binary, with a time limit, on a copy of the sample folder.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::time::Duration;

@@ -5,7 +5,7 @@
 //! input (exit 2). Every test runs the real binary on a copy of the
 //! sample results folder.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

@@ -3,7 +3,7 @@
 //! lock order is recorded as a deadlock, and channels deliver every
 //! message once.
 
-mod common;
+use crate::common;
 
 use common::*;
 use reports::schema::{Record, Status};

@@ -4,7 +4,7 @@
 //! JSON, and the notes a plan's silent changes get. The real binary on
 //! tiny plans.
 
-mod common;
+use crate::common;
 
 use common::*;
 

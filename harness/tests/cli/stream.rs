@@ -1,7 +1,7 @@
 //! CLI tests of `stream/pipeline`: the real binary on tiny plans, every
 //! implementation under every model, closed and open load.
 
-mod common;
+use crate::common;
 
 use common::{assert_consistent, counter, implementation_and_what, run_ok};
 use reports::schema::{Record, Status};

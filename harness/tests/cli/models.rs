@@ -2,7 +2,7 @@
 //! process model runs children, placements, weak scaling, batch recording,
 //! refusals with reasons, `--cores`, and the calibration reference.
 
-mod common;
+use crate::common;
 
 use common::*;
 use reports::schema::{Record, Status};

@@ -1,7 +1,7 @@
 //! CLI tests of the IO and mixed workloads, the loopback server, `--target`
 //! and open load: the real binary on tiny plans, everything on 127.0.0.1.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

@@ -6,7 +6,7 @@
 //! a flood of stderr nor a huge garbage line in the ops file is held
 //! whole. Every test runs the real binary on tiny shell programs.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
