@@ -439,16 +439,14 @@ fn row_view(row: &CellRow, section: &Section) -> RowView {
                 misses.map_or("–".into(), |m| format!("{m:.1}"))
             )),
         },
-        trials: if row.disturbed > 0 {
-            format!(
-                "{}/{} ({} disturbed: {})",
+        trials: match row.disturbed_text() {
+            Some(text) => format!(
+                "{}/{} ({text}: {})",
                 row.trials_ok,
                 row.trials,
-                row.disturbed,
                 row.disturbed_why.join(" | ")
-            )
-        } else {
-            format!("{}/{}", row.trials_ok, row.trials)
+            ),
+            None => format!("{}/{}", row.trials_ok, row.trials),
         },
         fairness: match (row.jain_index, row.max_min_ratio) {
             (Some(jain), ratio) => format!(

@@ -40,6 +40,9 @@ pub struct WorkloadSummary {
     /// Why, in one sentence: the reading of the best model at the largest
     /// worker count.
     pub reason: String,
+    /// Disturbed trials its figures leave out (their cells had enough
+    /// clean ones).
+    pub trials_left_out: usize,
 }
 
 impl WorkloadSummary {
@@ -108,7 +111,12 @@ impl WorkloadSummary {
         if best.is_empty() {
             return "no cell ran successfully".to_string();
         }
-        format!("{}.", best.join("; "))
+        let left_out = match self.trials_left_out {
+            0 => String::new(),
+            1 => " (1 disturbed trial left out)".to_string(),
+            n => format!(" ({n} disturbed trials left out)"),
+        };
+        format!("{}{left_out}.", best.join("; "))
     }
 }
 
@@ -171,9 +179,17 @@ pub fn summarise(analysis: &Analysis) -> Summary {
                 disturbed.push(problem(
                     "disturbed",
                     format!(
-                        "{cell}: {} of {} trials disturbed by the rest of the machine{}",
+                        "{cell}: {} of {} trials disturbed by the rest of the machine{}{}",
                         row.disturbed,
                         row.trials,
+                        if row.left_out() > 0 {
+                            format!(
+                                ", left out: its figures come from the {} clean",
+                                row.trials_measured
+                            )
+                        } else {
+                            String::new()
+                        },
                         row.disturbed_why.first().map_or(String::new(), |w| format!(
                             " ({})",
                             clip(w, PROBLEM_REASON_CHARS)
@@ -225,6 +241,7 @@ fn workload_line(section: &Section) -> WorkloadSummary {
         ),
         best,
         reason,
+        trials_left_out: section.rows.iter().map(CellRow::left_out).sum(),
     }
 }
 
@@ -300,10 +317,17 @@ mod tests {
                 },
             ],
             reason: String::new(),
+            trials_left_out: 0,
         };
         assert_eq!(
             line.text(),
             "1 worker: seq 3.1k ops/s; 2 workers: threads 1.93x, 6.0k ops/s."
+        );
+        let mut left_out = line.clone();
+        left_out.trials_left_out = 1;
+        assert_eq!(
+            left_out.text(),
+            "1 worker: seq 3.1k ops/s; 2 workers: threads 1.93x, 6.0k ops/s (1 disturbed trial left out)."
         );
         let mut long = line.clone();
         long.best.push(Best {

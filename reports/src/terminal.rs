@@ -41,11 +41,8 @@ pub fn summary_tables(analysis: &Analysis) -> String {
                     "{}/{} {status}{}",
                     row.trials_ok,
                     row.trials,
-                    if row.disturbed > 0 {
-                        format!(", {} disturbed", row.disturbed)
-                    } else {
-                        String::new()
-                    }
+                    row.disturbed_text()
+                        .map_or(String::new(), |text| format!(", {text}"))
                 )),
             ]);
         }

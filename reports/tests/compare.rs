@@ -201,3 +201,122 @@ fn the_markdown_export_never_passes_a_label_through_as_html() {
     );
     assert!(md.contains("&lt;script&gt;"), "{md}");
 }
+
+/// The sample with `synthetic/amdahl` under threads at 2 workers grown to
+/// five trials (copies of its three, a little apart).
+fn five_trial_cell() -> ResultsFolder {
+    let mut folder = sample();
+    let cell = |r: &reports::schema::Record| {
+        r.workload.id == "synthetic/amdahl" && r.model == "threads" && r.workers == 2
+    };
+    let extra: Vec<reports::schema::Record> = folder
+        .records
+        .iter()
+        .filter(|r| cell(r))
+        .take(2)
+        .enumerate()
+        .map(|(i, r)| {
+            let mut copy = r.clone();
+            copy.trial = 3 + i as u32;
+            copy.throughput_ops_s *= 1.0 + 0.001 * (i as f64 + 1.0);
+            copy
+        })
+        .collect();
+    folder.records.extend(extra);
+    folder
+}
+
+/// Marks trials `disturbed` of the five-trial cell disturbed and makes
+/// them `hit` times as fast, and every other trial of it `clean` times.
+fn with_disturbed(disturbed: &[u32], hit: f64, clean: f64) -> ResultsFolder {
+    let mut folder = five_trial_cell();
+    for record in &mut folder.records {
+        if record.workload.id == "synthetic/amdahl"
+            && record.model == "threads"
+            && record.workers == 2
+        {
+            let is_hit = disturbed.contains(&record.trial);
+            record.throughput_ops_s *= if is_hit { hit } else { clean };
+            if is_hit {
+                record.machine = Some(reports::schema::MachineView {
+                    disturbed: true,
+                    reasons: vec!["other processes used 1.00 of the 2 cores".into()],
+                    ..Default::default()
+                });
+            }
+        }
+    }
+    folder
+}
+
+fn threads_at_2(comparison: &reports::compare::Comparison) -> &reports::compare::CompareCell {
+    let group = comparison
+        .groups
+        .iter()
+        .find(|g| g.workload_spec.starts_with("synthetic/amdahl"))
+        .unwrap();
+    let model = group.models.iter().find(|m| m.model == "threads").unwrap();
+    let row = model.rows.iter().find(|r| r.workers == 2).unwrap();
+    &row.cells[1]
+}
+
+#[test]
+fn a_cell_with_one_disturbed_trial_of_five_is_compared_on_the_other_four() {
+    // Its four clean trials are 20% slower; the disturbed one, run beside
+    // a hog, a third as fast.
+    let comparison = compare(
+        configurations(vec![five_trial_cell(), with_disturbed(&[0], 0.3, 0.8)]),
+        options(),
+    );
+    let cell = threads_at_2(&comparison);
+    assert_eq!(cell.change, Some(Change::Slower));
+    let ratio = cell.ratio.unwrap();
+    assert!((ratio.point - 0.8).abs() < 0.01, "{ratio:?}");
+    // The interval is the exact one of 4 trials against 5, and says so.
+    let base = five_trial_cell();
+    let throughputs = |folder: &ResultsFolder, skip: Option<u32>| -> Vec<f64> {
+        folder
+            .records
+            .iter()
+            .filter(|r| {
+                r.workload.id == "synthetic/amdahl" && r.model == "threads" && r.workers == 2
+            })
+            .filter(|r| Some(r.trial) != skip)
+            .map(|r| r.throughput_ops_s)
+            .collect()
+    };
+    let slower = with_disturbed(&[0], 0.3, 0.8);
+    let expected =
+        reports::stats::ratio_interval(&throughputs(&slower, Some(0)), &throughputs(&base, None))
+            .unwrap();
+    assert_eq!(ratio.coverage, expected.coverage);
+    assert!(ratio.coverage.unwrap() >= 0.9);
+    assert_eq!(ratio.low, expected.low);
+
+    // The page's table says which trials it counted.
+    let analysis = &comparison.analyses[1];
+    let row = analysis
+        .sections
+        .iter()
+        .flat_map(|s| &s.rows)
+        .find(|r| r.model == "threads" && r.workers == 2 && r.trials == 5)
+        .unwrap();
+    assert_eq!(row.trials_measured, 4);
+    assert_eq!(
+        row.disturbed_text().as_deref(),
+        Some("4 of 5 clean, 1 disturbed left out")
+    );
+
+    // Three disturbed of five leave two clean: too few for a verdict.
+    let comparison = compare(
+        configurations(vec![
+            five_trial_cell(),
+            with_disturbed(&[0, 1, 2], 0.3, 0.8),
+        ]),
+        options(),
+    );
+    assert_eq!(
+        threads_at_2(&comparison).change,
+        Some(Change::NotComparable)
+    );
+}

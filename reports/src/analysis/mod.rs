@@ -34,6 +34,7 @@ use crate::slug::unique_slug;
 use crate::stats::{median, median_interval, ratio_interval, Estimate};
 use readings::{fit_fractions, io_reading, reading};
 use rows::cell_row;
+pub use rows::{measured_trials, MIN_CLEAN_TRIALS};
 use spectra::balance_of;
 pub use spectra::{merged_histogram, spectrum, spectrum_of, uncorrected_spectrum};
 pub use views::{
@@ -387,7 +388,7 @@ fn analyse_section(
         .iter()
         .find(|((_, model), _)| model == "seq")
         .and_then(|(_, by_n)| by_n.get(&1))
-        .map(|trials| ok_walls(trials))
+        .map(|trials| ok_walls(&measured_trials(trials)))
         .unwrap_or_default();
 
     let mut models = Vec::new();
@@ -395,7 +396,13 @@ fn analyse_section(
     let mut spectra = Vec::new();
     let mut balance = Vec::new();
     for ((_, model), by_n) in &cells {
-        let base: Vec<f64> = by_n.get(&1).map(|t| ok_walls(t)).unwrap_or_default();
+        // Every figure below comes from the trials a cell is measured by;
+        // the rows count the rest.
+        let measured: BTreeMap<u32, Vec<&Record>> = by_n
+            .iter()
+            .map(|(&n, trials)| (n, measured_trials(trials)))
+            .collect();
+        let base: Vec<f64> = measured.get(&1).map(|t| ok_walls(t)).unwrap_or_default();
         let speedup_against = |base: &[f64], n: u32, walls: &[f64]| -> Option<Estimate> {
             let ratio = ratio_interval(base, walls)?;
             let scale = if weak { f64::from(n) } else { 1.0 };
@@ -407,11 +414,11 @@ fn analyse_section(
             })
         };
         let mut points = Vec::new();
-        for (&n, trials) in by_n {
+        for (&n, trials) in &measured {
             let walls = ok_walls(trials);
             let speedup = speedup_against(&base, n, &walls);
             let vs_seq = speedup_against(&seq_walls, n, &walls);
-            rows.push(cell_row(model, n, trials, speedup, vs_seq));
+            rows.push(cell_row(model, n, &by_n[&n], speedup, vs_seq));
             if walls.is_empty() {
                 continue;
             }
@@ -429,7 +436,7 @@ fn analyse_section(
                 karp_flatt: speedup.and_then(|s| karp_flatt(f64::from(n), s.point)),
             });
         }
-        if let Some((&n, trials)) = by_n.iter().rev().find(|(_, t)| !ok_walls(t).is_empty()) {
+        if let Some((&n, trials)) = measured.iter().rev().find(|(_, t)| !t.is_empty()) {
             if let Some(spectrum) = spectrum(model, n, trials) {
                 spectra.push(spectrum);
             }
@@ -441,7 +448,7 @@ fn analyse_section(
             }
         }
 
-        let trials_by_n: Vec<(u32, Vec<f64>)> = by_n
+        let trials_by_n: Vec<(u32, Vec<f64>)> = measured
             .iter()
             .filter(|(&n, _)| n <= cores)
             .map(|(&n, trials)| (n, ok_walls(trials)))
@@ -481,7 +488,7 @@ fn analyse_section(
         } else {
             ratio_interval(&seq_walls, &base)
         };
-        let alone_ns_per_op = by_n.get(&1).and_then(|t| on_cpu_ns_per_op(t));
+        let alone_ns_per_op = measured.get(&1).and_then(|t| on_cpu_ns_per_op(t));
         let mut curve = ModelCurve {
             model: model.clone(),
             points,
@@ -492,7 +499,7 @@ fn analyse_section(
             reading: String::new(),
             projectable: false,
             ceiling: None,
-            time_split: by_n
+            time_split: measured
                 .iter()
                 .filter_map(|(&n, trials)| time_split(n, trials, alone_ns_per_op))
                 .collect(),

@@ -1,11 +1,36 @@
 //! A section's table of cells: one row per model and worker count, each
-//! figure the median over the cell's ok trials.
+//! figure the median over the trials the cell is measured by
+//! ([`measured_trials`]): its clean ok trials when it has enough of them.
 
 use std::collections::BTreeMap;
 
 use super::views::{CellRow, OpenRow, FLOOR_WARNING_RATIO};
 use crate::schema::{Record, Status};
 use crate::stats::{median, median_interval, tukey_outliers, Estimate};
+
+/// Clean trials a cell needs for its figures to come from those alone: 3
+/// against 3 is the fewest whose ratio interval (Mann-Whitney, from the
+/// slowest to the fastest pair) covers the 90% a comparison's verdict
+/// needs (1 - 2 / C(6, 3) = 90%; 3 against 2 covers only 80%).
+pub const MIN_CLEAN_TRIALS: usize = 3;
+
+/// The trials a cell's figures come from: its ok trials, and of those
+/// only the ones the machine did not disturb when there are at least
+/// [`MIN_CLEAN_TRIALS`] of them. With fewer, every ok trial counts, and a
+/// comparison calls the cell not comparable ([`CellRow::clean_figures`]).
+pub fn measured_trials<'r>(trials: &[&'r Record]) -> Vec<&'r Record> {
+    let ok = trials.iter().copied().filter(|r| r.status == Status::Ok);
+    let clean: Vec<&Record> = ok.clone().filter(|r| !is_disturbed(r)).collect();
+    if clean.len() >= MIN_CLEAN_TRIALS {
+        clean
+    } else {
+        ok.collect()
+    }
+}
+
+fn is_disturbed(record: &Record) -> bool {
+    record.machine.as_ref().is_some_and(|m| m.disturbed)
+}
 
 /// The row of one cell.
 pub(super) fn cell_row(
@@ -15,11 +40,8 @@ pub(super) fn cell_row(
     speedup: Option<Estimate>,
     speedup_vs_seq: Option<Estimate>,
 ) -> CellRow {
-    let ok: Vec<&Record> = trials
-        .iter()
-        .copied()
-        .filter(|r| r.status == Status::Ok)
-        .collect();
+    let ok = measured_trials(trials);
+    let trials_ok = trials.iter().filter(|r| r.status == Status::Ok).count();
     let values = |f: &dyn Fn(&Record) -> Option<f64>| -> Vec<f64> {
         ok.iter().filter_map(|r| f(r)).collect()
     };
@@ -52,11 +74,9 @@ pub(super) fn cell_row(
             .iter()
             .find_map(|r| crate::format::shown_error(&r.error)),
         trials: trials.len(),
-        trials_ok: ok.len(),
-        disturbed: trials
-            .iter()
-            .filter(|r| r.machine.as_ref().is_some_and(|m| m.disturbed))
-            .count(),
+        trials_ok,
+        trials_measured: ok.len(),
+        disturbed: trials.iter().filter(|r| is_disturbed(r)).count(),
         disturbed_why: trials
             .iter()
             .filter_map(|r| r.machine.as_ref().filter(|m| m.disturbed))

@@ -143,6 +143,9 @@ pub struct CellRow {
     pub trials: usize,
     /// Trials that ended ok.
     pub trials_ok: usize,
+    /// Trials its figures come from ([`super::measured_trials`]): the ok
+    /// trials, less the disturbed ones when enough are clean.
+    pub trials_measured: usize,
     /// Trials the machine disturbed (kept after retries, or flagged).
     pub disturbed: usize,
     /// Their reasons, one line each, for the page.
@@ -151,8 +154,8 @@ pub struct CellRow {
     pub wall_ns: Option<Estimate>,
     /// Median throughput, ops/s, with interval.
     pub throughput_ops_s: Option<Estimate>,
-    /// Every ok trial's throughput, ops/s, in record order: what a
-    /// comparison's ratio interval is computed from.
+    /// The throughput of every trial it is measured by, ops/s, in record
+    /// order: what a comparison's ratio interval is computed from.
     #[serde(skip)]
     pub ok_throughputs_ops_s: Vec<f64>,
     /// Lockstep workloads: median rounds per second (what the speedup
@@ -271,7 +274,40 @@ pub struct Balance {
 }
 
 impl CellRow {
-    /// The slowest and fastest ok trial's throughput, ops/s.
+    /// Disturbed ok trials its figures leave out.
+    pub fn left_out(&self) -> usize {
+        self.trials_ok - self.trials_measured
+    }
+
+    /// Whether its figures are clean: no trial was disturbed, or enough
+    /// were clean to leave the disturbed ones out. A comparison gives a
+    /// verdict only on cells whose figures are clean on both sides.
+    pub fn clean_figures(&self) -> bool {
+        self.disturbed == 0 || self.left_out() > 0
+    }
+
+    /// What the tables say of its disturbed trials, if it had any: "4 of
+    /// 5 clean, 1 disturbed left out", or that too few were clean.
+    pub fn disturbed_text(&self) -> Option<String> {
+        if self.disturbed == 0 {
+            None
+        } else if self.left_out() > 0 {
+            Some(format!(
+                "{} of {} clean, {} disturbed left out",
+                self.trials_measured,
+                self.trials_ok,
+                self.left_out()
+            ))
+        } else {
+            Some(format!(
+                "{} disturbed, kept: fewer than {} clean",
+                self.disturbed,
+                super::MIN_CLEAN_TRIALS
+            ))
+        }
+    }
+
+    /// The slowest and fastest measured trial's throughput, ops/s.
     pub fn throughput_range_ops_s(&self) -> Option<(f64, f64)> {
         crate::stats::range(&self.ok_throughputs_ops_s)
     }

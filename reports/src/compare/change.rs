@@ -21,7 +21,8 @@ pub enum Change {
     /// The trials on either side are too few for an interval covering
     /// 90%: no verdict either way.
     TooFewTrials,
-    /// A disturbed trial on either side: never faster or slower.
+    /// Fewer than [`crate::analysis::MIN_CLEAN_TRIALS`] clean trials on
+    /// a side that had disturbed ones: never faster or slower.
     NotComparable,
 }
 

@@ -264,7 +264,9 @@ fn compare_cell(
         (Some(own), Some(base)) if base > 0.0 => Some(own / base),
         _ => None,
     };
-    let disturbed = row.disturbed > 0 || base.is_some_and(|b| b.disturbed > 0);
+    // Disturbed trials are left out where enough are clean; where too few
+    // are, on either side, the cell gets no verdict.
+    let disturbed = !row.clean_figures() || base.is_some_and(|b| !b.clean_figures());
     CompareCell {
         present: true,
         status: Some(row.status),
