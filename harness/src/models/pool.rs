@@ -9,9 +9,12 @@
 //! and cannot be joined. The parts are well-kept crates: the queue is a
 //! crossbeam channel, the futures are `futures` oneshots. At most
 //! `IN_FLIGHT_PER_WORKER * workers` jobs are queued at once, so memory stays
-//! bounded however many ops a trial has. The submitting thread is the
-//! caller's, as in the books; on a small machine it competes with the pool
-//! for cores, which is part of what this model costs.
+//! bounded however many ops a trial has, and the submitter collects
+//! results half a window at a time, as a user's code collects a batch of
+//! futures, so it sleeps once per batch rather than once per op. The
+//! submitting thread is the caller's, as in the books; on a small machine
+//! it competes with the pool for cores, which is part of what this model
+//! costs.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -31,7 +34,8 @@ use crate::os::machine::MachineSnapshot;
 use crate::pacing::{lower_timer_slack, pace_until, OpenSchedule};
 use crate::recorder::Recording;
 
-/// Jobs queued per pool thread before the submitter waits for results.
+/// Jobs queued per pool thread before the submitter waits for results
+/// (for the older half of them, at once).
 const IN_FLIGHT_PER_WORKER: usize = 64;
 
 type Job = Box<dyn FnOnce(&mut WorkerRun) + Send>;
@@ -157,8 +161,18 @@ fn submit_and_await(
     };
     for op_index in 0..total_ops {
         if in_flight.len() >= window {
-            if let Some(oldest) = in_flight.pop_front() {
-                settle(oldest, &mut first_error);
+            // Settle the older half of the window in one go: wait for the
+            // newest of them, then collect the rest, which the pool (one
+            // FIFO queue) took before it and has nearly always finished.
+            // The submitter then sleeps once per half window, not once per
+            // op: a wake-up per op cost 7-9 us, as much as a small op.
+            let older: Vec<_> = in_flight.drain(..window.div_ceil(2)).collect();
+            let mut older = older.into_iter().rev();
+            if let Some(newest) = older.next() {
+                settle(newest, &mut first_error);
+            }
+            for future in older {
+                settle(future, &mut first_error);
             }
         }
         if first_error.is_some() || stop.load(Ordering::Relaxed) {
