@@ -6,18 +6,27 @@
 //! children's), stolen time, CPU pressure and cgroup throttling. A
 //! [`DisturbanceRule`] turns it into a verdict with reasons.
 //!
-//! Other processes' CPU is judged only over windows of 50 ticks per CPU or
-//! more; a shorter trial is judged by its round so far ([`RoundWindow`]).
-//! A host that slowed down without anyone else on its CPUs (a neighbour on
-//! the host, the clock) shows only as more CPU time per op than the cell's
-//! other trials; the runner checks that ([`cpu_per_op_ratio`]).
+//! Every attempt is judged on its own window only. Other processes' CPU,
+//! counted by `/proc/stat` in ticks of 10 ms, is judged only over windows
+//! of 50 ticks per CPU or more; a shorter trial is judged by the signals
+//! with nanosecond resolution: its workers' own run-queue wait and, in
+//! the runner, its CPU time per op. A host that slowed down without anyone
+//! else on its CPUs (a neighbour on the host, the clock) shows only as
+//! more CPU time per op than the cell's other trials
+//! ([`cpu_per_op_ratio`]).
+//!
+//! Before a disturbed trial runs again, [`wait_for_quiet`] looks at the
+//! machine in short windows until nothing else is using its CPUs, for a
+//! bounded time.
 
 use reports::schema::{DisturbanceRule, MachineView};
 
 use crate::error::UsageError;
 
+use std::time::{Duration, Instant};
+
 use crate::models::TrialOutcome;
-use crate::os::machine::MachineDelta;
+use crate::os::machine::{tick_ns, MachineDelta, MachineSnapshot};
 use crate::os::schedstat::runqueue_fraction;
 
 /// What a run does with a trial the machine disturbed.
@@ -120,37 +129,8 @@ pub fn expected_runqueue_fraction(threads: usize, cores: usize) -> f64 {
     }
 }
 
-/// The window a short trial is judged by: its round so far.
-#[derive(Debug, Default, Clone)]
-pub struct RoundWindow {
-    window: Option<MachineDelta>,
-    children_ns: u64,
-}
-
-impl RoundWindow {
-    /// Starts a new round.
-    pub fn reset(&mut self) {
-        *self = RoundWindow::default();
-    }
-
-    /// Adds a trial's window; returns the round's so far.
-    pub fn add(&mut self, delta: &MachineDelta, children_ns: u64) -> (MachineDelta, u64) {
-        match &mut self.window {
-            Some(window) => window.add(delta),
-            None => self.window = Some(*delta),
-        }
-        self.children_ns += children_ns;
-        (self.window.expect("just set"), self.children_ns)
-    }
-}
-
 /// The machine's view of a finished trial and the verdict of `rule`.
-pub fn judge(
-    outcome: &TrialOutcome,
-    context: Context,
-    rule: &DisturbanceRule,
-    round: &mut RoundWindow,
-) -> MachineView {
+pub fn judge(outcome: &TrialOutcome, context: Context, rule: &DisturbanceRule) -> MachineView {
     let mut view = MachineView {
         attempt: 1,
         target_load_expected: context.target_load_expected,
@@ -163,13 +143,8 @@ pub fn judge(
         view.steal_fraction = delta.steal_fraction();
         view.cgroup_throttled_ns = delta.throttled_ns;
         view.cpu_pressure_stall_fraction = delta.pressure_fraction();
-        let (window, children_ns) = if delta.judgeable() {
-            (*delta, outcome.children_cpu_ns)
-        } else {
-            round.add(delta, outcome.children_cpu_ns)
-        };
-        view.others_cpu_cores = window.others_cpu_cores(children_ns);
-        view.others_judged = window.judgeable();
+        view.others_cpu_cores = delta.others_cpu_cores(outcome.children_cpu_ns);
+        view.others_judged = delta.judgeable();
     }
     let mut reasons = Vec::new();
     if let Some(excess) = view.runqueue_excess_fraction {
@@ -216,6 +191,55 @@ pub fn judge(
     view.disturbed = !reasons.is_empty();
     view.reasons = reasons;
     view
+}
+
+/// One look at the machine while waiting for a quiet moment: 20 ticks
+/// per CPU at the usual 100 Hz, enough to see another process on a core.
+const QUIET_WINDOW: Duration = Duration::from_millis(200);
+
+/// How a wait for a quiet moment ended.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct QuietWait {
+    /// Time spent looking.
+    pub waited: Duration,
+    /// Whether the last look found the machine quiet.
+    pub quiet: bool,
+}
+
+/// Looks at the machine in windows of [`QUIET_WINDOW`] until one is quiet
+/// by `rule` ([`looks_quiet`]) or `max_wait` has passed. Run between
+/// trials, when none of the run's workers is running, so whatever used
+/// the CPUs was someone else. Returns early on a signal.
+pub fn wait_for_quiet(rule: &DisturbanceRule, cores: usize, max_wait: Duration) -> QuietWait {
+    let started = Instant::now();
+    loop {
+        let before = MachineSnapshot::take();
+        std::thread::sleep(QUIET_WINDOW.min(max_wait));
+        let window = MachineSnapshot::take().since(&before);
+        let quiet = looks_quiet(&window, rule, cores);
+        let waited = started.elapsed();
+        if quiet || waited >= max_wait || crate::interrupt::requested().is_some() {
+            return QuietWait { waited, quiet };
+        }
+    }
+}
+
+/// Whether a window between trials shows the machine quiet: other
+/// processes used at most the rule's share of the cores, tasks barely
+/// waited for a CPU, and the hypervisor stole at most the rule's share
+/// (and more than one tick, the resolution of a short window).
+pub fn looks_quiet(window: &MachineDelta, rule: &DisturbanceRule, cores: usize) -> bool {
+    let others_ok = window
+        .others_cpu_cores(0)
+        .is_none_or(|others| others <= rule.max_others_share * cores as f64);
+    let pressure_ok = window
+        .pressure_fraction()
+        .is_none_or(|p| p <= rule.max_cpu_pressure_fraction);
+    let steal_ok = window.steal_ns <= tick_ns()
+        || window
+            .steal_fraction()
+            .is_none_or(|s| s <= rule.max_steal_fraction);
+    others_ok && pressure_ok && steal_ok
 }
 
 /// CPU time per op of a trial over the median of the cell's earlier clean
@@ -276,12 +300,7 @@ mod tests {
     #[test]
     fn a_quiet_trial_is_clean_and_a_hog_on_one_core_is_found() {
         let rule = DisturbanceRule::default();
-        let quiet = judge(
-            &outcome(0, 0),
-            context(),
-            &rule,
-            &mut RoundWindow::default(),
-        );
+        let quiet = judge(&outcome(0, 0), context(), &rule);
         assert!(!quiet.disturbed, "{:?}", quiet.reasons);
         assert_eq!(quiet.others_cpu_cores, Some(0.0));
         // A hog sharing one core with a worker for the whole second: the
@@ -291,7 +310,6 @@ mod tests {
             &outcome(250_000_000, ticks_per_second / 2),
             context(),
             &rule,
-            &mut RoundWindow::default(),
         );
         assert!(hog.disturbed);
         assert!(
@@ -309,7 +327,7 @@ mod tests {
         let rule = DisturbanceRule::default();
         let mut busy = outcome(500_000_000, 0);
         busy.sched.extend(busy.sched.clone());
-        let view = judge(&busy, context(), &rule, &mut RoundWindow::default());
+        let view = judge(&busy, context(), &rule);
         assert!(!view.disturbed, "{:?}", view.reasons);
     }
 
@@ -319,13 +337,53 @@ mod tests {
         let ticks_per_second = 1_000_000_000 / crate::os::machine::tick_ns();
         let mut with_target = context();
         with_target.target_load_expected = true;
-        let view = judge(
-            &outcome(0, ticks_per_second),
-            with_target,
-            &rule,
-            &mut RoundWindow::default(),
-        );
+        let view = judge(&outcome(0, ticks_per_second), with_target, &rule);
         assert!(!view.disturbed && view.target_load_expected);
+    }
+
+    #[test]
+    fn a_short_trial_is_judged_on_its_own_window_never_on_others_ticks() {
+        let rule = DisturbanceRule::default();
+        // 40 ms on 2 CPUs: 4 ticks each, 2 of them someone else's (or the
+        // kernel's loopback work): too few ticks to judge.
+        let mut short = outcome(0, 0);
+        let tick = crate::os::machine::tick_ns();
+        let machine = short.machine.as_mut().unwrap();
+        machine.wall_ns = 40_000_000;
+        machine.total_ns = 8 * tick;
+        machine.own_ns = 6 * tick;
+        machine.busy_ns = 8 * tick;
+        machine.min_ticks = 4;
+        let view = judge(&short, context(), &rule);
+        assert!(!view.others_judged);
+        assert!(!view.disturbed, "{:?}", view.reasons);
+        // Its workers' own run-queue wait still counts, at any length.
+        for thread in &mut short.sched {
+            thread.sched.runqueue_ns = thread.wall_ns / 2;
+        }
+        assert!(judge(&short, context(), &rule).disturbed);
+    }
+
+    #[test]
+    fn a_window_between_trials_is_quiet_unless_someone_else_used_a_core() {
+        let rule = DisturbanceRule::default();
+        let tick = crate::os::machine::tick_ns();
+        let window = |others_ticks: u64, steal_ticks: u64| MachineDelta {
+            wall_ns: 200_000_000,
+            cpus: 2,
+            busy_ns: others_ticks * tick,
+            steal_ns: steal_ticks * tick,
+            total_ns: 2 * 200_000_000,
+            min_ticks: 20,
+            ..MachineDelta::default()
+        };
+        assert!(looks_quiet(&window(0, 0), &rule, 2));
+        // A tick of a daemon, or one tick stolen: the resolution, not load.
+        assert!(looks_quiet(&window(1, 1), &rule, 2));
+        // A hog on one core for the whole window.
+        assert!(!looks_quiet(&window(20, 0), &rule, 2));
+        // The hypervisor took a tenth of the time.
+        assert!(!looks_quiet(&window(0, 4), &rule, 2));
     }
 
     #[test]

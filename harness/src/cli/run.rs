@@ -160,6 +160,9 @@ pub fn run(args: RunArgs, registry: Arc<Registry>) -> anyhow::Result<i32> {
     if let Some(note) = &outcome.unclean {
         eprintln!("corebench: warning: the run was {note}");
     }
+    if let Some(note) = &outcome.busy {
+        eprintln!("corebench: note: {note}");
+    }
     let failed = outcome
         .records
         .iter()

@@ -1,17 +1,19 @@
 //! One variant of `corebench exec` at one worker count, as the runner's
 //! round loop drives it ([`TrialSource`]): each trial runs the program
 //! once, judges the machine over it as `run` judges a trial, and hands
-//! its parts to the one record builder.
+//! its parts to the one record builder. A disturbed trial is flagged,
+//! never run again: a foreign program may change what it does between
+//! runs (files it left, caches it warmed).
 
 use std::path::PathBuf;
 use std::time::Duration;
 
-use reports::schema::{ModelOverhead, Record};
+use reports::schema::ModelOverhead;
 
 use super::{run_once, Variant};
-use crate::disturbance::{self, RoundWindow};
+use crate::disturbance;
 use crate::record::{RecordContext, TrialParts};
-use crate::runner::rounds::TrialSource;
+use crate::runner::rounds::{TrialEnd, TrialSource};
 use crate::supervisor::Supervisor;
 
 /// A variant at one worker count, between trials.
@@ -61,8 +63,8 @@ impl TrialSource for ExecCell {
         &mut self,
         round: u32,
         _supervisor: &mut Supervisor,
-        window: &mut RoundWindow,
-    ) -> Option<Record> {
+        _may_retry: bool,
+    ) -> Option<TrialEnd> {
         let n = self.ctx.workers;
         let ops_file = self
             .scratch
@@ -85,7 +87,7 @@ impl TrialSource for ExecCell {
                 extra_threads: 0,
                 target_load_expected: false,
             };
-            disturbance::judge(outcome, context, &Default::default(), window)
+            disturbance::judge(outcome, context, &Default::default())
         });
         let peak = result
             .as_ref()
@@ -114,6 +116,6 @@ impl TrialSource for ExecCell {
             notes,
         });
         self.done += 1;
-        Some(record)
+        Some(TrialEnd::Kept(Box::new(record)))
     }
 }

@@ -269,6 +269,7 @@ pub fn exec(args: ExecArgs) -> anyhow::Result<i32> {
         &mut cells,
         u64::from,
         &mut supervisor,
+        &mut crate::runner::retries::Retries::new(None),
         &progress,
         |record, label| {
             if record.status != Status::Ok {

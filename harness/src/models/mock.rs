@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::sync::Mutex;
 
 use crate::failure::Failure;
+use crate::os::machine::MachineDelta;
 use crate::os::usage::CpuTime;
 use crate::placement::Placed;
 use crate::recorder::new_histogram;
@@ -34,6 +35,15 @@ pub enum Scripted {
         worker: usize,
         /// Why.
         failure: Failure,
+    },
+    /// A measurement like `Measured` (at 100% CPU) beside another process
+    /// that used a whole core throughout, over a window long enough to
+    /// judge: a disturbed trial.
+    Disturbed {
+        /// Ops per worker.
+        ops_per_worker: u64,
+        /// Latency of every op, ns.
+        op_ns: u64,
     },
     /// No measurement at all.
     Failed(Failure),
@@ -106,12 +116,20 @@ impl ExecutionModel for MockModel {
     }
 
     fn run_trial(&self, spec: &TrialSpec) -> Result<TrialOutcome, Failure> {
+        let mut beside_a_hog = false;
         let (ops_per_worker, op_ns, cpu_pct, failed) = match self.next() {
             Scripted::Measured {
                 ops_per_worker,
                 op_ns,
                 cpu_fraction_pct,
             } => (ops_per_worker, op_ns, cpu_fraction_pct, None),
+            Scripted::Disturbed {
+                ops_per_worker,
+                op_ns,
+            } => {
+                beside_a_hog = true;
+                (ops_per_worker, op_ns, 100, None)
+            }
             Scripted::WorkerFailed { worker, failure } => (1, 1_000, 100, Some((worker, failure))),
             Scripted::Failed(failure) => return Err(failure),
         };
@@ -143,12 +161,20 @@ impl ExecutionModel for MockModel {
             user_ns: busy_ns,
             sys_ns: 0,
         };
-        Ok(TrialOutcome::new(
-            workers,
-            histogram,
-            cpu,
-            0,
-            BTreeMap::new(),
-        ))
+        let mut outcome = TrialOutcome::new(workers, histogram, cpu, 0, BTreeMap::new());
+        if beside_a_hog {
+            let wall_ns = ops_per_worker * op_ns;
+            let tick_ns = crate::os::machine::tick_ns();
+            outcome.machine = Some(MachineDelta {
+                wall_ns,
+                cpus: 2,
+                busy_ns: busy_ns + wall_ns,
+                total_ns: 2 * wall_ns,
+                min_ticks: wall_ns / tick_ns,
+                own_ns: busy_ns,
+                ..MachineDelta::default()
+            });
+        }
+        Ok(outcome)
     }
 }

@@ -153,25 +153,6 @@ impl MachineSnapshot {
 }
 
 impl MachineDelta {
-    /// Adds a later window to this one (a round of trials).
-    pub fn add(&mut self, other: &MachineDelta) {
-        self.wall_ns += other.wall_ns;
-        self.cpus = self.cpus.max(other.cpus);
-        self.busy_ns += other.busy_ns;
-        self.steal_ns += other.steal_ns;
-        self.total_ns += other.total_ns;
-        self.min_ticks += other.min_ticks;
-        self.pressure_ns = self.pressure_ns.zip(other.pressure_ns).map(|(a, b)| a + b);
-        self.throttled_ns = self
-            .throttled_ns
-            .zip(other.throttled_ns)
-            .map(|(a, b)| a + b);
-        self.own_ns += other.own_ns;
-        self.own.user_ns += other.own.user_ns;
-        self.own.sys_ns += other.own.sys_ns;
-        self.helpers_ns += other.helpers_ns;
-    }
-
     /// Other processes' CPU time on the watched CPUs, in cores over the
     /// window: busy time less this process's, its helpers' and
     /// `children_ns` (CPU time of children it waited for).

@@ -1,7 +1,7 @@
 //! One cell of a plan as the runner drives it: set up once (a refusal,
 //! the dispatch floor, the warm-up), then one trial at a time as its
-//! section's rounds come to it, each trial judged for disturbance and
-//! re-run when the policy says so.
+//! section's rounds come to it, each trial judged for disturbance and,
+//! when the policy says so, run again later in its round.
 
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
@@ -10,7 +10,7 @@ use std::time::Instant;
 use reports::schema::{ModelOverhead, Record, Status};
 use workloads::{Scaling, Workload};
 
-use crate::disturbance::{self, Context, OnDisturbance, RoundWindow};
+use crate::disturbance::{self, Context, OnDisturbance};
 use crate::failure::Failure;
 use crate::models::{ExecutionModel, OpBudget, TrialOutcome, TrialSpec};
 use crate::plan::{Cell, LoadMode, Plan};
@@ -18,7 +18,7 @@ use crate::record::{RecordContext, TrialParts};
 use crate::sampler::CellSampler;
 use crate::supervisor::Supervisor;
 
-use super::rounds::TrialSource;
+use super::rounds::{TrialEnd, TrialSource};
 
 /// Empty ops per worker used to measure a model's dispatch floor.
 const FLOOR_OPS_PER_WORKER: u64 = 2000;
@@ -42,6 +42,10 @@ pub(super) struct CellRun<'p> {
     done: u32,
     /// Stopped early (a failed trial).
     stopped: bool,
+    /// The attempt at the current trial (1 for a first try).
+    attempt: u32,
+    /// Its last disturbed attempt, while it waits to run again.
+    pending: Option<Record>,
     /// CPU time per op of its clean trials, ns.
     cpu_per_op: Vec<f64>,
     context: Context,
@@ -130,6 +134,8 @@ impl<'p> CellRun<'p> {
             trials,
             done: 0,
             stopped: false,
+            attempt: 1,
+            pending: None,
             cpu_per_op: Vec::new(),
             context,
             sampler: None,
@@ -182,77 +188,89 @@ impl TrialSource for CellRun<'_> {
         self.trials - self.done
     }
 
-    /// Runs its next trial, re-running a disturbed one as the policy says;
-    /// `None` when the run was interrupted.
+    /// Runs its next trial, or a disturbed one again; a disturbed attempt
+    /// the policy re-runs is held and reported as such.
     fn next_trial(
         &mut self,
         round: u32,
         supervisor: &mut Supervisor,
-        window: &mut RoundWindow,
-    ) -> Option<Record> {
+        may_retry: bool,
+    ) -> Option<TrialEnd> {
         let policy = self.plan.disturbance;
-        let mut attempt = 1;
-        loop {
-            let armed = self.sampler.as_ref().and_then(CellSampler::arm);
-            let mut result = supervisor.run(
-                &self.model,
-                self.spec(Arc::clone(&self.workload), self.budget(self.base_ops)),
-                self.plan.trial_timeout,
-            );
-            if crate::interrupt::requested().is_some() {
-                return None;
-            }
-            let view = result.as_ref().ok().map(|outcome| {
-                let mut view = disturbance::judge(outcome, self.context, &policy.rule, window);
-                view.attempt = attempt;
-                self.judge_cpu_per_op(outcome, &mut view);
-                if policy.on_disturbance == OnDisturbance::Ignore {
-                    view.disturbed = false;
-                    view.reasons.clear();
-                }
-                view
-            });
-            let overhead = ModelOverhead {
-                dispatch_floor_ns: self.dispatch_floor_ns,
-                spawn_ns: result.as_ref().ok().and_then(|o| o.spawn_ns),
-            };
-            let cpu_per_op = result.as_ref().ok().and_then(cpu_per_op_ns);
-            let child_samples = result.as_mut().ok().and_then(|o| o.child_samples.take());
-            let mut notes = Vec::new();
-            if let Some(sampler) = self.sampler.as_mut() {
-                if let Err(e) = sampler.finish(armed, child_samples) {
-                    notes.push(format!("its samples could not be saved: {e}"));
-                }
-            }
-            notes.extend(supervisor.unclean_note());
-            let disturbed = view.as_ref().is_some_and(|v| v.disturbed);
-            let record = self.ctx.record(TrialParts {
-                trial: self.done,
-                round: Some(round),
-                result,
-                overhead,
-                machine: view,
-                notes,
-            });
-            let retry = disturbed
-                && record.status == Status::Ok
-                && policy.on_disturbance == OnDisturbance::Retry
-                && attempt <= policy.max_retries;
-            if retry {
-                attempt += 1;
-                continue;
-            }
-            if record.status == Status::Ok && !disturbed {
-                self.cpu_per_op.extend(cpu_per_op);
-            }
-            self.done += 1;
-            self.stopped = record.status != Status::Ok;
-            return Some(record);
+        let attempt = self.attempt;
+        let armed = self.sampler.as_ref().and_then(CellSampler::arm);
+        let mut result = supervisor.run(
+            &self.model,
+            self.spec(Arc::clone(&self.workload), self.budget(self.base_ops)),
+            self.plan.trial_timeout,
+        );
+        if crate::interrupt::requested().is_some() {
+            return None;
         }
+        let view = result.as_ref().ok().map(|outcome| {
+            let mut view = disturbance::judge(outcome, self.context, &policy.rule);
+            view.attempt = attempt;
+            self.judge_cpu_per_op(outcome, &mut view);
+            if policy.on_disturbance == OnDisturbance::Ignore {
+                view.disturbed = false;
+                view.reasons.clear();
+            }
+            view
+        });
+        let overhead = ModelOverhead {
+            dispatch_floor_ns: self.dispatch_floor_ns,
+            spawn_ns: result.as_ref().ok().and_then(|o| o.spawn_ns),
+        };
+        let cpu_per_op = result.as_ref().ok().and_then(cpu_per_op_ns);
+        let child_samples = result.as_mut().ok().and_then(|o| o.child_samples.take());
+        let mut notes = Vec::new();
+        if let Some(sampler) = self.sampler.as_mut() {
+            if let Err(e) = sampler.finish(armed, child_samples) {
+                notes.push(format!("its samples could not be saved: {e}"));
+            }
+        }
+        notes.extend(supervisor.unclean_note());
+        let disturbed = view.as_ref().is_some_and(|v| v.disturbed);
+        let record = self.ctx.record(TrialParts {
+            trial: self.done,
+            round: Some(round),
+            result,
+            overhead,
+            machine: view,
+            notes,
+        });
+        let retry = disturbed
+            && may_retry
+            && record.status == Status::Ok
+            && policy.on_disturbance == OnDisturbance::Retry
+            && attempt <= policy.max_retries;
+        if retry {
+            self.attempt += 1;
+            self.pending = Some(record);
+            return Some(TrialEnd::Disturbed);
+        }
+        if record.status == Status::Ok && !disturbed {
+            self.cpu_per_op.extend(cpu_per_op);
+        }
+        Some(TrialEnd::Kept(Box::new(self.finish(record))))
+    }
+
+    fn keep_disturbed(&mut self) -> Option<Record> {
+        let record = self.pending.take()?;
+        Some(self.finish(record))
     }
 }
 
 impl CellRun<'_> {
+    /// Ends the current trial with `record`.
+    fn finish(&mut self, record: Record) -> Record {
+        self.pending = None;
+        self.attempt = 1;
+        self.done += 1;
+        self.stopped = record.status != Status::Ok;
+        record
+    }
+
     /// Holds a trial's CPU time per op to the cell's running median: a
     /// host that slowed down shows there when nothing else does. Only for
     /// workloads whose workers share nothing (contention varies it).

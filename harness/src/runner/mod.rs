@@ -17,6 +17,7 @@
 //! run after the trial under way stops; what finished is kept.
 
 mod cell;
+pub mod retries;
 pub mod rounds;
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -33,6 +34,7 @@ use crate::recorder::Recording;
 use crate::results::ResultsWriter;
 use crate::supervisor::{Supervised, Supervisor};
 use cell::{CellRun, SetUp};
+use retries::{QuietRule, Retries};
 use rounds::Rounds;
 
 /// Ops used when calibration fails (the cell will record why).
@@ -49,6 +51,9 @@ pub struct RunOutcome {
     pub interrupted: Option<i32>,
     /// Why the run was not clean, if it was not (see [`Supervisor`]).
     pub unclean: Option<String>,
+    /// Disturbed trials it kept, and how busy the machine was, if any
+    /// were (see [`Retries::note`]).
+    pub busy: Option<String>,
 }
 
 /// Runs every cell of `plan`, appending records to `writer` as their
@@ -71,6 +76,10 @@ pub fn run_plan(
     let progress = rounds::progress_bar(planned, show_progress);
     let mut records = Vec::new();
     let mut supervisor = Supervisor::new();
+    let mut retries = Retries::new(Some(QuietRule {
+        rule: plan.disturbance.rule,
+        cores: plan.cpus.core_count(),
+    }));
     let results_dir = writer.dir().to_path_buf();
     // Each record is written the moment its trial ends, so a killed run
     // keeps every finished trial.
@@ -126,13 +135,21 @@ pub fn run_plan(
         }
         let seed =
             |round: u32| plan.trial_order_seed ^ ((section_index as u64) << 32) ^ u64::from(round);
-        let ended = rounds::run_rounds(&mut runs, seed, &mut supervisor, &progress, &mut emit)?;
+        let ended = rounds::run_rounds(
+            &mut runs,
+            seed,
+            &mut supervisor,
+            &mut retries,
+            &progress,
+            &mut emit,
+        )?;
         if ended == Rounds::Interrupted {
             break 'sections;
         }
     }
     progress.finish_and_clear();
     Ok(RunOutcome {
+        busy: retries.note(&records),
         records,
         interrupted: crate::interrupt::requested(),
         unclean: supervisor.unclean_note(),
@@ -257,12 +274,11 @@ fn trial_line(label: &str, record: &Record) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::disturbance::RoundWindow;
     use crate::failure::Failure;
     use crate::models::mock::{MockModel, Scripted};
     use crate::placement::CpuSet;
     use crate::plan::{PlanInput, Profile};
-    use rounds::TrialSource;
+    use rounds::{TrialEnd, TrialSource};
 
     fn plan(trials: u32) -> Plan {
         let input = PlanInput {
@@ -306,10 +322,15 @@ mod tests {
             SetUp::Interrupted => unreachable!("no signal in tests"),
             SetUp::Ready(mut run) => {
                 let mut records = Vec::new();
-                let mut window = RoundWindow::default();
                 let mut round = 0;
                 while run.wants_more() {
-                    records.extend(run.next_trial(round, &mut supervisor, &mut window));
+                    // A disturbed attempt runs again at once here: the
+                    // round loop's own order is tested in `rounds`.
+                    match run.next_trial(round, &mut supervisor, true) {
+                        Some(TrialEnd::Kept(record)) => records.push(*record),
+                        Some(TrialEnd::Disturbed) => continue,
+                        None => unreachable!("no signal in tests"),
+                    }
                     round += 1;
                 }
                 records
@@ -335,6 +356,42 @@ mod tests {
         assert_eq!(first.fairness.as_ref().unwrap().jain_index, 1.0);
         assert_eq!(first.model_overhead.dispatch_floor_ns, Some(100.0));
         assert_eq!(first.latency.as_ref().unwrap().p50_ns, 2000);
+    }
+
+    #[test]
+    fn a_disturbed_trial_runs_again_and_its_clean_attempt_is_kept() {
+        let plan = plan(2);
+        let hog = Scripted::Disturbed {
+            ops_per_worker: 500,
+            op_ns: 2_000_000,
+        };
+        let script = vec![measured(100), measured(1_000), hog, measured(2_000)];
+        let records = records_of(&plan, MockModel::new(script));
+        assert_eq!(records.len(), 2);
+        let views: Vec<(u32, bool)> = records
+            .iter()
+            .map(|r| {
+                let view = r.machine.as_ref().expect("a machine view");
+                (view.attempt, view.disturbed)
+            })
+            .collect();
+        assert_eq!(views, [(2, false), (1, false)]);
+        assert_eq!(records[0].trial, 0);
+
+        // Every attempt disturbed: the last is kept, marked, after
+        // --max-retries re-runs.
+        let hog = Scripted::Disturbed {
+            ops_per_worker: 500,
+            op_ns: 2_000_000,
+        };
+        let records = records_of(
+            &plan,
+            MockModel::new(vec![measured(100), measured(1_000), hog]),
+        );
+        let view = records[0].machine.as_ref().unwrap();
+        assert!(view.disturbed);
+        assert_eq!(view.attempt, 4);
+        assert!(view.reasons[0].contains("other processes used 1.00 of the 2 cores"));
     }
 
     #[test]

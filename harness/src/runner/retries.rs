@@ -1,0 +1,166 @@
+//! What running disturbed trials again may cost, and what the run saw of
+//! a busy machine. Re-runs and the waits for a quiet moment before them
+//! may add about [`RETRY_SHARE`] to the time the first attempts took;
+//! past that, a disturbed attempt is kept, marked, and the run says so
+//! once at the end ([`Retries::note`]).
+
+use std::time::Duration;
+
+use reports::schema::{DisturbanceRule, Record};
+
+use crate::disturbance::wait_for_quiet;
+
+/// Re-runs may add this share of the first attempts' time.
+pub const RETRY_SHARE: f64 = 0.5;
+/// The longest wait for a quiet moment before one re-run.
+const QUIET_MAX_WAIT: Duration = Duration::from_secs(3);
+/// Re-runs may add this much besides: one whole wait, so the first cells
+/// of a run can wait out a busy moment at all.
+const RETRY_ALLOWANCE: Duration = QUIET_MAX_WAIT;
+/// Cells named in the end-of-run note, at most.
+const NOTE_MAX_CELLS: usize = 6;
+
+/// How a run waits before re-running a disturbed trial.
+#[derive(Debug, Clone, Copy)]
+pub struct QuietRule {
+    /// When the machine counts as quiet.
+    pub rule: DisturbanceRule,
+    /// Cores of the run.
+    pub cores: usize,
+}
+
+/// The retries' budget and what the run saw.
+#[derive(Debug, Default)]
+pub struct Retries {
+    /// Waits for a quiet moment before a re-run (none: re-run at once).
+    quiet: Option<QuietRule>,
+    /// Time the first attempts took.
+    first: Duration,
+    /// Time re-runs and the waits before them took.
+    extra: Duration,
+    /// Time of every attempt, and of those judged disturbed.
+    attempts: Duration,
+    disturbed: Duration,
+    /// Whether a disturbed attempt was kept because the budget ran out.
+    exhausted: bool,
+    /// Whether a wait ended with the machine still busy.
+    never_quiet: bool,
+}
+
+impl Retries {
+    /// A budget that waits for `quiet` (when given) before each re-run.
+    pub fn new(quiet: Option<QuietRule>) -> Self {
+        Retries {
+            quiet,
+            ..Retries::default()
+        }
+    }
+
+    /// Whether the budget allows one more re-run.
+    pub fn allows(&self) -> bool {
+        self.extra.as_secs_f64()
+            <= RETRY_SHARE * self.first.as_secs_f64() + RETRY_ALLOWANCE.as_secs_f64()
+    }
+
+    /// Before a re-run: false when the budget is spent (the attempt is to
+    /// be kept as it is); otherwise waits, within the budget, for a quiet
+    /// moment and returns true.
+    pub fn before_retry(&mut self) -> bool {
+        if !self.allows() {
+            self.exhausted = true;
+            return false;
+        }
+        if let Some(QuietRule { rule, cores }) = self.quiet {
+            let left = Duration::from_secs_f64(
+                (RETRY_SHARE * self.first.as_secs_f64() + RETRY_ALLOWANCE.as_secs_f64()
+                    - self.extra.as_secs_f64())
+                .max(0.0),
+            );
+            let wait = wait_for_quiet(&rule, cores, QUIET_MAX_WAIT.min(left));
+            self.extra += wait.waited;
+            self.never_quiet |= !wait.quiet;
+        }
+        true
+    }
+
+    /// After an attempt that took `took`: a re-run when `again`.
+    pub fn after_attempt(&mut self, again: bool, took: Duration, disturbed: bool) {
+        if again {
+            self.extra += took;
+        } else {
+            self.first += took;
+        }
+        self.attempts += took;
+        if disturbed {
+            self.disturbed += took;
+        }
+    }
+
+    /// Once, at the end of a run that kept disturbed trials: the share of
+    /// the trials' time the machine was busy, and the cells that kept them.
+    pub fn note(&self, records: &[Record]) -> Option<String> {
+        let mut cells: Vec<String> = Vec::new();
+        let mut kept = 0;
+        for record in records {
+            if record.machine.as_ref().is_some_and(|m| m.disturbed) {
+                kept += 1;
+                let cell = format!(
+                    "{} under {} at {}",
+                    record.workload.id,
+                    record.model,
+                    reports::format::workers_phrase(record.workers)
+                );
+                if !cells.contains(&cell) {
+                    cells.push(cell);
+                }
+            }
+        }
+        if kept == 0 {
+            return None;
+        }
+        let busy_pct = if self.attempts.is_zero() {
+            0.0
+        } else {
+            100.0 * self.disturbed.as_secs_f64() / self.attempts.as_secs_f64()
+        };
+        let why = if self.exhausted {
+            format!(
+                "; re-runs stopped at their budget (about {:.0}% more time)",
+                RETRY_SHARE * 100.0
+            )
+        } else if self.never_quiet {
+            "; it did not go quiet while re-runs waited".to_string()
+        } else {
+            String::new()
+        };
+        let more = cells.len().saturating_sub(NOTE_MAX_CELLS);
+        let mut named = cells[..cells.len().min(NOTE_MAX_CELLS)].join(", ");
+        if more > 0 {
+            named.push_str(&format!(" and {more} more"));
+        }
+        Some(format!(
+            "the machine was busy for {busy_pct:.0}% of the trials' time{why}. {kept} disturbed trial(s) were kept, marked, in {} cell(s): {named}; their cells' figures come from their clean trials where there are enough",
+            cells.len()
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn re_runs_may_add_about_half_the_first_attempts_time() {
+        let mut retries = Retries::new(None);
+        retries.after_attempt(false, Duration::from_secs(10), true);
+        assert!(retries.allows());
+        assert!(retries.before_retry());
+        // 5 s of the 10 s, plus the 3 s allowance: 8 s in all.
+        retries.after_attempt(true, Duration::from_secs(7), true);
+        assert!(retries.before_retry());
+        retries.after_attempt(true, Duration::from_millis(1500), false);
+        assert!(!retries.allows());
+        assert!(!retries.before_retry());
+        assert!(retries.exhausted);
+    }
+}
