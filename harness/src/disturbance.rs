@@ -8,7 +8,8 @@
 //!
 //! Every attempt is judged on its own window only. Other processes' CPU,
 //! counted by `/proc/stat` in ticks of 10 ms, is judged only over windows
-//! of 50 ticks per CPU or more; a shorter trial is judged by the signals
+//! of 20 ticks per CPU or more, less what the ticks' rounding can account
+//! for; a shorter trial is judged by the signals
 //! with nanosecond resolution: its workers' own run-queue wait and, in
 //! the runner, its CPU time per op. A host that slowed down without anyone
 //! else on its CPUs (a neighbour on the host, the clock) shows only as
@@ -137,6 +138,7 @@ pub fn judge(outcome: &TrialOutcome, context: Context, rule: &DisturbanceRule) -
         ..MachineView::default()
     };
     let threads = outcome.sched.len() + context.extra_threads;
+    let mut others_rounding_cores = 0.0;
     view.runqueue_excess_fraction = runqueue_fraction(&outcome.sched)
         .map(|fraction| (fraction - expected_runqueue_fraction(threads, context.cores)).max(0.0));
     if let Some(delta) = &outcome.machine {
@@ -145,6 +147,7 @@ pub fn judge(outcome: &TrialOutcome, context: Context, rule: &DisturbanceRule) -
         view.cpu_pressure_stall_fraction = delta.pressure_fraction();
         view.others_cpu_cores = delta.others_cpu_cores(outcome.children_cpu_ns);
         view.others_judged = delta.judgeable();
+        others_rounding_cores = delta.rounding_cores();
     }
     let mut reasons = Vec::new();
     if let Some(excess) = view.runqueue_excess_fraction {
@@ -160,7 +163,7 @@ pub fn judge(outcome: &TrialOutcome, context: Context, rule: &DisturbanceRule) -
         view.others_judged,
         context.target_load_expected,
     ) {
-        if others > rule.max_others_share * context.cores as f64 {
+        if others - others_rounding_cores > rule.max_others_share * context.cores as f64 {
             reasons.push(format!(
                 "other processes used {others:.2} of the {} cores",
                 context.cores
@@ -362,6 +365,29 @@ mod tests {
             thread.sched.runqueue_ns = thread.wall_ns / 2;
         }
         assert!(judge(&short, context(), &rule).disturbed);
+    }
+
+    #[test]
+    fn a_quarter_second_trial_is_judged_allowing_for_its_ticks_rounding() {
+        let rule = DisturbanceRule::default();
+        let tick = crate::os::machine::tick_ns();
+        let trial = |others_ticks: u64| {
+            let mut trial = outcome(0, 0);
+            let machine = trial.machine.as_mut().unwrap();
+            machine.wall_ns = 25 * tick;
+            machine.total_ns = 50 * tick;
+            machine.own_ns = 40 * tick;
+            machine.busy_ns = (40 + others_ticks) * tick;
+            machine.min_ticks = 25;
+            judge(&trial, context(), &rule)
+        };
+        // Two ticks of a daemon, or of rounding: 0.08 cores, not a hog.
+        let quiet = trial(2);
+        assert!(quiet.others_judged && !quiet.disturbed, "{quiet:?}");
+        // A hog on one core throughout.
+        let hog = trial(25);
+        assert!(hog.disturbed, "{hog:?}");
+        assert!(hog.reasons[0].contains("other processes used 1.00 of the 2 cores"));
     }
 
     #[test]

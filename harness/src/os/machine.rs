@@ -5,15 +5,21 @@
 //! timed region, differenced, say what else ran on this run's CPUs.
 //!
 //! `/proc/stat` counts in ticks of `CLK_TCK` (usually 10 ms), so a window
-//! must span about 50 ticks per CPU before its figures can be judged.
+//! must span [`JUDGE_MIN_TICKS`] per CPU before its figures can be judged,
+//! and a verdict allows for the rounding of its ticks.
 
 use std::fs;
 use std::sync::Mutex;
 
 use super::usage::CpuTime;
 
-/// Ticks per CPU a window needs before other processes' CPU is judged.
-pub const JUDGE_MIN_TICKS: u64 = 50;
+/// Ticks per CPU a window needs before other processes' CPU is judged:
+/// 200 ms at 100 Hz. Shorter windows hold more of the kernel's own work
+/// and of the counters' rounding than of anyone else's.
+pub const JUDGE_MIN_TICKS: u64 = 20;
+/// Ticks per CPU a count can be off by over a window: each CPU's counters
+/// are read in whole ticks at both edges.
+const ROUNDING_TICKS: u64 = 2;
 
 /// The CPUs the run may use, and the helper processes whose CPU is ours.
 static WATCHED: Mutex<Watched> = Mutex::new(Watched {
@@ -168,6 +174,16 @@ impl MachineDelta {
     /// Whether the window is long enough to judge others' CPU time.
     pub fn judgeable(&self) -> bool {
         self.min_ticks >= JUDGE_MIN_TICKS
+    }
+
+    /// How far [`MachineDelta::others_cpu_cores`] can be off, in cores,
+    /// from the counters' rounding alone: a verdict subtracts it first, so
+    /// a window just long enough to judge is not flagged for its ticks.
+    pub fn rounding_cores(&self) -> f64 {
+        if self.wall_ns == 0 {
+            return 0.0;
+        }
+        (self.cpus as u64 * ROUNDING_TICKS * tick_ns()) as f64 / self.wall_ns as f64
     }
 
     /// Stolen time over the CPUs' whole time.

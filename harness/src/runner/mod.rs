@@ -76,10 +76,15 @@ pub fn run_plan(
     let progress = rounds::progress_bar(planned, show_progress);
     let mut records = Vec::new();
     let mut supervisor = Supervisor::new();
-    let mut retries = Retries::new(Some(QuietRule {
-        rule: plan.disturbance.rule,
-        cores: plan.cpus.core_count(),
-    }));
+    // Waits for a quiet moment only where disturbed trials are re-run.
+    let mut retries = Retries::new(
+        (plan.disturbance.on_disturbance == crate::disturbance::OnDisturbance::Retry).then_some(
+            QuietRule {
+                rule: plan.disturbance.rule,
+                cores: plan.cpus.core_count(),
+            },
+        ),
+    );
     let results_dir = writer.dir().to_path_buf();
     // Each record is written the moment its trial ends, so a killed run
     // keeps every finished trial.

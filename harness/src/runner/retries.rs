@@ -1,6 +1,8 @@
 //! What running disturbed trials again may cost, and what the run saw of
-//! a busy machine. Re-runs and the waits for a quiet moment before them
-//! may add about [`RETRY_SHARE`] to the time the first attempts took;
+//! a busy machine. After a disturbed attempt the next trial waits for a
+//! quiet moment, so trials line up with the quiet stretches of a machine
+//! that is busy part of the time. Re-runs and those waits may add about
+//! [`RETRY_SHARE`] to the time the first attempts took;
 //! past that, a disturbed attempt is kept, marked, and the run says so
 //! once at the end ([`Retries::note`]).
 
@@ -45,6 +47,9 @@ pub struct Retries {
     exhausted: bool,
     /// Whether a wait ended with the machine still busy.
     never_quiet: bool,
+    /// Whether the last attempt was disturbed: the machine may still be
+    /// busy, so the next trial, whichever it is, waits for a quiet moment.
+    last_disturbed: bool,
 }
 
 impl Retries {
@@ -62,15 +67,18 @@ impl Retries {
             <= RETRY_SHARE * self.first.as_secs_f64() + RETRY_ALLOWANCE.as_secs_f64()
     }
 
-    /// Before a re-run: false when the budget is spent (the attempt is to
-    /// be kept as it is); otherwise waits, within the budget, for a quiet
-    /// moment and returns true.
-    pub fn before_retry(&mut self) -> bool {
+    /// Before an attempt (a re-run when `again`): false when it is a
+    /// re-run and the budget is spent (the disturbed attempt is to be kept
+    /// as it is). Otherwise, after a disturbed attempt, waits within the
+    /// budget for a quiet moment, so that the next trial, a re-run or any
+    /// other, starts in one rather than in the same busy stretch; then
+    /// returns true.
+    pub fn before_attempt(&mut self, again: bool) -> bool {
         if !self.allows() {
-            self.exhausted = true;
-            return false;
+            self.exhausted |= again;
+            return !again;
         }
-        if let Some(QuietRule { rule, cores }) = self.quiet {
+        if let (Some(QuietRule { rule, cores }), true) = (self.quiet, self.last_disturbed) {
             let left = Duration::from_secs_f64(
                 (RETRY_SHARE * self.first.as_secs_f64() + RETRY_ALLOWANCE.as_secs_f64()
                     - self.extra.as_secs_f64())
@@ -79,6 +87,7 @@ impl Retries {
             let wait = wait_for_quiet(&rule, cores, QUIET_MAX_WAIT.min(left));
             self.extra += wait.waited;
             self.never_quiet |= !wait.quiet;
+            self.last_disturbed = !wait.quiet;
         }
         true
     }
@@ -94,6 +103,7 @@ impl Retries {
         if disturbed {
             self.disturbed += took;
         }
+        self.last_disturbed = disturbed;
     }
 
     /// Once, at the end of a run that kept disturbed trials: the share of
@@ -154,13 +164,14 @@ mod tests {
         let mut retries = Retries::new(None);
         retries.after_attempt(false, Duration::from_secs(10), true);
         assert!(retries.allows());
-        assert!(retries.before_retry());
+        assert!(retries.before_attempt(true));
         // 5 s of the 10 s, plus the 3 s allowance: 8 s in all.
         retries.after_attempt(true, Duration::from_secs(7), true);
-        assert!(retries.before_retry());
+        assert!(retries.before_attempt(true));
         retries.after_attempt(true, Duration::from_millis(1500), false);
         assert!(!retries.allows());
-        assert!(!retries.before_retry());
+        assert!(!retries.before_attempt(true), "no re-run past the budget");
+        assert!(retries.before_attempt(false), "a first attempt always runs");
         assert!(retries.exhausted);
     }
 }

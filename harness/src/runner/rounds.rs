@@ -5,9 +5,9 @@
 //! load spreads over every cell instead of landing on one.
 //!
 //! A disturbed attempt is not run again at once, inside the same busy
-//! moment: its cell goes back to the end of the round, and before it runs
-//! again the loop waits, for a bounded time, until the machine looks
-//! quiet ([`Retries`]).
+//! moment: its cell goes back to the end of the round, and after any
+//! disturbed attempt the loop waits, for a bounded time, until the machine
+//! looks quiet before the next trial ([`Retries`]).
 
 use std::collections::VecDeque;
 use std::time::Instant;
@@ -99,18 +99,18 @@ pub fn run_rounds<S: TrialSource>(
                 }
                 Ok(())
             };
-            if again {
-                progress.set_message(format!("{label} · waiting for a quiet moment"));
-                if !retries.before_retry() {
-                    if let Some(record) = source.keep_disturbed() {
-                        kept(record, source)?;
-                    }
-                    continue;
+            progress.set_message(format!("{label} · waiting for a quiet moment"));
+            if !retries.before_attempt(again) {
+                if let Some(record) = source.keep_disturbed() {
+                    kept(record, source)?;
                 }
-                progress.set_message(format!("{label} · again (disturbed)"));
-            } else {
-                progress.set_message(label.clone());
+                continue;
             }
+            progress.set_message(if again {
+                format!("{label} · again (disturbed)")
+            } else {
+                label.clone()
+            });
             let started = Instant::now();
             let Some(end) = source.next_trial(round, supervisor, retries.allows()) else {
                 return Ok(Rounds::Interrupted);
