@@ -9,7 +9,7 @@
 //! Every attempt is judged on its own window only. Other processes' CPU,
 //! counted by `/proc/stat` in ticks of 10 ms, is judged only over windows
 //! of 20 ticks per CPU or more, less what the ticks' rounding can account
-//! for; a shorter trial is judged by the signals
+//! for, and so is stolen time; a shorter trial is judged by the signals
 //! with nanosecond resolution: its workers' own run-queue wait and, in
 //! the runner, its CPU time per op. A host that slowed down without anyone
 //! else on its CPUs (a neighbour on the host, the clock) shows only as
@@ -139,6 +139,7 @@ pub fn judge(outcome: &TrialOutcome, context: Context, rule: &DisturbanceRule) -
     };
     let threads = outcome.sched.len() + context.extra_threads;
     let mut others_rounding_cores = 0.0;
+    let mut steal_rounding = 0.0;
     view.runqueue_excess_fraction = runqueue_fraction(&outcome.sched)
         .map(|fraction| (fraction - expected_runqueue_fraction(threads, context.cores)).max(0.0));
     if let Some(delta) = &outcome.machine {
@@ -148,6 +149,13 @@ pub fn judge(outcome: &TrialOutcome, context: Context, rule: &DisturbanceRule) -
         view.others_cpu_cores = delta.others_cpu_cores(outcome.children_cpu_ns);
         view.others_judged = delta.judgeable();
         others_rounding_cores = delta.rounding_cores();
+        // Steal counts in whole ticks per CPU too: judged over the same
+        // windows, less a tick per CPU of rounding.
+        steal_rounding = if delta.judgeable() && delta.wall_ns > 0 {
+            tick_ns() as f64 / delta.wall_ns as f64
+        } else {
+            f64::INFINITY
+        };
     }
     let mut reasons = Vec::new();
     if let Some(excess) = view.runqueue_excess_fraction {
@@ -171,7 +179,7 @@ pub fn judge(outcome: &TrialOutcome, context: Context, rule: &DisturbanceRule) -
         }
     }
     if let Some(steal) = view.steal_fraction {
-        if steal > rule.max_steal_fraction {
+        if steal - steal_rounding > rule.max_steal_fraction {
             reasons.push(format!(
                 "the hypervisor stole {:.1}% of the time",
                 steal * 100.0
@@ -357,6 +365,8 @@ mod tests {
         machine.own_ns = 6 * tick;
         machine.busy_ns = 8 * tick;
         machine.min_ticks = 4;
+        // And a tick stolen: 12.5% of its 8 ticks, and no more than rounding.
+        machine.steal_ns = tick;
         let view = judge(&short, context(), &rule);
         assert!(!view.others_judged);
         assert!(!view.disturbed, "{:?}", view.reasons);

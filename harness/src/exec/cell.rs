@@ -63,7 +63,7 @@ impl TrialSource for ExecCell {
         &mut self,
         round: u32,
         _supervisor: &mut Supervisor,
-        _may_retry: bool,
+        _room: crate::runner::retries::Room,
     ) -> Option<TrialEnd> {
         let n = self.ctx.workers;
         let ops_file = self

@@ -18,6 +18,7 @@ use crate::record::{RecordContext, TrialParts};
 use crate::sampler::CellSampler;
 use crate::supervisor::Supervisor;
 
+use super::retries::Room;
 use super::rounds::{TrialEnd, TrialSource};
 
 /// Empty ops per worker used to measure a model's dispatch floor.
@@ -46,6 +47,8 @@ pub(super) struct CellRun<'p> {
     attempt: u32,
     /// Its last disturbed attempt, while it waits to run again.
     pending: Option<Record>,
+    /// Its trials kept clean so far.
+    clean: usize,
     /// CPU time per op of its clean trials, ns.
     cpu_per_op: Vec<f64>,
     context: Context,
@@ -136,6 +139,7 @@ impl<'p> CellRun<'p> {
             stopped: false,
             attempt: 1,
             pending: None,
+            clean: 0,
             cpu_per_op: Vec::new(),
             context,
             sampler: None,
@@ -194,7 +198,7 @@ impl TrialSource for CellRun<'_> {
         &mut self,
         round: u32,
         supervisor: &mut Supervisor,
-        may_retry: bool,
+        room: Room,
     ) -> Option<TrialEnd> {
         let policy = self.plan.disturbance;
         let attempt = self.attempt;
@@ -240,7 +244,7 @@ impl TrialSource for CellRun<'_> {
             notes,
         });
         let retry = disturbed
-            && may_retry
+            && room.retries(self.clean)
             && record.status == Status::Ok
             && policy.on_disturbance == OnDisturbance::Retry
             && attempt <= policy.max_retries;
@@ -250,9 +254,14 @@ impl TrialSource for CellRun<'_> {
             return Some(TrialEnd::Disturbed);
         }
         if record.status == Status::Ok && !disturbed {
+            self.clean += 1;
             self.cpu_per_op.extend(cpu_per_op);
         }
         Some(TrialEnd::Kept(Box::new(self.finish(record))))
+    }
+
+    fn clean_so_far(&self) -> usize {
+        self.clean
     }
 
     fn keep_disturbed(&mut self) -> Option<Record> {

@@ -8,6 +8,7 @@
 
 use std::time::Duration;
 
+use reports::analysis::MIN_CLEAN_TRIALS;
 use reports::schema::{DisturbanceRule, Record};
 
 use crate::disturbance::wait_for_quiet;
@@ -21,6 +22,32 @@ const QUIET_MAX_WAIT: Duration = Duration::from_secs(3);
 const RETRY_ALLOWANCE: Duration = QUIET_MAX_WAIT;
 /// Cells named in the end-of-run note, at most.
 const NOTE_MAX_CELLS: usize = 6;
+
+/// What is left of the retries' budget, as a cell decides whether to run
+/// a disturbed trial again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Room {
+    /// Less than half spent: any disturbed trial runs again.
+    Plenty,
+    /// More than half spent: only cells that still lack the clean trials
+    /// a comparison needs ([`MIN_CLEAN_TRIALS`]) run theirs again; the
+    /// others' figures will come from the clean trials they have.
+    Scarce,
+    /// Spent: disturbed trials are kept, marked.
+    Spent,
+}
+
+impl Room {
+    /// Whether a cell with `clean` clean trials so far runs a disturbed
+    /// one again.
+    pub fn retries(self, clean: usize) -> bool {
+        match self {
+            Room::Plenty => true,
+            Room::Scarce => clean < MIN_CLEAN_TRIALS,
+            Room::Spent => false,
+        }
+    }
+}
 
 /// How a run waits before re-running a disturbed trial.
 #[derive(Debug, Clone, Copy)]
@@ -63,18 +90,32 @@ impl Retries {
 
     /// Whether the budget allows one more re-run.
     pub fn allows(&self) -> bool {
-        self.extra.as_secs_f64()
-            <= RETRY_SHARE * self.first.as_secs_f64() + RETRY_ALLOWANCE.as_secs_f64()
+        self.room() != Room::Spent
     }
 
-    /// Before an attempt (a re-run when `again`): false when it is a
-    /// re-run and the budget is spent (the disturbed attempt is to be kept
-    /// as it is). Otherwise, after a disturbed attempt, waits within the
-    /// budget for a quiet moment, so that the next trial, a re-run or any
-    /// other, starts in one rather than in the same busy stretch; then
-    /// returns true.
-    pub fn before_attempt(&mut self, again: bool) -> bool {
-        if !self.allows() {
+    /// How much of the budget is left.
+    pub fn room(&self) -> Room {
+        let limit = RETRY_SHARE * self.first.as_secs_f64() + RETRY_ALLOWANCE.as_secs_f64();
+        let spent = self.extra.as_secs_f64();
+        if spent > limit {
+            Room::Spent
+        } else if spent > limit / 2.0 {
+            Room::Scarce
+        } else {
+            Room::Plenty
+        }
+    }
+
+    /// Before an attempt (a re-run when `again`) of a cell with `clean`
+    /// clean trials so far: false when it is a re-run the budget no longer
+    /// allows ([`Room::retries`]; the disturbed attempt is to be kept as
+    /// it is). Otherwise, after a disturbed attempt, waits within the
+    /// budget for a quiet moment, so that the next trial starts in one
+    /// rather than in the same busy stretch (when the budget is scarce,
+    /// only for a cell still short of clean trials); then returns true.
+    pub fn before_attempt(&mut self, again: bool, clean: usize) -> bool {
+        let room = self.room();
+        if !room.retries(clean) {
             self.exhausted |= again;
             return !again;
         }
@@ -164,14 +205,25 @@ mod tests {
         let mut retries = Retries::new(None);
         retries.after_attempt(false, Duration::from_secs(10), true);
         assert!(retries.allows());
-        assert!(retries.before_attempt(true));
+        assert_eq!(retries.room(), Room::Plenty);
+        assert!(retries.before_attempt(true, 0));
         // 5 s of the 10 s, plus the 3 s allowance: 8 s in all.
         retries.after_attempt(true, Duration::from_secs(7), true);
-        assert!(retries.before_attempt(true));
+        // Past half of it, only cells short of clean trials re-run theirs.
+        assert_eq!(retries.room(), Room::Scarce);
+        assert!(Room::Scarce.retries(MIN_CLEAN_TRIALS - 1));
+        assert!(!Room::Scarce.retries(MIN_CLEAN_TRIALS));
+        assert!(retries.before_attempt(true, 0));
         retries.after_attempt(true, Duration::from_millis(1500), false);
         assert!(!retries.allows());
-        assert!(!retries.before_attempt(true), "no re-run past the budget");
-        assert!(retries.before_attempt(false), "a first attempt always runs");
+        assert!(
+            !retries.before_attempt(true, 0),
+            "no re-run past the budget"
+        );
+        assert!(
+            retries.before_attempt(false, 0),
+            "a first attempt always runs"
+        );
         assert!(retries.exhausted);
     }
 }

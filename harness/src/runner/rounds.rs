@@ -15,7 +15,7 @@ use std::time::Instant;
 use indicatif::{ProgressBar, ProgressStyle};
 use reports::schema::Record;
 
-use super::retries::Retries;
+use super::retries::{Retries, Room};
 use crate::supervisor::Supervisor;
 
 /// How one attempt at a trial ended.
@@ -43,13 +43,20 @@ pub trait TrialSource {
 
     /// Runs its next trial in round `round` (or runs a disturbed one
     /// again) and says how it ended; `None` when the run was interrupted.
-    /// With `may_retry` false a disturbed attempt is kept, marked.
+    /// `room` says whether a disturbed attempt may run again
+    /// ([`Room::retries`]); where not, it is kept, marked.
     fn next_trial(
         &mut self,
         round: u32,
         supervisor: &mut Supervisor,
-        may_retry: bool,
+        room: Room,
     ) -> Option<TrialEnd>;
+
+    /// Its trials kept clean so far: a cell short of the clean trials a
+    /// comparison needs is the one the retries' budget is spent on.
+    fn clean_so_far(&self) -> usize {
+        0
+    }
 
     /// The disturbed attempt it holds, kept as it is: the retries' budget
     /// ran out before it could run again.
@@ -100,7 +107,7 @@ pub fn run_rounds<S: TrialSource>(
                 Ok(())
             };
             progress.set_message(format!("{label} · waiting for a quiet moment"));
-            if !retries.before_attempt(again) {
+            if !retries.before_attempt(again, source.clean_so_far()) {
                 if let Some(record) = source.keep_disturbed() {
                     kept(record, source)?;
                 }
@@ -112,7 +119,7 @@ pub fn run_rounds<S: TrialSource>(
                 label.clone()
             });
             let started = Instant::now();
-            let Some(end) = source.next_trial(round, supervisor, retries.allows()) else {
+            let Some(end) = source.next_trial(round, supervisor, retries.room()) else {
                 return Ok(Rounds::Interrupted);
             };
             let disturbed = match &end {
@@ -190,15 +197,10 @@ mod tests {
         fn skipped(&self) -> u32 {
             0
         }
-        fn next_trial(
-            &mut self,
-            round: u32,
-            _: &mut Supervisor,
-            may_retry: bool,
-        ) -> Option<TrialEnd> {
+        fn next_trial(&mut self, round: u32, _: &mut Supervisor, room: Room) -> Option<TrialEnd> {
             self.log.borrow_mut().push(format!("{}{round}", self.name));
             let disturbed = !self.disturbed.is_empty() && self.disturbed.remove(0);
-            if disturbed && may_retry {
+            if disturbed && room.retries(0) {
                 return Some(TrialEnd::Disturbed);
             }
             self.done += 1;
