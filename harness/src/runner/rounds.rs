@@ -106,7 +106,9 @@ pub fn run_rounds<S: TrialSource>(
                 }
                 Ok(())
             };
-            progress.set_message(format!("{label} · waiting for a quiet moment"));
+            if again {
+                progress.set_message(format!("{label} · disturbed: waiting for a quiet moment"));
+            }
             if !retries.before_attempt(again, source.clean_so_far()) {
                 if let Some(record) = source.keep_disturbed() {
                     kept(record, source)?;
