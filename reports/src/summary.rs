@@ -175,21 +175,16 @@ pub fn summarise(analysis: &Analysis) -> Summary {
                     .problems
                     .push(problem(status.as_str(), format!("{cell}{why}"))),
             }
-            if row.disturbed > 0 {
+            // A cell whose disturbed trials were left out (enough were
+            // clean) has a clean measurement; the workload's line counts
+            // what was left out.
+            if !row.clean_figures() {
                 disturbed.push(problem(
                     "disturbed",
                     format!(
-                        "{cell}: {} of {} trials disturbed by the rest of the machine{}{}",
+                        "{cell}: {} of {} trials disturbed by the rest of the machine, too many to leave out{}",
                         row.disturbed,
                         row.trials,
-                        if row.left_out() > 0 {
-                            format!(
-                                ", left out: its figures come from the {} clean",
-                                row.trials_measured
-                            )
-                        } else {
-                            String::new()
-                        },
                         row.disturbed_why.first().map_or(String::new(), |w| format!(
                             " ({})",
                             clip(w, PROBLEM_REASON_CHARS)

@@ -306,6 +306,18 @@ fn a_cell_with_one_disturbed_trial_of_five_is_compared_on_the_other_four() {
         row.disturbed_text().as_deref(),
         Some("4 of 5 clean, 1 disturbed left out")
     );
+    // A clean measurement: not among the report's problems, and the
+    // workload's summary line counts the trial it left out.
+    let summary = reports::summary::summarise(analysis);
+    assert!(
+        summary.problems.iter().all(|p| p.kind != "disturbed"),
+        "{:?}",
+        summary.problems
+    );
+    assert!(summary
+        .workloads
+        .iter()
+        .any(|w| w.trials_left_out == 1 && w.text().ends_with("(1 disturbed trial left out).")));
 
     // Three disturbed of five leave two clean: too few for a verdict.
     let comparison = compare(
@@ -319,4 +331,9 @@ fn a_cell_with_one_disturbed_trial_of_five_is_compared_on_the_other_four() {
         threads_at_2(&comparison).change,
         Some(Change::NotComparable)
     );
+    let summary = reports::summary::summarise(&comparison.analyses[1]);
+    assert!(summary
+        .problems
+        .iter()
+        .any(|p| p.kind == "disturbed" && p.text.contains("too many to leave out")));
 }
