@@ -93,9 +93,14 @@ impl Retries {
         self.room() != Room::Spent
     }
 
+    /// What re-runs and waits may add in all, so far.
+    fn limit(&self) -> Duration {
+        self.first.mul_f64(RETRY_SHARE) + RETRY_ALLOWANCE
+    }
+
     /// How much of the budget is left.
     pub fn room(&self) -> Room {
-        let limit = RETRY_SHARE * self.first.as_secs_f64() + RETRY_ALLOWANCE.as_secs_f64();
+        let limit = self.limit().as_secs_f64();
         let spent = self.extra.as_secs_f64();
         if spent > limit {
             Room::Spent
@@ -120,11 +125,7 @@ impl Retries {
             return !again;
         }
         if let (Some(QuietRule { rule, cores }), true) = (self.quiet, self.last_disturbed) {
-            let left = Duration::from_secs_f64(
-                (RETRY_SHARE * self.first.as_secs_f64() + RETRY_ALLOWANCE.as_secs_f64()
-                    - self.extra.as_secs_f64())
-                .max(0.0),
-            );
+            let left = self.limit().saturating_sub(self.extra);
             let wait = wait_for_quiet(&rule, cores, QUIET_MAX_WAIT.min(left));
             self.extra += wait.waited;
             self.never_quiet |= !wait.quiet;
