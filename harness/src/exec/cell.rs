@@ -59,12 +59,7 @@ impl TrialSource for ExecCell {
         self.trials - self.done
     }
 
-    fn next_trial(
-        &mut self,
-        round: u32,
-        _supervisor: &mut Supervisor,
-        _room: crate::runner::retries::Room,
-    ) -> Option<TrialEnd> {
+    fn next_trial(&mut self, round: u32, _supervisor: &mut Supervisor) -> Option<TrialEnd> {
         let n = self.ctx.workers;
         let ops_file = self
             .scratch

@@ -99,7 +99,6 @@ mod tests {
         assert_eq!(by("tokio").runtime_threads(8, 2, Some(3)), Some(3));
         assert_eq!(by("tokio-current").runtime_threads(8, 2, None), Some(1));
         assert_eq!(by("threads").runtime_threads(8, 2, None), None);
-        assert_eq!(by("pool").info().extra_threads, 1);
         assert!(by("process").info().in_children);
     }
 

@@ -41,9 +41,6 @@ pub struct ModelInfo {
     pub is_async: bool,
     /// The runtime threads its workers run on.
     pub runtime_threads: RuntimeThreads,
-    /// Threads it runs besides its workers that compete with them for the
-    /// cores (the pool's submitter).
-    pub extra_threads: usize,
     /// Its work runs in child processes, which sample themselves.
     pub in_children: bool,
     /// The most workers it runs (seq: one, the true T(1)).
@@ -68,7 +65,6 @@ impl ModelInfo {
             colour,
             is_async: false,
             runtime_threads: RuntimeThreads::None,
-            extra_threads: 0,
             in_children: false,
             max_workers: None,
             build,
@@ -79,12 +75,6 @@ impl ModelInfo {
     pub const fn tasks_on(mut self, threads: RuntimeThreads) -> Self {
         self.is_async = true;
         self.runtime_threads = threads;
-        self
-    }
-
-    /// It runs `threads` threads besides its workers.
-    pub const fn extra_threads(mut self, threads: usize) -> Self {
-        self.extra_threads = threads;
         self
     }
 

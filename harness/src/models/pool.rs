@@ -48,8 +48,7 @@ const INFO: ModelInfo = ModelInfo::new(
     "a fixed thread pool with a job queue; every op is a job whose result comes back as a future",
     (230, 159, 0),
     || Box::new(Pool),
-)
-.extra_threads(1);
+);
 
 /// The `pool` model.
 pub struct Pool;

@@ -18,7 +18,6 @@ use crate::record::{RecordContext, TrialParts};
 use crate::sampler::CellSampler;
 use crate::supervisor::Supervisor;
 
-use super::retries::Room;
 use super::rounds::{TrialEnd, TrialSource};
 
 /// Empty ops per worker used to measure a model's dispatch floor.
@@ -109,15 +108,15 @@ impl<'p> CellRun<'p> {
         let uses_server = workload.http_use() != workloads::HttpUse::None;
         let context = Context {
             cores: plan.cpus.core_count(),
-            // A model's own extra threads (the pool's submitter) compete
-            // with its workers; the loopback server's threads with the IO
-            // workers.
-            extra_threads: cell.model.info().extra_threads
-                + if uses_server && !plan.target_is_local {
-                    plan.cpus.core_count()
-                } else {
-                    0
-                },
+            // The loopback server's threads compete with the IO workers.
+            // (The pool's submitter does not count: it sleeps until half
+            // its window of jobs is done, so it rarely wants a core, and
+            // counting it hid real waits at as many workers as cores.)
+            extra_threads: if uses_server && !plan.target_is_local {
+                plan.cpus.core_count()
+            } else {
+                0
+            },
             target_load_expected: uses_server && plan.target_is_local,
         };
         let trials = if plan.calibration == Some(cell.workload) {
@@ -194,12 +193,7 @@ impl TrialSource for CellRun<'_> {
 
     /// Runs its next trial, or a disturbed one again; a disturbed attempt
     /// the policy re-runs is held and reported as such.
-    fn next_trial(
-        &mut self,
-        round: u32,
-        supervisor: &mut Supervisor,
-        room: Room,
-    ) -> Option<TrialEnd> {
+    fn next_trial(&mut self, round: u32, supervisor: &mut Supervisor) -> Option<TrialEnd> {
         let policy = self.plan.disturbance;
         let attempt = self.attempt;
         let armed = self.sampler.as_ref().and_then(CellSampler::arm);
@@ -244,7 +238,6 @@ impl TrialSource for CellRun<'_> {
             notes,
         });
         let retry = disturbed
-            && room.retries(self.clean)
             && record.status == Status::Ok
             && policy.on_disturbance == OnDisturbance::Retry
             && attempt <= policy.max_retries;
@@ -262,6 +255,10 @@ impl TrialSource for CellRun<'_> {
 
     fn clean_so_far(&self) -> usize {
         self.clean
+    }
+
+    fn holds_disturbed(&self) -> bool {
+        self.pending.is_some()
     }
 
     fn keep_disturbed(&mut self) -> Option<Record> {

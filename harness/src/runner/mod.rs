@@ -331,7 +331,7 @@ mod tests {
                 while run.wants_more() {
                     // A disturbed attempt runs again at once here: the
                     // round loop's own order is tested in `rounds`.
-                    match run.next_trial(round, &mut supervisor, retries::Room::Plenty) {
+                    match run.next_trial(round, &mut supervisor) {
                         Some(TrialEnd::Kept(record)) => records.push(*record),
                         Some(TrialEnd::Disturbed) => continue,
                         None => unreachable!("no signal in tests"),
