@@ -119,7 +119,7 @@ impl RecordContext {
                     .map(|(k, v)| (k.clone(), serde_json::to_value(v).unwrap_or_default()))
                     .collect(),
                 io_bound: Some(workload.io_bound()),
-                shares_state: Some(workload.requirements().shared_memory.is_some()),
+                shares_state: Some(workload.shares_state()),
             },
             model: self.model.clone(),
             workers: self.workers as u32,

@@ -6,6 +6,7 @@
 
 use serde::Serialize;
 
+use crate::analysis::laws::{interval_text, Law};
 use crate::analysis::{Analysis, CellRow, ModelCurve, Section};
 use crate::format::{format_ns, format_rate, workers_phrase};
 use crate::format::{speedup_text, with_interval};
@@ -42,8 +43,6 @@ pub struct ReportContext {
     pub sections: Vec<SectionView>,
     /// Several specs of one workload side by side.
     pub variants: Vec<VariantView>,
-    /// How far fitted curves are projected.
-    pub projection_max_n: u32,
     /// (label, relative link) to the raw data and exports.
     pub raw_links: Vec<(String, String)>,
 }
@@ -82,6 +81,8 @@ pub struct SectionView {
     pub rows: Vec<RowView>,
     /// Its fits, one per model.
     pub fits: Vec<FitView>,
+    /// How far this section's projections go, when it draws any.
+    pub projection: Option<String>,
     /// Cells whose ops are too short to measure the workload, and open-
     /// loop cells that fell short of their rate.
     pub warnings: Vec<String>,
@@ -209,6 +210,8 @@ pub struct FitView {
     pub gustafson: String,
     /// USL, or why not.
     pub usl: String,
+    /// The law the reading uses, and why.
+    pub law: String,
     /// e(n) per n.
     pub karp_flatt: String,
     /// Cost against seq at n = 1.
@@ -278,10 +281,6 @@ pub fn build_context(
             .iter()
             .map(|(group, charts)| variant_view(group, charts.clone()))
             .collect(),
-        projection_max_n: analysis
-            .sections
-            .first()
-            .map_or(64, |s| s.projection_max_n),
         raw_links,
     }
 }
@@ -308,6 +307,14 @@ fn section_view(section: &Section, charts: Vec<ChartView>) -> SectionView {
         load: section.load.clone(),
         placement: section.placement.clone(),
         charts,
+        projection: section
+            .models
+            .iter()
+            .any(|m| m.projectable)
+            .then(|| format!(
+                "Thin dashed lines in a model's colour project its chosen law to {} workers, four times the largest count measured here.",
+                section.projection_max_n
+            )),
         rows: section.rows.iter().map(|r| row_view(r, section)).collect(),
         fits: section.models.iter().map(|c| fit_view(c, section)).collect(),
         warnings: section
@@ -496,17 +503,16 @@ fn row_view(row: &CellRow, section: &Section) -> RowView {
 }
 
 fn fit_view(curve: &ModelCurve, section: &Section) -> FitView {
+    // One ceiling and one peak per model, the chosen law's, as the
+    // reading states them: the table prints none the reading refuses.
     let amdahl = match (&curve.amdahl.fit, &curve.amdahl.reason) {
         (Some(a), _) => format!(
-            "f = {:.3} [{:.3}, {:.3}] from {} worker counts; ceiling {}",
-            a.serial_fraction.point,
-            a.serial_fraction.low,
-            a.serial_fraction.high,
+            "f = {} from {} worker counts; ceiling {}",
+            interval_text(a.serial_fraction),
             a.fit.points,
-            if a.fit.serial_fraction > 0.0 {
-                format!("{:.1}x", a.fit.ceiling())
-            } else {
-                "none".to_string()
+            match (curve.ceiling, curve.law.as_ref().map(|c| c.law)) {
+                (Some(c), Some(Law::Amdahl)) => format!("{c:.1}x"),
+                _ => "none claimed".to_string(),
             }
         ),
         (None, reason) => reason.clone().unwrap_or_default(),
@@ -515,27 +521,46 @@ fn fit_view(curve: &ModelCurve, section: &Section) -> FitView {
         None => "– (strong scaling)".to_string(),
         Some(g) => match (&g.fit, &g.reason) {
             (Some(g), _) => format!(
-                "f = {:.3} [{:.3}, {:.3}] from {} worker counts",
-                g.serial_fraction.point,
-                g.serial_fraction.low,
-                g.serial_fraction.high,
+                "f = {} from {} worker counts",
+                interval_text(g.serial_fraction),
                 g.fit.points
             ),
             (None, reason) => reason.clone().unwrap_or_default(),
         },
     };
     let usl = match (&curve.usl.fit, &curve.usl.reason) {
-        (Some(u), _) => format!(
-            "σ = {:.4}, κ = {:.6}, λ = {}/s, peak n* = {} ({} worker counts)",
-            u.sigma,
-            u.kappa,
-            format_rate(u.lambda),
-            u.peak_workers()
-                .map_or("none".to_string(), |n| format!("{n:.1}")),
-            u.points
-        ),
+        (Some(u), _) => {
+            let (sigma, kappa, lambda) = match u.intervals {
+                Some(i) => (
+                    interval_text(i.sigma),
+                    i.kappa.map_or(format!("{:.6}", u.kappa), interval_text),
+                    format!(
+                        "{}/s [{}, {}]",
+                        format_rate(u.lambda),
+                        format_rate(i.lambda.low),
+                        format_rate(i.lambda.high)
+                    ),
+                ),
+                None => (
+                    format!("{:.4}", u.sigma),
+                    format!("{:.6}", u.kappa),
+                    format!("{}/s", format_rate(u.lambda)),
+                ),
+            };
+            format!(
+                "σ = {sigma}, κ = {kappa}, λ = {lambda}, peak {} ({} worker counts)",
+                curve.peak.map_or("none claimed".to_string(), |p| format!(
+                    "n* = {:.1}",
+                    p.workers
+                )),
+                u.points
+            )
+        }
         (None, reason) => reason.clone().unwrap_or_default(),
     };
+    let law = curve.law.as_ref().map_or("–".to_string(), |c| {
+        format!("{}: {}", c.law.name(), c.why)
+    });
     let karp_flatt: Vec<String> = curve
         .points
         .iter()
@@ -547,6 +572,7 @@ fn fit_view(curve: &ModelCurve, section: &Section) -> FitView {
         amdahl,
         gustafson,
         usl,
+        law,
         karp_flatt: if karp_flatt.is_empty() {
             "– (needs n > 1)".to_string()
         } else {

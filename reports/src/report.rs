@@ -33,7 +33,7 @@ pub struct WrittenReport {
 }
 
 /// Writes the report of `folder` into `out`: `index.html`, one SVG per
-/// chart, `summary.csv` and `summary.md`. Raw data is linked relatively when
+/// chart, `summary.csv`, `summary.md` and `fits.json`. Raw data is linked relatively when
 /// `out` is inside the results folder, and copied into `out/data/`
 /// otherwise, so the page's links work wherever it is opened. The folder
 /// is written whole or not at all (see [`crate::staging::staged`]): a killed `report`
@@ -106,7 +106,7 @@ fn write_into(
     if data_prefix == COPIED_DATA {
         copy_raw_data(folder, out)?;
     }
-    let raw_links = vec![
+    let mut raw_links = vec![
         (
             "records.jsonl (one JSON record per trial)".to_string(),
             format!("{data_prefix}records.jsonl"),
@@ -115,15 +115,11 @@ fn write_into(
             "host.json (the machine)".to_string(),
             format!("{data_prefix}host.json"),
         ),
-        (
-            "summary.csv (one row per cell)".to_string(),
-            "summary.csv".to_string(),
-        ),
-        (
-            "summary.md (Markdown tables)".to_string(),
-            "summary.md".to_string(),
-        ),
     ];
+    raw_links.extend(report_exporters().iter().map(|exporter| {
+        let file = exporter.file_name();
+        (format!("{file} ({})", exporter.description()), file)
+    }));
     let mut context = build_context(
         &folder.host,
         &folder.records,
@@ -137,7 +133,7 @@ fn write_into(
     let index = out.join("index.html");
     fs::write(&index, render(&context)?).map_err(io(&index))?;
     for exporter in report_exporters() {
-        let path = out.join(format!("summary.{}", exporter.extension()));
+        let path = out.join(exporter.file_name());
         fs::write(&path, exporter.export(&analysis)?).map_err(io(&path))?;
     }
 

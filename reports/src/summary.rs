@@ -43,6 +43,17 @@ pub struct WorkloadSummary {
     /// Disturbed trials its figures leave out (their cells had enough
     /// clean ones).
     pub trials_left_out: usize,
+    /// Models compared at each worker count (a tie among all of them is
+    /// "all models within noise").
+    pub models_compared: usize,
+    /// Whether some model beats the best one worker: false when no cell
+    /// at more workers is faster beyond its interval, and the line then
+    /// says "this does not get faster with workers here".
+    pub gets_faster: bool,
+    /// Models left out of the comparison because they ran different work:
+    /// their worker processes each had their own copy of the state the
+    /// workload shares.
+    pub left_out_models: Vec<String>,
 }
 
 impl WorkloadSummary {
@@ -66,17 +77,30 @@ impl WorkloadSummary {
             Some(s) if b.workers > 1 => format!("{s:.2}x"),
             _ => String::new(),
         };
-        // A winner within the others' noise is not named alone.
+        // No winner is named among ties.
         let who = |b: &Best| match b.ties.len() {
             0 => b.model.clone(),
-            1 => format!("{} (tied with {})", b.model, b.ties[0]),
-            n => format!("{} (tied with {n} others)", b.model),
+            n if n + 1 >= self.models_compared => "all models within noise".to_string(),
+            _ => {
+                let mut tied: Vec<&str> = std::iter::once(b.model.as_str())
+                    .chain(b.ties.iter().map(String::as_str))
+                    .collect();
+                let last = tied.pop().unwrap_or_default();
+                format!("{} and {last} within noise of each other", tied.join(", "))
+            }
         };
         let best: Vec<String> = runs
             .iter()
             .map(|run| {
                 let (first, last) = (&run[0], &run[run.len() - 1]);
-                if run.len() == 1 {
+                if !first.ties.is_empty() {
+                    format!(
+                        "{}: {} ({} ops/s)",
+                        workers_phrase(first.workers),
+                        who(first),
+                        format_rate(first.throughput_ops_s)
+                    )
+                } else if run.len() == 1 {
                     let s = speedup(first);
                     format!(
                         "{}: {}{} {} ops/s",
@@ -116,7 +140,17 @@ impl WorkloadSummary {
             1 => " (1 disturbed trial left out)".to_string(),
             n => format!(" ({n} disturbed trials left out)"),
         };
-        format!("{}{left_out}.", best.join("; "))
+        let mut text = format!("{}{left_out}.", best.join("; "));
+        if !self.left_out_models.is_empty() {
+            text.push_str(&format!(
+                " Not compared: {}, whose worker processes each had their own copy of the state this workload shares, so it ran different work.",
+                self.left_out_models.join(", ")
+            ));
+        }
+        if !self.gets_faster && self.best.iter().any(|b| b.workers > 1) {
+            text.push_str(" This does not get faster with workers here.");
+        }
+        text
     }
 }
 
@@ -203,12 +237,22 @@ fn workload_line(section: &Section) -> WorkloadSummary {
     let mut counts: Vec<u32> = section.rows.iter().map(|r| r.workers).collect();
     counts.sort_unstable();
     counts.dedup();
+    // A model whose worker processes each copied the state the workload
+    // shares ran different work: it is not a candidate.
+    let left_out_models: Vec<String> = section
+        .models
+        .iter()
+        .filter(|m| m.own_copies)
+        .map(|m| m.model.clone())
+        .collect();
+    let compared = |r: &&CellRow| !left_out_models.contains(&r.model);
     let best: Vec<Best> = counts
         .iter()
         .filter_map(|&n| {
             let candidates: Vec<(&CellRow, crate::stats::Estimate)> = section
                 .rows
                 .iter()
+                .filter(compared)
                 .filter(|r| r.workers == n && r.status == Status::Ok)
                 .filter_map(|r| Some((r, r.throughput_ops_s?)))
                 .collect();
@@ -228,6 +272,28 @@ fn workload_line(section: &Section) -> WorkloadSummary {
         .last()
         .and_then(|b| section.models.iter().find(|m| m.model == b.model))
         .map_or(String::new(), |m| first_sentence(&m.reading));
+    // Beating one worker means a faster cell beyond both intervals.
+    let best_alone = section
+        .rows
+        .iter()
+        .filter(compared)
+        .filter(|r| r.workers == 1 && r.status == Status::Ok)
+        .filter_map(|r| r.throughput_ops_s)
+        .max_by(|a, b| a.point.total_cmp(&b.point));
+    let gets_faster = best_alone.is_none_or(|alone| {
+        section
+            .rows
+            .iter()
+            .filter(compared)
+            .filter(|r| r.workers > 1 && r.status == Status::Ok)
+            .filter_map(|r| r.throughput_ops_s)
+            .any(|t| t.low > alone.high)
+    });
+    let models_compared = section
+        .models
+        .iter()
+        .filter(|m| !left_out_models.contains(&m.model))
+        .count();
     WorkloadSummary {
         anchor: section.id.clone(),
         title: format!(
@@ -237,6 +303,9 @@ fn workload_line(section: &Section) -> WorkloadSummary {
         best,
         reason,
         trials_left_out: section.rows.iter().map(CellRow::left_out).sum(),
+        models_compared,
+        gets_faster,
+        left_out_models,
     }
 }
 
@@ -313,6 +382,9 @@ mod tests {
             ],
             reason: String::new(),
             trials_left_out: 0,
+            models_compared: 3,
+            gets_faster: true,
+            left_out_models: Vec::new(),
         };
         assert_eq!(
             line.text(),
@@ -336,10 +408,31 @@ mod tests {
             long.text(),
             "1 worker: seq 3.1k ops/s; 2 to 4 workers: threads, 1.93x at 2 to 3.60x at 4 (11.0k ops/s)."
         );
+        // No winner is named among ties.
         long.best[0].ties = vec!["threads".into(), "pool".into()];
-        assert!(long
-            .text()
-            .starts_with("1 worker: seq (tied with 2 others) 3.1k ops/s;"));
+        assert!(
+            long.text()
+                .starts_with("1 worker: all models within noise (3.1k ops/s);"),
+            "{}",
+            long.text()
+        );
+        long.best[0].ties = vec!["threads".into()];
+        assert!(
+            long.text()
+                .starts_with("1 worker: seq and threads within noise of each other (3.1k ops/s);"),
+            "{}",
+            long.text()
+        );
+        let mut flat = line.clone();
+        flat.gets_faster = false;
+        flat.left_out_models = vec!["process".into()];
+        assert!(
+            flat.text().ends_with(
+                "Not compared: process, whose worker processes each had their own copy of the state this workload shares, so it ran different work. This does not get faster with workers here."
+            ),
+            "{}",
+            flat.text()
+        );
     }
 }
 
@@ -396,6 +489,8 @@ pub struct RunSummary {
     pub summary: Summary,
     /// Every cell, in report order.
     pub cells: Vec<CellJson>,
+    /// Every section's fitted laws, as `report/fits.json` holds them.
+    pub fits: Vec<crate::export::fits::SectionFits>,
 }
 
 impl RunSummary {
@@ -437,6 +532,7 @@ impl RunSummary {
             report: report.display().to_string(),
             summary: summarise(analysis),
             cells,
+            fits: crate::export::FitsFile::of(analysis).sections,
         }
     }
 }

@@ -42,6 +42,7 @@ pub struct Custom {
     make: Arc<MakeRun>,
     async_native: bool,
     io_bound: bool,
+    shares_state: bool,
 }
 
 impl Custom {
@@ -80,7 +81,7 @@ impl Custom {
         E: Display,
     {
         let set_up = Arc::new(set_up);
-        Custom::new(id, summary, move |shape| {
+        let mut custom = Custom::new(id, summary, move |shape| {
             let state = Arc::new(shared(shape));
             let set_up = Arc::clone(&set_up);
             Ok(Arc::new(FnRun {
@@ -88,7 +89,9 @@ impl Custom {
                     Box::new(FnOp(set_up(&state, index)))
                 },
             }) as Arc<dyn SharedRun>)
-        })
+        });
+        custom.shares_state = true;
+        custom
     }
 
     /// A workload whose op is async: the async models (`tokio`,
@@ -142,6 +145,7 @@ impl Custom {
             make: Arc::new(make),
             async_native: false,
             io_bound: false,
+            shares_state: false,
         }
     }
 
@@ -188,6 +192,10 @@ impl Workload for CustomWorkload {
 
     fn io_bound(&self) -> bool {
         self.custom.io_bound
+    }
+
+    fn shares_state(&self) -> bool {
+        self.custom.shares_state
     }
 
     fn prepare(&self, shape: RunShape) -> Result<Arc<dyn SharedRun>, WorkloadError> {

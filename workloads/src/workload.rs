@@ -218,6 +218,15 @@ pub trait Workload: Send + Sync {
     fn requirements(&self) -> Requirements {
         Requirements::default()
     }
+    /// Whether its workers share state: what it needs shared
+    /// ([`Requirements::shared_memory`]), or state it shares where it can
+    /// and copies per process where it cannot (a closure workload made
+    /// with [`crate::Custom::from_fn_shared`]). Under a model whose workers
+    /// are processes, such a workload does different work, and the report
+    /// says so.
+    fn shares_state(&self) -> bool {
+        self.requirements().shared_memory.is_some()
+    }
     /// Whether its workers offer [`WorkerOp::as_async`]; async models use it.
     fn is_async_native(&self) -> bool {
         false

@@ -59,7 +59,8 @@ const LIST_EXAMPLES: &str = "Examples:
 
 const REPORT_EXAMPLES: &str = "Examples:
   corebench report corebench-results/20261130-150000-vm-1234
-  corebench report results-from-another-machine --out /tmp/their-report";
+  corebench report results-from-another-machine --out /tmp/their-report
+  corebench report corebench-results/20261130-150000-vm-1234 --json | jq '.fits[].models[] | {model, law, peak_workers}'";
 
 const COMPARE_EXAMPLES: &str = "Examples:
   corebench compare one-core two-cores
@@ -114,6 +115,10 @@ pub enum Command {
         /// Skip malformed record lines with a warning instead of failing.
         #[arg(long)]
         lenient: bool,
+        /// Print the summary, every cell and every fit as JSON on stdout
+        /// (the same document as `run --json`).
+        #[arg(long)]
+        json: bool,
     },
     /// Compare two or more results folders (machines or configurations).
     #[command(after_help = COMPARE_EXAMPLES)]
@@ -330,10 +335,21 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
 pub fn dispatch_with(cli: Cli, registry: Arc<Registry>) -> anyhow::Result<i32> {
     match cli.command {
         Command::Run(args) => run::run(args, registry),
-        Command::Report { dir, out, lenient } => {
+        Command::Report {
+            dir,
+            out,
+            lenient,
+            json,
+        } => {
             let out = out.unwrap_or_else(|| dir.join("report"));
             let rendered = crate::render::render_report(&dir, &out, lenient)?;
-            crate::output::println(&format!("report: {}", rendered.index.display()))?;
+            if json {
+                let summary =
+                    reports::summary::RunSummary::of(&dir, &rendered.analysis, &rendered.index);
+                crate::output::println(&serde_json::to_string_pretty(&summary)?)?;
+            } else {
+                crate::output::println(&format!("report: {}", rendered.index.display()))?;
+            }
             Ok(0)
         }
         Command::Compare(args) => compare::compare(args),

@@ -373,7 +373,11 @@ mod tests {
             .collect();
         assert_eq!(disturbed_kept, ["b"], "{kept:?}");
         let log = log.into_inner();
-        assert_eq!(log.iter().filter(|e| e.starts_with('a')).count(), 4, "{log:?}");
+        assert_eq!(
+            log.iter().filter(|e| e.starts_with('a')).count(),
+            4,
+            "{log:?}"
+        );
         assert_eq!(kept.len(), 6);
     }
 }

@@ -12,11 +12,14 @@
 //! - this file: [`analyse`], sections and their rows;
 //! - [`views`]: what a section holds (curves, points, rows, spectra,
 //!   balance), the types the page, the charts and the exports read;
-//! - [`readings`]: the fitted laws with their intervals, and the plain
-//!   reading they give;
+//! - [`readings`]: the fitted fractions with their intervals, and the
+//!   reading of IO-bound work;
+//! - [`laws`]: the law each model's reading uses, chosen on evidence, and
+//!   the plain reading it gives;
 //! - [`spectra`]: latency spectra from merged histograms, and balance;
 //! - `rows`: a section's table of cells, one row per model and workers.
 
+pub mod laws;
 pub mod readings;
 mod rows;
 pub mod spectra;
@@ -27,12 +30,12 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::cells::CellKey;
-use crate::fits::{fit_usl, karp_flatt, Point, UslFit};
+use crate::fits::{fit_usl, karp_flatt, Point};
 use crate::schema::{Host, Record, Rgb, SeriesOrder, Status};
 use crate::series::Marker;
 use crate::slug::unique_slug;
 use crate::stats::{median, median_interval, ratio_interval, Estimate};
-use readings::{fit_fractions, io_reading, reading};
+use readings::{fit_fractions, io_reading};
 use rows::cell_row;
 pub use rows::{measured_trials, MIN_CLEAN_TRIALS};
 use spectra::balance_of;
@@ -476,13 +479,15 @@ fn analyse_section(
             .iter()
             .find(|p| p.n == 1)
             .map_or(0.0, |p| p.throughput_ops_s.point);
-        let usl = match kind.why_not_fitted() {
-            Some(why) => Fitted::skipped(why),
-            None => Fitted::from(fit_usl(&usl_points).map(|fit| UslFit {
-                lambda: fit.lambda * base_throughput,
-                ..fit
-            })),
+        let usl_of_capacity = match kind.why_not_fitted() {
+            Some(why) => Err(why.to_string()),
+            None => fit_usl(&usl_points),
         };
+        let usl = Fitted::from(
+            usl_of_capacity
+                .clone()
+                .map(|fit| fit.scaled(base_throughput)),
+        );
         let vs_seq_at_1 = if model == "seq" {
             None
         } else {
@@ -503,14 +508,35 @@ fn analyse_section(
                 .iter()
                 .filter_map(|(&n, trials)| time_split(n, trials, alone_ns_per_op))
                 .collect(),
+            law: None,
+            peak: None,
+            own_copies: by_n.values().flatten().any(|r| {
+                r.workload.shares_state == Some(true)
+                    && r.per_worker.iter().any(|w| w.pid != r.parent_pid)
+            }),
         };
+        if kind == WorkKind::Cpu {
+            let test = match (&usl_of_capacity, weak) {
+                (Ok(u), false) => laws::amdahl_beside_usl(&mut curve, &usl_points, u),
+                _ => None,
+            };
+            curve.law = laws::choose(&curve, test);
+        }
         let counts_within_cores = trials_by_n.len();
         curve.reading = match kind {
-            WorkKind::Cpu => reading(&mut curve, counts_within_cores, projection_max_n),
+            WorkKind::Cpu => {
+                laws::reading(&mut curve, counts_within_cores, cores, projection_max_n)
+            }
             WorkKind::Io | WorkKind::Open => io_reading(&curve, by_n),
         };
         if let Some(lost) = lost_speedup(&curve, cores) {
             curve.reading = format!("{lost}; {}", curve.reading);
+        }
+        if curve.own_copies {
+            curve.reading = format!(
+                "not the same program: each of {model}'s worker processes had its own copy of the state this workload shares, so it ran different work; {}",
+                curve.reading
+            );
         }
         let unsupported = by_n
             .values()

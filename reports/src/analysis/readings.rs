@@ -1,8 +1,9 @@
-//! The fitted laws of a curve, with bootstrap intervals, and the one plain
-//! sentence they add up to.
+//! The fitted fractions of a curve with their intervals, and the reading
+//! of IO-bound and open-load work (the reading of CPU-bound work, from the
+//! chosen law, is [`super::laws`]).
 
 use crate::fits::{fit_amdahl, fit_gustafson, Point};
-use crate::stats::{median, percentile_interval, resample_into, resampler};
+use crate::stats::{median, percentile_interval, resample_into, resampler, Estimate};
 
 use super::views::{AmdahlSummary, Fitted, GustafsonSummary, ModelCurve};
 
@@ -68,7 +69,10 @@ pub(super) fn fit_fractions(
                 .filter_map(|p| fit_gustafson(p).ok().map(|f| f.serial_fraction))
                 .collect();
             GustafsonSummary {
-                serial_fraction: percentile_interval(fit.serial_fraction, replicates),
+                serial_fraction: widened(
+                    percentile_interval(fit.serial_fraction, replicates),
+                    fit.fit_interval,
+                ),
                 fit,
             }
         });
@@ -83,7 +87,10 @@ pub(super) fn fit_fractions(
                 .filter_map(|p| fit_amdahl(p).ok().map(|f| f.serial_fraction))
                 .collect();
             AmdahlSummary {
-                serial_fraction: percentile_interval(fit.serial_fraction, replicates),
+                serial_fraction: widened(
+                    percentile_interval(fit.serial_fraction, replicates),
+                    fit.fit_interval,
+                ),
                 fit,
             }
         });
@@ -91,86 +98,19 @@ pub(super) fn fit_fractions(
     }
 }
 
-/// One plain sentence: what the fits say, and never more than the data
-/// allow. A ceiling ("at most Nx on any number of cores") needs Amdahl
-/// fitted from `min_counts` or more worker counts within the cores and no
-/// measured point above it; projections stop at `projection_max_n`.
-pub(super) fn reading(curve: &mut ModelCurve, counts: usize, projection_max_n: u32) -> String {
-    let measured_max = curve
-        .points
-        .iter()
-        .filter_map(|p| p.speedup.map(|s| s.point))
-        .fold(0.0f64, f64::max);
-    let largest_n = curve.points.iter().map(|p| p.n).max().unwrap_or(1);
-    let mut parts: Vec<String> = Vec::new();
-    if let Some(a) = &curve.amdahl.fit {
-        let f = a.serial_fraction;
-        let ceiling = (f.point > 0.0).then(|| 1.0 / f.point);
-        let claim = if counts < MIN_PROJECTION_COUNTS {
-            format!("too few worker counts within the cores ({counts}; {MIN_PROJECTION_COUNTS} needed) to project")
-        } else if f.point < 0.01 {
-            curve.projectable = true;
-            "no measurable serial part at these worker counts".to_string()
-        } else if ceiling.is_some_and(|c| measured_max > c) {
-            "a measured point exceeds the fit's ceiling: Amdahl's law does not describe this curve"
-                .to_string()
-        } else {
-            curve.projectable = true;
-            curve.ceiling = ceiling;
-            let at_projection = a.fit.speedup(f64::from(projection_max_n));
-            format!(
-                "at most {:.1}x on any number of cores ({at_projection:.1}x at {projection_max_n} workers)",
-                ceiling.unwrap_or(f64::INFINITY)
-            )
-        };
-        parts.push(format!(
-            "serial fraction {:.2} [{:.2}, {:.2}] from {} worker counts: {claim}",
-            f.point, f.low, f.high, a.fit.points
-        ));
+/// A fraction's interval that holds both the trials' jitter (the
+/// bootstrap) and how well the law fits the curve (the fit's own
+/// interval), within [0, 1].
+fn widened(bootstrap: Estimate, fit: Option<Estimate>) -> Estimate {
+    let Some(fit) = fit else {
+        return bootstrap;
+    };
+    Estimate {
+        low: bootstrap.low.min(fit.low).max(0.0),
+        high: bootstrap.high.max(fit.high).min(1.0),
+        ..bootstrap
     }
-    if let Some(Some(g)) = curve.gustafson.as_ref().map(|g| g.fit.as_ref()) {
-        let f = g.serial_fraction;
-        let n = f64::from(
-            largest_n
-                .saturating_mul(4)
-                .min(projection_max_n)
-                .max(largest_n),
-        );
-        parts.push(format!(
-            "scaled serial fraction {:.2} [{:.2}, {:.2}]: {n:.0} workers would do {:.1}x the work of one in the same time",
-            f.point,
-            f.low,
-            f.high,
-            g.fit.speedup(n)
-        ));
-    }
-    if let Some(u) = &curve.usl.fit {
-        // A peak is a projection past the data: said only between the
-        // largest measured count and the projection's end.
-        let peak = match u.peak_workers() {
-            None => "throughput never falls".to_string(),
-            Some(n) if n >= f64::from(largest_n) && n <= f64::from(projection_max_n) => {
-                format!("throughput peaks near {n:.0} workers")
-            }
-            Some(_) => "no peak within the projection".to_string(),
-        };
-        parts.push(format!(
-            "USL contention {:.3}, coherency {:.5} from {} worker counts: {peak}",
-            u.sigma, u.kappa, u.points
-        ));
-    }
-    if parts.is_empty() {
-        return curve
-            .amdahl
-            .reason
-            .clone()
-            .unwrap_or_else(|| "nothing to fit".to_string());
-    }
-    parts.join("; ")
 }
-
-/// Worker counts within the cores a projection needs.
-pub const MIN_PROJECTION_COUNTS: usize = 3;
 
 /// The reading of IO-bound or open-load work: how throughput scaled, and
 /// how many ops were in flight (Little's law: throughput x mean latency),

@@ -88,6 +88,45 @@ pub struct ModelCurve {
     /// Where the workers' time went, per worker count (cells whose records
     /// carry a breakdown).
     pub time_split: Vec<TimeSplit>,
+    /// The law its reading uses, and why ([`super::laws::choose`]).
+    pub law: Option<super::laws::LawChoice>,
+    /// Where throughput peaks, when the chosen law says it does.
+    pub peak: Option<super::laws::Peak>,
+    /// Its workers were processes of their own while the workload shares
+    /// state: each had its own copy, so it ran different work.
+    pub own_copies: bool,
+}
+
+impl ModelCurve {
+    /// The measured throughput of one worker, ops/s.
+    pub fn base_throughput_ops_s(&self) -> Option<f64> {
+        let base = self
+            .points
+            .iter()
+            .find(|p| p.n == 1)?
+            .throughput_ops_s
+            .point;
+        (base > 0.0).then_some(base)
+    }
+
+    /// The speedup the USL fit gives `n` workers: its throughput over the
+    /// measured throughput of one worker.
+    pub fn usl_speedup(&self, n: f64) -> Option<f64> {
+        Some(self.usl.fit?.throughput(n) / self.base_throughput_ops_s()?)
+    }
+
+    /// The speedup the chosen law gives `n` workers, where its reading
+    /// projects it (the dashed lines of the charts).
+    pub fn law_speedup(&self, n: f64) -> Option<f64> {
+        if !self.projectable {
+            return None;
+        }
+        match self.law.as_ref()?.law {
+            super::laws::Law::Usl => self.usl_speedup(n),
+            super::laws::Law::Amdahl => self.amdahl.fit.map(|a| a.fit.speedup(n)),
+            super::laws::Law::Gustafson => None,
+        }
+    }
 }
 
 /// Where one cell's worker time went: median fractions of the workers'

@@ -376,20 +376,36 @@ pub(crate) fn round_log_ticks(low: f64, high: f64) -> Vec<f64> {
 }
 
 /// The labelled worker counts up to `max`: the powers of two and the
-/// counts measured, skipping any closer than 1.3x to the one before.
-pub(crate) fn worker_ticks(max: f64, measured: impl IntoIterator<Item = f64>) -> Vec<f64> {
+/// counts measured, skipping any closer than 1.3x to the one before; the
+/// `always` counts (the core counts, where the red lines stand) are kept,
+/// and their crowding neighbours go instead.
+pub(crate) fn worker_ticks(
+    max: f64,
+    measured: impl IntoIterator<Item = f64>,
+    always: &[f64],
+) -> Vec<f64> {
+    let always: Vec<f64> = always
+        .iter()
+        .copied()
+        .filter(|n| *n >= 1.0 && *n <= max)
+        .collect();
+    let crowds = |a: f64, b: f64| a.max(b) < a.min(b) * 1.3;
     let mut all: Vec<f64> = std::iter::successors(Some(1.0f64), |n| Some(n * 2.0))
         .take_while(|n| *n <= max)
         .chain(measured)
         .filter(|n| *n >= 1.0 && *n <= max)
+        .filter(|n| !always.iter().any(|a| crowds(*a, *n)))
         .collect();
     all.sort_by(f64::total_cmp);
     let mut kept: Vec<f64> = Vec::new();
     for n in all {
-        if kept.last().is_none_or(|last| n >= last * 1.3) {
+        if kept.last().is_none_or(|last| !crowds(*last, n)) {
             kept.push(n);
         }
     }
+    kept.extend(always);
+    kept.sort_by(f64::total_cmp);
+    kept.dedup();
     kept
 }
 
@@ -421,10 +437,16 @@ mod tests {
     #[test]
     fn ticks_never_crowd() {
         assert_eq!(
-            worker_ticks(64.0, [3.0, 48.0]),
+            worker_ticks(64.0, [3.0, 48.0], &[]),
             [1.0, 2.0, 3.0, 4.0, 8.0, 16.0, 32.0, 48.0, 64.0]
         );
-        assert_eq!(worker_ticks(6.0, [5.0, 6.0]), [1.0, 2.0, 4.0, 6.0]);
+        assert_eq!(worker_ticks(6.0, [5.0, 6.0], &[]), [1.0, 2.0, 4.0, 6.0]);
+        // The core count is labelled where its red line stands, even when
+        // a measured count or a power of two crowds it.
+        assert_eq!(
+            worker_ticks(32.0, [1.0, 2.0, 4.0, 6.0, 8.0, 10.0], &[10.0]),
+            [1.0, 2.0, 4.0, 6.0, 10.0, 16.0, 32.0]
+        );
         assert_eq!(
             round_log_ticks(15.0, 1200.0),
             [20.0, 50.0, 100.0, 200.0, 500.0, 1000.0]

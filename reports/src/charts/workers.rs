@@ -10,7 +10,7 @@ use super::{
     draw_markers, log_steps, rgb, worker_ticks, Chart, ChartError, DrawResult, LegendEntry, Root,
     FONT, TEXT_PX,
 };
-use crate::analysis::{CurvePoint, Section};
+use crate::analysis::{CurvePoint, ModelCurve, Section};
 use crate::format::{short_number, workers_label};
 use crate::series::Marker;
 
@@ -69,6 +69,7 @@ pub(super) fn scaling_charts(section: &Section, cores: u32) -> Result<Vec<Chart>
                 workers_lines(
                     root,
                     &model_series(section, |p| p.efficiency),
+                    &[],
                     &marks,
                     "efficiency (speedup / workers)",
                 )
@@ -81,6 +82,7 @@ pub(super) fn scaling_charts(section: &Section, cores: u32) -> Result<Vec<Chart>
                 workers_lines(
                     root,
                     &model_series(section, |p| Some(p.throughput_ops_s.point)),
+                    &law_throughputs(section),
                     &marks,
                     "throughput (ops/s)",
                 )
@@ -116,6 +118,7 @@ fn workers_axes<'a, 'b>(
     root: &'a Root<'b>,
     x_max: f64,
     measured: impl Iterator<Item = f64>,
+    marks: &[CoresMark],
     y_max: f64,
     y_desc: &str,
     y_label: &dyn Fn(&f64) -> String,
@@ -125,9 +128,11 @@ fn workers_axes<'a, 'b>(
         .x_label_area_size(44)
         .y_label_area_size(70)
         .build_cartesian_2d(
-            (1f64..x_max)
-                .log_scale()
-                .with_key_points(worker_ticks(x_max, measured)),
+            (1f64..x_max).log_scale().with_key_points(worker_ticks(
+                x_max,
+                measured,
+                &marks.iter().map(|m| f64::from(m.cores)).collect::<Vec<_>>(),
+            )),
             0f64..y_max,
         )?;
     chart
@@ -208,6 +213,7 @@ fn speedup_chart(root: &Root<'_>, section: &Section, cores: u32) -> DrawResult {
             .models
             .iter()
             .flat_map(|m| m.points.iter().map(|p| f64::from(p.n))),
+        &CoresMark::of_run(cores),
         y_max,
         "speedup T(1)/T(n)",
         &|y| format!("{y:.1}"),
@@ -260,11 +266,7 @@ fn speedup_chart(root: &Root<'_>, section: &Section, cores: u32) -> DrawResult {
             colour,
         )?;
         legend.push(LegendEntry::series(curve.model.clone(), colour, marker));
-        if let Some(amdahl) = curve.amdahl.fit.filter(|_| curve.projectable) {
-            let projected: Vec<(f64, f64)> = log_steps(1.0, x_max)
-                .map(|n| (n, amdahl.fit.speedup(n)))
-                .take_while(|(_, s)| *s <= y_max)
-                .collect();
+        if let Some(projected) = projected_speedups(curve, x_max, y_max) {
             chart.draw_series(DashedLineSeries::new(
                 projected,
                 3,
@@ -276,10 +278,46 @@ fn speedup_chart(root: &Root<'_>, section: &Section, cores: u32) -> DrawResult {
     Ok(legend)
 }
 
-/// Lines against workers on a log axis, with the core counts marked.
+/// The chosen law's speedups from 1 to `x_max` workers, cut where they
+/// leave the chart; `None` when its reading projects nothing.
+fn projected_speedups(curve: &ModelCurve, x_max: f64, y_max: f64) -> Option<Vec<(f64, f64)>> {
+    let projected: Vec<(f64, f64)> = log_steps(1.0, x_max)
+        .map_while(|n| Some((n, curve.law_speedup(n)?)))
+        .take_while(|(_, s)| *s <= y_max)
+        .collect();
+    (!projected.is_empty()).then_some(projected)
+}
+
+/// Each model's chosen law as throughput over the measured counts, in its
+/// colour: the fitted curve beside the measured one.
+fn law_throughputs(section: &Section) -> Vec<(RGBColor, Vec<(f64, f64)>)> {
+    let x_max = f64::from(
+        section
+            .models
+            .iter()
+            .flat_map(|m| m.points.iter().map(|p| p.n))
+            .max()
+            .unwrap_or(1),
+    );
+    section
+        .models
+        .iter()
+        .filter_map(|curve| {
+            let base = curve.base_throughput_ops_s()?;
+            let line: Vec<(f64, f64)> = log_steps(1.0, x_max.max(2.0))
+                .map_while(|n| Some((n, curve.law_speedup(n)? * base)))
+                .collect();
+            (!line.is_empty()).then(|| (rgb(section.colour_of(&curve.model)), line))
+        })
+        .collect()
+}
+
+/// Lines against workers on a log axis, with the core counts marked and
+/// `laws` (fitted curves) thin and dashed.
 fn workers_lines(
     root: &Root<'_>,
     series: &[Series],
+    laws: &[(RGBColor, Vec<(f64, f64)>)],
     marks: &[CoresMark],
     y_desc: &str,
 ) -> DrawResult {
@@ -297,6 +335,7 @@ fn workers_lines(
         root,
         x_max,
         series.iter().flat_map(|s| s.points.iter().map(|p| p.0)),
+        marks,
         y_max,
         y_desc,
         &|y| short_number(*y),
@@ -307,6 +346,20 @@ fn workers_lines(
         chart.draw_series(LineSeries::new(s.points.clone(), colour.stroke_width(2)))?;
         draw_markers(&mut chart, s.points.iter().copied(), marker, colour)?;
         legend.push(LegendEntry::series(s.label.clone(), colour, marker));
+    }
+    for (colour, line) in laws {
+        chart.draw_series(DashedLineSeries::new(
+            line.iter().copied().filter(|(_, y)| *y <= y_max),
+            3,
+            3,
+            colour.mix(0.8).stroke_width(1),
+        ))?;
+    }
+    if !laws.is_empty() {
+        legend.push(LegendEntry::dashed(
+            "each model's chosen law, fitted",
+            RGBColor(120, 120, 120),
+        ));
     }
     Ok(legend)
 }
@@ -320,7 +373,7 @@ pub fn workers_chart(
     title: &str,
 ) -> Result<String, ChartError> {
     super::draw("workers", title, |root| {
-        workers_lines(root, series, marks, y_desc)
+        workers_lines(root, series, &[], marks, y_desc)
     })
 }
 

@@ -9,10 +9,12 @@
 //! - [`csv`]: cell tables as CSV;
 //! - [`markdown`]: cell tables as Markdown, and the escaping every label
 //!   gets;
-//! - [`bencher`]: a comparison as Bencher Metric Format.
+//! - [`bencher`]: a comparison as Bencher Metric Format;
+//! - [`fits`]: a report's fitted laws as `fits.json`.
 
 pub mod bencher;
 pub mod csv;
+pub mod fits;
 pub mod markdown;
 
 use crate::analysis::Analysis;
@@ -20,6 +22,7 @@ use crate::compare::Comparison;
 use crate::error::ExportError;
 pub use bencher::BencherJson;
 pub use csv::Csv;
+pub use fits::{FitsFile, FitsJson};
 pub use markdown::{markdown_code, markdown_text, Markdown};
 
 /// One export format of `T`: an [`Analysis`] (a report) or a
@@ -30,13 +33,18 @@ pub trait Exporter<T: ?Sized> {
     fn extension(&self) -> &'static str;
     /// What a reader finds in it, for links.
     fn description(&self) -> &'static str;
+    /// The file it is written to in a report folder.
+    fn file_name(&self) -> String {
+        format!("summary.{}", self.extension())
+    }
     /// The export's text.
     fn export(&self, input: &T) -> Result<String, ExportError>;
 }
 
-/// The exports every report folder holds, as `summary.EXT`.
-pub fn report_exporters() -> [&'static dyn Exporter<Analysis>; 2] {
-    [&Csv, &Markdown]
+/// The exports every report folder holds: `summary.csv`, `summary.md`
+/// and `fits.json`.
+pub fn report_exporters() -> [&'static dyn Exporter<Analysis>; 3] {
+    [&Csv, &Markdown, &FitsJson]
 }
 
 /// The formats of `corebench compare --format`.
