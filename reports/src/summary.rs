@@ -490,7 +490,7 @@ pub struct RunSummary {
     /// Every cell, in report order.
     pub cells: Vec<CellJson>,
     /// Every section's fitted laws, as `report/fits.json` holds them.
-    pub fits: Vec<crate::export::fits::SectionFits>,
+    pub fits: Vec<crate::analysis::fitted::SectionFits>,
 }
 
 impl RunSummary {
@@ -532,7 +532,7 @@ impl RunSummary {
             report: report.display().to_string(),
             summary: summarise(analysis),
             cells,
-            fits: crate::export::FitsFile::of(analysis).sections,
+            fits: crate::analysis::fitted::FitsFile::of(analysis).sections,
         }
     }
 }

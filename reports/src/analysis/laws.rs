@@ -5,60 +5,14 @@
 //! the peak and the projection, and nothing it says contradicts a
 //! measured point or slope.
 
-use serde::Serialize;
-
 use crate::fits::{coherency_test, fit_amdahl_form, AmdahlFit, CoherencyTest, UslFit};
 use crate::stats::Estimate;
 
 use super::views::{AmdahlSummary, ModelCurve};
+pub use super::views::{Law, LawChoice, Peak};
 
 /// Worker counts within the cores a projection needs.
 pub const MIN_PROJECTION_COUNTS: usize = 3;
-
-/// A scaling law.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Law {
-    /// Amdahl's: a serial fraction, throughput that never falls.
-    Amdahl,
-    /// Gustafson's, for weak scaling.
-    Gustafson,
-    /// The Universal Scalability Law: contention and coherency.
-    Usl,
-}
-
-impl Law {
-    /// Its name in prose.
-    pub fn name(self) -> &'static str {
-        match self {
-            Law::Amdahl => "Amdahl",
-            Law::Gustafson => "Gustafson",
-            Law::Usl => "USL",
-        }
-    }
-}
-
-/// The law a model's reading uses, and why.
-#[derive(Debug, Clone, Serialize)]
-pub struct LawChoice {
-    /// The law.
-    pub law: Law,
-    /// Why, in words: the criterion and its value, or why there was no
-    /// choice to make.
-    pub why: String,
-    /// The F-test of the USL against Amdahl's law on the same points,
-    /// where both were fitted.
-    pub criterion: Option<CoherencyTest>,
-}
-
-/// Where throughput peaks, when the chosen law says it does.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct Peak {
-    /// The worker count of the peak, n*.
-    pub workers: f64,
-    /// The measured counts it lies between, when it lies inside the data.
-    pub between: Option<(u32, u32)>,
-}
 
 /// Puts Amdahl's law in the USL's form in place of the speedup fit, where
 /// the USL was fitted too (six counts or more): both laws then rest on the

@@ -16,9 +16,11 @@
 //!   reading of IO-bound work;
 //! - [`laws`]: the law each model's reading uses, chosen on evidence, and
 //!   the plain reading it gives;
+//! - [`fitted`]: every fit as data for scripts (`report/fits.json`);
 //! - [`spectra`]: latency spectra from merged histograms, and balance;
 //! - `rows`: a section's table of cells, one row per model and workers.
 
+pub mod fitted;
 pub mod laws;
 pub mod readings;
 mod rows;

@@ -88,10 +88,10 @@ pub struct ModelCurve {
     /// Where the workers' time went, per worker count (cells whose records
     /// carry a breakdown).
     pub time_split: Vec<TimeSplit>,
-    /// The law its reading uses, and why ([`super::laws::choose`]).
-    pub law: Option<super::laws::LawChoice>,
+    /// The law its reading uses, and why ([`super::laws`]).
+    pub law: Option<LawChoice>,
     /// Where throughput peaks, when the chosen law says it does.
-    pub peak: Option<super::laws::Peak>,
+    pub peak: Option<Peak>,
     /// Its workers were processes of their own while the workload shares
     /// state: each had its own copy, so it ran different work.
     pub own_copies: bool,
@@ -122,9 +122,9 @@ impl ModelCurve {
             return None;
         }
         match self.law.as_ref()?.law {
-            super::laws::Law::Usl => self.usl_speedup(n),
-            super::laws::Law::Amdahl => self.amdahl.fit.map(|a| a.fit.speedup(n)),
-            super::laws::Law::Gustafson => None,
+            Law::Usl => self.usl_speedup(n),
+            Law::Amdahl => self.amdahl.fit.map(|a| a.fit.speedup(n)),
+            Law::Gustafson => None,
         }
     }
 }
@@ -350,4 +350,49 @@ impl CellRow {
     pub fn throughput_range_ops_s(&self) -> Option<(f64, f64)> {
         crate::stats::range(&self.ok_throughputs_ops_s)
     }
+}
+
+/// A scaling law.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Law {
+    /// Amdahl's: a serial fraction, throughput that never falls.
+    Amdahl,
+    /// Gustafson's, for weak scaling.
+    Gustafson,
+    /// The Universal Scalability Law: contention and coherency.
+    Usl,
+}
+
+impl Law {
+    /// Its name in prose.
+    pub fn name(self) -> &'static str {
+        match self {
+            Law::Amdahl => "Amdahl",
+            Law::Gustafson => "Gustafson",
+            Law::Usl => "USL",
+        }
+    }
+}
+
+/// The law a model's reading uses, and why.
+#[derive(Debug, Clone, Serialize)]
+pub struct LawChoice {
+    /// The law.
+    pub law: Law,
+    /// Why, in words: the criterion and its value, or why there was no
+    /// choice to make.
+    pub why: String,
+    /// The F-test of the USL against Amdahl's law on the same points,
+    /// where both were fitted.
+    pub criterion: Option<crate::fits::CoherencyTest>,
+}
+
+/// Where throughput peaks, when the chosen law says it does.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Peak {
+    /// The worker count of the peak, n*.
+    pub workers: f64,
+    /// The measured counts it lies between, when it lies inside the data.
+    pub between: Option<(u32, u32)>,
 }

@@ -22,7 +22,7 @@ use crate::compare::Comparison;
 use crate::error::ExportError;
 pub use bencher::BencherJson;
 pub use csv::Csv;
-pub use fits::{FitsFile, FitsJson};
+pub use fits::FitsJson;
 pub use markdown::{markdown_code, markdown_text, Markdown};
 
 /// One export format of `T`: an [`Analysis`] (a report) or a
