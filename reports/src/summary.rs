@@ -268,10 +268,10 @@ fn workload_line(section: &Section) -> WorkloadSummary {
             Some(best)
         })
         .collect();
-    let reason = best
+    let best_reading = best
         .last()
         .and_then(|b| section.models.iter().find(|m| m.model == b.model))
-        .map_or(String::new(), |m| first_sentence(&m.reading));
+        .map(|m| m.reading.as_str());
     // Beating one worker means a faster cell beyond both intervals.
     let best_alone = section
         .rows
@@ -288,6 +288,20 @@ fn workload_line(section: &Section) -> WorkloadSummary {
             .filter(|r| r.workers > 1 && r.status == Status::Ok)
             .filter_map(|r| r.throughput_ops_s)
             .any(|t| t.low > alone.high)
+    });
+    // Why, in one sentence; where nothing gets faster, with where the
+    // lost speedup went (the reading's second clause, from the breakdown).
+    let reason = best_reading.map_or(String::new(), |reading| {
+        let first = first_sentence(reading);
+        let rest = reading[first.len().saturating_sub(1).min(reading.len())..]
+            .trim_start_matches(';')
+            .trim_start();
+        match rest.strip_prefix("of the lost ") {
+            Some(_) if !gets_faster => {
+                format!("{}; {}", first.trim_end_matches('.'), first_sentence(rest))
+            }
+            _ => first,
+        }
     });
     let models_compared = section
         .models

@@ -75,6 +75,11 @@ pub struct ModelFits {
     pub peak_between: Option<[u32; 2]>,
     /// Whether the chosen law is drawn past the measured counts.
     pub projected: bool,
+    /// Where the slope falls, and why: `workers` (the last count before
+    /// it), `next_workers`, `slope_before` and `slope_after` (speedup per
+    /// added worker), `cause` (`smt`, `socket`, `oversubscribed`,
+    /// `blocked`, `shared_hardware`, `mixed` or `unknown`) and `text`.
+    pub knees: Vec<super::knees::Knee>,
     /// Why a law was not fitted, by law.
     pub not_fitted: Vec<NotFitted>,
     /// The reading's text, as the page prints it.
@@ -215,6 +220,7 @@ fn model_fits(curve: &ModelCurve) -> ModelFits {
         peak_workers: curve.peak.map(|p| p.workers),
         peak_between: curve.peak.and_then(|p| p.between).map(|(a, b)| [a, b]),
         projected: curve.projectable,
+        knees: curve.knees.clone(),
         not_fitted,
         reading: curve.reading.clone(),
     }

@@ -104,23 +104,33 @@ fn p_text(p: f64) -> String {
 /// An estimate with its interval, to the digits its width allows: two
 /// significant digits of the interval's half-width.
 pub fn interval_text(e: Estimate) -> String {
+    const MAX_DECIMALS: i32 = 6;
     let half = (e.high - e.low).abs() / 2.0;
+    // No more digits than four significant ones of the point, either.
+    let of_point = 3 - e.point.abs().max(1e-12).log10().floor() as i32;
     let decimals = if half > 0.0 && half.is_finite() {
-        (1 - half.log10().floor() as i32).clamp(0, 8) as usize
+        (1 - half.log10().floor() as i32).min(of_point.max(3))
     } else {
-        let magnitude = e.point.abs().max(1e-12).log10().floor() as i32;
-        (2 - magnitude).clamp(0, 8) as usize
+        of_point - 1
+    }
+    .clamp(0, MAX_DECIMALS) as usize;
+    let number = |v: f64| {
+        let text = format!("{v:.decimals$}");
+        // A value that rounds to zero is not negative.
+        match text.strip_prefix('-') {
+            Some(rest) if rest.chars().all(|c| c == '0' || c == '.') => rest.to_string(),
+            _ => text,
+        }
     };
-    if half > 0.0 {
+    if half > 0.0 && number(e.low) != number(e.high) {
         format!(
-            "{:.d$} [{:.d$}, {:.d$}]",
-            e.point,
-            e.low,
-            e.high,
-            d = decimals
+            "{} [{}, {}]",
+            number(e.point),
+            number(e.low),
+            number(e.high)
         )
     } else {
-        format!("{:.d$}", e.point, d = decimals)
+        number(e.point)
     }
 }
 

@@ -16,15 +16,20 @@
 //!   reading of IO-bound work;
 //! - [`laws`]: the law each model's reading uses, chosen on evidence, and
 //!   the plain reading it gives;
+//! - [`knees`]: where a curve's slope falls, and the cause the evidence
+//!   names;
 //! - [`fitted`]: every fit as data for scripts (`report/fits.json`);
 //! - [`spectra`]: latency spectra from merged histograms, and balance;
-//! - `rows`: a section's table of cells, one row per model and workers.
+//! - `rows`: a section's table of cells, one row per model and workers;
+//! - `time`: where the workers' time went, per cell.
 
 pub mod fitted;
+pub mod knees;
 pub mod laws;
 pub mod readings;
 mod rows;
 pub mod spectra;
+mod time;
 pub mod views;
 
 use std::collections::BTreeMap;
@@ -42,6 +47,7 @@ use rows::cell_row;
 pub use rows::{measured_trials, MIN_CLEAN_TRIALS};
 use spectra::balance_of;
 pub use spectra::{merged_histogram, spectrum, spectrum_of, uncorrected_spectrum};
+use time::{lost_speedup, on_cpu_ns_per_op, time_split};
 pub use views::{
     AmdahlSummary, Balance, CellRow, CurvePoint, Fitted, GustafsonSummary, ModelCurve, OpenRow,
     Spectrum, TimeSplit, FLOOR_WARNING_RATIO, RATE_SHORTFALL,
@@ -167,6 +173,7 @@ pub fn analyse(host: &Host, records: &[Record], series: &SeriesOrder) -> Analysi
             let shape = SectionShape {
                 projection_max_n,
                 cores,
+                host: knees::HostShape::of(host, cores),
                 series,
             };
             analyse_section(id, spec, scaling, load, placement, &records, shape)
@@ -190,109 +197,6 @@ pub fn usable_cores(host: &Host) -> u32 {
     };
     host.cgroup_cpu_quota_cores
         .map_or(mask, |quota| mask.min(quota.max(1)))
-}
-
-/// The ok trials' breakdowns.
-fn breakdowns<'r>(trials: &[&'r Record]) -> Vec<&'r crate::schema::Breakdown> {
-    trials
-        .iter()
-        .filter(|r| r.status == Status::Ok)
-        .filter_map(|r| r.breakdown.as_ref())
-        .collect()
-}
-
-/// Median on-CPU time per op of a cell's ok trials, ns.
-fn on_cpu_ns_per_op(trials: &[&Record]) -> Option<f64> {
-    let per_op: Vec<f64> = breakdowns(trials)
-        .iter()
-        .map(|b| b.on_cpu_ns_per_op)
-        .collect();
-    median(&per_op)
-}
-
-/// Median split of a cell's worker time over its ok trials with a
-/// breakdown. Work inflation is its median on-CPU time per op over the
-/// same model's at one worker (`alone_ns_per_op`): computed here, from the
-/// cell's own records, so it does not depend on the order trials ran in.
-fn time_split(n: u32, trials: &[&Record], alone_ns_per_op: Option<f64>) -> Option<TimeSplit> {
-    let splits = breakdowns(trials);
-    let m = |f: fn(&crate::schema::Breakdown) -> f64| {
-        median(&splits.iter().map(|b| f(b)).collect::<Vec<_>>())
-    };
-    let on_cpu = m(|b| b.on_cpu_fraction)?;
-    let (user, sys) = (m(|b| b.user_fraction)?, m(|b| b.sys_fraction)?);
-    // user and sys count in 10 ms ticks: they split the exact on-CPU time.
-    let user_share = if user + sys > 0.0 {
-        user / (user + sys)
-    } else {
-        1.0
-    };
-    let runqueue = m(|b| b.runqueue_fraction)?;
-    // The record's own figure: the kernel's accounting, kept per trial.
-    let blocked = m(|b| b.blocked_fraction)?;
-    Some(TimeSplit {
-        n,
-        threads: splits.iter().map(|b| b.threads).max().unwrap_or(n),
-        user: on_cpu * user_share,
-        system: on_cpu * (1.0 - user_share),
-        runqueue,
-        blocked,
-        switches_per_op: m(|b| b.switches_per_op)?,
-        work_inflation: (n > 1)
-            .then_some(alone_ns_per_op)
-            .flatten()
-            .filter(|alone| *alone > 0.0)
-            .zip(m(|b| b.on_cpu_ns_per_op))
-            .map(|(alone, here)| here / alone),
-    })
-}
-
-/// Attributes the speedup a model lost at its largest worker count within
-/// the cores: "threads reach 1.54x of 2.00x at 2 workers; of the lost
-/// 0.46x, 0.40x is workers blocked and 0.06x waiting for a CPU".
-fn lost_speedup(curve: &ModelCurve, cores: u32) -> Option<String> {
-    let point = curve
-        .points
-        .iter()
-        .filter(|p| p.n > 1 && p.n <= cores)
-        .max_by_key(|p| p.n)?;
-    let split = curve.time_split.iter().find(|s| s.n == point.n)?;
-    let ideal = f64::from(point.n);
-    let reached = point.speedup?.point;
-    let lost = ideal - reached;
-    if lost <= 0.02 * ideal {
-        return Some(format!(
-            "{} reaches {reached:.2}x of {ideal:.2}x at {} workers",
-            curve.model, point.n
-        ));
-    }
-    // The split is a share of its threads' time: k threads give at most
-    // k of the n workers' capacity, and n - k is lost to tasks sharing them.
-    let threads = f64::from(split.threads.clamp(1, point.n));
-    let blocked = threads * split.blocked;
-    let waiting = threads * split.runqueue;
-    let mut text = format!(
-        "{} reaches {reached:.2}x of {ideal:.2}x at {} workers; of the lost {lost:.2}x, {:.2}x is workers blocked and {:.2}x waiting for a CPU",
-        curve.model,
-        point.n,
-        blocked.min(lost),
-        waiting.min(lost)
-    );
-    if threads < ideal {
-        text.push_str(&format!(
-            ", and {:.2}x is {} tasks sharing {} runtime thread{}",
-            (ideal - threads).min(lost),
-            point.n,
-            split.threads,
-            if split.threads == 1 { "" } else { "s" }
-        ));
-    }
-    if let Some(inflation) = split.work_inflation.filter(|i| *i > 1.05) {
-        text.push_str(&format!(
-            ", and each op took {inflation:.2}x the CPU time it takes alone"
-        ));
-    }
-    Some(text)
 }
 
 /// How far past the largest measured worker count a curve is drawn.
@@ -352,6 +256,8 @@ struct SectionShape<'a> {
     /// Fits use worker counts up to here: past the core count, n workers
     /// no longer have n cores, which is not what the laws describe.
     cores: u32,
+    /// Where the machine's shape may bend a curve.
+    host: knees::HostShape,
     /// The order and colours of the named series.
     series: &'a SeriesOrder,
 }
@@ -368,6 +274,7 @@ fn analyse_section(
     let SectionShape {
         projection_max_n,
         cores,
+        host,
         series,
     } = shape;
     // model -> workers -> trials
@@ -512,6 +419,7 @@ fn analyse_section(
                 .collect(),
             law: None,
             peak: None,
+            knees: Vec::new(),
             own_copies: by_n.values().flatten().any(|r| {
                 r.workload.shares_state == Some(true)
                     && r.per_worker.iter().any(|w| w.pid != r.parent_pid)
@@ -531,6 +439,12 @@ fn analyse_section(
             }
             WorkKind::Io | WorkKind::Open => io_reading(&curve, by_n),
         };
+        if kind == WorkKind::Cpu {
+            curve.knees = knees::knees(&curve, host);
+            for knee in &curve.knees {
+                curve.reading = format!("{}; {}", curve.reading, knee.text);
+            }
+        }
         if let Some(lost) = lost_speedup(&curve, cores) {
             curve.reading = format!("{lost}; {}", curve.reading);
         }

@@ -92,6 +92,8 @@ pub struct ModelCurve {
     pub law: Option<LawChoice>,
     /// Where throughput peaks, when the chosen law says it does.
     pub peak: Option<Peak>,
+    /// Where its slope falls, and why.
+    pub knees: Vec<super::knees::Knee>,
     /// Its workers were processes of their own while the workload shares
     /// state: each had its own copy, so it ran different work.
     pub own_copies: bool,
@@ -121,6 +123,11 @@ impl ModelCurve {
         if !self.projectable {
             return None;
         }
+        self.fitted_speedup(n)
+    }
+
+    /// The speedup the chosen law gives `n` workers, projected or not.
+    pub fn fitted_speedup(&self, n: f64) -> Option<f64> {
         match self.law.as_ref()?.law {
             Law::Usl => self.usl_speedup(n),
             Law::Amdahl => self.amdahl.fit.map(|a| a.fit.speedup(n)),
