@@ -79,7 +79,7 @@ pub struct ModelFits {
     /// it), `next_workers`, `slope_before` and `slope_after` (speedup per
     /// added worker), `cause` (`smt`, `socket`, `oversubscribed`,
     /// `blocked`, `shared_hardware`, `mixed` or `unknown`) and `text`.
-    pub knees: Vec<super::knees::Knee>,
+    pub knees: Vec<super::views::Knee>,
     /// Why a law was not fitted, by law.
     pub not_fitted: Vec<NotFitted>,
     /// The reading's text, as the page prints it.

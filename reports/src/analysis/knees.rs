@@ -5,8 +5,7 @@
 //! blocked share, CPU time per op) says what changed there. Where the
 //! evidence is missing or mixed, the knee says so and does not guess.
 
-use serde::Serialize;
-
+pub use super::views::{Knee, KneeCause};
 use super::views::{Law, ModelCurve, TimeSplit};
 use crate::fits::{fit_amdahl, Point};
 use crate::schema::Host;
@@ -51,43 +50,6 @@ impl HostShape {
             socket_cpus,
         }
     }
-}
-
-/// Why a slope fell.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum KneeCause {
-    /// Past the physical cores: workers share cores with SMT siblings.
-    Smt,
-    /// Past one socket's CPUs: memory on the other node.
-    Socket,
-    /// Past the cores: more runnable threads than CPUs.
-    Oversubscribed,
-    /// The blocked share grows: locks, barriers.
-    Blocked,
-    /// CPU time per op grows with no waiting: shared hardware.
-    SharedHardware,
-    /// Several signs at once: the evidence does not single one out.
-    Mixed,
-    /// No recorded evidence says why.
-    Unknown,
-}
-
-/// A fall in the slope of a model's speedup curve.
-#[derive(Debug, Clone, Serialize)]
-pub struct Knee {
-    /// The last count before the slope falls.
-    pub workers: u32,
-    /// The next measured count.
-    pub next_workers: u32,
-    /// Speedup per added worker before the knee.
-    pub slope_before: f64,
-    /// Speedup per added worker after it.
-    pub slope_after: f64,
-    /// Why, from the evidence.
-    pub cause: KneeCause,
-    /// The knee in words, with its evidence.
-    pub text: String,
 }
 
 /// The knees of `curve` on a host of `shape`: at most one, the steepest

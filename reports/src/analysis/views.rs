@@ -93,7 +93,7 @@ pub struct ModelCurve {
     /// Where throughput peaks, when the chosen law says it does.
     pub peak: Option<Peak>,
     /// Where its slope falls, and why.
-    pub knees: Vec<super::knees::Knee>,
+    pub knees: Vec<Knee>,
     /// Its workers were processes of their own while the workload shares
     /// state: each had its own copy, so it ran different work.
     pub own_copies: bool,
@@ -402,4 +402,41 @@ pub struct Peak {
     pub workers: f64,
     /// The measured counts it lies between, when it lies inside the data.
     pub between: Option<(u32, u32)>,
+}
+
+/// Why a slope fell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KneeCause {
+    /// Past the physical cores: workers share cores with SMT siblings.
+    Smt,
+    /// Past one socket's CPUs: memory on the other node.
+    Socket,
+    /// Past the cores: more runnable threads than CPUs.
+    Oversubscribed,
+    /// The blocked share grows: locks, barriers.
+    Blocked,
+    /// CPU time per op grows with no waiting: shared hardware.
+    SharedHardware,
+    /// Several signs at once: the evidence does not single one out.
+    Mixed,
+    /// No recorded evidence says why.
+    Unknown,
+}
+
+/// A fall in the slope of a model's speedup curve.
+#[derive(Debug, Clone, Serialize)]
+pub struct Knee {
+    /// The last count before the slope falls.
+    pub workers: u32,
+    /// The next measured count.
+    pub next_workers: u32,
+    /// Speedup per added worker before the knee.
+    pub slope_before: f64,
+    /// Speedup per added worker after it.
+    pub slope_after: f64,
+    /// Why, from the evidence.
+    pub cause: KneeCause,
+    /// The knee in words, with its evidence.
+    pub text: String,
 }
