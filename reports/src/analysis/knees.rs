@@ -79,9 +79,21 @@ pub fn knees(curve: &ModelCurve, shape: HostShape) -> Vec<Knee> {
         let Ok(amdahl) = fit_amdahl(&prefix) else {
             continue;
         };
-        let (k, next) = (f64::from(points[i].0), f64::from(points[i + 1].0));
-        let expected = (amdahl.speedup(next) - amdahl.speedup(k)) / (next - k).max(1.0);
-        if before >= MIN_SLOPE_BEFORE && expected > 0.0 && after < KNEE_SLOPE_RATIO * expected {
+        let expected_slope = |from: (u32, f64), to: (u32, f64)| {
+            let (a, b) = (f64::from(from.0), f64::from(to.0));
+            (amdahl.speedup(b) - amdahl.speedup(a)) / (b - a).max(1.0)
+        };
+        let expected = expected_slope(points[i], points[i + 1]);
+        // The bend lasts: from the knee to the last count, too, the slope
+        // stays under half of what the law gives (a dip of one noisy
+        // point is not a knee).
+        let last = points[points.len() - 1];
+        let lasts = slope(points[i], last) < KNEE_SLOPE_RATIO * expected_slope(points[i], last);
+        if before >= MIN_SLOPE_BEFORE
+            && expected > 0.0
+            && after < KNEE_SLOPE_RATIO * expected
+            && lasts
+        {
             let fall = after / expected;
             if steepest.is_none_or(|(_, _, f)| fall < f) {
                 steepest = Some((i, before, fall));

@@ -59,7 +59,15 @@ pub(super) fn choose(curve: &ModelCurve, test: Option<CoherencyTest>) -> Option<
         (Some(t), Some(u)) if t.favours_usl() && u.kappa_is_real() => (
             Law::Usl,
             format!(
-                "the USL fits better than Amdahl's law (F-test p = {}): coherency κ = {} makes throughput fall past a peak",
+                "the USL fits better than Amdahl's law (F-test {}): coherency κ = {} makes throughput fall past a peak",
+                p_text(t.p_value),
+                interval_text(kappa_estimate(&u))
+            ),
+        ),
+        (Some(t), Some(u)) if t.favours_usl() => (
+            Law::Amdahl,
+            format!(
+                "the F-test favours the USL ({}), but its coherency κ = {} is not told apart from 0, so the law with fewer parameters",
                 p_text(t.p_value),
                 interval_text(kappa_estimate(&u))
             ),
@@ -67,7 +75,7 @@ pub(super) fn choose(curve: &ModelCurve, test: Option<CoherencyTest>) -> Option<
         (Some(t), Some(u)) => (
             Law::Amdahl,
             format!(
-                "the USL's coherency κ = {} is not told apart from 0 (F-test p = {}), so the law with fewer parameters",
+                "the USL's coherency κ = {} is not told apart from 0 (F-test {}), so the law with fewer parameters",
                 interval_text(kappa_estimate(&u)),
                 p_text(t.p_value)
             ),
@@ -95,9 +103,9 @@ fn kappa_estimate(u: &UslFit) -> Estimate {
 
 fn p_text(p: f64) -> String {
     if p < 0.001 {
-        "< 0.001".to_string()
+        "p < 0.001".to_string()
     } else {
-        format!("{p:.3}")
+        format!("p = {p:.3}")
     }
 }
 
@@ -186,6 +194,11 @@ pub(super) fn reading(
                 format!("too few worker counts within the cores ({counts}; {MIN_PROJECTION_COUNTS} needed) to project")
             } else if let Some(n) = falls_after {
                 format!("but the measured speedup falls after {n} workers, and Amdahl's law never falls: it does not describe this curve, and nothing is projected")
+            } else if let Some(knee) = curve.knees.first() {
+                format!(
+                    "but the curve bends at {} workers, which Amdahl's law does not describe, so nothing is projected past the data",
+                    knee.workers
+                )
             } else if f.point < 0.01 {
                 curve.projectable = true;
                 "no measurable serial part at these worker counts".to_string()

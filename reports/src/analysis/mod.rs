@@ -431,6 +431,7 @@ fn analyse_section(
                 _ => None,
             };
             curve.law = laws::choose(&curve, test);
+            curve.knees = knees::knees(&curve, host);
         }
         let counts_within_cores = trials_by_n.len();
         curve.reading = match kind {
@@ -439,11 +440,8 @@ fn analyse_section(
             }
             WorkKind::Io | WorkKind::Open => io_reading(&curve, by_n),
         };
-        if kind == WorkKind::Cpu {
-            curve.knees = knees::knees(&curve, host);
-            for knee in &curve.knees {
-                curve.reading = format!("{}; {}", curve.reading, knee.text);
-            }
+        for knee in &curve.knees {
+            curve.reading = format!("{}; {}", curve.reading, knee.text);
         }
         if let Some(lost) = lost_speedup(&curve, cores) {
             curve.reading = format!("{lost}; {}", curve.reading);

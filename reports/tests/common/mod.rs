@@ -61,9 +61,28 @@ const SAMPLE_64_WORKLOADS: [(&str, f64, bool, bool); 15] = [
     ("stream/pipeline", 0.12, true, true),
 ];
 
-/// Writes a results folder from a made-up 64-core host: 15 workloads,
-/// every model at 1 to 64 workers, 2 trials each, with Amdahl-shaped
-/// throughput (each workload its own serial fraction), a little seeded
+/// The speedup of `id` at `n` workers in the 64-core sample, with the CPU
+/// time per op against one worker's: most workloads follow Amdahl's law
+/// with their own serial fraction; three have the shapes a big machine
+/// shows. `sync/counter` peaks inside the data (USL, σ = 0.05, κ = 0.003,
+/// n* ≈ 18), `cpu/matmul` bends at the 32 physical cores (SMT siblings
+/// add little past them, each op costing more), and `mixed/compress`
+/// plateaus past 8 workers as its CPU time per op rises (bandwidth-bound).
+fn sample_64_speedup(id: &str, serial: f64, cpu_bound: bool, n: f64) -> (f64, f64) {
+    match id {
+        "sync/counter" => (n / (1.0 + 0.05 * (n - 1.0) + 0.003 * n * (n - 1.0)), 1.0),
+        "cpu/matmul" if n > 32.0 => (32.0 + (n - 32.0) * 0.2, 1.0 + (n - 32.0) / 32.0 * 0.65),
+        "cpu/matmul" => (n * 0.99f64.powf(n.log2()), 1.0),
+        "mixed/compress" if n > 8.0 => (8.0 + (n - 8.0) * 0.03, n / (8.0 + (n - 8.0) * 0.03)),
+        "mixed/compress" => (n, 1.0),
+        _ if cpu_bound => (1.0 / (serial + (1.0 - serial) / n), 1.0),
+        _ => (n * (1.0 - serial * n.log2() / 6.0), 1.0),
+    }
+}
+
+/// Writes a results folder from a made-up 64-CPU host (32 cores, 2-way
+/// SMT): 15 workloads, every model at 1 to 64 workers, 2 trials each,
+/// with throughput shaped by [`sample_64_speedup`], a little seeded
 /// jitter, and `process` unsupported where workers share memory. It is
 /// for looking at and testing the pages at the scale they must stay
 /// readable at; the numbers mean nothing.
@@ -75,15 +94,15 @@ pub fn write_sample_64(dir: &Path) {
     host.label = Some("made-up 64-core host".into());
     host.hostname = "big".into();
     host.cpu_brand = "Made-up 64-core CPU".into();
-    host.physical_cores = Some(64);
+    host.physical_cores = Some(32);
     host.logical_cores = 64;
     host.available_cores = (0..64).collect();
     host.topology = (0..64)
         .map(|cpu| CpuTopology {
             cpu,
-            core_id: Some(cpu),
+            core_id: Some(cpu % 32),
             package_id: Some(0),
-            siblings: vec![cpu],
+            siblings: vec![cpu % 32, cpu % 32 + 32],
         })
         .collect();
     let template: Record = serde_json::from_str(
@@ -132,11 +151,7 @@ pub fn write_sample_64(dir: &Path) {
                         continue;
                     }
                     let nf = f64::from(n);
-                    let speedup = if *cpu_bound {
-                        1.0 / (serial + (1.0 - serial) / nf)
-                    } else {
-                        nf * (1.0 - serial * nf.log2() / 6.0)
-                    };
+                    let (speedup, inflation) = sample_64_speedup(id, *serial, *cpu_bound, nf);
                     let model_cost = 1.0 + 0.04 * m as f64;
                     let base_ops_s = 1000.0 * (w + 1) as f64 / model_cost;
                     let throughput = base_ops_s * speedup * jitter();
@@ -156,6 +171,13 @@ pub fn write_sample_64(dir: &Path) {
                     r.cpu_user_ns = wall_ns * u64::from(n);
                     r.histogram = Some(reports::histogram::encode(&histogram).unwrap());
                     r.latency = reports::histogram::summarise(&histogram);
+                    r.breakdown = Some(reports::schema::Breakdown {
+                        threads: n,
+                        on_cpu_fraction: 1.0,
+                        user_fraction: 1.0,
+                        on_cpu_ns_per_op: 1e9 / base_ops_s * inflation,
+                        ..Default::default()
+                    });
                     r.per_worker = (0..n)
                         .map(|i| WorkerRecord {
                             index: i,
