@@ -65,6 +65,35 @@ fn own_workloads_run_under_every_model_and_in_child_processes() {
         }
     }
     assert!(out.join("report/index.html").exists());
+    // The cache is shared state: its records say so, and under process,
+    // where each child built a cache of its own, the report says the work
+    // changed instead of crowning the model.
+    for record in &folder.records {
+        assert_eq!(
+            record.workload.shares_state,
+            Some(record.workload.id == "own/cache"),
+            "{}",
+            record.workload.id
+        );
+    }
+    let fits: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("report/fits.json")).unwrap())
+            .unwrap();
+    for section in fits["sections"].as_array().unwrap() {
+        let process = section["models"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["model"] == "process")
+            .unwrap();
+        let reading = process["reading"].as_str().unwrap();
+        assert_eq!(
+            reading.starts_with("not the same program"),
+            section["workload"] == "own/cache",
+            "{}: {reading}",
+            section["workload"]
+        );
+    }
     // Only this crate's workloads: none of corebench's own ran.
     assert!(folder
         .records
