@@ -10,7 +10,7 @@ mod common;
 
 use std::path::Path;
 
-use reports::schema::{Breakdown, CpuTopology, Host, Record, Status, WorkerRecord};
+use reports::schema::{Breakdown, CpuTopology, Host, Status, WorkerRecord};
 use serde_json::Value;
 
 /// One cell of a curve: workers, its trials' throughputs, and what the
@@ -37,9 +37,7 @@ const BUSY: Split = Split {
 
 /// A host of `logical` CPUs, `physical` cores and `sockets` sockets.
 fn host(logical: u32, physical: u32, sockets: u32) -> Host {
-    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sample");
-    let mut host: Host =
-        serde_json::from_str(&std::fs::read_to_string(sample.join("host.json")).unwrap()).unwrap();
+    let (mut host, _) = common::sample_host_and_record();
     host.label = Some(format!("made-up {logical}-CPU host"));
     host.physical_cores = Some(physical);
     host.logical_cores = logical;
@@ -81,15 +79,7 @@ fn write_folder(dir: &Path, host: &Host, cells: &[Cell]) {
 /// Writes a results folder of `curves` (strong scaling) of a workload
 /// that `shares_state` (or not) on `host` into `dir`.
 fn write_curves(dir: &Path, host: &Host, curves: &[Curve], shares_state: bool) {
-    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sample");
-    let template: Record = serde_json::from_str(
-        std::fs::read_to_string(sample.join("records.jsonl"))
-            .unwrap()
-            .lines()
-            .next()
-            .unwrap(),
-    )
-    .unwrap();
+    let (_, template) = common::sample_host_and_record();
     let mut lines = Vec::new();
     for curve in curves {
         let alone_ns_per_op = 1e9 / curve.cells[0].throughputs[0];
@@ -148,13 +138,7 @@ fn write_curves(dir: &Path, host: &Host, curves: &[Curve], shares_state: bool) {
             }
         }
     }
-    std::fs::create_dir_all(dir).unwrap();
-    std::fs::write(
-        dir.join("host.json"),
-        serde_json::to_string_pretty(host).unwrap(),
-    )
-    .unwrap();
-    std::fs::write(dir.join("records.jsonl"), lines.join("\n") + "\n").unwrap();
+    common::write_results_folder(dir, host, &lines);
 }
 
 /// Reports `cells` on `host` and returns the model's entry of fits.json.

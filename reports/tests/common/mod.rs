@@ -87,10 +87,8 @@ fn sample_64_speedup(id: &str, serial: f64, cpu_bound: bool, n: f64) -> (f64, f6
 /// for looking at and testing the pages at the scale they must stay
 /// readable at; the numbers mean nothing.
 pub fn write_sample_64(dir: &Path) {
-    use reports::schema::{CpuTopology, Host, Record, Status, WorkerRecord};
-    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sample");
-    let mut host: Host =
-        serde_json::from_str(&std::fs::read_to_string(sample.join("host.json")).unwrap()).unwrap();
+    use reports::schema::{CpuTopology, Status, WorkerRecord};
+    let (mut host, template) = sample_host_and_record();
     host.label = Some("made-up 64-core host".into());
     host.hostname = "big".into();
     host.cpu_brand = "Made-up 64-core CPU".into();
@@ -105,14 +103,6 @@ pub fn write_sample_64(dir: &Path) {
             siblings: vec![cpu % 32, cpu % 32 + 32],
         })
         .collect();
-    let template: Record = serde_json::from_str(
-        std::fs::read_to_string(sample.join("records.jsonl"))
-            .unwrap()
-            .lines()
-            .next()
-            .unwrap(),
-    )
-    .unwrap();
     let mut seed = 0x2545_f491_4f6c_dd1du64;
     let mut jitter = move || {
         seed ^= seed << 13;
@@ -195,11 +185,34 @@ pub fn write_sample_64(dir: &Path) {
             }
         }
     }
+    write_results_folder(dir, &host, &lines);
+}
+
+/// Writes a results folder: `host.json` and `records.jsonl` (one line per
+/// entry of `records`).
+pub fn write_results_folder(dir: &Path, host: &reports::schema::Host, records: &[String]) {
     std::fs::create_dir_all(dir).unwrap();
     std::fs::write(
         dir.join("host.json"),
-        serde_json::to_string_pretty(&host).unwrap(),
+        serde_json::to_string_pretty(host).unwrap(),
     )
     .unwrap();
-    std::fs::write(dir.join("records.jsonl"), lines.join("\n") + "\n").unwrap();
+    std::fs::write(dir.join("records.jsonl"), records.join("\n") + "\n").unwrap();
+}
+
+/// The sample folder's host and its first record, for tests that make
+/// folders of their own from them.
+pub fn sample_host_and_record() -> (reports::schema::Host, reports::schema::Record) {
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sample");
+    let host =
+        serde_json::from_str(&std::fs::read_to_string(sample.join("host.json")).unwrap()).unwrap();
+    let record = serde_json::from_str(
+        std::fs::read_to_string(sample.join("records.jsonl"))
+            .unwrap()
+            .lines()
+            .next()
+            .unwrap(),
+    )
+    .unwrap();
+    (host, record)
 }
