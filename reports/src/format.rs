@@ -170,11 +170,6 @@ pub fn speedup_text(speedup: Option<Estimate>) -> String {
     with_interval(speedup, |s| format!("{s:.2}x"))
 }
 
-/// A ratio with its interval to three decimals; `–` when there is none.
-pub fn estimate_text(e: Option<Estimate>) -> String {
-    with_interval(e, |x| format!("{x:.3}"))
-}
-
 /// `; 93.8%` for an interval of known coverage.
 pub fn coverage_suffix(e: Estimate) -> String {
     e.coverage

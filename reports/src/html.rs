@@ -6,7 +6,7 @@
 
 use serde::Serialize;
 
-use crate::analysis::laws::{interval_text, Law};
+use crate::analysis::laws::interval_text;
 use crate::analysis::{Analysis, CellRow, ModelCurve, Section};
 use crate::format::{format_ns, format_rate, workers_phrase};
 use crate::format::{speedup_text, with_interval};
@@ -503,20 +503,7 @@ fn row_view(row: &CellRow, section: &Section) -> RowView {
 }
 
 fn fit_view(curve: &ModelCurve, section: &Section) -> FitView {
-    // One ceiling and one peak per model, the chosen law's, as the
-    // reading states them: the table prints none the reading refuses.
-    let amdahl = match (&curve.amdahl.fit, &curve.amdahl.reason) {
-        (Some(a), _) => format!(
-            "f = {} from {} worker counts; ceiling {}",
-            interval_text(a.serial_fraction),
-            a.fit.points,
-            match (curve.ceiling, curve.law.as_ref().map(|c| c.law)) {
-                (Some(c), Some(Law::Amdahl)) => format!("{c:.1}x"),
-                _ => "none claimed".to_string(),
-            }
-        ),
-        (None, reason) => reason.clone().unwrap_or_default(),
-    };
+    let amdahl = curve.amdahl_text();
     let gustafson = match &curve.gustafson {
         None => "– (strong scaling)".to_string(),
         Some(g) => match (&g.fit, &g.reason) {
@@ -528,36 +515,7 @@ fn fit_view(curve: &ModelCurve, section: &Section) -> FitView {
             (None, reason) => reason.clone().unwrap_or_default(),
         },
     };
-    let usl = match (&curve.usl.fit, &curve.usl.reason) {
-        (Some(u), _) => {
-            let (sigma, kappa, lambda) = match u.intervals {
-                Some(i) => (
-                    interval_text(i.sigma),
-                    i.kappa.map_or(format!("{:.6}", u.kappa), interval_text),
-                    format!(
-                        "{}/s [{}, {}]",
-                        format_rate(u.lambda),
-                        format_rate(i.lambda.low),
-                        format_rate(i.lambda.high)
-                    ),
-                ),
-                None => (
-                    format!("{:.4}", u.sigma),
-                    format!("{:.6}", u.kappa),
-                    format!("{}/s", format_rate(u.lambda)),
-                ),
-            };
-            format!(
-                "σ = {sigma}, κ = {kappa}, λ = {lambda}, peak {} ({} worker counts)",
-                curve.peak.map_or("none claimed".to_string(), |p| format!(
-                    "n* = {:.1}",
-                    p.workers
-                )),
-                u.points
-            )
-        }
-        (None, reason) => reason.clone().unwrap_or_default(),
-    };
+    let usl = curve.usl_text();
     let law = curve.law.as_ref().map_or("–".to_string(), |c| {
         format!("{}: {}", c.law.name(), c.why)
     });

@@ -19,10 +19,12 @@
 //! - [`knees`]: where a curve's slope falls, and the cause the evidence
 //!   names;
 //! - [`fitted`]: every fit as data for scripts (`report/fits.json`);
+//! - `fit_text`: the fits in words, for the Fits tables;
 //! - [`spectra`]: latency spectra from merged histograms, and balance;
 //! - `rows`: a section's table of cells, one row per model and workers;
 //! - `time`: where the workers' time went, per cell.
 
+mod fit_text;
 pub mod fitted;
 pub mod knees;
 pub mod laws;

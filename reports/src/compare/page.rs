@@ -9,7 +9,6 @@ use serde::Serialize;
 
 use crate::charts::{config_colour, hex};
 use crate::compare::{Change, CompareCell, CompareModel, Comparison};
-use crate::format::estimate_text;
 use crate::format::format_rate;
 
 const TEMPLATE: &str = include_str!("../../templates/compare.html");
@@ -258,28 +257,7 @@ fn model_view(
                 let Some(curve) = curve else {
                     return (name, "missing".to_string(), "missing".to_string());
                 };
-                let amdahl = curve.amdahl.fit.map_or_else(
-                    || curve.amdahl.reason.clone().unwrap_or_default(),
-                    |a| {
-                        format!(
-                            "f = {} from {} worker counts",
-                            estimate_text(Some(a.serial_fraction)),
-                            a.fit.points
-                        )
-                    },
-                );
-                let usl = curve.usl.fit.map_or_else(
-                    || curve.usl.reason.clone().unwrap_or_default(),
-                    |u| {
-                        format!(
-                            "σ = {:.4}, κ = {:.6}, peak n* = {}",
-                            u.sigma,
-                            u.kappa,
-                            u.peak_workers()
-                                .map_or("none".into(), |n| format!("{n:.1}"))
-                        )
-                    },
-                );
+                let (amdahl, usl) = (curve.amdahl_text(), curve.usl_text());
                 (name, amdahl, usl)
             })
             .collect(),
