@@ -464,6 +464,8 @@ fn a_noisy_curve_keeps_the_simpler_law() {
     assert!(f(&model["criterion"]["p_value"]) >= 0.05, "{model}");
     assert!(within(&model["usl"]["kappa"], 0.0), "{model}");
     assert!(model["peak_workers"].is_null());
+    // Nor is its noise a knee.
+    assert!(model["knees"].as_array().unwrap().is_empty(), "{model}");
 }
 
 /// The summary of a folder of `curves`.

@@ -64,7 +64,17 @@ pub fn knees(curve: &ModelCurve, shape: HostShape) -> Vec<Knee> {
         .iter()
         .filter_map(|p| p.speedup.map(|s| (p.n, s.point)))
         .collect();
+    // Each count's speedup interval: a fall counts only where even the
+    // steepest slope the intervals allow stays under the bar.
+    let interval: Vec<(f64, f64)> = curve
+        .points
+        .iter()
+        .filter_map(|p| p.speedup.map(|s| (s.low, s.high)))
+        .collect();
     let slope = |a: (u32, f64), b: (u32, f64)| (b.1 - a.1) / f64::from(b.0 - a.0).max(1.0);
+    let steepest_slope = |a: usize, b: usize| {
+        (interval[b].1 - interval[a].0) / f64::from(points[b].0 - points[a].0).max(1.0)
+    };
     let mut steepest: Option<(usize, f64, f64)> = None;
     for i in 1..points.len().saturating_sub(1) {
         let before = slope(points[i - 1], points[i]);
@@ -87,11 +97,12 @@ pub fn knees(curve: &ModelCurve, shape: HostShape) -> Vec<Knee> {
         // The bend lasts: from the knee to the last count, too, the slope
         // stays under half of what the law gives (a dip of one noisy
         // point is not a knee).
-        let last = points[points.len() - 1];
-        let lasts = slope(points[i], last) < KNEE_SLOPE_RATIO * expected_slope(points[i], last);
+        let last = points.len() - 1;
+        let lasts =
+            steepest_slope(i, last) < KNEE_SLOPE_RATIO * expected_slope(points[i], points[last]);
         if before >= MIN_SLOPE_BEFORE
             && expected > 0.0
-            && after < KNEE_SLOPE_RATIO * expected
+            && steepest_slope(i, i + 1) < KNEE_SLOPE_RATIO * expected
             && lasts
         {
             let fall = after / expected;

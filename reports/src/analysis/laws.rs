@@ -72,6 +72,14 @@ pub(super) fn choose(curve: &ModelCurve, test: Option<CoherencyTest>) -> Option<
                 interval_text(kappa_estimate(&u))
             ),
         ),
+        (Some(t), Some(u)) if u.kappa_is_real() => (
+            Law::Amdahl,
+            format!(
+                "the USL does not fit significantly better (F-test {}, coherency κ = {}), so the law with fewer parameters",
+                p_text(t.p_value),
+                interval_text(kappa_estimate(&u))
+            ),
+        ),
         (Some(t), Some(u)) => (
             Law::Amdahl,
             format!(
