@@ -537,10 +537,19 @@ fn fit_view(curve: &ModelCurve, section: &Section) -> FitView {
             karp_flatt.join(", ")
         },
         vs_seq: curve.vs_seq_at_1.map_or("–".to_string(), |e| {
-            format!(
+            let mut text = format!(
                 "{:.2}x [{:.2}, {:.2}] of seq's speed",
                 e.point, e.low, e.high
-            )
+            );
+            // Clearly slower than seq: say what the model itself costs.
+            if let Some(cost) = section
+                .series
+                .own_cost(&curve.model)
+                .filter(|_| e.high < 1.0)
+            {
+                text.push_str(&format!("; its own cost: {cost}"));
+            }
+            text
         }),
         reading: curve.reading.clone(),
     }

@@ -15,6 +15,9 @@ pub struct KnownSeries {
     pub name: String,
     /// Its colour in every chart and swatch.
     pub colour: Rgb,
+    /// What it costs per op that code without it would not pay ("" for
+    /// none, or for a series that is not a model).
+    pub own_cost: String,
 }
 
 /// The series a report is told about, in report order: the harness hands
@@ -38,6 +41,14 @@ impl SeriesOrder {
             .map_or(OTHER_COLOURS[position % OTHER_COLOURS.len()], |i| {
                 self.0[i].colour
             })
+    }
+
+    /// What the series `name` costs per op that code without it would not
+    /// pay, when it is a known model with such a cost.
+    pub fn own_cost(&self, name: &str) -> Option<&str> {
+        self.position(name)
+            .map(|i| self.0[i].own_cost.as_str())
+            .filter(|cost| !cost.is_empty())
     }
 
     /// The marker of the series `name`, the `position`-th of its chart: a
@@ -123,6 +134,7 @@ pub(crate) mod tests {
                 .map(|(name, colour)| KnownSeries {
                     name: name.to_string(),
                     colour,
+                    own_cost: String::new(),
                 })
                 .to_vec(),
         )

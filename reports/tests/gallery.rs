@@ -574,3 +574,49 @@ fn the_summary_names_no_winner_among_ties_and_says_when_nothing_scales() {
     let reason = line["reason"].as_str().unwrap();
     assert!(reason.contains("is workers blocked"), "{reason}");
 }
+
+#[test]
+fn a_model_slower_than_seq_at_one_worker_is_told_its_own_cost() {
+    let seq = shaped(&[(1, 1.0, BUSY)]);
+    let pool = shaped(&[(1, 0.9, BUSY), (2, 1.8, BUSY)]);
+    let threads = shaped(&[(1, 0.999, BUSY), (2, 1.99, BUSY)]);
+    let curves = [
+        Curve {
+            model: "seq",
+            cells: &seq,
+            own_processes: false,
+        },
+        Curve {
+            model: "pool",
+            cells: &pool,
+            own_processes: false,
+        },
+        Curve {
+            model: "threads",
+            cells: &threads,
+            own_processes: false,
+        },
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    write_curves(dir.path(), &host(2, 2, 1), &curves, false);
+    let mut series = common::models();
+    for known in &mut series.0 {
+        known.own_cost = format!("what {} costs", known.name);
+    }
+    let folder = reports::folder::ResultsFolder::open(dir.path()).unwrap();
+    let written =
+        reports::report::write_report(&folder, &dir.path().join("report"), &series).unwrap();
+    let fits = &written.context.sections[0].fits;
+    let vs_seq = |model: &str| &fits.iter().find(|f| f.model == model).unwrap().vs_seq;
+    assert!(
+        vs_seq("pool").ends_with("; its own cost: what pool costs"),
+        "{}",
+        vs_seq("pool")
+    );
+    // Within seq's noise: no cost to explain.
+    assert!(
+        !vs_seq("threads").contains("own cost"),
+        "{}",
+        vs_seq("threads")
+    );
+}

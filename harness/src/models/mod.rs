@@ -100,6 +100,13 @@ mod tests {
         assert_eq!(by("tokio-current").runtime_threads(8, 2, None), Some(1));
         assert_eq!(by("threads").runtime_threads(8, 2, None), None);
         assert!(by("process").info().in_children);
+        // What each model costs per op, for the report; seq is the
+        // reference and costs nothing.
+        let series = report_series();
+        assert_eq!(series.own_cost("seq"), None);
+        for model in ALL.iter().filter(|m| m.name() != "seq") {
+            assert!(series.own_cost(model.name()).is_some(), "{}", model.name());
+        }
     }
 
     #[test]

@@ -45,6 +45,10 @@ pub struct ModelInfo {
     pub in_children: bool,
     /// The most workers it runs (seq: one, the true T(1)).
     pub max_workers: Option<usize>,
+    /// What it costs per op that code without it would not pay: the
+    /// report says so where the model at one worker is slower than `seq`
+    /// ("" for none).
+    pub own_cost: &'static str,
     /// Builds its implementation.
     pub build: fn() -> Box<dyn ExecutionModel>,
 }
@@ -67,6 +71,7 @@ impl ModelInfo {
             runtime_threads: RuntimeThreads::None,
             in_children: false,
             max_workers: None,
+            own_cost: "",
             build,
         }
     }
@@ -75,6 +80,12 @@ impl ModelInfo {
     pub const fn tasks_on(mut self, threads: RuntimeThreads) -> Self {
         self.is_async = true;
         self.runtime_threads = threads;
+        self
+    }
+
+    /// It costs `what` per op that code without it would not pay.
+    pub const fn costs(mut self, what: &'static str) -> Self {
+        self.own_cost = what;
         self
     }
 
@@ -246,6 +257,7 @@ pub fn report_series_of(models: &[Model]) -> reports::schema::SeriesOrder {
             .map(|m| reports::schema::KnownSeries {
                 name: m.name().to_string(),
                 colour: m.info().colour,
+                own_cost: m.info().own_cost.to_string(),
             })
             .collect(),
     )

@@ -32,7 +32,8 @@ const INFO: ModelInfo = ModelInfo::new(
     "a rayon pool per run (pinned in start_handler); op batches spread by work stealing",
     (0, 158, 115),
     || Box::new(Rayon),
-);
+)
+.costs("ops are claimed in batches from a shared counter, and the pool's threads steal work between batches");
 
 /// The `rayon` model.
 pub struct Rayon;

@@ -21,7 +21,8 @@ const INFO: ModelInfo = ModelInfo::new(
     "OS threads created before timing, released by one barrier; ops claimed in batches from a shared counter",
     (0, 114, 178),
     || Box::new(Threads),
-);
+)
+.costs("ops are claimed in batches from a shared counter");
 
 /// The `threads` model.
 pub struct Threads;

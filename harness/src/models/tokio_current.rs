@@ -20,7 +20,8 @@ const INFO: ModelInfo = ModelInfo::new(
     (86, 180, 233),
     || Box::new(TokioCurrent),
 )
-.tasks_on(RuntimeThreads::One);
+.tasks_on(RuntimeThreads::One)
+.costs("each op runs inside a task polled by the runtime");
 
 /// The `tokio-current` model.
 pub struct TokioCurrent;

@@ -17,7 +17,8 @@ const INFO: ModelInfo = ModelInfo::new(
     (204, 121, 167),
     || Box::new(TokioMulti),
 )
-.tasks_on(RuntimeThreads::UpToCores);
+.tasks_on(RuntimeThreads::UpToCores)
+.costs("each op runs inside a task polled by the runtime");
 
 /// The `tokio` model.
 pub struct TokioMulti;

@@ -22,6 +22,7 @@ pub fn models() -> SeriesOrder {
         .map(|(name, colour)| KnownSeries {
             name: name.to_string(),
             colour,
+            own_cost: String::new(),
         })
         .to_vec(),
     )

@@ -51,7 +51,8 @@ const INFO: ModelInfo = ModelInfo::new(
     (213, 94, 0),
     || Box::new(Process),
 )
-.in_children();
+.in_children()
+.costs("each worker is a child process started for the trial, which reports back over a pipe");
 
 /// The `process` model.
 pub struct Process;
