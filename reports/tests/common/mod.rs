@@ -1,6 +1,8 @@
 //! Helpers the reports test files share.
 #![allow(dead_code)] // Each test file uses its own subset.
 
+pub mod curves;
+
 use std::path::Path;
 
 use reports::schema::{KnownSeries, SeriesOrder};
