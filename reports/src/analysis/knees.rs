@@ -206,21 +206,26 @@ fn cause(
             .collect::<Vec<_>>()
             .join("; ")
     };
-    if let Some(p) = crosses(shape.physical_cores).filter(|_| !waiting) {
-        let mut text =
-            format!("past the {p} physical cores, workers share cores with their SMT siblings");
-        if inflation_only {
-            text.push_str(&format!(" ({})", evidence(&signs)));
+    let shared = [
+        (
+            KneeCause::Smt,
+            shape.physical_cores,
+            "physical cores, workers share cores with their SMT siblings",
+        ),
+        (
+            KneeCause::Socket,
+            shape.socket_cpus,
+            "CPUs of one socket, workers reach memory on the other node",
+        ),
+    ];
+    for (cause, limit, what) in shared {
+        if let Some(n) = crosses(limit).filter(|_| !waiting) {
+            let mut text = format!("past the {n} {what}");
+            if inflation_only {
+                text.push_str(&format!(" ({})", evidence(&signs)));
+            }
+            return (cause, text);
         }
-        return (KneeCause::Smt, text);
-    }
-    if let Some(s) = crosses(shape.socket_cpus).filter(|_| !waiting) {
-        let mut text =
-            format!("past one socket's {s} CPUs, workers reach memory on the other node");
-        if inflation_only {
-            text.push_str(&format!(" ({})", evidence(&signs)));
-        }
-        return (KneeCause::Socket, text);
     }
     // Past the cores, workers share CPUs: the run's own limit, evidence
     // enough for CPU-bound work, unless the breakdown says they block.
