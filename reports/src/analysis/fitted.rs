@@ -205,16 +205,12 @@ fn model_fits(curve: &ModelCurve) -> ModelFits {
                 serial_fraction: g.serial_fraction,
                 points: g.fit.points,
             }),
-        usl: curve.usl.fit.map(|u| {
-            let exact = Estimate::exact;
-            let i = u.intervals;
-            UslFits {
-                sigma: i.map_or(exact(u.sigma), |i| i.sigma),
-                kappa: i.and_then(|i| i.kappa).unwrap_or(exact(u.kappa)),
-                lambda: i.map_or(exact(u.lambda), |i| i.lambda),
-                points: u.points,
-                peak_workers_fitted: u.peak_workers(),
-            }
+        usl: curve.usl.fit.map(|u| UslFits {
+            sigma: u.sigma_estimate(),
+            kappa: u.kappa_estimate(),
+            lambda: u.lambda_estimate(),
+            points: u.points,
+            peak_workers_fitted: u.peak_workers(),
         }),
         ceiling: curve.ceiling,
         peak_workers: curve.peak.map(|p| p.workers),

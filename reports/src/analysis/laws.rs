@@ -61,7 +61,7 @@ pub(super) fn choose(curve: &ModelCurve, test: Option<CoherencyTest>) -> Option<
             format!(
                 "the USL fits better than Amdahl's law (F-test {}): coherency κ = {} makes throughput fall past a peak",
                 p_text(t.p_value),
-                interval_text(kappa_estimate(&u))
+                interval_text(u.kappa_estimate())
             ),
         ),
         (Some(t), Some(u)) if t.favours_usl() => (
@@ -69,7 +69,7 @@ pub(super) fn choose(curve: &ModelCurve, test: Option<CoherencyTest>) -> Option<
             format!(
                 "the F-test favours the USL ({}), but its coherency κ = {} is not told apart from 0, so the law with fewer parameters",
                 p_text(t.p_value),
-                interval_text(kappa_estimate(&u))
+                interval_text(u.kappa_estimate())
             ),
         ),
         (Some(t), Some(u)) if u.kappa_is_real() => (
@@ -77,14 +77,14 @@ pub(super) fn choose(curve: &ModelCurve, test: Option<CoherencyTest>) -> Option<
             format!(
                 "the USL does not fit significantly better (F-test {}, coherency κ = {}), so the law with fewer parameters",
                 p_text(t.p_value),
-                interval_text(kappa_estimate(&u))
+                interval_text(u.kappa_estimate())
             ),
         ),
         (Some(t), Some(u)) => (
             Law::Amdahl,
             format!(
                 "the USL's coherency κ = {} is not told apart from 0 (F-test {}), so the law with fewer parameters",
-                interval_text(kappa_estimate(&u)),
+                interval_text(u.kappa_estimate()),
                 p_text(t.p_value)
             ),
         ),
@@ -101,12 +101,6 @@ pub(super) fn choose(curve: &ModelCurve, test: Option<CoherencyTest>) -> Option<
         why,
         criterion: test,
     })
-}
-
-fn kappa_estimate(u: &UslFit) -> Estimate {
-    u.intervals
-        .and_then(|i| i.kappa)
-        .unwrap_or(Estimate::exact(u.kappa))
 }
 
 fn p_text(p: f64) -> String {
@@ -179,8 +173,9 @@ fn measured_fall(points: &[(u32, f64, f64, f64)]) -> Option<u32> {
 }
 
 /// The model's reading of CPU-bound work: what the chosen law says, and
-/// never more than the data allow. Sets the curve's law, ceiling, peak and
-/// whether its law may be projected (up to `projection_max_n` workers).
+/// never more than the data allow. Sets the curve's ceiling, peak and
+/// whether its chosen law may be projected (up to `projection_max_n`
+/// workers).
 pub(super) fn reading(
     curve: &mut ModelCurve,
     counts: usize,
@@ -264,11 +259,11 @@ fn usl_sentence(
     points: &[(u32, f64, f64, f64)],
     projection_max_n: u32,
 ) -> String {
-    let sigma = u.intervals.map_or(Estimate::exact(u.sigma), |i| i.sigma);
+    let sigma = u.sigma_estimate();
     let mut text = format!(
         "USL: contention σ = {}, coherency κ = {} from {} worker counts",
         interval_text(sigma),
-        interval_text(kappa_estimate(u)),
+        interval_text(u.kappa_estimate()),
         u.points
     );
     let Some((n_star, peak_speedup)) = u

@@ -74,6 +74,25 @@ impl UslFit {
         }
     }
 
+    /// σ with its interval (exact where the fit has none).
+    pub fn sigma_estimate(&self) -> Estimate {
+        self.intervals
+            .map_or(Estimate::exact(self.sigma), |i| i.sigma)
+    }
+
+    /// κ with its interval (exact where the fit has none).
+    pub fn kappa_estimate(&self) -> Estimate {
+        self.intervals
+            .and_then(|i| i.kappa)
+            .unwrap_or(Estimate::exact(self.kappa))
+    }
+
+    /// λ with its interval (exact where the fit has none).
+    pub fn lambda_estimate(&self) -> Estimate {
+        self.intervals
+            .map_or(Estimate::exact(self.lambda), |i| i.lambda)
+    }
+
     /// The same fit with throughput in other units (λ times `factor`).
     pub fn scaled(self, factor: f64) -> Self {
         let scale = |e: Estimate| Estimate {
