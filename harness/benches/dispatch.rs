@@ -37,6 +37,7 @@ fn trial(workload: &Arc<dyn Workload>, ops: u64) -> TrialSpec {
         io: Default::default(),
         stop: Default::default(),
         sample_hz: None,
+        wall_hz: None,
     }
 }
 

@@ -85,6 +85,7 @@ fn corebench(
         io: Default::default(),
         stop: Default::default(),
         sample_hz: None,
+        wall_hz: None,
     };
     let outcome = model.build().run_trial(&spec).expect("trial runs");
     assert_eq!(outcome.histogram.len(), ops, "every op recorded");

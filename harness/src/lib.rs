@@ -70,6 +70,8 @@
 //!   protocol, a mock model).
 //! - [`sampler`]: in-process CPU sampling of a cell's trials for its
 //!   flamegraph.
+//! - [`wall`]: wall-clock sampling of every worker thread, running or
+//!   not, for the off-CPU flamegraph and the wait sites.
 //! - [`record`]: the one record builder: a trial's parts turned into a
 //!   schema record.
 //! - [`render`]: writing a results folder's report, with the models'
@@ -110,6 +112,7 @@ pub mod sampler;
 pub mod services;
 pub mod suite;
 pub mod supervisor;
+pub mod wall;
 
 pub use reports;
 pub use suite::Suite;

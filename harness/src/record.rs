@@ -63,6 +63,8 @@ pub struct TrialParts {
     pub machine: Option<MachineView>,
     /// Notes beyond the outcome's own, in order.
     pub notes: Vec<String>,
+    /// What its wall-clock samples say, with `--wall-profile`.
+    pub waits: Option<reports::waits::WaitReading>,
 }
 
 impl TrialParts {
@@ -75,6 +77,7 @@ impl TrialParts {
             overhead,
             machine: None,
             notes: Vec::new(),
+            waits: None,
         }
     }
 }
@@ -103,6 +106,7 @@ impl RecordContext {
             overhead: model_overhead,
             machine,
             notes,
+            waits,
         } = parts;
         let workload = &self.workload;
         let mut record = Record {
@@ -147,6 +151,13 @@ impl RecordContext {
             recording: self.recording.as_str().to_string(),
             fairness: None,
             open_loop: None,
+            wall_profile: waits.as_ref().map(|w| w.profile.clone()),
+            wait_sites: waits.map_or_else(Vec::new, |w| {
+                w.sites
+                    .into_iter()
+                    .take(reports::waits::RECORD_SITES)
+                    .collect()
+            }),
             parent_pid: std::process::id(),
             counters: Default::default(),
             workload_histograms: Default::default(),

@@ -21,6 +21,15 @@ pub const PROFILES_DIR: &str = "profiles";
 /// The folder of a report that holds the rendered flamegraphs.
 pub const FLAME_DIR: &str = "flame";
 
+/// What a cell's wall-clock profile adds to its name:
+/// `profiles/CELL.wall.folded`, every sample with its thread's state as
+/// the root frame (see [`crate::waits`]).
+pub const WALL_SUFFIX: &str = ".wall";
+
+/// What a cell's off-CPU flamegraph adds to its name: `flame/CELL.offcpu.svg`,
+/// drawn from the blocked samples of its wall-clock profile.
+pub const OFFCPU_SUFFIX: &str = ".offcpu";
+
 /// What the sampler asked for and got over a cell's measured trials.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SamplingInfo {
@@ -102,12 +111,24 @@ pub fn render_all(results_dir: &Path, out: &Path) -> Result<Rendered, ReportErro
         else {
             continue;
         };
+        // A wall-clock profile draws its blocked samples: the off-CPU
+        // flamegraph (its running samples are in the CPU one).
+        let (file_name, name, title) = match name.strip_suffix(WALL_SUFFIX) {
+            Some(cell) => (
+                name.clone(),
+                format!("{cell}{OFFCPU_SUFFIX}"),
+                format!("off-CPU: where the workers were blocked, {cell}"),
+            ),
+            None => (name.clone(), name.clone(), name),
+        };
+        let wall = file_name != name;
         // Reading and drawing fail the same way: that flamegraph only.
         let svg = match read_folded(&path).and_then(|folded| {
+            let folded = if wall { blocked_only(&folded) } else { folded };
             if folded.trim().is_empty() {
                 return Ok(None);
             }
-            render_flamegraph(&folded, &name)
+            render_flamegraph(&folded, &title)
                 .map(Some)
                 .map_err(|e| format!(": {e}"))
         }) {
@@ -115,7 +136,7 @@ pub fn render_all(results_dir: &Path, out: &Path) -> Result<Rendered, ReportErro
             Ok(None) => continue,
             Err(problem) => {
                 rendered.warnings.push(format!(
-                    "{PROFILES_DIR}/{name}.folded{problem}; its flamegraph is left out"
+                    "{PROFILES_DIR}/{file_name}.folded{problem}; its flamegraph is left out"
                 ));
                 continue;
             }
@@ -131,6 +152,16 @@ pub fn render_all(results_dir: &Path, out: &Path) -> Result<Rendered, ReportErro
         rendered.names.insert(name);
     }
     Ok(rendered)
+}
+
+/// The blocked samples of a wall-clock profile, without their root frame.
+fn blocked_only(folded: &str) -> String {
+    let prefix = format!("{};", crate::waits::ROOT_BLOCKED);
+    folded
+        .lines()
+        .filter_map(|line| line.strip_prefix(&prefix))
+        .map(|line| format!("{line}\n"))
+        .collect()
 }
 
 /// A folded profile as text, or what is wrong with it, starting with

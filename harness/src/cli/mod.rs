@@ -293,6 +293,14 @@ pub struct RunArgs {
     /// kernel's tick rate caps what it gives, recorded in CELL.json).
     #[arg(long, default_value_t = 999, allow_negative_numbers = true)]
     pub flamegraph_hz: i64,
+    /// Sample every worker thread at a fixed wall-clock rate, running or
+    /// not, and say where blocked workers wait: each record's wait_sites,
+    /// DIR/profiles/CELL.wall.folded, an off-CPU flamegraph per cell.
+    #[arg(long)]
+    pub wall_profile: bool,
+    /// Samples per second per thread with --wall-profile (1..=1000).
+    #[arg(long, default_value_t = crate::wall::DEFAULT_WALL_HZ as i64, allow_negative_numbers = true)]
+    pub wall_profile_hz: i64,
 }
 
 /// `corebench compare` options.

@@ -48,6 +48,7 @@ pub fn run(args: RunArgs, registry: Arc<Registry>) -> anyhow::Result<i32> {
         },
         seed: args.seed,
         flamegraph_hz: args.flamegraph.then_some(args.flamegraph_hz as u32),
+        wall_profile_hz: args.wall_profile.then_some(args.wall_profile_hz as u32),
         warmup_trials: args.warmup,
     };
     if let Some(cores) = &args.cores {
@@ -57,6 +58,13 @@ pub fn run(args: RunArgs, registry: Arc<Registry>) -> anyhow::Result<i32> {
         return Err(UsageError::new(format!(
             "bad --flamegraph-hz {}: expected samples per second from 1 to 10000",
             args.flamegraph_hz
+        ))
+        .into());
+    }
+    if !(1..=1_000).contains(&args.wall_profile_hz) {
+        return Err(UsageError::new(format!(
+            "bad --wall-profile-hz {}: expected samples per second from 1 to 1000",
+            args.wall_profile_hz
         ))
         .into());
     }

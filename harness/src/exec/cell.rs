@@ -109,6 +109,7 @@ impl TrialSource for ExecCell {
             overhead: ModelOverhead::default(),
             machine: view,
             notes,
+            waits: None,
         });
         self.done += 1;
         Some(TrialEnd::Kept(Box::new(record)))

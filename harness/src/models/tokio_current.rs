@@ -37,6 +37,7 @@ impl ExecutionModel for TokioCurrent {
         // The calling thread is the runtime's only thread. The runner gives
         // every trial a fresh thread, so pinning it affects nothing else.
         let placed = place_current_thread(spec.core_of(0)).map_err(Failure::failed)?;
+        crate::wall::register_current_thread("runtime0");
         let log = ThreadLog::default();
         log.lock().unwrap_or_else(|p| p.into_inner()).push((
             crate::os::threads::current_tid(),

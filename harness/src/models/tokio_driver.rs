@@ -371,6 +371,7 @@ pub(crate) fn pinning_hook(
     let started = AtomicU64::new(0);
     move || {
         let index = started.fetch_add(1, Ordering::Relaxed) as usize;
+        crate::wall::register_current_thread(&format!("runtime{index}"));
         let core = cores.get(index).copied().flatten();
         let entry = crate::placement::place_current_thread(core).map(|placed| ThreadRecord {
             index: index as u32,

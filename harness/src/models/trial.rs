@@ -81,6 +81,9 @@ pub struct TrialSpec {
     /// other processes ask those to sample themselves (the `process`
     /// model's children); in-process work is sampled by the cell.
     pub sample_hz: Option<u32>,
+    /// `run --wall-profile`: the wall-clock rate at which child processes
+    /// sample themselves, as `sample_hz` is for the CPU profile.
+    pub wall_hz: Option<u32>,
 }
 
 impl TrialSpec {
@@ -176,6 +179,8 @@ pub struct TrialOutcome {
     pub notes: Vec<String>,
     /// Samples child processes took of themselves (`sample_hz`).
     pub child_samples: Option<ChildSamples>,
+    /// Wall-clock samples child processes took of themselves (`wall_hz`).
+    pub child_wall: Option<crate::wall::WallSamples>,
 }
 
 /// Folded stacks sampled in child processes, merged over the children.
@@ -256,6 +261,7 @@ impl TrialOutcome {
             children_cpu_ns: 0,
             notes: Vec::new(),
             child_samples: None,
+            child_wall: None,
         }
     }
 

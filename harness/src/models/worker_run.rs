@@ -97,6 +97,7 @@ impl WorkerRun {
         recording: Recording,
         open: bool,
     ) -> Self {
+        crate::wall::register_current_thread(&format!("worker{index}"));
         let mut run = WorkerRun {
             index,
             tid: current_tid(),
@@ -254,6 +255,7 @@ impl ThreadClock {
     /// Reads the calling thread's counters now, and its open perf
     /// `counters` if it has them.
     pub fn start(counters: Option<&mut ThreadCounters>) -> Self {
+        crate::wall::set_window(current_tid(), true);
         let counts = counters.and_then(|c| c.read().ok());
         let start = SchedStat::of_this_thread().map(|s| (s, Instant::now()));
         ThreadClock(start, counts)
@@ -261,6 +263,7 @@ impl ThreadClock {
 
     /// The calling thread's counters since the start.
     pub fn stop(self, tid: u32, counters: Option<&mut ThreadCounters>) -> Option<ThreadSched> {
+        crate::wall::set_window(tid, false);
         let ThreadClock(start, counts_before) = self;
         let (start, at) = start?;
         let counts = counters

@@ -185,8 +185,12 @@ impl ThreadsSnapshot {
     }
 
     /// Reads `tids` now and opens their software perf counters, which a
-    /// later snapshot's [`ThreadsSnapshot::since`] reads.
+    /// later snapshot's [`ThreadsSnapshot::since`] reads. Their timed
+    /// region opens for the wall-clock profile too.
     pub fn start(tids: &[u32]) -> Self {
+        for &tid in tids {
+            crate::wall::set_window(tid, true);
+        }
         let counters = tids
             .iter()
             .filter_map(|&tid| Some((tid, ThreadCounters::open(Some(tid)).ok()?)))
@@ -198,8 +202,12 @@ impl ThreadsSnapshot {
     }
 
     /// Each thread's counters since `earlier`, over the wall time between
-    /// the two snapshots.
+    /// the two snapshots. Their timed region closes for the wall-clock
+    /// profile.
     pub fn since(&self, earlier: &mut ThreadsSnapshot) -> Vec<ThreadSched> {
+        for (tid, _) in &self.threads {
+            crate::wall::set_window(*tid, false);
+        }
         let wall_ns = match (self.at, earlier.at) {
             (Some(now), Some(then)) => now.saturating_duration_since(then).as_nanos() as u64,
             _ => 0,

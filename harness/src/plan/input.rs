@@ -82,6 +82,9 @@ pub struct PlanInput {
     pub seed: Option<u64>,
     /// Samples per CPU-second for flamegraphs; `None`: not sampled.
     pub flamegraph_hz: Option<u32>,
+    /// Wall-clock samples per second per thread for the wall-clock
+    /// profile; `None`: not sampled.
+    pub wall_profile_hz: Option<u32>,
     /// Warm-up trials per cell before the measured ones.
     pub warmup_trials: u32,
 }

@@ -72,6 +72,9 @@ pub struct Plan {
     pub trial_order_seed: u64,
     /// Samples per CPU-second for flamegraphs; `None`: not sampled.
     pub flamegraph_hz: Option<u32>,
+    /// Wall-clock samples per second per thread for the wall-clock
+    /// profile; `None`: not sampled.
+    pub wall_profile_hz: Option<u32>,
     /// A `--target` on this machine serves the IO workloads: its CPU is
     /// expected load. Set by `run` with the services.
     pub target_is_local: bool,
@@ -213,6 +216,7 @@ impl Plan {
             }),
             target_is_local: false,
             flamegraph_hz: input.flamegraph_hz,
+            wall_profile_hz: input.wall_profile_hz,
             warmup_trials: input.warmup_trials,
         })
     }

@@ -27,6 +27,7 @@ fn input() -> PlanInput {
         disturbance: DisturbancePolicy::default(),
         seed: None,
         flamegraph_hz: None,
+        wall_profile_hz: None,
         warmup_trials: 1,
     }
 }

@@ -17,6 +17,7 @@ use crate::plan::{Cell, LoadMode, Plan};
 use crate::record::{RecordContext, TrialParts};
 use crate::sampler::CellSampler;
 use crate::supervisor::Supervisor;
+use crate::wall::CellWall;
 
 use super::rounds::{TrialEnd, TrialSource};
 
@@ -53,6 +54,8 @@ pub(super) struct CellRun<'p> {
     context: Context,
     /// Its samples, with `--flamegraph`.
     sampler: Option<CellSampler>,
+    /// Its wall-clock samples, with `--wall-profile`.
+    wall: Option<CellWall>,
 }
 
 /// How setting a cell up ended.
@@ -142,6 +145,7 @@ impl<'p> CellRun<'p> {
             cpu_per_op: Vec::new(),
             context,
             sampler: None,
+            wall: None,
         };
         run.dispatch_floor_ns = run.measure_floor(supervisor);
         for _ in 0..plan.warmup_trials {
@@ -176,6 +180,12 @@ impl<'p> CellRun<'p> {
         let cell = self.ctx.cell_key();
         self.sampler = Some(CellSampler::new(results_dir, hz, in_children, cell));
     }
+
+    /// Samples its measured trials' threads at `hz` of wall-clock time
+    /// into `results_dir/profiles/`.
+    pub fn wall_profile_into(&mut self, results_dir: &std::path::Path, hz: u32) {
+        self.wall = Some(CellWall::new(results_dir, hz, self.ctx.cell_key()));
+    }
 }
 
 impl TrialSource for CellRun<'_> {
@@ -197,6 +207,7 @@ impl TrialSource for CellRun<'_> {
         let policy = self.plan.disturbance;
         let attempt = self.attempt;
         let armed = self.sampler.as_ref().and_then(CellSampler::arm);
+        let wall = self.wall.as_ref().and_then(CellWall::arm);
         let mut result = supervisor.run(
             &self.model,
             self.spec(Arc::clone(&self.workload), self.budget(self.base_ops)),
@@ -221,10 +232,19 @@ impl TrialSource for CellRun<'_> {
         };
         let cpu_per_op = result.as_ref().ok().and_then(cpu_per_op_ns);
         let child_samples = result.as_mut().ok().and_then(|o| o.child_samples.take());
+        let child_wall = result.as_mut().ok().and_then(|o| o.child_wall.take());
         let mut notes = Vec::new();
         if let Some(sampler) = self.sampler.as_mut() {
             if let Err(e) = sampler.finish(armed, child_samples) {
                 notes.push(format!("its samples could not be saved: {e}"));
+            }
+        }
+        let mut waits = None;
+        if let Some(cell_wall) = self.wall.as_mut() {
+            let (reading, saved) = cell_wall.finish(wall, child_wall);
+            waits = reading;
+            if let Err(e) = saved {
+                notes.push(format!("its wall-clock samples could not be saved: {e}"));
             }
         }
         notes.extend(supervisor.unclean_note());
@@ -236,6 +256,7 @@ impl TrialSource for CellRun<'_> {
             overhead,
             machine: view,
             notes,
+            waits,
         });
         let retry = disturbed
             && record.status == Status::Ok
@@ -326,6 +347,7 @@ impl CellRun<'_> {
             io: self.plan.io.clone(),
             stop: Arc::new(AtomicBool::new(false)),
             sample_hz: self.sampler.as_ref().map(CellSampler::asked_hz),
+            wall_hz: self.wall.as_ref().map(CellWall::asked_hz),
         }
     }
 

@@ -129,6 +129,9 @@ pub fn run_plan(
                     if let Some(hz) = plan.flamegraph_hz {
                         run.sample_into(&results_dir, hz);
                     }
+                    if let Some(hz) = plan.wall_profile_hz {
+                        run.wall_profile_into(&results_dir, hz);
+                    }
                     runs.push(*run)
                 }
                 SetUp::Refused(record) => {
@@ -303,6 +306,7 @@ mod tests {
             disturbance: Default::default(),
             seed: Some(7),
             flamegraph_hz: None,
+            wall_profile_hz: None,
             warmup_trials: 1,
         };
         Plan::build(&input, CpuSet::on_cores(&[0, 1])).unwrap()

@@ -31,6 +31,8 @@ pub use crate::series::{KnownSeries, Rgb, SeriesOrder, OTHER_COLOURS};
 
 mod host;
 pub use host::{CpuTopology, DisturbanceRule, Host, HttpServer, Platform};
+mod waits;
+pub use waits::{WaitPrimitive, WaitSite, WallProfile};
 
 /// How a trial ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -384,6 +386,13 @@ pub struct Record {
     /// How evenly the workers shared the ops (multi-worker trials only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fairness: Option<Fairness>,
+    /// With `--wall-profile`: how the workers' sampled wall time split.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wall_profile: Option<WallProfile>,
+    /// With `--wall-profile`: the call sites where the workers were
+    /// blocked, most samples first (at most 5).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub wait_sites: Vec<WaitSite>,
     /// Open load only (`load` = `open:RATE`): the schedule and what a
     /// closed-loop client would have reported. `latency` and `histogram`
     /// then count from each op's due time.
@@ -515,5 +524,7 @@ pub(crate) fn test_record(
         throughput_rounds_s: None,
         fairness: None,
         open_loop: None,
+        wall_profile: None,
+        wait_sites: Vec::new(),
     }
 }

@@ -46,6 +46,8 @@ pub fn run_child_worker(args: ChildArgs, registry: &Registry) -> i32 {
         Err(e) => return fail(e.message),
     };
     let open = args.open_rate.filter(|rate| *rate > 0.0);
+    // Armed before the worker sets up, which registers its thread.
+    let wall = args.wall_hz.and_then(crate::wall::WallProfiler::start);
     let mut run = WorkerRun::set_up_with(
         &shared,
         args.index,
@@ -117,6 +119,15 @@ pub fn run_child_worker(args: ChildArgs, registry: &Registry) -> i32 {
             samples: samples.samples,
             dropped: samples.dropped,
             cpu_ns: samples.cpu_ns,
+        });
+    }
+    if let Some(wall) = wall {
+        // Its worker thread is labelled `worker{index}` as in-process ones are.
+        let samples = wall.finish();
+        send(&WorkerMessage::WallProfile {
+            pid,
+            stacks: samples.stacks,
+            samples: samples.samples,
         });
     }
     let cpu = CpuTime::of_process().since(cpu_before);

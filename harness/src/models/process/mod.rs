@@ -95,6 +95,7 @@ impl ExecutionModel for Process {
             )),
         })?;
         let child_samples = children.samples.take();
+        let child_wall = children.wall.take();
         children.reap();
         let machine = MachineSnapshot::take().since(&before);
         let mut sched = Vec::new();
@@ -193,6 +194,7 @@ impl ExecutionModel for Process {
         outcome.machine = Some(machine);
         outcome.sched = sched;
         outcome.child_samples = child_samples;
+        outcome.child_wall = child_wall;
         outcome.recording = spec.recording;
         outcome.open = open;
         outcome.workload_histograms = workload_histograms;
@@ -244,6 +246,8 @@ struct Children {
     scratch: Option<(std::path::PathBuf, Vec<std::path::PathBuf>)>,
     /// The children's `profile` messages, merged.
     samples: Option<ChildSamples>,
+    /// The children's `wall_profile` messages, merged.
+    wall: Option<crate::wall::WallSamples>,
 }
 
 impl Children {
@@ -263,6 +267,7 @@ impl Children {
                 .clone()
                 .map(|dir| (dir.clone(), scratch_dirs_in(&dir))),
             samples: None,
+            wall: None,
         };
         for index in 0..spec.workers {
             let (op_start, op_count) = static_share(spec.budget, spec.workers, index);
@@ -288,6 +293,9 @@ impl Children {
             }
             if let Some(hz) = spec.sample_hz {
                 command.args(["--sample-hz", &hz.to_string()]);
+            }
+            if let Some(hz) = spec.wall_hz {
+                command.args(["--wall-hz", &hz.to_string()]);
             }
             let io = &spec.io;
             if let Some(url) = &io.server_url {
@@ -399,6 +407,14 @@ impl Children {
                 merged.samples += samples;
                 merged.dropped += dropped;
                 merged.cpu_ns += cpu_ns;
+                continue;
+            }
+            if let WorkerMessage::WallProfile {
+                stacks, samples, ..
+            } = message
+            {
+                let merged = self.wall.get_or_insert_with(Default::default);
+                merged.merge(crate::wall::WallSamples { stacks, samples });
                 continue;
             }
             got[index] = Some(accept(index, message).map_err(Failure::failed)?);

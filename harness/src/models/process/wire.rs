@@ -96,6 +96,10 @@ pub struct ChildArgs {
     /// the folded stacks in a `profile` message before `done`.
     #[arg(long)]
     pub sample_hz: Option<u32>,
+    /// `run --wall-profile`: sample the timed region at this wall-clock
+    /// rate and send the folded stacks in a `wall_profile` message.
+    #[arg(long)]
+    pub wall_hz: Option<u32>,
 }
 
 /// The environment variable that hands a child the run's `--target` URL
@@ -191,6 +195,17 @@ pub enum WorkerMessage {
         dropped: u64,
         /// Its CPU time while sampled, ns.
         cpu_ns: u64,
+    },
+    /// Its wall-clock samples of its timed region (with `--wall-hz`),
+    /// folded with their states and symbolized in the child, sent just
+    /// before `done`.
+    WallProfile {
+        /// The child's pid.
+        pid: u32,
+        /// Folded stack (state first) and ticks.
+        stacks: Vec<(String, u64)>,
+        /// Ticks in all.
+        samples: u64,
     },
     /// Set-up failed; the child exits.
     Failed {
