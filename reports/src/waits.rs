@@ -41,6 +41,20 @@ const LIBRARY_CRATES: &[&str] = &[
     "hashbrown::",
     "hyper",
     "backtrace::",
+    "ureq",
+    "http::",
+    "httparse::",
+    "rustls",
+    "socket2::",
+    "flate2::",
+    "miniz_oxide::",
+    "sha2::",
+    "serde",
+    "hdrhistogram::",
+    "memchr::",
+    "bytes::",
+    "libc::",
+    "signal_hook",
 ];
 
 /// What one set of folded wall stacks says.
@@ -64,8 +78,8 @@ pub fn read(stacks: &[(String, u64)], asked_hz: u32) -> Option<WaitReading> {
         let root = frames.next().unwrap_or_default();
         let _thread = frames.next();
         let frames: Vec<&str> = frames.collect();
-        let in_task = frames.iter().any(|f| f.contains("tokio::runtime::task::"));
-        any_task |= in_task;
+        let in_task = in_async_task(&frames);
+        any_task |= frames.iter().any(|f| f.contains("tokio::runtime::"));
         match root {
             ROOT_ON_CPU => counts[0] += count,
             ROOT_RUNQUEUE => counts[1] += count,
@@ -154,14 +168,31 @@ fn classify(frames: &[&str], in_task: bool) -> (WaitPrimitive, String, Option<St
     let user = code.iter().rposition(|f| is_own_code(f));
     let library = &code[user.map_or(0, |u| u + 1)..];
     let primitive = primitive_of(library, syscall.copied(), in_task);
+    // With no caller of its own (a runtime or pool thread with nothing to
+    // run), the site is the innermost frame above the OS wrappers.
     let function = match user {
         Some(_) => library.first(),
-        None => library.iter().rev().find(|f| f.contains("::")),
+        None => library
+            .iter()
+            .rev()
+            .find(|f| f.contains("::") && !f.starts_with("std::sys::") && !f.starts_with("core::"))
+            .or_else(|| library.iter().rev().find(|f| f.contains("::"))),
     }
     .or(syscall)
     .map_or_else(|| "?".to_string(), |f| f.to_string());
     let caller = user.map(|u| code[u].to_string());
     (primitive, function, caller, in_task)
+}
+
+/// Whether the innermost runtime frame is a task's poll: the thread was
+/// running a task, not parked by its scheduler (whose own loop runs
+/// inside a task of its own, further out).
+fn in_async_task(frames: &[&str]) -> bool {
+    frames
+        .iter()
+        .rev()
+        .find(|f| f.contains("tokio::runtime::"))
+        .is_some_and(|f| f.contains("::task::") || f.contains("::coop::"))
 }
 
 /// Whether a frame is the caller's own code, not a library's.
@@ -232,6 +263,9 @@ pub fn plain_name(name: &str) -> String {
                 .filter_map(|sep| top_level_find(inner, sep))
                 .min();
             let own = at.map_or(inner, |at| &inner[..at]);
+            // `<&T as Read>::read`: the type is T.
+            let own = own.trim_start_matches('&').trim_start_matches("mut ");
+            let own = own.trim_start_matches("mut_");
             path = format!("{own}{}", &path[close + 1..]);
         }
     }
@@ -353,7 +387,7 @@ mod tests {
         let reading = read(
             &stacks(&[
                 ("blocked;corebench-tokio;tokio::runtime::task::raw::poll;workloads::io::sleep::op;std::thread::sleep;[nanosleep]", 3),
-                ("blocked;corebench-tokio;tokio::runtime::scheduler::multi_thread::park::Parker::park;[epoll_wait]", 1),
+                ("blocked;corebench-tokio;tokio::runtime::task::raw::poll;tokio::runtime::scheduler::multi_thread::park::Parker::park;[epoll_wait]", 1),
             ]),
             100,
         )

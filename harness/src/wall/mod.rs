@@ -182,20 +182,25 @@ fn sample_until(stop: &AtomicBool, interval: Duration) -> Sampled {
         let stopping = stop.load(Ordering::Acquire);
         for index in 0..MAX_THREADS {
             if let Slot::Filled { tid } = look(index) {
-                let (frames, handled_ns) = signal::take(index);
+                let taken = signal::take(index);
                 if let Some((seen, asked_ns)) = asked[index].take() {
                     let late = missed[index] > 0
-                        || handled_ns.saturating_sub(asked_ns) > RUNQUEUE_DELAY_NS;
+                        || taken.handled_ns.saturating_sub(asked_ns) > RUNQUEUE_DELAY_NS;
                     let (root, syscall) = match seen {
+                        // Woken between the read and the signal: its
+                        // stack is where it runs now.
+                        Seen::Blocked { syscall: Some(_) } if !taken.in_syscall => {
+                            (ROOT_ON_CPU, None)
+                        }
+                        Seen::Blocked { syscall } => (ROOT_BLOCKED, Some(syscall)),
                         Seen::Running if late => (ROOT_RUNQUEUE, None),
                         Seen::Running => (ROOT_ON_CPU, None),
-                        Seen::Blocked { syscall } => (ROOT_BLOCKED, Some(syscall)),
                     };
                     samples.push(RawSample {
                         tid,
                         root,
                         syscall,
-                        frames,
+                        frames: taken.frames,
                         weight: 1 + missed[index],
                     });
                 }

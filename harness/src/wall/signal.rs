@@ -52,6 +52,8 @@ pub(super) struct Slot {
     stack_high: AtomicUsize,
     /// When its handler ran, ns on the monotonic clock.
     handled_ns: AtomicU64,
+    /// Whether the handler interrupted a syscall.
+    in_syscall: AtomicBool,
     depth: AtomicUsize,
     /// Written only by its own handler (state `BUSY`), read only by the
     /// sampler (state `FILLED`).
@@ -74,6 +76,7 @@ impl Slot {
             stack_low: AtomicUsize::new(0),
             stack_high: AtomicUsize::new(0),
             handled_ns: AtomicU64::new(0),
+            in_syscall: AtomicBool::new(false),
             depth: AtomicUsize::new(0),
             frames: UnsafeCell::new([0; MAX_DEPTH]),
             cache: UnsafeCell::new(None),
@@ -238,18 +241,31 @@ pub(super) fn ask(index: usize, tid: i32) -> bool {
     sent
 }
 
-/// Takes the sample of filled slot `index`: its frames (innermost first,
-/// each an address inside its call instruction or at the interrupted
-/// instruction) and when its handler ran. The slot is idle again.
-pub(super) fn take(index: usize) -> (Vec<u64>, u64) {
+/// A sample as its handler left it.
+pub(super) struct Taken {
+    /// Innermost first, each an address inside its call instruction or
+    /// at the interrupted instruction.
+    pub frames: Vec<u64>,
+    /// When the handler ran, ns on the monotonic clock.
+    pub handled_ns: u64,
+    /// Whether the thread was in a syscall.
+    pub in_syscall: bool,
+}
+
+/// Takes the sample of filled slot `index`. The slot is idle again.
+pub(super) fn take(index: usize) -> Taken {
     let slot = &SLOTS[index];
     let depth = slot.depth.load(Ordering::Acquire).min(MAX_DEPTH);
     // SAFETY: the slot is FILLED: its handler is done, and none runs
     // until it is asked again.
     let frames = unsafe { (&*slot.frames.get())[..depth].to_vec() };
-    let handled_ns = slot.handled_ns.load(Ordering::Acquire);
+    let taken = Taken {
+        frames,
+        handled_ns: slot.handled_ns.load(Ordering::Acquire),
+        in_syscall: slot.in_syscall.load(Ordering::Acquire),
+    };
     slot.state.store(IDLE, Ordering::Release);
-    (frames, handled_ns)
+    taken
 }
 
 /// Frees every slot: the trial is over. A signal still in flight is
@@ -324,7 +340,13 @@ unsafe fn fill(slot: &Slot, context: *mut libc::c_void) {
     // SAFETY: the caller holds the slot.
     let frames = unsafe { &mut *slot.frames.get() };
     let mut depth = 0;
-    if let (Some((pc, regs)), Some(unwinder)) = (registers(context), UNWINDER.get()) {
+    let registers = registers(context);
+    slot.in_syscall.store(
+        // SAFETY: pc is the interrupted instruction, in mapped code.
+        registers.is_some_and(|(pc, _)| unsafe { at_syscall(pc) }),
+        Ordering::Relaxed,
+    );
+    if let (Some((pc, regs)), Some(unwinder)) = (registers, UNWINDER.get()) {
         let (low, high) = (
             slot.stack_low.load(Ordering::Relaxed),
             slot.stack_high.load(Ordering::Relaxed),
@@ -357,6 +379,40 @@ unsafe fn fill(slot: &Slot, context: *mut libc::c_void) {
         }
     }
     slot.depth.store(depth, Ordering::Release);
+}
+
+/// Whether `pc` is at or just after a syscall instruction: where a thread
+/// interrupted in a syscall resumes (the kernel moves a restarted one back
+/// onto the instruction). A thread read as blocked that is not there had
+/// woken before the signal came.
+///
+/// # Safety
+/// `pc` is an interrupted thread's program counter: mapped code. Bytes are
+/// read only within its page.
+#[cfg(target_arch = "x86_64")]
+unsafe fn at_syscall(pc: u64) -> bool {
+    const SYSCALL: [u8; 2] = [0x0f, 0x05];
+    let offset = pc & 0xfff;
+    // SAFETY: both reads stay inside pc's page, which is mapped.
+    unsafe {
+        (offset <= 0xffe && (pc as *const [u8; 2]).read_unaligned() == SYSCALL)
+            || (offset >= 2 && ((pc - 2) as *const [u8; 2]).read_unaligned() == SYSCALL)
+    }
+}
+
+/// Whether `pc` is at or just after a syscall instruction (`svc #0`).
+///
+/// # Safety
+/// As on x86_64.
+#[cfg(target_arch = "aarch64")]
+unsafe fn at_syscall(pc: u64) -> bool {
+    const SVC_0: u32 = 0xd400_0001;
+    let offset = pc & 0xfff;
+    // SAFETY: both reads stay inside pc's page, which is mapped.
+    unsafe {
+        (offset <= 0xffc && (pc as *const u32).read_unaligned() == SVC_0)
+            || (offset >= 4 && ((pc - 4) as *const u32).read_unaligned() == SVC_0)
+    }
 }
 
 /// The interrupted program counter and the registers framehop starts from.

@@ -9,7 +9,7 @@ use crate::params::{ParamKind, ParamSpec};
 use crate::{Requirements, RunShape, SharedRun, WorkloadError, WorkloadInfo};
 
 /// The parameters every comm workload shares, after `impl`.
-pub(super) const ROLE_PARAMS: [ParamSpec; 3] = [
+pub(super) const ROLE_PARAMS: [ParamSpec; 4] = [
     ParamSpec {
         name: "bound",
         kind: ParamKind::IntOr {
@@ -32,6 +32,15 @@ pub(super) const ROLE_PARAMS: [ParamSpec; 3] = [
         default: "0",
         help: "workers that receive; producers + consumers must equal the workers",
     },
+    ParamSpec {
+        name: "consume_steps",
+        kind: ParamKind::Int {
+            min: 0,
+            max: 1_000_000_000,
+        },
+        default: "0",
+        help: "work a consumer does per message it receives, in spin steps: a slow consumer fills the channel and blocks its producers in send",
+    },
 ];
 
 /// Registry entry.
@@ -48,6 +57,7 @@ pub static INFO: WorkloadInfo = WorkloadInfo {
         ROLE_PARAMS[0],
         ROLE_PARAMS[1],
         ROLE_PARAMS[2],
+        ROLE_PARAMS[3],
     ],
     in_profiles: false,
     build: |params| Ok(Box::new(ChannelWorkload { params })),

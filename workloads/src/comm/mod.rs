@@ -245,6 +245,7 @@ struct CommConfig {
     bound: Option<usize>,
     producers: usize,
     consumers: usize,
+    consume_steps: u64,
 }
 
 impl CommConfig {
@@ -254,6 +255,7 @@ impl CommConfig {
             bound: params.int_or_word("bound").map(|b| b as usize),
             producers: params.int("producers") as usize,
             consumers: params.int("consumers") as usize,
+            consume_steps: params.int("consume_steps") as u64,
         }
     }
 
@@ -292,6 +294,7 @@ impl CommConfig {
         Ok(Arc::new(CommRun {
             chan: Chan::new(&self.implementation, self.bound),
             solo: workers == 1,
+            consume_steps: self.consume_steps,
             producers,
             consumers,
             delivered: (0..messages).map(|_| AtomicU8::new(0)).collect(),
@@ -306,6 +309,8 @@ struct CommRun {
     chan: Chan,
     /// One worker plays both roles.
     solo: bool,
+    /// Work per message received, in spin steps.
+    consume_steps: u64,
     producers: usize,
     consumers: usize,
     /// Deliveries per message id.
@@ -345,6 +350,9 @@ impl CommRun {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .saturating_record(ns.max(1));
+        if self.consume_steps > 0 {
+            std::hint::black_box(crate::kernel::spin_work(self.consume_steps, message.id));
+        }
         Ok(ns)
     }
 

@@ -24,6 +24,7 @@ pub static INFO: WorkloadInfo = WorkloadInfo {
         ROLE_PARAMS[0],
         ROLE_PARAMS[1],
         ROLE_PARAMS[2],
+        ROLE_PARAMS[3],
     ],
     in_profiles: false,
     build: |params| Ok(Box::new(QueueWorkload { params })),

@@ -2,6 +2,9 @@
 //! blocks its thread in `thread::sleep`; the async op awaits the runtime's
 //! timer, which frees the thread for other tasks (tokio's timer ticks in
 //! whole milliseconds, so its sleeps round up: the report shows it).
+//! `blocking=true` makes the async op call `thread::sleep` instead: the
+//! classic mistake of a blocking call inside a task, which stalls every
+//! task queued on that runtime thread (`run --wall-profile` flags it).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,15 +19,23 @@ use crate::{
 pub static INFO: WorkloadInfo = WorkloadInfo {
     id: "io/sleep",
     summary: "a pure timed wait per op (thread::sleep, or the runtime's timer in the async models)",
-    params: &[ParamSpec {
-        name: "ms",
-        kind: ParamKind::Float {
-            min: 0.0,
-            max: 60_000.0,
+    params: &[
+        ParamSpec {
+            name: "ms",
+            kind: ParamKind::Float {
+                min: 0.0,
+                max: 60_000.0,
+            },
+            default: "1",
+            help: "how long each op waits, in ms",
         },
-        default: "1",
-        help: "how long each op waits, in ms",
-    }],
+        ParamSpec {
+            name: "blocking",
+            kind: ParamKind::Bool,
+            default: "false",
+            help: "in the async models, wait with thread::sleep inside the task (a blocking call on an executor thread) instead of the runtime's timer",
+        },
+    ],
     in_profiles: false,
     build: |params| Ok(Box::new(SleepWorkload { params })),
 };
@@ -34,6 +45,7 @@ workload_type! {
     fn prepare(&self, _shape: RunShape) -> Result<Arc<dyn SharedRun>, WorkloadError> {
         Ok(Arc::new(CloneRun(SleepOp {
             wait: Duration::from_secs_f64(self.params.float("ms") / 1e3),
+            blocking: self.params.bool("blocking"),
         })))
     }
 }
@@ -41,6 +53,8 @@ workload_type! {
 #[derive(Clone)]
 struct SleepOp {
     wait: Duration,
+    /// Block the runtime thread in the async op too.
+    blocking: bool,
 }
 
 impl WorkerOp for SleepOp {
@@ -57,7 +71,11 @@ impl WorkerOp for SleepOp {
 impl AsyncWorkerOp for SleepOp {
     fn run_op_async(&mut self, _op_index: u64) -> BoxFuture<'_, Result<u64, OpError>> {
         Box::pin(async move {
-            tokio::time::sleep(self.wait).await;
+            if self.blocking {
+                std::thread::sleep(self.wait);
+            } else {
+                tokio::time::sleep(self.wait).await;
+            }
             Ok(1)
         })
     }
