@@ -108,27 +108,27 @@ pub struct WallProfiler {
     thread: JoinHandle<Sampled>,
 }
 
-/// What the sampler thread collected: the samples, and the names of the
-/// threads it saw (read while they lived).
+/// What the sampler thread collected: the samples, counted as they come
+/// (a long run at a high rate must not keep every one), and the names of
+/// the threads it saw (read while they lived).
 #[derive(Default)]
 struct Sampled {
-    samples: Vec<RawSample>,
+    samples: HashMap<SampleKey, u64>,
     names: HashMap<i32, String>,
 }
 
-/// One collected sample, not yet symbolized.
-struct RawSample {
-    tid: i32,
-    root: &'static str,
-    syscall: Option<Option<i64>>,
-    frames: Vec<u64>,
-    weight: u64,
-}
+/// What makes two samples the same: thread, state, syscall and stack.
+type SampleKey = (i32, &'static str, Option<Option<i64>>, Vec<u64>);
 
 impl WallProfiler {
     /// Arms the sampler at `hz` per thread; `None` where it cannot run
     /// (not Linux, or the handler could not be installed).
     pub fn start(hz: u32) -> Option<WallProfiler> {
+        Self::start_every(Duration::from_nanos(1_000_000_000 / u64::from(hz.max(1))))
+    }
+
+    /// Arms the sampler with a tick every `interval`.
+    fn start_every(interval: Duration) -> Option<WallProfiler> {
         #[cfg(target_os = "linux")]
         {
             if !signal::install() {
@@ -136,7 +136,6 @@ impl WallProfiler {
             }
             ARMED.store(true, Ordering::Release);
             let stop = Arc::new(AtomicBool::new(false));
-            let interval = Duration::from_nanos(1_000_000_000 / u64::from(hz.max(1)));
             let thread = std::thread::Builder::new()
                 .name("corebench-wall".into())
                 .spawn({
@@ -148,7 +147,7 @@ impl WallProfiler {
         }
         #[cfg(not(target_os = "linux"))]
         {
-            let _ = hz;
+            let _ = interval;
             None
         }
     }
@@ -176,7 +175,7 @@ fn sample_until(stop: &AtomicBool, interval: Duration) -> Sampled {
     let mut names = HashMap::new();
     let mut asked: Vec<Option<(Seen, u64)>> = vec![None; MAX_THREADS];
     let mut missed = vec![0u64; MAX_THREADS];
-    let mut samples = Vec::new();
+    let mut samples: HashMap<SampleKey, u64> = HashMap::new();
     let mut next = Instant::now();
     loop {
         let stopping = stop.load(Ordering::Acquire);
@@ -196,13 +195,9 @@ fn sample_until(stop: &AtomicBool, interval: Duration) -> Sampled {
                         Seen::Running if late => (ROOT_RUNQUEUE, None),
                         Seen::Running => (ROOT_ON_CPU, None),
                     };
-                    samples.push(RawSample {
-                        tid,
-                        root,
-                        syscall,
-                        frames: taken.frames,
-                        weight: 1 + missed[index],
-                    });
+                    *samples
+                        .entry((tid, root, syscall, taken.frames))
+                        .or_insert(0) += 1 + missed[index];
                 }
                 missed[index] = 0;
             }
@@ -247,30 +242,24 @@ fn sample_until(_: &AtomicBool, _: Duration) -> Sampled {
 /// Symbolizes and folds the samples. Each address is resolved once;
 /// inlined functions become frames of their own, as in a backtrace.
 fn fold(sampled: Sampled) -> WallSamples {
-    let Sampled {
-        samples: raw,
-        mut names,
-    } = sampled;
+    let Sampled { samples, mut names } = sampled;
     let mut symbols: HashMap<u64, Vec<String>> = HashMap::new();
     let mut stacks: HashMap<String, u64> = HashMap::new();
     let mut total = 0;
-    for sample in raw {
-        let thread = names
-            .entry(sample.tid)
-            .or_insert_with(|| thread_name(sample.tid))
-            .clone();
-        let mut parts = vec![sample.root.to_string(), thread];
-        for address in sample.frames.iter().rev() {
-            let frames = symbols
+    for ((tid, root, syscall, frames), weight) in samples {
+        let thread = names.entry(tid).or_insert_with(|| thread_name(tid)).clone();
+        let mut parts = vec![root.to_string(), thread];
+        for address in frames.iter().rev() {
+            let names = symbols
                 .entry(*address)
                 .or_insert_with(|| symbolize(*address));
-            parts.extend(frames.iter().cloned());
+            parts.extend(names.iter().cloned());
         }
-        if let Some(syscall) = sample.syscall {
+        if let Some(syscall) = syscall {
             parts.push(state::syscall_frame(syscall));
         }
-        total += sample.weight;
-        *stacks.entry(parts.join(";")).or_insert(0) += sample.weight;
+        total += weight;
+        *stacks.entry(parts.join(";")).or_insert(0) += weight;
     }
     let mut stacks: Vec<(String, u64)> = stacks.into_iter().collect();
     stacks.sort();
@@ -345,6 +334,9 @@ fn thread_name(tid: i32) -> String {
         .map(|name| name.trim().replace([';', ' '], "_"))
         .unwrap_or_else(|_| format!("thread-{tid}"))
 }
+
+#[cfg(all(test, target_os = "linux"))]
+mod resume_tests;
 
 #[cfg(test)]
 mod tests {

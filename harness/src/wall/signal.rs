@@ -54,6 +54,8 @@ pub(super) struct Slot {
     handled_ns: AtomicU64,
     /// Whether the handler interrupted a syscall.
     in_syscall: AtomicBool,
+    /// Samples its handler took since the slot was claimed.
+    handled: AtomicU64,
     depth: AtomicUsize,
     /// Written only by its own handler (state `BUSY`), read only by the
     /// sampler (state `FILLED`).
@@ -77,6 +79,7 @@ impl Slot {
             stack_high: AtomicUsize::new(0),
             handled_ns: AtomicU64::new(0),
             in_syscall: AtomicBool::new(false),
+            handled: AtomicU64::new(0),
             depth: AtomicUsize::new(0),
             frames: UnsafeCell::new([0; MAX_DEPTH]),
             cache: UnsafeCell::new(None),
@@ -169,6 +172,7 @@ pub(super) fn register_current() -> bool {
         slot.stack_low.store(low, Ordering::Relaxed);
         slot.stack_high.store(high, Ordering::Relaxed);
         slot.in_window.store(false, Ordering::Relaxed);
+        slot.handled.store(0, Ordering::Relaxed);
         // SAFETY: the slot is BUSY and claimed by this thread: no handler
         // and no sampler touches its cells now.
         unsafe {
@@ -182,6 +186,15 @@ pub(super) fn register_current() -> bool {
         return true;
     }
     false
+}
+
+/// Samples thread `tid`'s handler has taken since it registered.
+#[cfg(test)]
+pub(super) fn handled(tid: i32) -> u64 {
+    SLOTS
+        .iter()
+        .find(|s| s.tid.load(Ordering::Acquire) == tid)
+        .map_or(0, |s| s.handled.load(Ordering::Relaxed))
 }
 
 /// Opens or closes the timed region of thread `tid`.
@@ -321,6 +334,7 @@ extern "C" fn on_signal(_: libc::c_int, _: *mut libc::siginfo_t, context: *mut l
             if slot.tid.load(Ordering::Acquire) == tid {
                 // SAFETY: the slot is BUSY and this is its thread.
                 unsafe { fill(slot, context) };
+                slot.handled.fetch_add(1, Ordering::Relaxed);
                 slot.state.store(FILLED, Ordering::Release);
             } else {
                 slot.state.store(ASKED, Ordering::Release);
