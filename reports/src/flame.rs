@@ -56,12 +56,39 @@ fn is_zero(n: &u64) -> bool {
     *n == 0
 }
 
-/// The file name (without extension) of a cell's samples and flamegraph.
+/// The file name (without extension) of a cell's samples and flamegraph:
+/// its workload, scaling, load and placement (cut, as slugs are, at 80
+/// characters), then its model and workers whole, then a hash of all of
+/// it. Before the model and workers were kept whole, a long spec cut them
+/// off, and every cell of that workload wrote one file: each overwrote
+/// the last.
 pub fn profile_name(key: &CellKey) -> String {
-    slug(&format!(
+    let cell = format!(
         "{}-{}-{}-{}-{}-{}w",
         key.workload, key.scaling, key.load, key.placement, key.model, key.workers
-    ))
+    );
+    format!(
+        "{}-{}-{}w-{:08x}",
+        slug(&format!(
+            "{}-{}-{}-{}",
+            key.workload, key.scaling, key.load, key.placement
+        )),
+        slug(&key.model),
+        key.workers,
+        fnv1a(cell.as_bytes()) as u32
+    )
+}
+
+/// FNV-1a, 64-bit: a name's hash that stays the same across builds and
+/// Rust versions, which std's hasher does not promise. Nine lines, so no
+/// crate for it.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for &byte in bytes {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    hash
 }
 
 /// One flamegraph SVG from folded stacks.
@@ -194,6 +221,27 @@ mod tests {
         assert!(svg.starts_with("<?xml") || svg.contains("<svg"));
         assert!(svg.contains("primes_kernel"));
         assert!(svg.contains("75.00%"), "30 of 40 samples");
+    }
+
+    #[test]
+    fn cells_of_one_long_spec_get_names_of_their_own() {
+        let key = |model: &str, workers: u32| CellKey {
+            workload: "synthetic/amdahl:round_steps=10000000,serial_fraction=0.5".into(),
+            scaling: "strong".into(),
+            load: "closed".into(),
+            placement: "none".into(),
+            model: model.into(),
+            workers,
+        };
+        let names: BTreeSet<String> = [key("threads", 1), key("threads", 2), key("rayon", 2)]
+            .iter()
+            .map(profile_name)
+            .collect();
+        assert_eq!(names.len(), 3, "{names:?}");
+        assert!(names
+            .iter()
+            .all(|n| n.contains("-2w-") || n.contains("-1w-")));
+        assert!(names.iter().any(|n| n.contains("-threads-1w-")));
     }
 
     #[test]

@@ -81,6 +81,11 @@ pub fn short_number(y: f64) -> String {
     }
 }
 
+/// A share as a percentage with one decimal: `0.384` is `38.4%`.
+pub fn percent(share: f64) -> String {
+    format!("{:.1}%", share * 100.0)
+}
+
 /// `1 worker`, `2 workers`.
 pub fn workers_phrase(n: u32) -> String {
     if n == 1 {

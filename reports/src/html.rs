@@ -93,6 +93,8 @@ pub struct SectionView {
     pub hardware: bool,
     /// Measured at one worker count: no scaling charts, the table says so.
     pub single_point: bool,
+    /// Where blocked workers wait, for wall-profiled cells.
+    pub waits: Vec<crate::wait_table::WaitRowView>,
 }
 
 /// Several specs of one workload, compared at one cell.
@@ -173,6 +175,8 @@ pub struct RowView {
     pub floor: String,
     /// The cell's flamegraph, relative to the page, when it was sampled.
     pub flame: Option<String>,
+    /// Its off-CPU flamegraph, when it was wall-profiled.
+    pub offcpu: Option<String>,
     /// Context switches per op.
     pub switches: String,
     /// Share of the workers' time waiting for a CPU.
@@ -348,6 +352,7 @@ fn section_view(section: &Section, charts: Vec<ChartView>) -> SectionView {
             .iter()
             .any(|r| r.ipc.is_some() || r.cache_misses_per_op.is_some()),
         single_point: section.single_point(),
+        waits: crate::wait_table::wait_rows(section),
     }
 }
 
@@ -432,6 +437,7 @@ fn row_view(row: &CellRow, section: &Section) -> RowView {
         outliers: format!("{}/{}", row.outliers.mild, row.outliers.severe),
         floor: row.dispatch_floor_ns.map_or("–".to_string(), format_ns),
         flame: None,
+        offcpu: None,
         switches: row
             .switches_per_op
             .map_or("–".to_string(), |s| format!("{s:.3}")),

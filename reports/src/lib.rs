@@ -31,7 +31,8 @@
 //! - [`charts`]: the SVG charts of a section (plotters), with
 //!   `charts::time`, where the workers' time went.
 //! - [`flame`]: flamegraph SVGs from the folded stacks a run sampled.
-//! - [`waits`]: wait sites from the folded wall-clock stacks.
+//! - [`waits`]: wait sites from the folded wall-clock stacks, and
+//!   [`wait_table`], the page's table of them.
 //! - [`html`]: the page's template context and rendering (minijinja).
 //! - [`host_view`]: the host table, in one wording for both pages.
 //! - [`export`]: one format per file behind `Exporter`: `summary.csv` and
@@ -67,4 +68,5 @@ pub mod summary;
 pub mod terminal;
 pub mod validate;
 pub mod variants;
+pub mod wait_table;
 pub mod waits;

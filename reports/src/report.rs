@@ -198,6 +198,18 @@ fn link_flamegraphs(
             if rendered.contains(&name) {
                 row_view.flame = Some(format!("{}/{name}.svg", crate::flame::FLAME_DIR));
             }
+            let offcpu = format!("{name}{}", crate::flame::OFFCPU_SUFFIX);
+            if rendered.contains(&offcpu) {
+                let link = format!("{}/{offcpu}.svg", crate::flame::FLAME_DIR);
+                row_view.offcpu = Some(link.clone());
+                for wait in view
+                    .waits
+                    .iter_mut()
+                    .filter(|w| w.model == row.model && w.workers == row.workers)
+                {
+                    wait.offcpu = Some(link.clone());
+                }
+            }
         }
     }
 }

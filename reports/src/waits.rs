@@ -12,7 +12,9 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use crate::schema::{WaitPrimitive, WaitSite, WallProfile};
+use serde::Serialize;
+
+use crate::schema::{Record, WaitPrimitive, WaitSite, WallProfile};
 
 /// Root frame of a sample taken on a CPU.
 pub const ROOT_ON_CPU: &str = "on-cpu";
@@ -64,6 +66,83 @@ pub struct WaitReading {
     pub profile: WallProfile,
     /// Blocked sites, most samples first.
     pub sites: Vec<WaitSite>,
+}
+
+/// A cell's wall-clock profile over its trials, pooled: every trial's
+/// samples count alike.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CellWaits {
+    /// How the samples split.
+    pub profile: WallProfile,
+    /// Its top blocked sites, most samples first (at most [`RECORD_SITES`]),
+    /// with shares of the pooled samples.
+    pub sites: Vec<WaitSite>,
+}
+
+/// Pools the wall profiles of `trials` (those without one are left out);
+/// `None` when none has samples.
+pub fn pooled(trials: &[&Record]) -> Option<CellWaits> {
+    let profiled: Vec<(&WallProfile, &[WaitSite])> = trials
+        .iter()
+        .filter_map(|r| Some((r.wall_profile.as_ref()?, r.wait_sites.as_slice())))
+        .filter(|(p, _)| p.samples > 0)
+        .collect();
+    let total: u64 = profiled.iter().map(|(p, _)| p.samples).sum();
+    if total == 0 {
+        return None;
+    }
+    let weighted = |f: &dyn Fn(&WallProfile) -> f64| {
+        profiled
+            .iter()
+            .map(|(p, _)| f(p) * p.samples as f64)
+            .sum::<f64>()
+            / total as f64
+    };
+    let blocked = weighted(&|p| p.blocked_fraction);
+    let mut sites: Vec<WaitSite> = Vec::new();
+    for site in profiled.iter().flat_map(|(_, sites)| sites.iter()) {
+        match sites.iter_mut().find(|s| {
+            (s.primitive, &s.function, &s.caller, s.in_async_task)
+                == (
+                    site.primitive,
+                    &site.function,
+                    &site.caller,
+                    site.in_async_task,
+                )
+        }) {
+            Some(same) => same.samples += site.samples,
+            None => sites.push(site.clone()),
+        }
+    }
+    for site in &mut sites {
+        site.share_of_time = site.samples as f64 / total as f64;
+        site.share_of_blocked = if blocked > 0.0 {
+            site.share_of_time / blocked
+        } else {
+            0.0
+        };
+    }
+    sites.sort_by(|a, b| {
+        b.samples
+            .cmp(&a.samples)
+            .then_with(|| a.function.cmp(&b.function))
+    });
+    sites.truncate(RECORD_SITES);
+    let in_tasks = profiled
+        .iter()
+        .any(|(p, _)| p.blocked_in_tasks_fraction.is_some());
+    Some(CellWaits {
+        profile: WallProfile {
+            asked_hz: profiled.iter().map(|(p, _)| p.asked_hz).max().unwrap_or(0),
+            samples: total,
+            on_cpu_fraction: weighted(&|p| p.on_cpu_fraction),
+            runqueue_fraction: weighted(&|p| p.runqueue_fraction),
+            blocked_fraction: blocked,
+            blocked_in_tasks_fraction: in_tasks
+                .then(|| weighted(&|p| p.blocked_in_tasks_fraction.unwrap_or(0.0))),
+        },
+        sites,
+    })
 }
 
 /// Reads `stacks` (folded line, count); `asked_hz` is only reported.

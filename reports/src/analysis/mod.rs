@@ -49,7 +49,7 @@ use rows::cell_row;
 pub use rows::{measured_trials, MIN_CLEAN_TRIALS};
 use spectra::balance_of;
 pub use spectra::{merged_histogram, spectrum, spectrum_of, uncorrected_spectrum};
-use time::{lost_speedup, on_cpu_ns_per_op, time_split};
+use time::{blocking_in_tasks, lost_speedup, on_cpu_ns_per_op, time_split};
 pub use views::{
     AmdahlSummary, Balance, CellRow, CurvePoint, Fitted, GustafsonSummary, ModelCurve, OpenRow,
     Spectrum, TimeSplit, FLOOR_WARNING_RATIO, RATE_SHORTFALL,
@@ -447,6 +447,9 @@ fn analyse_section(
         }
         if let Some(lost) = lost_speedup(&curve, cores) {
             curve.reading = format!("{lost}; {}", curve.reading);
+        }
+        if let Some(blocking) = blocking_in_tasks(&curve) {
+            curve.reading = format!("{blocking}; {}", curve.reading);
         }
         if curve.own_copies {
             curve.reading = format!(

@@ -63,6 +63,7 @@ pub(super) fn time_split(
             .filter(|alone| *alone > 0.0)
             .zip(m(|b| b.on_cpu_ns_per_op))
             .map(|(alone, here)| here / alone),
+        waits: crate::waits::pooled(trials),
     })
 }
 
@@ -91,10 +92,11 @@ pub(super) fn lost_speedup(curve: &ModelCurve, cores: u32) -> Option<String> {
     let blocked = threads * split.blocked;
     let waiting = threads * split.runqueue;
     let mut text = format!(
-        "{} reaches {reached:.2}x of {ideal:.2}x at {} workers; of the lost {lost:.2}x, {:.2}x is workers blocked and {:.2}x waiting for a CPU",
+        "{} reaches {reached:.2}x of {ideal:.2}x at {} workers; of the lost {lost:.2}x, {:.2}x is workers blocked{} and {:.2}x waiting for a CPU",
         curve.model,
         point.n,
         blocked.min(lost),
+        top_wait_phrase(split, blocked.min(lost)),
         waiting.min(lost)
     );
     if threads < ideal {
@@ -113,3 +115,52 @@ pub(super) fn lost_speedup(curve: &ModelCurve, cores: u32) -> Option<String> {
     }
     Some(text)
 }
+
+/// ", 0.38x of it in `Barrier::wait` called from `amdahl::run_op`": the
+/// top wait site's part of `blocked`, where the cell was wall-profiled.
+fn top_wait_phrase(split: &TimeSplit, blocked: f64) -> String {
+    let Some(top) = split.waits.as_ref().and_then(|w| w.sites.first()) else {
+        return String::new();
+    };
+    if blocked < 0.01 {
+        return String::new();
+    }
+    format!(
+        ", {:.2}x of it in {}",
+        blocked * top.share_of_blocked.min(1.0),
+        crate::waits::site_phrase(top)
+    )
+}
+
+/// What a blocking call inside async tasks cost, where the wall profile
+/// saw one: "tokio's runtime threads were blocked inside tasks 31% of
+/// their time, in `thread::sleep` called from `sleep::{async_block#0}`:
+/// a blocking call on an executor thread, which stalls every task queued
+/// there".
+pub(super) fn blocking_in_tasks(curve: &ModelCurve) -> Option<String> {
+    let (n, waits) = curve
+        .time_split
+        .iter()
+        .filter_map(|s| Some((s.n, s.waits.as_ref()?)))
+        .max_by(|a, b| {
+            let share = |w: &crate::waits::CellWaits| w.profile.blocked_in_tasks_fraction;
+            share(a.1)
+                .partial_cmp(&share(b.1))
+                .unwrap_or(std::cmp::Ordering::Equal)
+        })?;
+    let share = waits.profile.blocked_in_tasks_fraction?;
+    if share < BLOCKING_IN_TASKS_NOTED {
+        return None;
+    }
+    let site = waits.sites.iter().find(|s| s.in_async_task)?;
+    Some(format!(
+        "{}'s runtime threads were blocked inside tasks {:.0}% of their time at {n} workers, in {}: a blocking call on an executor thread, which stalls every task queued there",
+        curve.model,
+        share * 100.0,
+        crate::waits::site_phrase(site)
+    ))
+}
+
+/// The share of a runtime's sampled time blocked inside tasks from which
+/// the reading says so.
+const BLOCKING_IN_TASKS_NOTED: f64 = 0.05;

@@ -138,7 +138,7 @@ impl ModelCurve {
 
 /// Where one cell's worker time went: median fractions of the workers'
 /// summed wall time over its trials (they add up to 1).
-#[derive(Debug, Clone, Copy, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct TimeSplit {
     /// Workers.
     pub n: u32,
@@ -157,6 +157,9 @@ pub struct TimeSplit {
     pub switches_per_op: f64,
     /// On-CPU time per op over the 1-worker cell's.
     pub work_inflation: Option<f64>,
+    /// Where the blocked time went, with `--wall-profile`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub waits: Option<crate::waits::CellWaits>,
 }
 
 /// One worker count of one model's curve.
