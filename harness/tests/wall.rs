@@ -11,8 +11,8 @@ mod common;
 use common::*;
 use reports::schema::{Record, Status, WaitPrimitive};
 
-/// Runs a plan with the wall-clock profile on and returns its ok records
-/// and the results folder (kept for the caller).
+/// Runs a plan with the wall-clock profile on and returns the results
+/// folder (removed when dropped) and its ok records.
 fn profiled(args: &[&str]) -> (tempfile::TempDir, Vec<Record>) {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("results");
@@ -114,12 +114,29 @@ fn blocked_workers_are_found_where_they_wait() {
 
 fn known_answers() {
     // Calibrated trials of about a quarter second each.
-    let (_dir, records) = profiled(&[
+    let (dir, records) = profiled(&[
         "--workloads",
         "synthetic/amdahl:serial_fraction=0.5,io/sleep:ms=2,io/http",
         "--models",
-        "threads",
+        "threads,process",
     ]);
+    // The page draws each profiled cell's blocked samples and lists its
+    // wait sites.
+    let report = dir.path().join("results/report");
+    let page = std::fs::read_to_string(report.join("index.html")).unwrap();
+    assert!(page.contains("Where blocked workers wait"));
+    let offcpu: Vec<_> = std::fs::read_dir(report.join("flame"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(".offcpu.svg"))
+        .collect();
+    let amdahl = offcpu
+        .iter()
+        .find(|name| name.contains("amdahl") && name.contains("-threads-2w-"))
+        .unwrap_or_else(|| panic!("no off-CPU flamegraph of amdahl: {offcpu:?}"));
+    assert!(page.contains(&format!("flame&#x2f;{amdahl}\">off-CPU</a>")));
+    let svg = std::fs::read_to_string(report.join("flame").join(amdahl)).unwrap();
+    assert!(svg.contains("Barrier::wait"), "the barrier is drawn");
     // serial_fraction 0.5: worker 1 sleeps in the barrier through the
     // serial half, a third of the pair's time.
     check(
@@ -130,6 +147,18 @@ fn known_answers() {
             primitive: WaitPrimitive::Barrier,
             function: "Barrier::wait",
             caller: "workloads::synthetic::amdahl",
+            share_matches_breakdown: true,
+        },
+    );
+    // Process children sample themselves and send their stacks back.
+    check(
+        &records,
+        &Expected {
+            workload: "io/sleep",
+            model: "process",
+            primitive: WaitPrimitive::Sleep,
+            function: "sleep",
+            caller: "workloads::io::sleep",
             share_matches_breakdown: true,
         },
     );

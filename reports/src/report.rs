@@ -184,7 +184,12 @@ fn link_flamegraphs(
     analysis: &crate::analysis::Analysis,
     rendered: &std::collections::BTreeSet<String>,
 ) {
-    for (view, section) in context.sections.iter_mut().zip(&analysis.sections) {
+    // By id: the page leaves some sections out (the calibration), so the
+    // two lists do not line up one to one.
+    for view in &mut context.sections {
+        let Some(section) = analysis.sections.iter().find(|s| s.id == view.id) else {
+            continue;
+        };
         for (row_view, row) in view.rows.iter_mut().zip(&section.rows) {
             let key = crate::cells::CellKey {
                 workload: section.workload_spec.clone(),

@@ -397,12 +397,12 @@ fn matching_close(text: &str, open: usize) -> Option<usize> {
     None
 }
 
-/// A site in a sentence: "`Barrier::wait` called from `amdahl::Amdahl::round`".
+/// A site in a sentence: "Barrier::wait called from amdahl::Amdahl::round".
 pub fn site_phrase(site: &WaitSite) -> String {
     let function = short_name(&site.function, 2);
     match &site.caller {
-        Some(caller) => format!("`{function}` called from `{}`", short_name(caller, 3)),
-        None => format!("`{function}`"),
+        Some(caller) => format!("{function} called from {}", short_name(caller, 3)),
+        None => function,
     }
 }
 
@@ -439,7 +439,7 @@ mod tests {
         assert!((site.share_of_time - 0.3).abs() < 1e-9);
         assert_eq!(
             site_phrase(site),
-            "`Barrier::wait` called from `amdahl::Amdahl::round`"
+            "Barrier::wait called from amdahl::Amdahl::round"
         );
         assert_eq!(reading.profile.blocked_in_tasks_fraction, None);
     }

@@ -182,6 +182,59 @@ fn the_lost_speedup_is_attributed_to_what_the_threads_did() {
 }
 
 #[test]
+fn the_reading_names_the_top_wait_site_and_a_blocking_call_in_a_task() {
+    use crate::schema::{WaitPrimitive, WaitSite, WallProfile};
+    let site = |in_async_task: bool| WaitSite {
+        primitive: WaitPrimitive::Barrier,
+        function: "std::sync::barrier::Barrier::wait".into(),
+        caller: Some("workloads::synthetic::amdahl::run_op".into()),
+        in_async_task,
+        samples: 80,
+        share_of_blocked: 0.8,
+        share_of_time: 0.2,
+    };
+    let profiled = |model: &str, in_task: bool| {
+        let mut records = split_records(model, 2, 666_666_667, 0.25);
+        for record in records.iter_mut().filter(|r| r.workers == 2) {
+            record.wall_profile = Some(WallProfile {
+                asked_hz: 100,
+                samples: 400,
+                on_cpu_fraction: 0.75,
+                runqueue_fraction: 0.0,
+                blocked_fraction: 0.25,
+                blocked_in_tasks_fraction: in_task.then_some(0.2),
+            });
+            record.wait_sites = vec![site(in_task)];
+        }
+        records
+    };
+    // A quarter of the time blocked, 80% of that at the barrier: 0.40x of
+    // the lost 0.50x.
+    let analysis = analyse(
+        &host(2),
+        &profiled("threads", false),
+        &crate::series::tests::known(),
+    );
+    let reading = &analysis.sections[0].models[0].reading;
+    assert!(
+        reading.contains(
+            "of the lost 0.50x, 0.50x is workers blocked, 0.40x of it in Barrier::wait called from synthetic::amdahl::run_op and 0.00x waiting"
+        ),
+        "{reading}"
+    );
+    let analysis = analyse(
+        &host(2),
+        &profiled("tokio", true),
+        &crate::series::tests::known(),
+    );
+    let reading = &analysis.sections[0].models[0].reading;
+    assert!(
+        reading.contains("tokio's runtime threads were blocked inside tasks 20% of their time at 2 workers, in Barrier::wait called from synthetic::amdahl::run_op: a blocking call on an executor thread"),
+        "{reading}"
+    );
+}
+
+#[test]
 fn a_cgroup_quota_below_the_mask_sets_the_core_count() {
     let mut h = host(64);
     assert_eq!(usable_cores(&h), 64);

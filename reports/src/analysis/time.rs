@@ -116,7 +116,7 @@ pub(super) fn lost_speedup(curve: &ModelCurve, cores: u32) -> Option<String> {
     Some(text)
 }
 
-/// ", 0.38x of it in `Barrier::wait` called from `amdahl::run_op`": the
+/// ", 0.38x of it in Barrier::wait called from amdahl::run_op": the
 /// top wait site's part of `blocked`, where the cell was wall-profiled.
 fn top_wait_phrase(split: &TimeSplit, blocked: f64) -> String {
     let Some(top) = split.waits.as_ref().and_then(|w| w.sites.first()) else {
