@@ -93,7 +93,26 @@ fn fnv1a(bytes: &[u8]) -> u64 {
 
 /// One flamegraph SVG from folded stacks.
 pub fn render_flamegraph(folded: &str, title: &str) -> std::io::Result<String> {
+    render_with(inferno::flamegraph::Options::default(), folded, title)
+}
+
+/// An off-CPU flamegraph: blocked samples, in the blue of Brendan Gregg's
+/// off-CPU graphs, so it is not mistaken for a CPU one.
+fn render_off_cpu(folded: &str, title: &str) -> std::io::Result<String> {
     let mut options = inferno::flamegraph::Options::default();
+    options.colors = inferno::flamegraph::Palette::Basic(inferno::flamegraph::color::BasicPalette::Io);
+    options.bgcolors = Some(inferno::flamegraph::color::BackgroundColor::Blue);
+    // The cell's name is long: under the title, where it can run wide.
+    let (heading, cell) = title.split_once(" (").unwrap_or((title, ""));
+    options.subtitle = Some(cell.trim_end_matches(')').to_string());
+    render_with(options, folded, heading)
+}
+
+fn render_with(
+    mut options: inferno::flamegraph::Options<'_>,
+    folded: &str,
+    title: &str,
+) -> std::io::Result<String> {
     options.title = title.to_string();
     options.count_name = "samples".to_string();
     let mut svg = Vec::new();
@@ -144,7 +163,7 @@ pub fn render_all(results_dir: &Path, out: &Path) -> Result<Rendered, ReportErro
             Some(cell) => (
                 name.clone(),
                 format!("{cell}{OFFCPU_SUFFIX}"),
-                format!("off-CPU: where the workers were blocked, {cell}"),
+                format!("off-CPU: where the workers were blocked ({cell})"),
             ),
             None => (name.clone(), name.clone(), name),
         };
@@ -155,7 +174,12 @@ pub fn render_all(results_dir: &Path, out: &Path) -> Result<Rendered, ReportErro
             if folded.trim().is_empty() {
                 return Ok(None);
             }
-            render_flamegraph(&folded, &title)
+            let drawn = if wall {
+                render_off_cpu(&folded, &title)
+            } else {
+                render_flamegraph(&folded, &title)
+            };
+            drawn
                 .map(Some)
                 .map_err(|e| format!(": {e}"))
         }) {

@@ -400,6 +400,9 @@ fn matching_close(text: &str, open: usize) -> Option<usize> {
 /// A site in a sentence: "Barrier::wait called from amdahl::Amdahl::round".
 pub fn site_phrase(site: &WaitSite) -> String {
     let function = short_name(&site.function, 2);
+    if site.primitive == WaitPrimitive::Park && site.caller.is_none() {
+        return format!("idle, parked in {function}");
+    }
     match &site.caller {
         Some(caller) => format!("{function} called from {}", short_name(caller, 3)),
         None => function,
