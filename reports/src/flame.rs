@@ -100,7 +100,8 @@ pub fn render_flamegraph(folded: &str, title: &str) -> std::io::Result<String> {
 /// off-CPU graphs, so it is not mistaken for a CPU one.
 fn render_off_cpu(folded: &str, title: &str) -> std::io::Result<String> {
     let mut options = inferno::flamegraph::Options::default();
-    options.colors = inferno::flamegraph::Palette::Basic(inferno::flamegraph::color::BasicPalette::Io);
+    options.colors =
+        inferno::flamegraph::Palette::Basic(inferno::flamegraph::color::BasicPalette::Io);
     options.bgcolors = Some(inferno::flamegraph::color::BackgroundColor::Blue);
     // The cell's name is long: under the title, where it can run wide.
     let (heading, cell) = title.split_once(" (").unwrap_or((title, ""));
@@ -179,9 +180,7 @@ pub fn render_all(results_dir: &Path, out: &Path) -> Result<Rendered, ReportErro
             } else {
                 render_flamegraph(&folded, &title)
             };
-            drawn
-                .map(Some)
-                .map_err(|e| format!(": {e}"))
+            drawn.map(Some).map_err(|e| format!(": {e}"))
         }) {
             Ok(Some(svg)) => svg,
             Ok(None) => continue,

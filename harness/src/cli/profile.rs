@@ -2,7 +2,8 @@
 //! probe on, the quick "why is this slow" loop. It runs the cell as `run`
 //! would (a results folder, the machine's view, each worker's accounting),
 //! then prints where each worker's time went in the median trial, the
-//! counters, and the path of the cell's flamegraph.
+//! counters, where each thread waited (the wall-clock profile's top wait
+//! sites), and the paths of the cell's flamegraphs.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -74,6 +75,7 @@ pub fn profile(args: ProfileArgs, registry: Arc<Registry>) -> anyhow::Result<i32
         "--pin",
         &args.pin,
         "--flamegraph",
+        "--wall-profile",
     ]
     .iter()
     .map(|s| s.to_string())
@@ -101,9 +103,58 @@ pub fn profile(args: ProfileArgs, registry: Arc<Registry>) -> anyhow::Result<i32
         if svg.is_file() {
             text.push_str(&format!("flamegraph: {}\n", svg.display()));
         }
+        let wall = out
+            .join(reports::flame::PROFILES_DIR)
+            .join(format!("{name}{}.folded", reports::flame::WALL_SUFFIX));
+        text.push_str(&wait_text(&wall));
+        let offcpu = svg.with_file_name(format!("{name}{}.svg", reports::flame::OFFCPU_SUFFIX));
+        if offcpu.is_file() {
+            text.push_str(&format!("off-CPU flamegraph: {}\n", offcpu.display()));
+        }
     }
     print(&text)?;
     Ok(code)
+}
+
+/// Sites shown per thread.
+const SITES_PER_THREAD: usize = 3;
+
+/// Where each thread of the cell waited, over all its trials, from its
+/// wall-clock profile (`CELL.wall.folded`); empty without one.
+fn wait_text(folded: &std::path::Path) -> String {
+    let Ok(bytes) = reports::input::read_capped(folded, reports::flame::FOLDED_MAX_BYTES) else {
+        return String::new();
+    };
+    let stacks = reports::waits::parse_folded(&String::from_utf8_lossy(&bytes));
+    let threads = reports::waits::read_per_thread(&stacks);
+    if threads.is_empty() {
+        return String::new();
+    }
+    let mut out = "where each thread waited (wall-clock samples, all trials):\n".to_string();
+    for (thread, reading) in threads {
+        let profile = &reading.profile;
+        out.push_str(&format!(
+            "  {thread}: on a CPU {:.1}%, waiting for one {:.1}%, blocked {:.1}% of {} samples\n",
+            profile.on_cpu_fraction * 100.0,
+            profile.runqueue_fraction * 100.0,
+            profile.blocked_fraction * 100.0,
+            profile.samples
+        ));
+        for site in reading.sites.iter().take(SITES_PER_THREAD) {
+            out.push_str(&format!(
+                "    {:.1}% of its blocked time: {} ({}{})\n",
+                site.share_of_blocked * 100.0,
+                reports::waits::site_phrase(site),
+                site.primitive.phrase(),
+                if site.in_async_task {
+                    ", inside an async task: a blocking call on an executor thread"
+                } else {
+                    ""
+                }
+            ));
+        }
+    }
+    out
 }
 
 /// Where each worker's time went in the median trial, and the counters.

@@ -374,6 +374,10 @@ fn profile_prints_each_workers_time_and_rejects_a_sweep() {
         "the machine",
         "perf counters, worker 1: ",
         "flamegraph: ",
+        // The wall-clock profile: worker 1 waits at the barrier.
+        "where each thread waited",
+        "of its blocked time: Barrier::wait called from synthetic::amdahl::run_op (barrier)",
+        "off-CPU flamegraph: ",
     ] {
         assert!(stdout.contains(expected), "no '{expected}' in:\n{stdout}");
     }
