@@ -137,6 +137,22 @@ fn known_answers() {
     assert!(page.contains(&format!("flame&#x2f;{amdahl}\">off-CPU</a>")));
     let svg = std::fs::read_to_string(report.join("flame").join(amdahl)).unwrap();
     assert!(svg.contains("Barrier::wait"), "the barrier is drawn");
+    // A comparison shows the top site's share beside the breakdown.
+    let results = dir.path().join("results");
+    let compared = dir.path().join("compared");
+    let output = corebench()
+        .arg("compare")
+        .args([&results, &results])
+        .arg("--out")
+        .arg(&compared)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let page = std::fs::read_to_string(compared.join("index.html")).unwrap();
+    assert!(
+        page.contains("in Barrier::wait called from synthetic::amdahl::run_op"),
+        "the comparison names no wait site"
+    );
     // serial_fraction 0.5: worker 1 sleeps in the barrier through the
     // serial half, a third of the pair's time.
     check(

@@ -113,6 +113,9 @@ pub struct CompareCell {
     /// Where the workers' time went: median on-CPU, run-queue and blocked
     /// shares over its ok trials that carry a breakdown.
     pub time_split: Option<[f64; 3]>,
+    /// With `--wall-profile`: the top wait site's share of the workers'
+    /// time, and the site in words.
+    pub top_wait: Option<(f64, String)>,
 }
 
 /// (spec, scaling, load): the cells of one group match across
@@ -255,6 +258,7 @@ fn compare_cell(
             normalised_ratio: None,
             change: None,
             time_split: None,
+            top_wait: None,
         };
     };
     let base = found[options.baseline].map(|(_, row)| row);
@@ -267,6 +271,11 @@ fn compare_cell(
     // Disturbed trials are left out where enough are clean; where too few
     // are, on either side, the cell gets no verdict.
     let disturbed = !row.clean_figures() || base.is_some_and(|b| !b.clean_figures());
+    let split = section
+        .models
+        .iter()
+        .find(|m| m.model == row.model)
+        .and_then(|m| m.time_split.iter().find(|s| s.n == row.workers));
     CompareCell {
         present: true,
         status: Some(row.status),
@@ -282,12 +291,10 @@ fn compare_cell(
                 }
             })
             .flatten(),
-        time_split: section
-            .models
-            .iter()
-            .find(|m| m.model == row.model)
-            .and_then(|m| m.time_split.iter().find(|s| s.n == row.workers))
-            .map(|s| [s.user + s.system, s.runqueue, s.blocked]),
+        time_split: split.map(|s| [s.user + s.system, s.runqueue, s.blocked]),
+        top_wait: split
+            .and_then(|s| s.waits.as_ref()?.sites.first())
+            .map(|site| (site.share_of_time, crate::waits::site_phrase(site))),
     }
 }
 

@@ -127,8 +127,14 @@ pub(crate) fn cell_view(cell: &CompareCell, is_baseline: bool) -> CellView {
         ratio,
         mark,
         time_split: cell.time_split.map_or(String::new(), |[on, rq, blocked]| {
+            let top_wait = cell
+                .top_wait
+                .as_ref()
+                .map_or(String::new(), |(share, site)| {
+                    format!(", {:.0}% in {site}", share * 100.0)
+                });
             format!(
-                "on CPU {:.0}% · waiting for a CPU {:.0}% · blocked {:.0}%",
+                "on CPU {:.0}% · waiting for a CPU {:.0}% · blocked {:.0}%{top_wait}",
                 on * 100.0,
                 rq * 100.0,
                 blocked * 100.0
