@@ -33,6 +33,8 @@ pub(super) struct ExecCell {
     pub cores: usize,
     /// Where the program's ops files are written.
     pub scratch: PathBuf,
+    /// `--wall-profile` was given: its records say why there is none.
+    pub wall_profile_asked: bool,
     /// A run of the program past this is killed.
     pub limit: Duration,
     /// The guardian's tag, set in the program's environment.
@@ -97,6 +99,11 @@ impl TrialSource for ExecCell {
                 reports::format::cpu_list(&self.mask.iter().map(|&c| c as u32).collect::<Vec<_>>())
             )
         }];
+        if self.wall_profile_asked {
+            notes.push(
+                "not wall-profiled: an exec program is a process of its own, which corebench cannot signal and unwind from inside; the breakdown's blocked share is all there is".to_string(),
+            );
+        }
         if peak.is_some() {
             notes.push(
                 "peak_rss_upper_bound_kib is ru_maxrss, which a forked child inherits from corebench: an upper bound".to_string(),

@@ -107,6 +107,10 @@ pub struct ExecArgs {
     /// scaling past the cores instead of fitting Amdahl's law.
     #[arg(long)]
     pub io_bound: bool,
+    /// Accepted as `run` takes it, but an exec program is not sampled:
+    /// each record says so.
+    #[arg(long)]
+    pub wall_profile: bool,
 }
 
 /// One `--variant`: its label and its command's words.
@@ -253,6 +257,7 @@ pub fn exec(args: ExecArgs) -> anyhow::Result<i32> {
                 limit,
                 tag: tag.clone(),
                 spare,
+                wall_profile_asked: args.wall_profile,
             }
         })
         .collect();

@@ -35,6 +35,7 @@ fn a_program_is_measured_at_each_worker_count_with_its_own_latencies() {
     let ops = "ops=sh -c 'for i in 1 2 3 4 5; do echo 2000 >> \"$COREBENCH_OPS_FILE\"; done'";
     let output = corebench()
         .args(["exec", "--name", "tiny", "-n", "1,2", "-t", "2", "-q"])
+        .args(["--wall-profile"])
         .args(["--variant", &echo, "--variant", ops, "--out"])
         .arg(&out)
         .output()
@@ -59,6 +60,10 @@ fn a_program_is_measured_at_each_worker_count_with_its_own_latencies() {
         assert_eq!(record.status, Status::Ok, "{:?}", record.error);
         assert!(record.machine.is_some(), "the disturbance guard judged it");
         assert!(record.notes.iter().any(|n| n.contains("foreign program")));
+        // Asked for, a wall-clock profile is not pretended: the record
+        // says why there is none.
+        assert!(record.wall_profile.is_none() && record.wait_sites.is_empty());
+        assert!(record.notes.iter().any(|n| n.contains("not wall-profiled")));
         let histogram = reports::histogram::decode(record.histogram.as_ref().unwrap()).unwrap();
         assert_eq!(histogram.len(), record.ops);
         if record.model == "ops" {
