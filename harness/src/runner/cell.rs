@@ -242,6 +242,15 @@ impl TrialSource for CellRun<'_> {
         let mut waits = None;
         if let Some(cell_wall) = self.wall.as_mut() {
             let (reading, saved) = cell_wall.finish(wall, child_wall);
+            if reading.is_none() {
+                if let Ok(outcome) = &result {
+                    notes.push(format!(
+                        "its wall-clock profile took no samples: the trial ({}) was shorter than the sampling interval ({}); raise --wall-profile-hz or --ops",
+                        reports::format::format_ns(outcome.wall_ns as f64),
+                        reports::format::format_ns(1e9 / f64::from(cell_wall.asked_hz()))
+                    ));
+                }
+            }
             waits = reading;
             if let Err(e) = saved {
                 notes.push(format!("its wall-clock samples could not be saved: {e}"));
