@@ -12,12 +12,8 @@
 # Uses ${COREBENCH:-target/release/corebench}, built when missing; KEEP=DIR
 # keeps the results folder.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-
-corebench=${COREBENCH:-target/release/corebench}
-[ -x "$corebench" ] || cargo build --release -p corebench
-out=${KEEP:-$(mktemp -d)}
-if [ -z "${KEEP:-}" ]; then trap 'rm -rf "$out"' EXIT; fi
+# shellcheck source=scripts/lib.sh
+source "$(dirname "$0")/lib.sh"
 "$corebench" run --no-progress -q --workloads cpu/primes,cpu/mandelbrot,cpu/sha256 \
   --models all --workers 1 --trials "${TRIALS:-7}" --out "$out/run" >/dev/null
 python3 - "$out/run/records.jsonl" <<'PY'

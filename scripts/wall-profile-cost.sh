@@ -12,12 +12,8 @@
 # Uses ${COREBENCH:-target/release/corebench}, built when missing; KEEP=DIR
 # keeps the results folders.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-
-corebench=${COREBENCH:-target/release/corebench}
-[ -x "$corebench" ] || cargo build --release -p corebench
-out=${KEEP:-$(mktemp -d)}
-if [ -z "${KEEP:-}" ]; then trap 'rm -rf "$out"' EXIT; fi
+# shellcheck source=scripts/lib.sh
+source "$(dirname "$0")/lib.sh"
 pairs=${PAIRS:-5}
 hz=${HZ:-100}
 for i in $(seq 1 "$pairs"); do

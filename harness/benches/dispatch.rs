@@ -15,30 +15,16 @@
 
 use std::hint::black_box;
 use std::sync::{Arc, Barrier};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use corebench::models::{Model, OpBudget, TrialSpec};
+use corebench::models::{Model, TrialSpec};
 use corebench::recorder::Recording;
 use criterion::{criterion_group, Criterion};
 use rayon::prelude::*;
-use workloads::{parse_spec, Scaling, Workload};
+use workloads::{parse_spec, Workload};
 
 fn trial(workload: &Arc<dyn Workload>, ops: u64) -> TrialSpec {
-    TrialSpec {
-        workload: Arc::clone(workload),
-        workers: 1,
-        scaling: Scaling::Strong,
-        budget: OpBudget::Shared { total: ops },
-        cores: vec![None],
-        runtime_threads: 1,
-        recording: Recording::PerOp,
-        deadline: Instant::now() + Duration::from_secs(60),
-        open_rate_ops_s: None,
-        io: Default::default(),
-        stop: Default::default(),
-        sample_hz: None,
-        wall_hz: None,
-    }
+    TrialSpec::bare(workload, 1, ops, Recording::PerOp)
 }
 
 fn primitives(c: &mut Criterion) {

@@ -15,10 +15,10 @@ use std::hint::black_box;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use corebench::models::{Model, OpBudget, TrialSpec};
+use corebench::models::{Model, TrialSpec};
 use corebench::recorder::Recording;
 use workloads::cpu::primes::count_primes;
-use workloads::{parse_spec, Scaling, Workload};
+use workloads::{parse_spec, Workload};
 
 const ROUNDS: usize = 21;
 const TRIAL: Duration = Duration::from_millis(150);
@@ -72,21 +72,7 @@ fn corebench(
     workers: usize,
     recording: Recording,
 ) -> Duration {
-    let spec = TrialSpec {
-        workload: Arc::clone(workload),
-        workers,
-        scaling: Scaling::Strong,
-        budget: OpBudget::Shared { total: ops },
-        cores: vec![None; workers],
-        runtime_threads: workers,
-        recording,
-        deadline: Instant::now() + Duration::from_secs(60),
-        open_rate_ops_s: None,
-        io: Default::default(),
-        stop: Default::default(),
-        sample_hz: None,
-        wall_hz: None,
-    };
+    let spec = TrialSpec::bare(workload, workers, ops, recording);
     let outcome = model.build().run_trial(&spec).expect("trial runs");
     assert_eq!(outcome.histogram.len(), ops, "every op recorded");
     Duration::from_nanos(outcome.wall_ns)

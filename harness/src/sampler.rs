@@ -110,16 +110,7 @@ impl CellSampler {
         }
         std::fs::create_dir_all(&self.dir)?;
         let name = &self.name;
-        let mut lines: Vec<String> = self
-            .stacks
-            .iter()
-            .map(|(stack, count)| format!("{stack} {count}"))
-            .collect();
-        lines.sort();
-        std::fs::write(
-            self.dir.join(format!("{name}.folded")),
-            lines.join("\n") + "\n",
-        )?;
+        reports::flame::write_folded(&self.dir.join(format!("{name}.folded")), self.stacks.iter())?;
         std::fs::write(
             self.dir.join(format!("{name}.json")),
             serde_json::to_string_pretty(&self.info).map_err(io::Error::other)?,

@@ -29,24 +29,9 @@ fn breakdowns(args: &[&str]) -> Vec<Record> {
         .collect()
 }
 
-/// How many times the known answers are measured before the test fails:
-/// a shared VM's neighbours can slow one core for a whole run (seen here:
-/// on unchanged code, 2 of 3 runs in a row missed one answer or another),
-/// so, as with any figure on this machine, a miss is measured again
-/// before it is believed. No bound is loosened; each attempt checks all.
-const ATTEMPTS: usize = 3;
-
 #[test]
 fn where_the_time_went_matches_known_answers() {
-    for attempt in 1..=ATTEMPTS {
-        match std::panic::catch_unwind(known_answers) {
-            Ok(()) => return,
-            Err(miss) if attempt == ATTEMPTS => std::panic::resume_unwind(miss),
-            Err(_) => eprintln!(
-                "attempt {attempt} of {ATTEMPTS} missed a known answer (above); measuring again"
-            ),
-        }
-    }
+    measured_again_on_a_miss(known_answers);
 }
 
 fn known_answers() {

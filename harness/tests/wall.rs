@@ -9,11 +9,13 @@
 mod common;
 
 use common::*;
+use reports::schema::WaitPrimitive::{Barrier, Channel, IoRead, Mutex, Sleep};
 use reports::schema::{Record, Status, WaitPrimitive};
 
-/// Runs a plan with the wall-clock profile on and returns the results
-/// folder (removed when dropped) and its ok records.
-fn profiled(args: &[&str]) -> (tempfile::TempDir, Vec<Record>) {
+/// Runs `workloads` under `models` at 2 workers with the wall-clock
+/// profile on (and `more` arguments); returns the results folder (removed
+/// when dropped) and its ok records.
+fn profiled(workloads: &str, models: &str, more: &[&str]) -> (tempfile::TempDir, Vec<Record>) {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("results");
     let output = corebench()
@@ -21,7 +23,8 @@ fn profiled(args: &[&str]) -> (tempfile::TempDir, Vec<Record>) {
         .args(["--on-disturbance", "flag", "--wall-profile"])
         .args(["--wall-profile-hz", "200", "--workers", "2", "--out"])
         .arg(&out)
-        .args(args)
+        .args(["--workloads", workloads, "--models", models])
+        .args(more)
         .output()
         .unwrap();
     assert!(output.status.success(), "{}", text(&output.stderr));
@@ -33,28 +36,27 @@ fn profiled(args: &[&str]) -> (tempfile::TempDir, Vec<Record>) {
     (dir, records)
 }
 
-/// What a cell's top wait site must be.
-struct Expected {
-    workload: &'static str,
-    model: &'static str,
-    primitive: WaitPrimitive,
-    /// A part of the function waited in.
-    function: &'static str,
-    /// A part of the calling frame.
-    caller: &'static str,
-    /// Whether its share of all samples must be within 0.1 of the
-    /// breakdown's blocked share.
-    share_matches_breakdown: bool,
-}
+/// What a cell's top wait site must be: the workload (a prefix of its
+/// spec), the model, the primitive, a part of the function waited in and
+/// a part of the calling frame (under `workloads::`). Its share of all samples must be within
+/// 0.1 of the breakdown's blocked share.
+type Expected = (
+    &'static str,
+    &'static str,
+    WaitPrimitive,
+    &'static str,
+    &'static str,
+);
 
 /// Checks `expected` against the cell's trials, pooled: the top site's
 /// samples over all samples, against the trials' mean blocked share.
 fn check(records: &[Record], expected: &Expected) {
+    let &(workload, model, primitive, function, caller) = expected;
     let cell: Vec<&Record> = records
         .iter()
-        .filter(|r| r.workload.spec.starts_with(expected.workload) && r.model == expected.model)
+        .filter(|r| r.workload.spec.starts_with(workload) && r.model == model)
         .collect();
-    let label = format!("{} under {}", expected.workload, expected.model);
+    let label = format!("{workload} under {model}");
     assert!(!cell.is_empty(), "{label}: no ok trial");
     let mut site_samples = 0;
     let mut blocked_samples = 0.0;
@@ -66,10 +68,13 @@ fn check(records: &[Record], expected: &Expected) {
             .wait_sites
             .first()
             .unwrap_or_else(|| panic!("{label}: no wait site: {profile:?}"));
-        assert_eq!(top.primitive, expected.primitive, "{label}: {top:?}");
-        assert!(top.function.contains(expected.function), "{label}: {top:?}");
-        let caller = top.caller.as_deref().unwrap_or_default();
-        assert!(caller.contains(expected.caller), "{label}: {top:?}");
+        assert_eq!(top.primitive, primitive, "{label}: {top:?}");
+        assert!(top.function.contains(function), "{label}: {top:?}");
+        let called_from = top.caller.as_deref().unwrap_or_default();
+        assert!(
+            called_from.contains(&format!("workloads::{caller}")),
+            "{label}: {top:?}"
+        );
         site_samples += top.samples;
         all_samples += profile.samples;
         blocked_samples += profile.blocked_fraction * profile.samples as f64;
@@ -81,12 +86,10 @@ fn check(records: &[Record], expected: &Expected) {
     }
     let site_share = site_samples as f64 / all_samples as f64;
     let breakdown_blocked = breakdown_blocked / cell.len() as f64;
-    if expected.share_matches_breakdown {
-        assert!(
-            (site_share - breakdown_blocked).abs() <= 0.1,
-            "{label}: the top site holds {site_share:.2} of the samples, the breakdown says {breakdown_blocked:.2} blocked"
-        );
-    }
+    assert!(
+        (site_share - breakdown_blocked).abs() <= 0.1,
+        "{label}: the top site holds {site_share:.2} of the samples, the breakdown says {breakdown_blocked:.2} blocked"
+    );
     // At least 80% of the blocked samples are at the one site.
     assert!(
         site_samples as f64 >= 0.8 * blocked_samples,
@@ -94,32 +97,18 @@ fn check(records: &[Record], expected: &Expected) {
     );
 }
 
-/// How many times the known answers are measured before the test fails,
-/// as in `tests/breakdown.rs`: a neighbour on this shared VM can slow a
-/// whole run. No bound is loosened; each attempt checks all.
-const ATTEMPTS: usize = 3;
-
 #[test]
 fn blocked_workers_are_found_where_they_wait() {
-    for attempt in 1..=ATTEMPTS {
-        match std::panic::catch_unwind(known_answers) {
-            Ok(()) => return,
-            Err(miss) if attempt == ATTEMPTS => std::panic::resume_unwind(miss),
-            Err(_) => eprintln!(
-                "attempt {attempt} of {ATTEMPTS} missed a known answer (above); measuring again"
-            ),
-        }
-    }
+    measured_again_on_a_miss(known_answers);
 }
 
 fn known_answers() {
     // Calibrated trials of about a quarter second each.
-    let (dir, records) = profiled(&[
-        "--workloads",
+    let (dir, records) = profiled(
         "synthetic/amdahl:serial_fraction=0.5,io/sleep:ms=2,io/http",
-        "--models",
         "threads,process",
-    ]);
+        &[],
+    );
     // The page draws each profiled cell's blocked samples and lists its
     // wait sites.
     let report = dir.path().join("results/report");
@@ -153,100 +142,42 @@ fn known_answers() {
         page.contains("in Barrier::wait called from synthetic::amdahl::run_op"),
         "the comparison names no wait site"
     );
-    // serial_fraction 0.5: worker 1 sleeps in the barrier through the
-    // serial half, a third of the pair's time.
-    check(
-        &records,
-        &Expected {
-            workload: "synthetic/amdahl",
-            model: "threads",
-            primitive: WaitPrimitive::Barrier,
-            function: "Barrier::wait",
-            caller: "workloads::synthetic::amdahl",
-            share_matches_breakdown: true,
-        },
-    );
-    // Process children sample themselves and send their stacks back.
-    check(
-        &records,
-        &Expected {
-            workload: "io/sleep",
-            model: "process",
-            primitive: WaitPrimitive::Sleep,
-            function: "sleep",
-            caller: "workloads::io::sleep",
-            share_matches_breakdown: true,
-        },
-    );
-    check(
-        &records,
-        &Expected {
-            workload: "io/sleep",
-            model: "threads",
-            primitive: WaitPrimitive::Sleep,
-            function: "sleep",
-            caller: "workloads::io::sleep",
-            share_matches_breakdown: true,
-        },
-    );
-    // Waiting for the loopback server's answer: a socket read, under the
-    // HTTP client the workload calls.
-    check(
-        &records,
-        &Expected {
-            workload: "io/http",
-            model: "threads",
-            primitive: WaitPrimitive::IoRead,
-            function: "ureq",
-            caller: "workloads::io::client",
-            share_matches_breakdown: true,
-        },
-    );
+    for expected in [
+        // serial_fraction 0.5: worker 1 sleeps in the barrier through the
+        // serial half, a third of the pair's time.
+        (
+            "synthetic/amdahl",
+            "threads",
+            Barrier,
+            "Barrier::wait",
+            "synthetic::amdahl",
+        ),
+        // Process children sample themselves and send their stacks back.
+        ("io/sleep", "process", Sleep, "sleep", "io::sleep"),
+        ("io/sleep", "threads", Sleep, "sleep", "io::sleep"),
+        // Waiting for the loopback server's answer: a socket read, under
+        // the HTTP client the workload calls.
+        ("io/http", "threads", IoRead, "ureq", "io::client"),
+    ] {
+        check(&records, &expected);
+    }
 
     // Blocked episodes of about 1.75 ms: a sample sees a thread's state at
     // one instant, and on this VM waking a thread takes tens of
     // microseconds the kernel counts as neither on a CPU nor queued, so
     // the shares agree only when waits are long against that.
-    let (_dir, records) = profiled(&[
-        "--workloads",
-        "sync/counter:impl=std-mutex,cs_steps=1000000,comm/channel:impl=crossbeam,producers=1,consumers=1,consume_steps=1000000",
-        "--models",
-        "threads",
-        "--ops",
-        "150",
-    ]);
-    check(
-        &records,
-        &Expected {
-            workload: "sync/counter",
-            model: "threads",
-            primitive: WaitPrimitive::Mutex,
-            function: "mutex",
-            caller: "workloads::sync::counter",
-            share_matches_breakdown: true,
-        },
-    );
-    // The slow consumer fills the channel: the producer waits in send.
-    check(
-        &records,
-        &Expected {
-            workload: "comm/channel",
-            model: "threads",
-            primitive: WaitPrimitive::Channel,
-            function: "send",
-            caller: "workloads::comm",
-            share_matches_breakdown: true,
-        },
-    );
+    let (_dir, records) = profiled("sync/counter:impl=std-mutex,cs_steps=1000000,comm/channel:impl=crossbeam,producers=1,consumers=1,consume_steps=1000000", "threads", &["--ops", "150"]);
+    for expected in [
+        ("sync/counter", "threads", Mutex, "mutex", "sync::counter"),
+        // The slow consumer fills the channel: the producer waits in send.
+        ("comm/channel", "threads", Channel, "send", "comm"),
+    ] {
+        check(&records, &expected);
+    }
 
     // A blocking sleep inside an async op blocks the runtime thread, and
     // is flagged as such; the timer's sleep is the runtime parking.
-    let (_dir, records) = profiled(&[
-        "--workloads",
-        "io/sleep:ms=2,blocking=true,io/sleep:ms=2",
-        "--models",
-        "tokio",
-    ]);
+    let (_dir, records) = profiled("io/sleep:ms=2,blocking=true,io/sleep:ms=2", "tokio", &[]);
     for record in &records {
         let profile = record.wall_profile.as_ref().expect("a wall profile");
         let top = record.wait_sites.first().expect("a wait site");

@@ -204,6 +204,19 @@ pub fn render_all(results_dir: &Path, out: &Path) -> Result<Rendered, ReportErro
     Ok(rendered)
 }
 
+/// Writes `stacks` as a folded profile at `path`, one `STACK COUNT` line
+/// each, sorted: the one writer of the format [`render_all`] reads.
+pub fn write_folded<'a>(
+    path: &Path,
+    stacks: impl Iterator<Item = (&'a String, &'a u64)>,
+) -> std::io::Result<()> {
+    let mut lines: Vec<String> = stacks
+        .map(|(stack, count)| format!("{stack} {count}"))
+        .collect();
+    lines.sort();
+    fs::write(path, lines.join("\n") + "\n")
+}
+
 /// The blocked samples of a wall-clock profile, without their root frame.
 fn blocked_only(folded: &str) -> String {
     let prefix = format!("{};", crate::waits::ROOT_BLOCKED);

@@ -352,7 +352,7 @@ fn section_view(section: &Section, charts: Vec<ChartView>) -> SectionView {
             .iter()
             .any(|r| r.ipc.is_some() || r.cache_misses_per_op.is_some()),
         single_point: section.single_point(),
-        waits: crate::wait_table::wait_rows(section),
+        waits: crate::wait_table::wait_rows(section, |model| colour_hex(section, model)),
     }
 }
 

@@ -44,8 +44,8 @@ pub struct WaitRowView {
 }
 
 /// The section's wait rows: every model, every worker count with a wall
-/// profile, its sites in order.
-pub fn wait_rows(section: &Section) -> Vec<WaitRowView> {
+/// profile, its sites in order; `colour` gives a model's swatch.
+pub fn wait_rows(section: &Section, colour: impl Fn(&str) -> String) -> Vec<WaitRowView> {
     let mut rows = Vec::new();
     for curve in &section.models {
         for split in &curve.time_split {
@@ -55,7 +55,7 @@ pub fn wait_rows(section: &Section) -> Vec<WaitRowView> {
             for (rank, site) in waits.sites.iter().enumerate() {
                 rows.push(WaitRowView {
                     model: curve.model.clone(),
-                    colour: crate::html::colour_hex(section, &curve.model),
+                    colour: colour(&curve.model),
                     workers: split.n,
                     blocked: if rank == 0 {
                         percent(waits.profile.blocked_fraction)

@@ -87,6 +87,32 @@ pub struct TrialSpec {
 }
 
 impl TrialSpec {
+    /// A closed-load, strong-scaling trial of `ops` ops shared by
+    /// `workers` unpinned workers, with a minute's deadline and no probe:
+    /// what the benches time.
+    pub fn bare(
+        workload: &Arc<dyn Workload>,
+        workers: usize,
+        ops: u64,
+        recording: Recording,
+    ) -> TrialSpec {
+        TrialSpec {
+            workload: Arc::clone(workload),
+            workers,
+            scaling: Scaling::Strong,
+            budget: OpBudget::Shared { total: ops },
+            cores: vec![None; workers],
+            runtime_threads: workers,
+            recording,
+            deadline: Instant::now() + std::time::Duration::from_secs(60),
+            open_rate_ops_s: None,
+            io: Default::default(),
+            stop: Default::default(),
+            sample_hz: None,
+            wall_hz: None,
+        }
+    }
+
     /// The shape the workload is prepared for under `model`: async ops
     /// when the model awaits them and the workload offers them.
     pub fn shape(&self, model: Model) -> RunShape {

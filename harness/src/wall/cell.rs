@@ -64,15 +64,9 @@ impl CellWall {
 
     fn write(&self) -> io::Result<()> {
         std::fs::create_dir_all(&self.dir)?;
-        let mut lines: Vec<String> = self
-            .stacks
-            .iter()
-            .map(|(stack, count)| format!("{stack} {count}"))
-            .collect();
-        lines.sort();
-        std::fs::write(
-            self.dir.join(format!("{}.folded", self.name)),
-            lines.join("\n") + "\n",
+        reports::flame::write_folded(
+            &self.dir.join(format!("{}.folded", self.name)),
+            self.stacks.iter(),
         )
     }
 }

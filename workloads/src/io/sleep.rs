@@ -15,27 +15,30 @@ use crate::{
     WorkloadInfo,
 };
 
+/// How long each op waits.
+const MS: ParamSpec = ParamSpec {
+    name: "ms",
+    kind: ParamKind::Float {
+        min: 0.0,
+        max: 60_000.0,
+    },
+    default: "1",
+    help: "how long each op waits, in ms",
+};
+
+/// Whether the async op blocks its runtime thread.
+const BLOCKING: ParamSpec = ParamSpec {
+    name: "blocking",
+    kind: ParamKind::Bool,
+    default: "false",
+    help: "in the async models, wait with thread::sleep inside the task (a blocking call on an executor thread) instead of the runtime's timer",
+};
+
 /// Registry entry.
 pub static INFO: WorkloadInfo = WorkloadInfo {
     id: "io/sleep",
     summary: "a pure timed wait per op (thread::sleep, or the runtime's timer in the async models)",
-    params: &[
-        ParamSpec {
-            name: "ms",
-            kind: ParamKind::Float {
-                min: 0.0,
-                max: 60_000.0,
-            },
-            default: "1",
-            help: "how long each op waits, in ms",
-        },
-        ParamSpec {
-            name: "blocking",
-            kind: ParamKind::Bool,
-            default: "false",
-            help: "in the async models, wait with thread::sleep inside the task (a blocking call on an executor thread) instead of the runtime's timer",
-        },
-    ],
+    params: &[MS, BLOCKING],
     in_profiles: false,
     build: |params| Ok(Box::new(SleepWorkload { params })),
 };
