@@ -167,16 +167,31 @@ impl Armed {
 /// A child's samples, cut to [`CHILD_PROFILE_CAP_BYTES`] of stack text:
 /// the most frequent stacks are kept, and what was left out is counted.
 pub fn capped_child_samples(armed: Armed, rename_thread: &str) -> ChildSamples {
-    let (mut stacks, samples, cpu_ns) = armed.folded();
-    stacks.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-    let mut kept = Vec::new();
-    let (mut bytes, mut dropped) = (0, 0);
-    for (stack, count) in stacks {
-        // The child's main thread is the worker; name it so.
+    let (stacks, samples, cpu_ns) = armed.folded();
+    // The child's main thread is the worker; name it so.
+    let renamed = stacks.into_iter().map(|(stack, count)| {
         let stack = match stack.split_once(';') {
             Some((_, rest)) => format!("{rename_thread};{rest}"),
             None => rename_thread.to_string(),
         };
+        (stack, count)
+    });
+    let (stacks, dropped) = capped(renamed.collect());
+    ChildSamples {
+        stacks,
+        samples,
+        dropped,
+        cpu_ns,
+    }
+}
+
+/// `stacks` cut to [`CHILD_PROFILE_CAP_BYTES`] of stack text, the most
+/// frequent kept, and the samples of those left out.
+pub fn capped(mut stacks: Vec<(String, u64)>) -> (Vec<(String, u64)>, u64) {
+    stacks.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    let mut kept = Vec::new();
+    let (mut bytes, mut dropped) = (0, 0);
+    for (stack, count) in stacks {
         if bytes + stack.len() > CHILD_PROFILE_CAP_BYTES {
             dropped += count;
             continue;
@@ -184,12 +199,7 @@ pub fn capped_child_samples(armed: Armed, rename_thread: &str) -> ChildSamples {
         bytes += stack.len();
         kept.push((stack, count));
     }
-    ChildSamples {
-        stacks: kept,
-        samples,
-        dropped,
-        cpu_ns,
-    }
+    (kept, dropped)
 }
 
 /// One sample's stack, outermost frame first, as a folded line's frames.

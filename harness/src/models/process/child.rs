@@ -122,11 +122,13 @@ pub fn run_child_worker(args: ChildArgs, registry: &Registry) -> i32 {
         });
     }
     if let Some(wall) = wall {
-        // Its worker thread is labelled `worker{index}` as in-process ones are.
+        // Its worker thread is labelled `worker{index}` as in-process ones
+        // are. Cut as its CPU stacks are: the rarest go first.
         let samples = wall.finish();
+        let (stacks, _dropped) = crate::sampler::capped(samples.stacks);
         send(&WorkerMessage::WallProfile {
             pid,
-            stacks: samples.stacks,
+            stacks,
             samples: samples.samples,
         });
     }
