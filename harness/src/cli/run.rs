@@ -242,7 +242,41 @@ fn plan_notes(plan: &Plan, workers_given: bool) -> Vec<String> {
             plan.cpus.core_count()
         ));
     }
+    if !workers_given && !single {
+        notes.extend(unswept_note(plan));
+    }
     notes
+}
+
+/// When the cores (`--cores`, a cgroup quota) leave some workloads one
+/// worker count while others sweep, which ones: they show no speedup, and
+/// a comparison with a run that swept them finds no partner for their
+/// other counts.
+fn unswept_note(plan: &Plan) -> Option<String> {
+    let measured = (0..plan.workloads.len()).filter(|w| Some(*w) != plan.calibration);
+    let (single, swept): (Vec<usize>, Vec<usize>) =
+        measured.partition(|&w| plan.workers_for(w).len() == 1);
+    let first_swept = *swept.first()?;
+    let id = |w: usize| plan.workloads[w].info().id.to_string();
+    let names: Vec<String> = single.iter().map(|&w| id(w)).collect();
+    let &one = plan.workers_for(*single.first()?).first()?;
+    let cores = plan.cpus.core_count();
+    Some(format!(
+        "{} {} at {} only ({} core{}) while {} sweeps {}: {} no speedup, and a comparison with a run that swept {} finds no partner for the other counts; pass --workers 1,2 to sweep past the cores",
+        names.join(", "),
+        if names.len() == 1 { "runs" } else { "run" },
+        reports::format::workers_phrase(one as u32),
+        cores,
+        if cores == 1 { "" } else { "s" },
+        id(first_swept),
+        plan.workers_for(first_swept)
+            .iter()
+            .map(|n| n.to_string())
+            .collect::<Vec<_>>()
+            .join(","),
+        if names.len() == 1 { "it shows" } else { "they show" },
+        if names.len() == 1 { "it" } else { "them" },
+    ))
 }
 
 /// A folder that is not ours to write, or a path that cannot be used, is

@@ -214,3 +214,25 @@ fn help_speaks_to_users_with_examples_and_completions_are_generated() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(text(&bad.stderr).contains("tcsh"));
 }
+
+#[test]
+fn one_core_says_the_cpu_workloads_do_not_sweep_while_io_does() {
+    // On one core the CPU workloads run at 1 worker only, while IO-bound
+    // ones sweep past the cores: a comparison with a two-core run then
+    // finds no partner for its 2-worker CPU cells, so the run says so.
+    let dir = tempfile::tempdir().unwrap();
+    let output = corebench()
+        .args(words("run --cores 0 -w cpu/primes,io/sleep:ms=0.1"))
+        .args(words(
+            "-m threads -t 1 --ops 64 --no-calibration --no-progress -o",
+        ))
+        .arg(dir.path().join("one-core"))
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("note: cpu/primes runs at 1 worker only (1 core) while io/sleep sweeps"),
+        "{stderr}"
+    );
+}
