@@ -35,6 +35,8 @@ pub(super) struct ExecCell {
     pub scratch: PathBuf,
     /// `--wall-profile` was given: its records say why there is none.
     pub wall_profile_asked: bool,
+    /// Warm-up runs still to do before its first measured one.
+    pub warmup_left: u32,
     /// A run of the program past this is killed.
     pub limit: Duration,
     /// The guardian's tag, set in the program's environment.
@@ -66,6 +68,32 @@ impl TrialSource for ExecCell {
         let ops_file = self
             .scratch
             .join(format!("{}-{n}-{}.ops", self.variant.label, self.done));
+        // Warm-up runs come first, unrecorded; one that fails fails the
+        // cell with its reason, as `run`'s warm-up does.
+        while self.warmup_left > 0 {
+            self.warmup_left -= 1;
+            let warm_up = run_once(
+                &self.variant,
+                n,
+                &self.mask,
+                &ops_file,
+                self.limit,
+                &self.tag,
+                self.spare,
+            );
+            if crate::interrupt::requested().is_some() {
+                return None;
+            }
+            if let Err(e) = warm_up {
+                let record = self.ctx.record(TrialParts::failed(
+                    e.prefixed("warm-up: "),
+                    ModelOverhead::default(),
+                ));
+                self.done = self.trials;
+                return Some(TrialEnd::Kept(Box::new(record)));
+            }
+            let _ = std::fs::remove_file(&ops_file);
+        }
         let result = run_once(
             &self.variant,
             n,

@@ -111,6 +111,11 @@ pub struct ExecArgs {
     /// each record says so.
     #[arg(long)]
     pub wall_profile: bool,
+    /// Runs of each variant at each worker count before the measured ones,
+    /// not recorded (they warm the page cache and the program's own
+    /// caches, as hyperfine's --warmup does).
+    #[arg(long, default_value_t = 1, allow_negative_numbers = true)]
+    pub warmup: u32,
 }
 
 /// One `--variant`: its label and its command's words.
@@ -258,6 +263,7 @@ pub fn exec(args: ExecArgs) -> anyhow::Result<i32> {
                 tag: tag.clone(),
                 spare,
                 wall_profile_asked: args.wall_profile,
+                warmup_left: args.warmup,
             }
         })
         .collect();

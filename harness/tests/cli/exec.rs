@@ -35,7 +35,7 @@ fn a_program_is_measured_at_each_worker_count_with_its_own_latencies() {
     let ops = "ops=sh -c 'for i in 1 2 3 4 5; do echo 2000 >> \"$COREBENCH_OPS_FILE\"; done'";
     let output = corebench()
         .args(["exec", "--name", "tiny", "-n", "1,2", "-t", "2", "-q"])
-        .args(["--wall-profile"])
+        .args(["--wall-profile", "--warmup", "2"])
         .args(["--variant", &echo, "--variant", ops, "--out"])
         .arg(&out)
         .output()
@@ -47,9 +47,10 @@ fn a_program_is_measured_at_each_worker_count_with_its_own_latencies() {
         .map(str::to_string)
         .collect();
     lines.sort();
+    // Two warm-up runs, then the two measured ones, at each count.
     assert_eq!(
         lines,
-        ["1 1", "1 1", "2 2", "2 2"],
+        ["1 1", "1 1", "1 1", "1 1", "2 2", "2 2", "2 2", "2 2"],
         "{{workers}} and the env"
     );
 
@@ -167,4 +168,46 @@ fn the_books_python_experiments_run_on_a_tiny_plan() {
         }
     }
     assert!(out.join("report/index.html").exists());
+}
+
+#[test]
+fn a_warm_up_run_is_not_recorded_and_a_failing_one_fails_its_cell() {
+    let dir = tempfile::tempdir().unwrap();
+    let seen = dir.path().join("seen.txt");
+    // Fails on its first run only: the warm-up.
+    let flaky = format!(
+        "flaky=sh -c 'test -e {0} || {{ touch {0}; exit 3; }}'",
+        seen.display()
+    );
+    let out = dir.path().join("results");
+    let output = corebench()
+        .args(["exec", "--name", "warm", "-n", "1", "-t", "2", "-q"])
+        .args(["--variant", &flaky, "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
+    let folder = read(&out);
+    assert_eq!(folder.records.len(), 1, "the cell stops at its warm-up");
+    let error = folder.records[0].error.as_deref().unwrap_or_default();
+    assert!(error.starts_with("warm-up: "), "{error}");
+
+    // Without a warm-up, the first run is a measured one.
+    let out = dir.path().join("cold");
+    std::fs::remove_file(&seen).unwrap();
+    let output = corebench()
+        .args(["exec", "--name", "cold", "-n", "1", "-t", "2", "-q", "--warmup", "0"])
+        .args(["--variant", &flaky, "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let folder = read(&out);
+    assert_eq!(folder.records.len(), 2, "{}", text(&output.stderr));
+    let errors: Vec<&str> = folder
+        .records
+        .iter()
+        .filter_map(|r| r.error.as_deref())
+        .collect();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(errors[0].contains("exited with status 3"), "{errors:?}");
 }
