@@ -37,6 +37,8 @@ pub(super) struct ExecCell {
     pub wall_profile_asked: bool,
     /// Warm-up runs still to do before its first measured one.
     pub warmup_left: u32,
+    /// Its variant's setup, prepare and cleanup.
+    pub hooks: std::sync::Arc<super::hooks::Hooks>,
     /// A run of the program past this is killed.
     pub limit: Duration,
     /// The guardian's tag, set in the program's environment.
@@ -69,18 +71,11 @@ impl TrialSource for ExecCell {
             .scratch
             .join(format!("{}-{n}-{}.ops", self.variant.label, self.done));
         // Warm-up runs come first, unrecorded; one that fails fails the
-        // cell with its reason, as `run`'s warm-up does.
+        // cell with its reason, as `run`'s warm-up does. Every run has its
+        // prepare first (and the variant's first, its setup).
         while self.warmup_left > 0 {
             self.warmup_left -= 1;
-            let warm_up = run_once(
-                &self.variant,
-                n,
-                &self.mask,
-                &ops_file,
-                self.limit,
-                &self.tag,
-                self.spare,
-            );
+            let warm_up = self.run(&ops_file);
             if crate::interrupt::requested().is_some() {
                 return None;
             }
@@ -92,17 +87,8 @@ impl TrialSource for ExecCell {
                 self.done = self.trials;
                 return Some(TrialEnd::Kept(Box::new(record)));
             }
-            let _ = std::fs::remove_file(&ops_file);
         }
-        let result = run_once(
-            &self.variant,
-            n,
-            &self.mask,
-            &ops_file,
-            self.limit,
-            &self.tag,
-            self.spare,
-        );
+        let result = self.run(&ops_file);
         if crate::interrupt::requested().is_some() {
             return None;
         }
@@ -148,5 +134,32 @@ impl TrialSource for ExecCell {
         });
         self.done += 1;
         Some(TrialEnd::Kept(Box::new(record)))
+    }
+}
+
+impl ExecCell {
+    /// One run of its program, its variant's setup (the first time) and
+    /// prepare before it.
+    fn run(
+        &self,
+        ops_file: &std::path::Path,
+    ) -> Result<crate::models::TrialOutcome, crate::failure::Failure> {
+        let env: Vec<(String, String)> = self.tag.iter().cloned().collect();
+        self.hooks.before_run(&super::hooks::Place {
+            workers: self.ctx.workers,
+            mask: &self.mask,
+            limit: self.limit,
+            env: &env,
+            spare: self.spare,
+        })?;
+        run_once(
+            &self.variant,
+            self.ctx.workers,
+            &self.mask,
+            ops_file,
+            self.limit,
+            &self.tag,
+            self.spare,
+        )
     }
 }

@@ -33,6 +33,7 @@
 mod cell;
 pub mod child;
 pub mod guard;
+mod hooks;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -116,6 +117,18 @@ pub struct ExecArgs {
     /// caches, as hyperfine's --warmup does).
     #[arg(long, default_value_t = 1, allow_negative_numbers = true)]
     pub warmup: u32,
+    /// A shell command run once per variant before its first run; once
+    /// for all variants, or once per variant in their order.
+    #[arg(long)]
+    pub setup: Vec<String>,
+    /// A shell command run before every run of a variant (warm-ups too),
+    /// outside the timed region; `{workers}` is replaced.
+    #[arg(long)]
+    pub prepare: Vec<String>,
+    /// A shell command run once per variant after the last round, where
+    /// its setup ran.
+    #[arg(long)]
+    pub cleanup: Vec<String>,
 }
 
 /// One `--variant`: its label and its command's words.
@@ -178,6 +191,7 @@ pub fn exec(args: ExecArgs) -> anyhow::Result<i32> {
     if args.trials == 0 {
         return Err(UsageError::new("bad --trials 0: expected 1 or more").into());
     }
+    let hooks = hooks::per_variant(&args.setup, &args.prepare, &args.cleanup, variants.len())?;
     let limit = crate::plan::parse_trial_timeout(args.trial_timeout_s)?;
     if let Some(cores) = &args.cores {
         crate::placement::restrict_process_to(cores)?;
@@ -232,8 +246,9 @@ pub fn exec(args: ExecArgs) -> anyhow::Result<i32> {
     let spare = guardian.as_ref().map(guard::Guardian::pid);
     let mut cells: Vec<ExecCell> = variants
         .iter()
-        .flat_map(|variant| workers.iter().map(move |&n| (variant, n)))
-        .map(|(variant, n)| {
+        .enumerate()
+        .flat_map(|(v, variant)| workers.iter().map(move |&n| (v, variant, n)))
+        .map(|(v, variant, n)| {
             let cores = cpus.resolve(placement, n);
             let mut mask: Vec<usize> = cores.iter().flatten().copied().collect();
             mask.sort_unstable();
@@ -264,6 +279,7 @@ pub fn exec(args: ExecArgs) -> anyhow::Result<i32> {
                 spare,
                 wall_profile_asked: args.wall_profile,
                 warmup_left: args.warmup,
+                hooks: Arc::clone(&hooks[v]),
             }
         })
         .collect();
@@ -298,6 +314,21 @@ pub fn exec(args: ExecArgs) -> anyhow::Result<i32> {
         },
     )?;
     progress.finish_and_clear();
+    // Each variant's cleanup, after its last round (or the run's end).
+    let env: Vec<(String, String)> = tag.iter().cloned().collect();
+    for (variant, hooks) in variants.iter().zip(&hooks) {
+        let place = hooks::Place {
+            workers: workers.iter().copied().max().unwrap_or(1),
+            mask: &[],
+            limit,
+            env: &env,
+            spare,
+        };
+        if let Err(e) = hooks.after_series(&place) {
+            failed += 1;
+            eprintln!("corebench: {}: {}", variant.label, e.message);
+        }
+    }
     let _ = std::fs::remove_dir_all(&scratch);
     if let Some(guardian) = guardian {
         guardian.finish();

@@ -196,7 +196,9 @@ fn a_warm_up_run_is_not_recorded_and_a_failing_one_fails_its_cell() {
     let out = dir.path().join("cold");
     std::fs::remove_file(&seen).unwrap();
     let output = corebench()
-        .args(["exec", "--name", "cold", "-n", "1", "-t", "2", "-q", "--warmup", "0"])
+        .args([
+            "exec", "--name", "cold", "-n", "1", "-t", "2", "-q", "--warmup", "0",
+        ])
         .args(["--variant", &flaky, "--out"])
         .arg(&out)
         .output()
@@ -210,4 +212,77 @@ fn a_warm_up_run_is_not_recorded_and_a_failing_one_fails_its_cell() {
         .collect();
     assert_eq!(errors.len(), 1, "{errors:?}");
     assert!(errors[0].contains("exited with status 3"), "{errors:?}");
+}
+
+#[test]
+fn setup_prepare_and_cleanup_run_in_hyperfines_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("calls.log");
+    let log = log.display();
+    let variant = |v: &str| format!("{v}=sh -c 'echo run-{v} {{workers}} >> {log}'");
+    let output = corebench()
+        .args(["exec", "--name", "hooks", "-n", "1,2", "-t", "2", "-q"])
+        .args(["--variant", &variant("a"), "--variant", &variant("b")])
+        // Setup once per variant, prepare and cleanup once for all.
+        .args(["--setup", &format!("echo setup-a >> {log}")])
+        .args(["--setup", &format!("echo setup-b >> {log}")])
+        .args(["--prepare", &format!("echo prepare {{workers}} >> {log}")])
+        .args(["--cleanup", &format!("echo cleanup >> {log}")])
+        .arg("--out")
+        .arg(dir.path().join("results"))
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let calls = std::fs::read_to_string(dir.path().join("calls.log")).unwrap();
+    let calls: Vec<&str> = calls.lines().collect();
+    for v in ["a", "b"] {
+        let setup = calls.iter().position(|c| *c == format!("setup-{v}"));
+        let first_run = calls
+            .iter()
+            .position(|c| c.starts_with(&format!("run-{v} ")));
+        assert!(setup.is_some() && setup < first_run, "{calls:?}");
+        assert_eq!(
+            calls.iter().filter(|c| **c == format!("setup-{v}")).count(),
+            1
+        );
+        // One warm-up and two measured runs at each of two counts.
+        let runs = calls
+            .iter()
+            .filter(|c| c.starts_with(&format!("run-{v} ")))
+            .count();
+        assert_eq!(runs, 6, "{calls:?}");
+    }
+    // Every run right after its own prepare, with the same worker count.
+    for (i, call) in calls.iter().enumerate() {
+        if let Some(rest) = call.strip_prefix("run-") {
+            let workers = rest.split(' ').nth(1).unwrap();
+            assert_eq!(calls[i - 1], format!("prepare {workers}"), "{calls:?}");
+        }
+    }
+    // The cleanups come last, one per variant.
+    assert_eq!(
+        calls[calls.len() - 2..],
+        ["cleanup", "cleanup"],
+        "{calls:?}"
+    );
+
+    let bad = corebench()
+        .args(["exec", "--name", "hooks", "-n", "1"])
+        .args(["--variant", &variant("a"), "--variant", &variant("b")])
+        .args([
+            "--variant",
+            &variant("c"),
+            "--setup",
+            "true",
+            "--setup",
+            "true",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        text(&bad.stderr).contains("bad --setup: given 2 times for 3 variants"),
+        "{}",
+        text(&bad.stderr)
+    );
 }
