@@ -54,6 +54,50 @@ pub fn summary_tables(analysis: &Analysis) -> String {
     out
 }
 
+/// The table `corebench exec` prints per section: a program run is often
+/// one op, so it gives the wall time per run (the median with its
+/// interval), not ops/s, then the speedup against one worker.
+pub fn exec_tables(analysis: &Analysis) -> String {
+    let mut out = String::new();
+    for section in &analysis.sections {
+        let mut table = Table::new();
+        table.load_preset(UTF8_FULL_CONDENSED).set_header(vec![
+            "variant",
+            "workers",
+            "wall per run median [interval; coverage]",
+            "speedup vs 1 [interval; coverage]",
+            "cpu util",
+            "trials ok",
+        ]);
+        for row in &section.rows {
+            let status = match row.status {
+                Status::Ok => String::new(),
+                other => format!(
+                    " {}: {}",
+                    other.as_str(),
+                    shorten(row.error.as_deref().unwrap_or(""), 48)
+                ),
+            };
+            table.add_row(vec![
+                Cell::new(&row.model),
+                right(row.workers.to_string()),
+                right(crate::format::with_interval(row.wall_ns, format_ns)),
+                right(speedup_text(row.speedup)),
+                right(
+                    row.cpu_utilisation
+                        .map_or("–".into(), |u| format!("{:.0}%", u * 100.0)),
+                ),
+                Cell::new(format!("{}/{}{status}", row.trials_ok, row.trials)),
+            ]);
+        }
+        out.push_str(&format!(
+            "\n{}  (scaling {}, pin {})\n{table}\n",
+            section.workload_spec, section.scaling, section.placement
+        ));
+    }
+    out
+}
+
 /// The median rate with the spread of the trials; rounds per second for a
 /// lockstep workload, so that it agrees with the speedup.
 fn throughput_text(row: &CellRow) -> String {

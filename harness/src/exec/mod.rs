@@ -344,8 +344,10 @@ pub fn exec(args: ExecArgs) -> anyhow::Result<i32> {
         );
         return Ok(crate::interrupt::exit_code(signal));
     }
-    let index = crate::render::render_report(&out, &out.join("report"), false)?.index;
+    let rendered = crate::render::render_report(&out, &out.join("report"), false)?;
+    let index = rendered.index;
     if !args.quiet {
+        crate::output::print(&reports::terminal::exec_tables(&rendered.analysis))?;
         crate::output::println(&format!(
             "results: {}\nreport: {}",
             out.display(),

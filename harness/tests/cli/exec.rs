@@ -192,12 +192,13 @@ fn a_warm_up_run_is_not_recorded_and_a_failing_one_fails_its_cell() {
     let error = folder.records[0].error.as_deref().unwrap_or_default();
     assert!(error.starts_with("warm-up: "), "{error}");
 
-    // Without a warm-up, the first run is a measured one.
+    // Without a warm-up, the first run is a measured one. Not quiet, it
+    // prints a table of the wall time per run, as `run` prints its own.
     let out = dir.path().join("cold");
     std::fs::remove_file(&seen).unwrap();
     let output = corebench()
         .args([
-            "exec", "--name", "cold", "-n", "1", "-t", "2", "-q", "--warmup", "0",
+            "exec", "--name", "cold", "-n", "1", "-t", "2", "--warmup", "0",
         ])
         .args(["--variant", &flaky, "--out"])
         .arg(&out)
@@ -212,6 +213,10 @@ fn a_warm_up_run_is_not_recorded_and_a_failing_one_fails_its_cell() {
         .collect();
     assert_eq!(errors.len(), 1, "{errors:?}");
     assert!(errors[0].contains("exited with status 3"), "{errors:?}");
+    let stdout = text(&output.stdout);
+    assert!(stdout.contains("wall per run median"), "{stdout}");
+    assert!(stdout.contains("│ flaky "), "{stdout}");
+    assert!(stdout.contains("1/2"), "one of two trials ok: {stdout}");
 }
 
 #[test]
