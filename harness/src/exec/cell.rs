@@ -20,8 +20,10 @@ use crate::supervisor::Supervisor;
 pub(super) struct ExecCell {
     /// The workload's name (`exec/NAME`).
     pub name: String,
-    /// The program.
+    /// The program, its parameters replaced.
     pub variant: Variant,
+    /// Its parameter set's environment (`COREBENCH_PARAM_NAME`).
+    pub param_env: Vec<(String, String)>,
     /// What its records share.
     pub ctx: RecordContext,
     /// The cores its program may use (empty: all of the run's).
@@ -144,7 +146,8 @@ impl ExecCell {
         &self,
         ops_file: &std::path::Path,
     ) -> Result<crate::models::TrialOutcome, crate::failure::Failure> {
-        let env: Vec<(String, String)> = self.tag.iter().cloned().collect();
+        let mut env: Vec<(String, String)> = self.tag.iter().cloned().collect();
+        env.extend(self.param_env.iter().cloned());
         self.hooks.before_run(&super::hooks::Place {
             workers: self.ctx.workers,
             mask: &self.mask,
@@ -158,7 +161,7 @@ impl ExecCell {
             &self.mask,
             ops_file,
             self.limit,
-            &self.tag,
+            &env,
             self.spare,
         )
     }

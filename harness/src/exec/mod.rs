@@ -34,6 +34,7 @@ mod cell;
 pub mod child;
 pub mod guard;
 mod hooks;
+mod params;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -129,6 +130,11 @@ pub struct ExecArgs {
     /// its setup ran.
     #[arg(long)]
     pub cleanup: Vec<String>,
+    /// A parameter and its values, `NAME=V1,V2,...`; repeat for more.
+    /// Every combination is its own section (`exec/NAME:size=10`), with
+    /// `{NAME}` replaced in the commands and `COREBENCH_PARAM_NAME` set.
+    #[arg(long = "parameter")]
+    pub parameters: Vec<String>,
 }
 
 /// One `--variant`: its label and its command's words.
@@ -191,7 +197,23 @@ pub fn exec(args: ExecArgs) -> anyhow::Result<i32> {
     if args.trials == 0 {
         return Err(UsageError::new("bad --trials 0: expected 1 or more").into());
     }
-    let hooks = hooks::per_variant(&args.setup, &args.prepare, &args.cleanup, variants.len())?;
+    let sets = params::parameter_sets(&args.parameters)?;
+    // Each parameter set has its own hooks: setup runs once per variant
+    // and set, with the set's values in the commands.
+    let hooks: Vec<Vec<Arc<hooks::Hooks>>> = sets
+        .iter()
+        .map(|set| {
+            let with = |given: &[String]| -> Vec<String> {
+                given.iter().map(|c| params::substitute(c, set)).collect()
+            };
+            hooks::per_variant(
+                &with(&args.setup),
+                &with(&args.prepare),
+                &with(&args.cleanup),
+                variants.len(),
+            )
+        })
+        .collect::<Result<_, _>>()?;
     let limit = crate::plan::parse_trial_timeout(args.trial_timeout_s)?;
     if let Some(cores) = &args.cores {
         crate::placement::restrict_process_to(cores)?;
@@ -220,7 +242,6 @@ pub fn exec(args: ExecArgs) -> anyhow::Result<i32> {
     crate::interrupt::install().context("installing the SIGINT and SIGTERM handlers")?;
     crate::os::process::become_subreaper();
     crate::os::machine::watch_cpus(&cpus.ids());
-    let workload: Arc<dyn Workload> = Arc::new(ExecWorkload::new(&name, args.io_bound));
     let run_id = format!(
         "{}-{}",
         chrono::Local::now().format("%Y%m%dT%H%M%S"),
@@ -228,8 +249,13 @@ pub fn exec(args: ExecArgs) -> anyhow::Result<i32> {
     );
     if !args.quiet {
         eprintln!(
-            "corebench exec: exec/{name}, {} variants x workers {} x {} trials -> {}",
+            "corebench exec: exec/{name}, {} variants{} x workers {} x {} trials -> {}",
             variants.len(),
+            if sets.len() > 1 {
+                format!(" x {} parameter sets", sets.len())
+            } else {
+                String::new()
+            },
             workers
                 .iter()
                 .map(usize::to_string)
@@ -244,20 +270,40 @@ pub fn exec(args: ExecArgs) -> anyhow::Result<i32> {
     let guardian = guard::Guardian::start(&scratch);
     let tag = guardian.as_ref().map(guard::Guardian::env);
     let spare = guardian.as_ref().map(guard::Guardian::pid);
-    let mut cells: Vec<ExecCell> = variants
+    let workloads: Vec<Arc<dyn Workload>> = sets
         .iter()
-        .enumerate()
-        .flat_map(|(v, variant)| workers.iter().map(move |&n| (v, variant, n)))
-        .map(|(v, variant, n)| {
+        .map(|set| {
+            Arc::new(ExecWorkload::new(
+                &name,
+                args.io_bound,
+                params::as_workload_params(set),
+            )) as Arc<dyn Workload>
+        })
+        .collect();
+    let (set_count, variant_count, worker_count) = (sets.len(), variants.len(), workers.len());
+    let cell_keys = (0..set_count).flat_map(|s| {
+        (0..variant_count).flat_map(move |v| (0..worker_count).map(move |w| (s, v, w)))
+    });
+    let mut cells: Vec<ExecCell> = cell_keys
+        .map(|(s, v, w)| {
+            let n = workers[w];
+            let variant = Variant {
+                label: variants[v].label.clone(),
+                argv: variants[v]
+                    .argv
+                    .iter()
+                    .map(|word| params::substitute(word, &sets[s]))
+                    .collect(),
+            };
             let cores = cpus.resolve(placement, n);
             let mut mask: Vec<usize> = cores.iter().flatten().copied().collect();
             mask.sort_unstable();
             mask.dedup();
             ExecCell {
                 name: name.clone(),
-                variant: variant.clone(),
+                param_env: params::environment(&sets[s]),
                 ctx: RecordContext {
-                    workload: Arc::clone(&workload),
+                    workload: Arc::clone(&workloads[s]),
                     model: variant.label.clone(),
                     workers: n,
                     runtime_threads: None,
@@ -279,7 +325,8 @@ pub fn exec(args: ExecArgs) -> anyhow::Result<i32> {
                 spare,
                 wall_profile_asked: args.wall_profile,
                 warmup_left: args.warmup,
-                hooks: Arc::clone(&hooks[v]),
+                hooks: Arc::clone(&hooks[s][v]),
+                variant,
             }
         })
         .collect();
@@ -315,18 +362,21 @@ pub fn exec(args: ExecArgs) -> anyhow::Result<i32> {
     )?;
     progress.finish_and_clear();
     // Each variant's cleanup, after its last round (or the run's end).
-    let env: Vec<(String, String)> = tag.iter().cloned().collect();
-    for (variant, hooks) in variants.iter().zip(&hooks) {
-        let place = hooks::Place {
-            workers: workers.iter().copied().max().unwrap_or(1),
-            mask: &[],
-            limit,
-            env: &env,
-            spare,
-        };
-        if let Err(e) = hooks.after_series(&place) {
-            failed += 1;
-            eprintln!("corebench: {}: {}", variant.label, e.message);
+    for (set, hooks) in sets.iter().zip(&hooks) {
+        let mut env: Vec<(String, String)> = tag.iter().cloned().collect();
+        env.extend(params::environment(set));
+        for (variant, hooks) in variants.iter().zip(hooks) {
+            let place = hooks::Place {
+                workers: workers.iter().copied().max().unwrap_or(1),
+                mask: &[],
+                limit,
+                env: &env,
+                spare,
+            };
+            if let Err(e) = hooks.after_series(&place) {
+                failed += 1;
+                eprintln!("corebench: {}: {}", variant.label, e.message);
+            }
         }
     }
     let _ = std::fs::remove_dir_all(&scratch);
@@ -364,15 +414,16 @@ fn run_once(
     mask: &[usize],
     ops_file: &std::path::Path,
     limit: Duration,
-    tag: &Option<(String, String)>,
+    env: &[(String, String)],
     spare: Option<u32>,
 ) -> Result<TrialOutcome, Failure> {
     let _ = std::fs::remove_file(ops_file);
-    let mut env = vec![
+    let mut env_with = vec![
         (WORKERS_ENV.to_string(), workers.to_string()),
         (OPS_FILE_ENV.to_string(), ops_file.display().to_string()),
     ];
-    env.extend(tag.clone());
+    env_with.extend(env.iter().cloned());
+    let env = env_with;
     let before = MachineSnapshot::take();
     let run = child::run_program(
         &substitute(&variant.argv, workers),
@@ -429,7 +480,7 @@ struct ExecWorkload {
 }
 
 impl ExecWorkload {
-    fn new(name: &str, io_bound: bool) -> Self {
+    fn new(name: &str, io_bound: bool, params: ParamValues) -> Self {
         let info = Box::leak(Box::new(WorkloadInfo {
             id: Box::leak(format!("exec/{name}").into_boxed_str()),
             summary: "a program run by corebench exec",
@@ -439,7 +490,7 @@ impl ExecWorkload {
         }));
         ExecWorkload {
             info,
-            params: ParamValues::default(),
+            params,
             io_bound,
         }
     }

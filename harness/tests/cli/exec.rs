@@ -291,3 +291,46 @@ fn setup_prepare_and_cleanup_run_in_hyperfines_order() {
         text(&bad.stderr)
     );
 }
+
+#[test]
+fn each_parameter_set_is_a_section_with_its_values_in_the_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("calls.log");
+    let variant = format!(
+        "v=sh -c 'echo {{size}} $COREBENCH_PARAM_SIZE {{mode}} {{workers}} >> {}'",
+        log.display()
+    );
+    let out = dir.path().join("results");
+    let output = corebench()
+        .args([
+            "exec", "--name", "p", "-n", "1", "-t", "1", "-q", "--warmup", "0",
+        ])
+        .args(["--parameter", "size=10,20", "--parameter", "mode=a"])
+        .args(["--variant", &variant, "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let mut calls: Vec<String> = std::fs::read_to_string(&log)
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect();
+    calls.sort();
+    assert_eq!(calls, ["10 10 a 1", "20 20 a 1"]);
+    let mut specs: Vec<String> = read(&out)
+        .records
+        .iter()
+        .map(|r| r.workload.spec.clone())
+        .collect();
+    specs.sort();
+    assert_eq!(specs, ["exec/p:mode=a,size=10", "exec/p:mode=a,size=20"]);
+
+    let bad = corebench()
+        .args(["exec", "--name", "p", "--parameter", "workers=1,2"])
+        .args(["--variant", &variant])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(text(&bad.stderr).contains("bad --parameter 'workers=1,2'"));
+}
