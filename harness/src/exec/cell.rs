@@ -24,6 +24,8 @@ pub(super) struct ExecCell {
     pub variant: Variant,
     /// Its parameter set's environment (`COREBENCH_PARAM_NAME`).
     pub param_env: Vec<(String, String)>,
+    /// Where its program's stdout goes.
+    pub stdout: super::child::StdoutTo,
     /// What its records share.
     pub ctx: RecordContext,
     /// The cores its program may use (empty: all of the run's).
@@ -163,6 +165,7 @@ impl ExecCell {
             self.limit,
             &env,
             self.spare,
+            &self.stdout,
         )
     }
 }

@@ -91,15 +91,74 @@ enum Ended {
     Stopped(i32),
 }
 
+/// Where a program's stdout goes (`exec --output`, `--show-output`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum StdoutTo {
+    /// Nowhere (the default): printing costs the program nothing.
+    #[default]
+    Null,
+    /// corebench's own stdout.
+    Inherit,
+    /// Appended to a file.
+    Append(std::path::PathBuf),
+    /// Into a file of its own, whose end a failure quotes.
+    Capture(std::path::PathBuf),
+}
+
+impl StdoutTo {
+    fn stdio(&self) -> std::io::Result<Stdio> {
+        Ok(match self {
+            StdoutTo::Null => Stdio::null(),
+            StdoutTo::Inherit => Stdio::inherit(),
+            StdoutTo::Append(path) => std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)?
+                .into(),
+            StdoutTo::Capture(path) => std::fs::File::create(path)?.into(),
+        })
+    }
+
+    /// The end of a captured stdout, for a failure's message.
+    fn captured_tail(&self) -> String {
+        let StdoutTo::Capture(path) = self else {
+            return String::new();
+        };
+        let Ok(bytes) = read_tail(path, STDERR_TAIL_BYTES as u64) else {
+            return String::new();
+        };
+        let text = String::from_utf8_lossy(&bytes);
+        let text = text.trim();
+        if text.is_empty() {
+            "; its stdout was empty".to_string()
+        } else {
+            format!("; its stdout ended: {text}")
+        }
+    }
+}
+
+/// The last `max_bytes` of the file at `path`.
+fn read_tail(path: &Path, max_bytes: u64) -> std::io::Result<Vec<u8>> {
+    use std::io::{Seek, SeekFrom};
+    let mut file = std::fs::File::open(path)?;
+    let len = file.metadata()?.len();
+    file.seek(SeekFrom::Start(len.saturating_sub(max_bytes)))?;
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
 /// Runs `argv` with `env` added, on the CPUs in `mask` (all when empty),
 /// for at most `limit`; `spare` is a child of corebench's that is not the
 /// program's (the run's guardian), which the orphan hunt leaves alone.
+/// `stdout` says where its output goes.
 pub fn run_program(
     argv: &[String],
     env: &[(String, String)],
     mask: &[usize],
     limit: Duration,
     spare: Option<u32>,
+    stdout: &StdoutTo,
 ) -> Result<ProgramRun, Failure> {
     let (program, args) = argv
         .split_first()
@@ -109,7 +168,11 @@ pub fn run_program(
         .args(args)
         .envs(env.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::null())
-        .stdout(Stdio::null())
+        .stdout(stdout.stdio().map_err(|e| {
+            Failure::failed(format!(
+                "could not open the program's output ({stdout:?}): {e}"
+            ))
+        })?)
         .stderr(Stdio::piped());
     set_up_child(&mut command, mask.to_vec());
     let cgroup = PeakCgroup::create();
@@ -139,13 +202,15 @@ pub fn run_program(
         drain(stderr, &mut tail, Instant::now() + STDERR_GRACE);
     }
     drop(stderr);
-    let described = tail.describe();
+    // Only a failure reads the captured stdout back.
+    let described = || tail.describe() + &stdout.captured_tail();
     let (end, status, usage) = match ended {
         Ended::Exited(end, status, usage) => (end, status, usage),
         Ended::TimedOut => {
             return Err(Failure::timeout(format!(
-                "no exit after {:.0} s; its process group was killed{described}",
-                limit.as_secs_f64()
+                "no exit after {:.0} s; its process group was killed{}",
+                limit.as_secs_f64(),
+                described()
             )))
         }
         Ended::Stopped(signal) => {
@@ -156,7 +221,7 @@ pub fn run_program(
         }
     };
     if let Some(why) = crate::os::process::exit_failure(status) {
-        return Err(Failure::failed(format!("the program {why}{described}")));
+        return Err(Failure::failed(format!("the program {why}{}", described())));
     }
     Ok(ProgramRun {
         pid,

@@ -100,7 +100,8 @@ fn run_hook(which: &str, command: Option<&str>, place: &Place<'_>) -> Result<(),
     ];
     let mut env = vec![(super::WORKERS_ENV.to_string(), place.workers.to_string())];
     env.extend(place.env.iter().cloned());
-    super::child::run_program(&argv, &env, place.mask, place.limit, place.spare)
+    let stdout = super::child::StdoutTo::Null;
+    super::child::run_program(&argv, &env, place.mask, place.limit, place.spare, &stdout)
         .map(|_| ())
         .map_err(|e| e.prefixed(&format!("--{which} '{command}': ")))
 }

@@ -135,6 +135,13 @@ pub struct ExecArgs {
     /// `{NAME}` replaced in the commands and `COREBENCH_PARAM_NAME` set.
     #[arg(long = "parameter")]
     pub parameters: Vec<String>,
+    /// Where the program's stdout goes: null (the default), inherit, or a
+    /// file it is appended to.
+    #[arg(long, default_value = "null")]
+    pub output: String,
+    /// Keep each run's stdout and quote its end when the run fails.
+    #[arg(long)]
+    pub show_output: bool,
 }
 
 /// One `--variant`: its label and its command's words.
@@ -198,6 +205,24 @@ pub fn exec(args: ExecArgs) -> anyhow::Result<i32> {
         return Err(UsageError::new("bad --trials 0: expected 1 or more").into());
     }
     let sets = params::parameter_sets(&args.parameters)?;
+    let output = match (args.output.as_str(), args.show_output) {
+        ("null", _) => child::StdoutTo::Null,
+        (_, true) => {
+            return Err(UsageError::new(format!(
+                "bad --output '{}' with --show-output: --show-output keeps the output itself; give one or the other",
+                args.output
+            ))
+            .into())
+        }
+        ("inherit", false) => child::StdoutTo::Inherit,
+        ("", false) => {
+            return Err(UsageError::new(
+                "bad --output '': expected null, inherit or a file to append to",
+            )
+            .into())
+        }
+        (file, false) => child::StdoutTo::Append(file.into()),
+    };
     // Each parameter set has its own hooks: setup runs once per variant
     // and set, with the set's values in the commands.
     let hooks: Vec<Vec<Arc<hooks::Hooks>>> = sets
@@ -326,6 +351,11 @@ pub fn exec(args: ExecArgs) -> anyhow::Result<i32> {
                 wall_profile_asked: args.wall_profile,
                 warmup_left: args.warmup,
                 hooks: Arc::clone(&hooks[s][v]),
+                stdout: if args.show_output {
+                    child::StdoutTo::Capture(scratch.join(format!("{s}-{v}-{n}.stdout")))
+                } else {
+                    output.clone()
+                },
                 variant,
             }
         })
@@ -416,6 +446,7 @@ fn run_once(
     limit: Duration,
     env: &[(String, String)],
     spare: Option<u32>,
+    stdout: &child::StdoutTo,
 ) -> Result<TrialOutcome, Failure> {
     let _ = std::fs::remove_file(ops_file);
     let mut env_with = vec![
@@ -431,6 +462,7 @@ fn run_once(
         mask,
         limit,
         spare,
+        stdout,
     )?;
     let machine = MachineSnapshot::take().since(&before);
     let mut histogram = new_histogram();

@@ -334,3 +334,54 @@ fn each_parameter_set_is_a_section_with_its_values_in_the_command() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(text(&bad.stderr).contains("bad --parameter 'workers=1,2'"));
 }
+
+#[test]
+fn a_programs_output_is_dropped_kept_in_a_file_or_shown_when_it_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let talk = "talk=sh -c 'echo said {workers}'";
+    let saved = dir.path().join("out.txt");
+    let output = corebench()
+        .args([
+            "exec", "--name", "o", "-n", "1,2", "-t", "1", "-q", "--warmup", "0",
+        ])
+        .args(["--variant", talk, "--output"])
+        .arg(&saved)
+        .arg("--out")
+        .arg(dir.path().join("file"))
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let mut lines: Vec<String> = std::fs::read_to_string(&saved)
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect();
+    lines.sort();
+    assert_eq!(lines, ["said 1", "said 2"], "appended, run after run");
+
+    // Failing with its reason on stdout only: --show-output quotes it.
+    let failing = "fail=sh -c 'echo the config is missing; exit 4'";
+    let out = dir.path().join("shown");
+    let output = corebench()
+        .args([
+            "exec", "--name", "o", "-n", "1", "-t", "1", "-q", "--warmup", "0",
+        ])
+        .args(["--variant", failing, "--show-output", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let error = read(&out).records[0].error.clone().unwrap_or_default();
+    assert!(
+        error.contains("its stdout ended: the config is missing"),
+        "{error}"
+    );
+
+    let both = corebench()
+        .args(["exec", "--name", "o", "--variant", talk])
+        .args(["--output", "inherit", "--show-output"])
+        .output()
+        .unwrap();
+    assert_eq!(both.status.code(), Some(2));
+    assert!(text(&both.stderr).contains("bad --output 'inherit' with --show-output"));
+}
