@@ -157,15 +157,6 @@ impl ExecCell {
             env: &env,
             spare: self.spare,
         })?;
-        run_once(
-            &self.variant,
-            self.ctx.workers,
-            &self.mask,
-            ops_file,
-            self.limit,
-            &env,
-            self.spare,
-            &self.stdout,
-        )
+        run_once(self, ops_file, &env)
     }
 }

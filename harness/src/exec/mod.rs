@@ -38,7 +38,6 @@ mod params;
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
 
 use anyhow::Context as _;
 use reports::schema::Status;
@@ -437,17 +436,14 @@ pub fn exec(args: ExecArgs) -> anyhow::Result<i32> {
     Ok(if failed > 0 { 1 } else { 0 })
 }
 
-/// Runs a variant once at `workers` and measures it.
+/// Runs the cell's program once and measures it; `env` is added to the
+/// environment every run gets.
 fn run_once(
-    variant: &Variant,
-    workers: usize,
-    mask: &[usize],
+    cell: &ExecCell,
     ops_file: &std::path::Path,
-    limit: Duration,
     env: &[(String, String)],
-    spare: Option<u32>,
-    stdout: &child::StdoutTo,
 ) -> Result<TrialOutcome, Failure> {
+    let (variant, workers, mask) = (&cell.variant, cell.ctx.workers, &cell.mask[..]);
     let _ = std::fs::remove_file(ops_file);
     let mut env_with = vec![
         (WORKERS_ENV.to_string(), workers.to_string()),
@@ -460,9 +456,9 @@ fn run_once(
         &substitute(&variant.argv, workers),
         &env,
         mask,
-        limit,
-        spare,
-        stdout,
+        cell.limit,
+        cell.spare,
+        &cell.stdout,
     )?;
     let machine = MachineSnapshot::take().since(&before);
     let mut histogram = new_histogram();
