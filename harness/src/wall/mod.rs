@@ -136,13 +136,17 @@ impl WallProfiler {
             }
             ARMED.store(true, Ordering::Release);
             let stop = Arc::new(AtomicBool::new(false));
-            let thread = std::thread::Builder::new()
+            let spawned = std::thread::Builder::new()
                 .name("corebench-wall".into())
                 .spawn({
                     let stop = Arc::clone(&stop);
                     move || sample_until(&stop, interval)
-                })
-                .ok()?;
+                });
+            let Ok(thread) = spawned else {
+                // No sampler: threads must not keep registering.
+                ARMED.store(false, Ordering::Release);
+                return None;
+            };
             Some(WallProfiler { stop, thread })
         }
         #[cfg(not(target_os = "linux"))]
