@@ -83,6 +83,9 @@ fn threads_blocked_in_every_primitive_resume_after_10000_signals_each() {
     }
     // A receiver waits on a bounded channel for a slow sender.
     let (sender, receiver) = crossbeam_channel::bounded::<u64>(1);
+    // Held to the end, so neither side sees the other hang up when the
+    // threads stop one by one.
+    let _both_ends = (sender.clone(), receiver.clone());
     let (sent, received) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
     {
         let sent = Arc::clone(&sent);
