@@ -141,6 +141,21 @@ pub struct ExecArgs {
     /// Keep each run's stdout and quote its end when the run fails.
     #[arg(long)]
     pub show_output: bool,
+    /// Also print each run as it ends, as `run -v` does.
+    #[arg(short = 'v', long)]
+    pub verbose: bool,
+    /// Also print each cell's latency distribution (of the program's own
+    /// ops, or of its runs), as `run --latency` does.
+    #[arg(long)]
+    pub latency: bool,
+    /// One JSON document on stdout, as `run --json` prints; every message
+    /// goes to stderr.
+    #[arg(long)]
+    pub json: bool,
+    /// The seed of the shuffled run order within rounds (default: the
+    /// round's number, so the order repeats).
+    #[arg(long)]
+    pub seed: Option<u64>,
 }
 
 /// One `--variant`: its label and its command's words.
@@ -368,9 +383,10 @@ pub fn exec(args: ExecArgs) -> anyhow::Result<i32> {
     // The same round loop as `run`: trial 1 of every variant and worker
     // count, then trial 2, each round in a shuffled order.
     let mut supervisor = Supervisor::default();
+    let seed = args.seed.unwrap_or(0);
     rounds::run_rounds(
         &mut cells,
-        u64::from,
+        |round| seed ^ u64::from(round),
         &mut supervisor,
         &mut crate::runner::retries::Retries::new(None),
         &progress,
@@ -382,6 +398,9 @@ pub fn exec(args: ExecArgs) -> anyhow::Result<i32> {
                     record.status.as_str(),
                     record.error.as_deref().unwrap_or("")
                 );
+                progress.suspend(|| eprintln!("{message}"));
+            } else if args.verbose {
+                let message = crate::runner::trial_line(label, &record);
                 progress.suspend(|| eprintln!("{message}"));
             }
             writer.append(&record)?;
@@ -424,14 +443,29 @@ pub fn exec(args: ExecArgs) -> anyhow::Result<i32> {
         return Ok(crate::interrupt::exit_code(signal));
     }
     let rendered = crate::render::render_report(&out, &out.join("report"), false)?;
-    let index = rendered.index;
-    if !args.quiet {
-        crate::output::print(&reports::terminal::exec_tables(&rendered.analysis))?;
-        crate::output::println(&format!(
-            "results: {}\nreport: {}",
-            out.display(),
-            index.display()
-        ))?;
+    // With --json, stdout holds the JSON alone, as for `run`.
+    let say = |text: &str| -> anyhow::Result<()> {
+        match (args.quiet, args.json) {
+            (true, _) => Ok(()),
+            (false, true) => {
+                eprint!("{text}");
+                Ok(())
+            }
+            (false, false) => crate::output::print(text),
+        }
+    };
+    say(&reports::terminal::exec_tables(&rendered.analysis))?;
+    if args.latency {
+        say(&reports::terminal::latency_tables(&rendered.analysis))?;
+    }
+    say(&format!(
+        "results: {}\nreport: {}\n",
+        out.display(),
+        rendered.index.display()
+    ))?;
+    if args.json {
+        let summary = reports::summary::RunSummary::of(&out, &rendered.analysis, &rendered.index);
+        crate::output::println(&serde_json::to_string_pretty(&summary)?)?;
     }
     Ok(if failed > 0 { 1 } else { 0 })
 }

@@ -256,7 +256,7 @@ fn calibrate(workload: &Arc<dyn Workload>, plan: &Plan, supervisor: &mut Supervi
 
 /// One finished trial, for `-v`: throughput, median and p99 latency, and
 /// the machine's verdict.
-fn trial_line(label: &str, record: &Record) -> String {
+pub(crate) fn trial_line(label: &str, record: &Record) -> String {
     use reports::format::{format_ns, format_rate};
     let latency = record.latency.as_ref().map_or(String::new(), |l| {
         format!(

@@ -385,3 +385,23 @@ fn a_programs_output_is_dropped_kept_in_a_file_or_shown_when_it_fails() {
     assert_eq!(both.status.code(), Some(2));
     assert!(text(&both.stderr).contains("bad --output 'inherit' with --show-output"));
 }
+
+#[test]
+fn json_verbose_and_latency_print_as_run_prints_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = corebench()
+        .args(["exec", "--name", "j", "-n", "1", "-t", "2", "--warmup", "0"])
+        .args(["--json", "-v", "--latency", "--seed", "7", "--no-progress"])
+        .args(["--variant", "quick=true", "--out"])
+        .arg(dir.path().join("results"))
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    // stdout is the JSON alone; the tables and each run go to stderr.
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON on stdout");
+    assert!(json["summary"].is_object(), "{json}");
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("quick · 1 worker trial 0:"), "{stderr}");
+    assert!(stderr.contains("wall per run median"), "{stderr}");
+    assert!(stderr.contains("p99.9"), "the latency table: {stderr}");
+}
