@@ -15,14 +15,7 @@ pub fn summary_tables(analysis: &Analysis) -> String {
     for section in &analysis.sections {
         let mut table = new_table();
         for row in &section.rows {
-            let status = match row.status {
-                Status::Ok => "ok".to_string(),
-                other => format!(
-                    "{}: {}",
-                    other.as_str(),
-                    shorten(row.error.as_deref().unwrap_or(""), 48)
-                ),
-            };
+            let status = status_text(row).unwrap_or_else(|| "ok".to_string());
             table.add_row(vec![
                 Cell::new(&row.model),
                 right(row.workers.to_string()),
@@ -70,14 +63,7 @@ pub fn exec_tables(analysis: &Analysis) -> String {
             "trials ok",
         ]);
         for row in &section.rows {
-            let status = match row.status {
-                Status::Ok => String::new(),
-                other => format!(
-                    " {}: {}",
-                    other.as_str(),
-                    shorten(row.error.as_deref().unwrap_or(""), 48)
-                ),
-            };
+            let status = status_text(row).map_or(String::new(), |s| format!(" {s}"));
             table.add_row(vec![
                 Cell::new(&row.model),
                 right(row.workers.to_string()),
@@ -96,6 +82,17 @@ pub fn exec_tables(analysis: &Analysis) -> String {
         ));
     }
     out
+}
+
+/// A row's status and the start of its error, or `None` when it is ok.
+fn status_text(row: &CellRow) -> Option<String> {
+    (row.status != Status::Ok).then(|| {
+        format!(
+            "{}: {}",
+            row.status.as_str(),
+            shorten(row.error.as_deref().unwrap_or(""), 48)
+        )
+    })
 }
 
 /// The median rate with the spread of the trials; rounds per second for a

@@ -255,7 +255,7 @@ impl ThreadClock {
     /// Reads the calling thread's counters now, and its open perf
     /// `counters` if it has them.
     pub fn start(counters: Option<&mut ThreadCounters>) -> Self {
-        crate::wall::set_window(current_tid(), true);
+        crate::wall::set_window_of_current(true);
         let counts = counters.and_then(|c| c.read().ok());
         let start = SchedStat::of_this_thread().map(|s| (s, Instant::now()));
         ThreadClock(start, counts)

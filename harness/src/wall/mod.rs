@@ -85,6 +85,17 @@ pub fn set_window(tid: u32, open: bool) {
     let _ = (tid, open);
 }
 
+/// [`set_window`] for the calling thread; asks for its id only while a
+/// profile is armed.
+pub fn set_window_of_current(open: bool) {
+    #[cfg(target_os = "linux")]
+    if ARMED.load(Ordering::Acquire) {
+        signal::set_window(crate::os::threads::current_tid() as i32, open);
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = open;
+}
+
 /// A trial's samples, symbolized and folded.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct WallSamples {
