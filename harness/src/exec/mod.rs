@@ -35,13 +35,14 @@ pub mod child;
 pub mod guard;
 mod hooks;
 mod params;
+mod workload;
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Context as _;
 use reports::schema::Status;
-use workloads::{ParamValues, RunShape, Scaling, SharedRun, Workload, WorkloadError, WorkloadInfo};
+use workloads::{Scaling, Workload};
 
 use crate::error::UsageError;
 use crate::failure::Failure;
@@ -55,6 +56,7 @@ use crate::results::{default_out_dir, ResultsWriter};
 use crate::runner::rounds;
 use crate::supervisor::Supervisor;
 use cell::ExecCell;
+use workload::ExecWorkload;
 
 /// The environment variable naming the file a program may write its
 /// per-op latencies to (ns, one per line).
@@ -531,52 +533,6 @@ fn run_once(
     outcome.children_cpu_ns = run.cpu.user_ns + run.cpu.sys_ns;
     outcome.machine = Some(machine);
     Ok(outcome)
-}
-
-/// The workload `exec/NAME` stands for in records: its runs are the
-/// program's, so it is never prepared in-process.
-struct ExecWorkload {
-    info: &'static WorkloadInfo,
-    params: ParamValues,
-    io_bound: bool,
-}
-
-impl ExecWorkload {
-    fn new(name: &str, io_bound: bool, params: ParamValues) -> Self {
-        let info = Box::leak(Box::new(WorkloadInfo {
-            id: Box::leak(format!("exec/{name}").into_boxed_str()),
-            summary: "a program run by corebench exec",
-            params: &[],
-            in_profiles: false,
-            build: |_| Err("exec workloads are run by corebench exec".to_string()),
-        }));
-        ExecWorkload {
-            info,
-            params,
-            io_bound,
-        }
-    }
-}
-
-impl Workload for ExecWorkload {
-    fn info(&self) -> &'static WorkloadInfo {
-        self.info
-    }
-
-    fn params(&self) -> &ParamValues {
-        &self.params
-    }
-
-    fn io_bound(&self) -> bool {
-        self.io_bound
-    }
-
-    fn prepare(&self, _shape: RunShape) -> Result<Arc<dyn SharedRun>, WorkloadError> {
-        Err(WorkloadError::Setup {
-            workload: self.info.id,
-            reason: "a program run by corebench exec is not prepared in-process".to_string(),
-        })
-    }
 }
 
 #[cfg(test)]
