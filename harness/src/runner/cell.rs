@@ -184,7 +184,13 @@ impl<'p> CellRun<'p> {
     /// Samples its measured trials' threads at `hz` of wall-clock time
     /// into `results_dir/profiles/`.
     pub fn wall_profile_into(&mut self, results_dir: &std::path::Path, hz: u32) {
-        self.wall = Some(CellWall::new(results_dir, hz, self.ctx.cell_key()));
+        let in_children = self.cell.model.info().in_children;
+        self.wall = Some(CellWall::new(
+            results_dir,
+            hz,
+            in_children,
+            self.ctx.cell_key(),
+        ));
     }
 }
 

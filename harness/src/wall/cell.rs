@@ -18,17 +18,22 @@ pub struct CellWall {
     dir: PathBuf,
     name: String,
     asked_hz: u32,
+    /// Whether its work runs in child processes, which sample themselves:
+    /// this process then has no worker thread to sample.
+    in_children: bool,
     stacks: HashMap<String, u64>,
 }
 
 impl CellWall {
     /// A profile at `asked_hz` per thread, written into
-    /// `results_dir/profiles/`.
-    pub fn new(results_dir: &Path, asked_hz: u32, cell: CellKey) -> Self {
+    /// `results_dir/profiles/`; `in_children` when the cell's work runs in
+    /// child processes.
+    pub fn new(results_dir: &Path, asked_hz: u32, in_children: bool, cell: CellKey) -> Self {
         CellWall {
             dir: results_dir.join(PROFILES_DIR),
             name: format!("{}{WALL_SUFFIX}", profile_name(&cell)),
             asked_hz,
+            in_children,
             stacks: HashMap::new(),
         }
     }
@@ -38,8 +43,12 @@ impl CellWall {
         self.asked_hz
     }
 
-    /// Arms the sampler for a trial; `None` where it cannot run.
+    /// Arms the sampler for a trial; `None` where it cannot run, or where
+    /// the children sample themselves.
     pub fn arm(&self) -> Option<WallProfiler> {
+        if self.in_children {
+            return None;
+        }
         WallProfiler::start(self.asked_hz)
     }
 
