@@ -24,3 +24,16 @@ pub fn print(text: &str) -> anyhow::Result<()> {
 pub fn println(text: &str) -> anyhow::Result<()> {
     print(&format!("{text}\n"))
 }
+
+/// A message for people: nothing when `quiet`, to stderr when stdout
+/// holds `--json` alone, else to stdout.
+pub fn say(text: &str, quiet: bool, json: bool) -> anyhow::Result<()> {
+    match (quiet, json) {
+        (true, _) => Ok(()),
+        (false, true) => {
+            eprint!("{text}");
+            Ok(())
+        }
+        (false, false) => print(text),
+    }
+}

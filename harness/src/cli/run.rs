@@ -18,7 +18,7 @@ use crate::disturbance::{parse_disturbance_rule, DisturbancePolicy};
 use crate::error::{is_unusable_path, UsageError};
 use crate::host::capture_host;
 use crate::interrupt;
-use crate::output::{print, println};
+use crate::output::println;
 use crate::placement::CpuSet;
 use crate::plan::{Plan, PlanInput};
 use crate::render::render_report;
@@ -139,16 +139,7 @@ pub fn run(args: RunArgs, registry: Arc<Registry>) -> anyhow::Result<i32> {
 
     // With --json, stdout holds the JSON alone; everything else is a
     // message on stderr.
-    let say = |text: &str| -> anyhow::Result<()> {
-        if quiet {
-            Ok(())
-        } else if args.json {
-            eprint!("{text}");
-            Ok(())
-        } else {
-            print(text)
-        }
-    };
+    let say = |text: &str| crate::output::say(text, quiet, args.json);
     // The tables read the report's own analysis: the terminal, the page
     // and --json show the same figures.
     let rendered = render_report(&out, &out.join("report"), false)?;

@@ -446,16 +446,7 @@ pub fn exec(args: ExecArgs) -> anyhow::Result<i32> {
     }
     let rendered = crate::render::render_report(&out, &out.join("report"), false)?;
     // With --json, stdout holds the JSON alone, as for `run`.
-    let say = |text: &str| -> anyhow::Result<()> {
-        match (args.quiet, args.json) {
-            (true, _) => Ok(()),
-            (false, true) => {
-                eprint!("{text}");
-                Ok(())
-            }
-            (false, false) => crate::output::print(text),
-        }
-    };
+    let say = |text: &str| crate::output::say(text, args.quiet, args.json);
     say(&reports::terminal::exec_tables(&rendered.analysis))?;
     if args.latency {
         say(&reports::terminal::latency_tables(&rendered.analysis))?;
