@@ -108,6 +108,19 @@ pub fn parse_disturbance_rule(text: &str) -> Result<DisturbanceRule, UsageError>
     Ok(rule)
 }
 
+/// `rule` as `--disturbance` spells it, every key given: what a resolved
+/// plan file holds.
+pub fn spell_disturbance_rule(rule: &DisturbanceRule) -> String {
+    format!(
+        "runqueue={},others={},steal={},pressure={},cpu-per-op={}",
+        rule.max_runqueue_excess_fraction,
+        rule.max_others_share,
+        rule.max_steal_fraction,
+        rule.max_cpu_pressure_fraction,
+        rule.max_cpu_per_op_ratio
+    )
+}
+
 /// What a trial ran beside, for judging its run-queue wait.
 #[derive(Debug, Clone, Copy)]
 pub struct Context {

@@ -66,6 +66,7 @@ pub fn capture_host(label: Option<String>) -> Host {
         cgroup_cpu_quota_cores: crate::os::machine::cgroup_quota_cores(),
         trial_order_seed: None,
         disturbance_rule: None,
+        plan_sha256: None,
         platform: Some(reports::schema::Platform {
             cpu_governor: crate::os::platform::governor(),
             turbo: crate::os::platform::turbo(),

@@ -94,7 +94,8 @@ impl ServerProcess {
 }
 
 /// Starts what `workloads` need: the loopback server when one needs it
-/// (unless `target` serves all of them), on `server_threads` threads.
+/// (unless `target` serves all of them) or `for_programs` (exec programs
+/// given `{http_url}`), on `server_threads` threads.
 /// IO workloads' files go under `output_dir`. Check `target` first with
 /// [`check_target`]; what is recorded of it has no user information.
 pub fn start_services(
@@ -102,12 +103,14 @@ pub fn start_services(
     target: Option<&str>,
     server_threads: usize,
     output_dir: &std::path::Path,
+    for_programs: bool,
 ) -> anyhow::Result<RunServices> {
-    let needs_loopback = workloads.iter().any(|w| match w.http_use() {
-        HttpUse::None => false,
-        HttpUse::AnyServer => target.is_none(),
-        HttpUse::LoopbackServer => true,
-    });
+    let needs_loopback = for_programs
+        || workloads.iter().any(|w| match w.http_use() {
+            HttpUse::None => false,
+            HttpUse::AnyServer => target.is_none(),
+            HttpUse::LoopbackServer => true,
+        });
     let mut io = IoEnv {
         server_url: None,
         target_url: None,
@@ -210,7 +213,7 @@ mod tests {
     fn cpu_workloads_need_no_server() {
         let dir = tempfile::tempdir().unwrap();
         let cpu: Vec<Arc<dyn Workload>> = vec![workloads::parse_spec("cpu/primes").unwrap().into()];
-        let services = start_services(&cpu, None, 1, dir.path()).unwrap();
+        let services = start_services(&cpu, None, 1, dir.path(), false).unwrap();
         assert!(services.io.server_url.is_none() && services.http_server.is_none());
     }
 }

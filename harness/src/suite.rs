@@ -10,7 +10,6 @@
 use std::ffi::OsString;
 use std::process::ExitCode;
 
-use clap::Parser;
 use workloads::custom::Custom;
 use workloads::{Registry, WorkloadInfo};
 
@@ -111,7 +110,7 @@ impl Suite {
             eprintln!("error: {}", self.errors.join("; "));
             return 2;
         }
-        let cli = match Cli::try_parse_from(args) {
+        let cli = match parse(args) {
             Ok(cli) => cli,
             Err(e) => {
                 let _ = e.print();
@@ -135,6 +134,26 @@ impl Suite {
             }
         }
     }
+}
+
+/// Parses a command line, and notes which of `run`'s flags it gave (a
+/// plan file's keys yield only to those).
+fn parse(args: Vec<OsString>) -> Result<Cli, clap::Error> {
+    use clap::{CommandFactory, FromArgMatches};
+    let matches = Cli::command().try_get_matches_from(args)?;
+    let mut cli = Cli::from_arg_matches(&matches)?;
+    if let (crate::cli::Command::Run(run), Some(("run", given))) =
+        (&mut cli.command, matches.subcommand())
+    {
+        run.given = given
+            .ids()
+            .filter(|id| {
+                given.value_source(id.as_str()) == Some(clap::parser::ValueSource::CommandLine)
+            })
+            .map(|id| id.to_string())
+            .collect();
+    }
+    Ok(cli)
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@
 
 pub mod compare;
 pub mod list;
-
+pub mod plan_flags;
 pub mod profile;
 pub mod run;
 
@@ -49,6 +49,9 @@ const EXAMPLES: &str = "Examples:
 
 const RUN_EXAMPLES: &str = "Examples:
   corebench run --profile quick
+  corebench run plans/amdahl.toml                 a plan file (`corebench list --plans`)
+  corebench run gil --trials 3                    a shipped plan, one key overridden
+  corebench run --same-as corebench-results/20261130-150000-vm-1234
   corebench run -w cpu/primes,io/sleep:ms=1 -m all -n 1,2,4 -t 5
   corebench run -w sync/counter -m threads --flamegraph --latency
   corebench run --cores 0 -n 1,2 --label one-core -o one-core --json | jq .summary";
@@ -176,6 +179,22 @@ pub enum Command {
 /// `corebench run` options.
 #[derive(Debug, clap::Args)]
 pub struct RunArgs {
+    /// A plan file (PLAN.toml) or a shipped plan's name (`corebench list
+    /// --plans`); flags given here override its keys.
+    pub plan: Option<String>,
+    /// Run again exactly the plan a results folder ran (its plan.toml),
+    /// on this machine.
+    #[arg(long, value_name = "DIR")]
+    pub same_as: Option<PathBuf>,
+    /// Run the plan at its smallest, to see that it works: one 20 ms trial
+    /// per cell, no warm-up, up to 2 workers (4 for IO), each exec
+    /// program once with its parameters' first values.
+    #[arg(long)]
+    pub smoke: bool,
+    /// The flags given on the command line, by id (filled in by the
+    /// parser, not a flag).
+    #[arg(skip)]
+    pub given: Vec<String>,
     /// Defaults for trials and trial length: quick (~30 s), default (~3 min), full.
     #[arg(long, value_enum, default_value = "default")]
     pub profile: Profile,

@@ -13,47 +13,19 @@ use anyhow::Context;
 use reports::schema::Status;
 use workloads::Registry;
 
-use super::RunArgs;
-use crate::disturbance::{parse_disturbance_rule, DisturbancePolicy};
+use super::{plan_flags, RunArgs};
 use crate::error::{is_unusable_path, UsageError};
 use crate::host::capture_host;
 use crate::interrupt;
 use crate::output::println;
 use crate::placement::CpuSet;
-use crate::plan::{Plan, PlanInput};
+use crate::plan::file::{self, KeyError};
+use crate::plan::Plan;
 use crate::render::render_report;
 use crate::results::{default_out_dir, ResultsError, ResultsWriter};
 
 /// Runs `corebench run`; returns the exit code.
 pub fn run(args: RunArgs, registry: Arc<Registry>) -> anyhow::Result<i32> {
-    let trial_timeout = crate::plan::parse_trial_timeout(args.trial_timeout_s)?;
-    let input = PlanInput {
-        profile: args.profile,
-        workloads: args.workloads,
-        models: args.models,
-        workers: args.workers,
-        pin: args.pin,
-        scaling: args.scaling,
-        trials: args.trials,
-        ops: args.ops,
-        runtime_threads: args.runtime_threads,
-        trial_timeout,
-        recording: args.recording,
-        calibration: !args.no_calibration,
-        load: args.load,
-        disturbance: DisturbancePolicy {
-            on_disturbance: args.on_disturbance,
-            max_retries: args.max_retries,
-            rule: parse_disturbance_rule(&args.disturbance)?,
-        },
-        seed: args.seed,
-        flamegraph_hz: args.flamegraph.then_some(args.flamegraph_hz as u32),
-        wall_profile_hz: args.wall_profile.then_some(args.wall_profile_hz as u32),
-        warmup_trials: args.warmup,
-    };
-    if let Some(cores) = &args.cores {
-        crate::placement::restrict_process_to(cores)?;
-    }
     if !(1..=10_000).contains(&args.flamegraph_hz) {
         return Err(UsageError::new(format!(
             "bad --flamegraph-hz {}: expected samples per second from 1 to 10000",
@@ -68,8 +40,42 @@ pub fn run(args: RunArgs, registry: Arc<Registry>) -> anyhow::Result<i32> {
         ))
         .into());
     }
-    let workers_given = input.workers.is_some();
-    let mut plan = Plan::build_with(&input, CpuSet::of_this_process(), registry)?;
+    let loaded = plan_flags::load(&args)?;
+    let mut file = loaded.as_ref().map(|l| l.plan.clone()).unwrap_or_default();
+    let overridden = plan_flags::apply(&mut file, &args, loaded.is_some())?;
+    // A mistake in the file names the file, the line and the key; one in
+    // a flag reads as it always has.
+    let in_file = |error: KeyError| match &loaded {
+        Some(loaded) => loaded.error(error),
+        None => UsageError::new(error.message),
+    };
+    let input = file::input_from(&file, &registry).map_err(in_file)?;
+    if let Some(cores) = &file.cores {
+        crate::placement::restrict_process_to(cores)?;
+    }
+    let workers_given = file.workers.is_some();
+    let cpus = CpuSet::of_this_process();
+    let mut plan = Plan::build_with(&input, cpus.clone(), registry).map_err(|e| match &loaded {
+        Some(loaded) => UsageError::new(format!("bad plan file {}: {e}", loaded.source)),
+        None => e,
+    })?;
+    let exec_args: Vec<_> = file
+        .exec
+        .iter()
+        .map(|program| plan_flags::exec_args(program, &file, &args))
+        .collect();
+    let jobs = exec_args
+        .iter()
+        .enumerate()
+        .map(|(index, exec)| plan_flags::exec_job(index, exec, &cpus).map_err(in_file))
+        .collect::<Result<Vec<_>, _>>()?;
+    check_runnable(&plan, &jobs)?;
+    let resolved = file::resolve(
+        &plan,
+        &input,
+        &file,
+        jobs.iter().map(|job| job.resolved()).collect(),
+    );
     let quiet = args.quiet;
     let server_threads = match args.server_threads {
         Some(0) => {
@@ -87,14 +93,33 @@ pub fn run(args: RunArgs, registry: Arc<Registry>) -> anyhow::Result<i32> {
     let mut host = capture_host(args.label);
     let out = args.out.unwrap_or_else(|| default_out_dir(&host.hostname));
     let mut writer = ResultsWriter::claim(&out).map_err(claim_error)?;
+    host.plan_sha256 = Some(file::write_resolved(&writer, &resolved)?);
     interrupt::install().context("installing the SIGINT and SIGTERM handlers")?;
     // Stopped when `services` drops, on every way out of this function.
+    let http_url_wanted = exec_args
+        .iter()
+        .any(|e| e.variants.iter().any(|v| v.contains(HTTP_URL)));
     let services = crate::services::start_services(
         &plan.workloads,
         args.target.as_deref(),
         server_threads,
         &out,
+        http_url_wanted,
     )?;
+    // `{http_url}` in a program's command: the loopback server's URL.
+    let jobs = match &services.io.server_url {
+        Some(url) if http_url_wanted => exec_args
+            .iter()
+            .map(|exec| {
+                let mut exec = exec.clone();
+                for variant in &mut exec.variants {
+                    *variant = variant.replace(HTTP_URL, url);
+                }
+                crate::exec::ExecJob::from_args(&exec, &plan.cpus)
+            })
+            .collect::<Result<Vec<_>, _>>()?,
+        _ => jobs,
+    };
     plan.io = services.io.clone();
     plan.target_is_local = args.target.as_deref().is_some_and(is_local_url);
     host.http_server = services.http_server.clone();
@@ -109,6 +134,26 @@ pub fn run(args: RunArgs, registry: Arc<Registry>) -> anyhow::Result<i32> {
     );
     if !quiet {
         eprint!("{}", header(&plan, &out));
+        for job in &jobs {
+            eprintln!("{}", job.header(&out));
+        }
+        if let Some(loaded) = &loaded {
+            eprintln!(
+                "corebench: plan: {}{}",
+                loaded.source,
+                resolved
+                    .title
+                    .as_deref()
+                    .map(|t| format!(" ({t})"))
+                    .unwrap_or_default()
+            );
+        }
+        if !overridden.is_empty() {
+            eprintln!(
+                "corebench: note: the command line overrides the plan file's keys with {}",
+                overridden.join(", ")
+            );
+        }
         for note in plan_notes(&plan, workers_given) {
             eprintln!("corebench: note: {note}");
         }
@@ -121,9 +166,23 @@ pub fn run(args: RunArgs, registry: Arc<Registry>) -> anyhow::Result<i32> {
         args.verbose > 0,
     )
     .context("the run stopped")?;
+    let mut exec_failed = 0;
+    for job in &jobs {
+        if outcome.interrupted.is_some() || interrupt::requested().is_some() {
+            break;
+        }
+        let shown = crate::exec::job::Shown {
+            quiet,
+            progress: !args.no_progress,
+            verbose: args.verbose > 0,
+        };
+        exec_failed +=
+            crate::exec::job::run_job(job, &plan.cpus, &mut writer, &run_id, shown)?.failed;
+    }
+    let interrupted = outcome.interrupted.or_else(interrupt::requested);
     drop(services);
 
-    if let Some(signal) = outcome.interrupted {
+    if let Some(signal) = interrupted {
         let rendered = render_report(&out, &out.join("report"), false)
             .map(|r| format!("; its report: {}", r.index.display()))
             .unwrap_or_else(|e| format!("; its report could not be written: {e:#}"));
@@ -162,11 +221,12 @@ pub fn run(args: RunArgs, registry: Arc<Registry>) -> anyhow::Result<i32> {
     if let Some(note) = &outcome.busy {
         eprintln!("corebench: note: {note}");
     }
-    let failed = outcome
-        .records
-        .iter()
-        .filter(|r| matches!(r.status, Status::Failed | Status::Timeout))
-        .count();
+    let failed = exec_failed
+        + outcome
+            .records
+            .iter()
+            .filter(|r| matches!(r.status, Status::Failed | Status::Timeout))
+            .count();
     if failed > 0 && !args.keep_going {
         eprintln!(
             "corebench: {failed} trial(s) failed or timed out (see above and the report); exit 1. Pass --keep-going to exit 0 anyway."
@@ -174,6 +234,42 @@ pub fn run(args: RunArgs, registry: Arc<Registry>) -> anyhow::Result<i32> {
         return Ok(1);
     }
     Ok(0)
+}
+
+/// Where a program's command wants the loopback HTTP server's URL.
+const HTTP_URL: &str = "{http_url}";
+
+/// Says before the run starts what this machine cannot do of the plan: a
+/// pinned worker count beyond its cores, a program or script it lacks.
+fn check_runnable(plan: &Plan, jobs: &[crate::exec::ExecJob]) -> Result<(), UsageError> {
+    let cores = plan.cpus.core_count();
+    let pinned = plan
+        .placements
+        .iter()
+        .find(|p| !matches!(p, crate::placement::Placement::None));
+    let most = (0..plan.workloads.len())
+        .flat_map(|w| plan.workers_for(w).iter().copied())
+        .chain(jobs.iter().flat_map(|j| j.workers.iter().copied()))
+        .max()
+        .unwrap_or(1);
+    if let Some(placement) = pinned {
+        if most > cores {
+            return Err(UsageError::new(format!(
+                "this machine cannot run the plan: it pins ({placement}) up to {most} workers, one per core, and this run has {cores} cores; lower the worker counts or pin none"
+            )));
+        }
+    }
+    let missing: Vec<String> = jobs.iter().flat_map(plan_flags::missing_programs).collect();
+    if !missing.is_empty() {
+        return Err(UsageError::new(format!(
+            "this machine cannot run the plan: it lacks {} (not on PATH, or no such file from {})",
+            missing.join(", "),
+            std::env::current_dir()
+                .map(|d| d.display().to_string())
+                .unwrap_or_else(|_| ".".into())
+        )));
+    }
+    Ok(())
 }
 
 /// What the run will do, one line per workload with its own worker sweep.

@@ -34,29 +34,25 @@ mod cell;
 pub mod child;
 pub mod guard;
 mod hooks;
+pub mod job;
 mod params;
 mod workload;
 
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use anyhow::Context as _;
-use reports::schema::Status;
-use workloads::{Scaling, Workload};
+use reports::schema::PlanFile;
+use workloads::Scaling;
 
 use crate::error::UsageError;
 use crate::failure::Failure;
 use crate::models::{TrialOutcome, WorkerOutcome};
 use crate::os::machine::MachineSnapshot;
-use crate::placement::{parse_placement_list, CpuSet, Placed};
-use crate::plan::LoadMode;
-use crate::record::RecordContext;
-use crate::recorder::{new_histogram, Recording};
+use crate::placement::{CpuSet, Placed};
+use crate::recorder::new_histogram;
 use crate::results::{default_out_dir, ResultsWriter};
-use crate::runner::rounds;
-use crate::supervisor::Supervisor;
 use cell::ExecCell;
-use workload::ExecWorkload;
+pub use job::ExecJob;
 
 /// The environment variable naming the file a program may write its
 /// per-op latencies to (ns, one per line).
@@ -65,7 +61,7 @@ pub const OPS_FILE_ENV: &str = "COREBENCH_OPS_FILE";
 pub const WORKERS_ENV: &str = "COREBENCH_WORKERS";
 
 /// `corebench exec` options.
-#[derive(Debug, clap::Args)]
+#[derive(Debug, Clone, clap::Args)]
 pub struct ExecArgs {
     /// The workload's name: records say `exec/NAME`.
     #[arg(long)]
@@ -204,242 +200,52 @@ pub fn substitute(argv: &[String], workers: usize) -> Vec<String> {
 
 /// Runs `corebench exec`; returns the exit code.
 pub fn exec(args: ExecArgs) -> anyhow::Result<i32> {
-    let name = args.name.trim().to_string();
-    if name.is_empty() || name.contains(['/', ':', ',', ' ']) {
-        return Err(UsageError::new(format!(
-            "bad --name '{}': expected a name without / : , or spaces, e.g. primes",
-            args.name
-        ))
-        .into());
-    }
-    let variants: Vec<Variant> = args
-        .variants
-        .iter()
-        .map(|v| parse_variant(v))
-        .collect::<Result<_, _>>()?;
-    if args.trials == 0 {
-        return Err(UsageError::new("bad --trials 0: expected 1 or more").into());
-    }
-    let sets = params::parameter_sets(&args.parameters)?;
-    let output = match (args.output.as_str(), args.show_output) {
-        ("null", _) => child::StdoutTo::Null,
-        (_, true) => {
-            return Err(UsageError::new(format!(
-                "bad --output '{}' with --show-output: --show-output keeps the output itself; give one or the other",
-                args.output
-            ))
-            .into())
-        }
-        ("inherit", false) => child::StdoutTo::Inherit,
-        ("", false) => {
-            return Err(UsageError::new(
-                "bad --output '': expected null, inherit or a file to append to",
-            )
-            .into())
-        }
-        (file, false) => child::StdoutTo::Append(file.into()),
-    };
-    // Each parameter set has its own hooks: setup runs once per variant
-    // and set, with the set's values in the commands.
-    let hooks: Vec<Vec<Arc<hooks::Hooks>>> = sets
-        .iter()
-        .map(|set| {
-            let with = |given: &[String]| -> Vec<String> {
-                given.iter().map(|c| params::substitute(c, set)).collect()
-            };
-            hooks::per_variant(
-                &with(&args.setup),
-                &with(&args.prepare),
-                &with(&args.cleanup),
-                variants.len(),
-            )
-        })
-        .collect::<Result<_, _>>()?;
-    let limit = crate::plan::parse_trial_timeout(args.trial_timeout_s)?;
     if let Some(cores) = &args.cores {
         crate::placement::restrict_process_to(cores)?;
     }
     let cpus = CpuSet::of_this_process();
-    let placements = parse_placement_list(&args.pin)?;
-    let [placement] = placements.as_slice() else {
-        return Err(UsageError::new(format!(
-            "bad --pin '{}': exec takes one placement",
-            args.pin
-        ))
-        .into());
-    };
-    cpus.validate(placement)?;
-    let workers = match &args.workers {
-        Some(list) => crate::plan::parse_workers(list)?,
-        None => std::iter::successors(Some(1usize), |n| Some(n * 2))
-            .take_while(|n| *n <= cpus.core_count().max(2))
-            .collect(),
-    };
-
-    let host = crate::host::capture_host(args.label.clone());
-    let out = args.out.unwrap_or_else(|| default_out_dir(&host.hostname));
+    let job = ExecJob::from_args(&args, &cpus)?;
+    let mut host = crate::host::capture_host(args.label.clone());
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| default_out_dir(&host.hostname));
     let mut writer = ResultsWriter::claim(&out).map_err(|e| UsageError::new(e.to_string()))?;
+    let plan = PlanFile {
+        workloads: Some(Vec::new()),
+        calibration: Some(false),
+        pin: Some(vec![args.pin.clone()]),
+        scaling: Some(args.scaling.to_string()),
+        cores: args.cores.clone(),
+        seed: args.seed,
+        exec: vec![job.resolved()],
+        ..PlanFile::default()
+    };
+    host.plan_sha256 = Some(crate::plan::file::write_resolved(&writer, &plan)?);
     writer.write_host(&host)?;
     crate::interrupt::install().context("installing the SIGINT and SIGTERM handlers")?;
-    crate::os::process::become_subreaper();
-    crate::os::machine::watch_cpus(&cpus.ids());
     let run_id = format!(
         "{}-{}",
         chrono::Local::now().format("%Y%m%dT%H%M%S"),
         std::process::id()
     );
     if !args.quiet {
-        eprintln!(
-            "corebench exec: exec/{name}, {} variants{} x workers {} x {} trials -> {}",
-            variants.len(),
-            if sets.len() > 1 {
-                format!(" x {} parameter sets", sets.len())
-            } else {
-                String::new()
-            },
-            workers
-                .iter()
-                .map(usize::to_string)
-                .collect::<Vec<_>>()
-                .join(","),
-            args.trials,
-            out.display()
-        );
+        eprintln!("{}", job.header(&out));
     }
-    let scratch = out.join("exec-ops");
-    std::fs::create_dir_all(&scratch).with_context(|| format!("creating {}", scratch.display()))?;
-    let guardian = guard::Guardian::start(&scratch);
-    let tag = guardian.as_ref().map(guard::Guardian::env);
-    let spare = guardian.as_ref().map(guard::Guardian::pid);
-    let workloads: Vec<Arc<dyn Workload>> = sets
-        .iter()
-        .map(|set| {
-            Arc::new(ExecWorkload::new(
-                &name,
-                args.io_bound,
-                params::as_workload_params(set),
-            )) as Arc<dyn Workload>
-        })
-        .collect();
-    let (set_count, variant_count, worker_count) = (sets.len(), variants.len(), workers.len());
-    let cell_keys = (0..set_count).flat_map(|s| {
-        (0..variant_count).flat_map(move |v| (0..worker_count).map(move |w| (s, v, w)))
-    });
-    let mut cells: Vec<ExecCell> = cell_keys
-        .map(|(s, v, w)| {
-            let n = workers[w];
-            let variant = Variant {
-                label: variants[v].label.clone(),
-                argv: variants[v]
-                    .argv
-                    .iter()
-                    .map(|word| params::substitute(word, &sets[s]))
-                    .collect(),
-            };
-            let cores = cpus.resolve(placement, n);
-            let mut mask: Vec<usize> = cores.iter().flatten().copied().collect();
-            mask.sort_unstable();
-            mask.dedup();
-            ExecCell {
-                name: name.clone(),
-                param_env: params::environment(&sets[s]),
-                ctx: RecordContext {
-                    workload: Arc::clone(&workloads[s]),
-                    model: variant.label.clone(),
-                    workers: n,
-                    runtime_threads: None,
-                    placement: placement.to_string(),
-                    cores,
-                    scaling: args.scaling,
-                    load: LoadMode::Closed,
-                    recording: Recording::PerOp,
-                    run_id: run_id.clone(),
-                    is_async: false,
-                },
-                mask,
-                trials: args.trials,
-                done: 0,
-                cores: cpus.core_count(),
-                scratch: scratch.clone(),
-                limit,
-                tag: tag.clone(),
-                spare,
-                wall_profile_asked: args.wall_profile,
-                warmup_left: args.warmup,
-                hooks: Arc::clone(&hooks[s][v]),
-                stdout: if args.show_output {
-                    child::StdoutTo::Capture(scratch.join(format!("{s}-{v}-{n}.stdout")))
-                } else {
-                    output.clone()
-                },
-                variant,
-            }
-        })
-        .collect();
-    let mut failed = 0;
-    let mut kept = 0;
-    let progress = rounds::progress_bar(
-        cells.len() as u64 * u64::from(args.trials),
-        !args.quiet && !args.no_progress,
-    );
-    // The same round loop as `run`: trial 1 of every variant and worker
-    // count, then trial 2, each round in a shuffled order.
-    let mut supervisor = Supervisor::default();
-    let seed = args.seed.unwrap_or(0);
-    rounds::run_rounds(
-        &mut cells,
-        |round| seed ^ u64::from(round),
-        &mut supervisor,
-        &mut crate::runner::retries::Retries::new(None),
-        &progress,
-        |record, label| {
-            if record.status != Status::Ok {
-                failed += 1;
-                let message = format!(
-                    "{label}: {} — {}",
-                    record.status.as_str(),
-                    record.error.as_deref().unwrap_or("")
-                );
-                progress.suspend(|| eprintln!("{message}"));
-            } else if args.verbose {
-                let message = crate::runner::trial_line(label, &record);
-                progress.suspend(|| eprintln!("{message}"));
-            }
-            writer.append(&record)?;
-            kept += 1;
-            Ok(())
-        },
-    )?;
-    progress.finish_and_clear();
-    // Each variant's cleanup, after its last round (or the run's end).
-    for (set, hooks) in sets.iter().zip(&hooks) {
-        let mut env: Vec<(String, String)> = tag.iter().cloned().collect();
-        env.extend(params::environment(set));
-        for (variant, hooks) in variants.iter().zip(hooks) {
-            let place = hooks::Place {
-                workers: workers.iter().copied().max().unwrap_or(1),
-                mask: &[],
-                limit,
-                env: &env,
-                spare,
-            };
-            if let Err(e) = hooks.after_series(&place) {
-                failed += 1;
-                eprintln!("corebench: {}: {}", variant.label, e.message);
-            }
-        }
-    }
-    let _ = std::fs::remove_dir_all(&scratch);
-    if let Some(guardian) = guardian {
-        guardian.finish();
-    }
+    let shown = job::Shown {
+        quiet: args.quiet,
+        progress: !args.no_progress,
+        verbose: args.verbose,
+    };
+    let outcome = job::run_job(&job, &cpus, &mut writer, &run_id, shown)?;
     if let Some(signal) = crate::interrupt::requested() {
         let rendered = crate::render::render_report(&out, &out.join("report"), false)
             .map(|r| format!("; its report: {}", r.index.display()))
             .unwrap_or_else(|e| format!("; its report could not be written: {e:#}"));
         eprintln!(
-            "corebench: stopped by {}: {kept} finished trials kept in {}{rendered}",
+            "corebench: stopped by {}: {} finished trials kept in {}{rendered}",
             crate::interrupt::name(signal),
+            outcome.kept,
             out.display(),
         );
         return Ok(crate::interrupt::exit_code(signal));
@@ -460,7 +266,7 @@ pub fn exec(args: ExecArgs) -> anyhow::Result<i32> {
         let summary = reports::summary::RunSummary::of(&out, &rendered.analysis, &rendered.index);
         crate::output::println(&serde_json::to_string_pretty(&summary)?)?;
     }
-    Ok(if failed > 0 { 1 } else { 0 })
+    Ok(if outcome.failed > 0 { 1 } else { 0 })
 }
 
 /// Runs the cell's program once and measures it; `env` is added to the

@@ -28,22 +28,16 @@ pub enum Profile {
 }
 
 impl Profile {
-    /// Measured trials per cell.
+    /// Measured trials per cell, from the profile's shipped plan file
+    /// (`plans/NAME.toml`).
     pub fn trials(self) -> u32 {
-        match self {
-            Profile::Quick => 3,
-            Profile::Default => 5,
-            Profile::Full => 10,
-        }
+        super::file::profile_defaults(self).0
     }
 
-    /// How long a trial at one worker should take.
+    /// How long a trial at one worker should take, from the profile's
+    /// shipped plan file.
     pub fn target_trial(self) -> Duration {
-        match self {
-            Profile::Quick => Duration::from_millis(90),
-            Profile::Default => Duration::from_millis(450),
-            Profile::Full => Duration::from_millis(1000),
-        }
+        super::file::profile_defaults(self).1
     }
 }
 
@@ -58,6 +52,9 @@ pub struct PlanInput {
     pub models: Option<String>,
     /// `--workers`, if given.
     pub workers: Option<String>,
+    /// The IO-bound workloads' counts, if given apart from `workers` (a
+    /// plan file's `io_workers`).
+    pub io_workers: Option<String>,
     /// `--pin`.
     pub pin: String,
     /// `--scaling`.
@@ -66,6 +63,8 @@ pub struct PlanInput {
     pub trials: Option<u32>,
     /// `--ops`, if given.
     pub ops: Option<u64>,
+    /// How long a trial at one worker should take, if not the profile's.
+    pub target_trial: Option<Duration>,
     /// `--runtime-threads`, if given.
     pub runtime_threads: Option<usize>,
     /// `--trial-timeout-s`.
@@ -87,6 +86,38 @@ pub struct PlanInput {
     pub wall_profile_hz: Option<u32>,
     /// Warm-up trials per cell before the measured ones.
     pub warmup_trials: u32,
+    /// `[[exec]]` programs of the plan file: with some, a plan may name
+    /// no workloads.
+    pub exec_programs: usize,
+}
+
+/// What `corebench run` does with no flags and no plan file.
+impl Default for PlanInput {
+    fn default() -> Self {
+        PlanInput {
+            profile: Profile::Default,
+            workloads: None,
+            models: None,
+            workers: None,
+            io_workers: None,
+            pin: "none".into(),
+            scaling: Scaling::Strong,
+            trials: None,
+            ops: None,
+            target_trial: None,
+            runtime_threads: None,
+            trial_timeout: Duration::from_secs(60),
+            recording: Recording::PerOp,
+            calibration: true,
+            load: "closed".into(),
+            disturbance: DisturbancePolicy::default(),
+            seed: None,
+            flamegraph_hz: None,
+            wall_profile_hz: None,
+            warmup_trials: 1,
+            exec_programs: 0,
+        }
+    }
 }
 
 /// How ops arrive.

@@ -21,6 +21,7 @@ use crate::models::Model;
 use crate::placement::{parse_placement_list, CpuSet, Placement};
 use crate::recorder::Recording;
 
+pub mod file;
 mod input;
 pub use input::*;
 
@@ -109,6 +110,8 @@ impl Plan {
         registry: Arc<Registry>,
     ) -> Result<Plan, UsageError> {
         let mut workloads: Vec<Arc<dyn Workload>> = match &input.workloads {
+            // A plan file of `exec` programs alone.
+            Some(list) if list.trim().is_empty() && input.exec_programs > 0 => Vec::new(),
             Some(list) => registry
                 .parse_spec_list(list)
                 .map_err(|e| UsageError::new(format!("--workloads: {e}")))?
@@ -122,13 +125,14 @@ impl Plan {
                 .collect::<Result<_, _>>()
                 .map_err(|e| UsageError::new(e.to_string()))?,
         };
-        if workloads.is_empty() {
+        if workloads.is_empty() && input.exec_programs == 0 {
             return Err(UsageError::new(
                 "--workloads is empty; `corebench list` shows the valid workloads",
             ));
         }
         // The reference cell, unless asked away or already in the plan.
         let calibration = (input.calibration
+            && !workloads.is_empty()
             && !workloads
                 .iter()
                 .any(|w| w.info().id == CALIBRATION_WORKLOAD))
@@ -153,6 +157,10 @@ impl Plan {
                 let counts = parse_workers(list)?;
                 (counts.clone(), counts)
             }
+        };
+        let io_workers = match input.io_workers.as_deref() {
+            Some(list) => parse_workers(list)?,
+            None => io_workers,
         };
         let load: LoadMode = input.load.parse()?;
         let placements = parse_placement_list(&input.pin)?;
@@ -198,7 +206,9 @@ impl Plan {
             scaling: input.scaling,
             trials,
             ops: input.ops,
-            target_trial: input.profile.target_trial(),
+            target_trial: input
+                .target_trial
+                .unwrap_or_else(|| input.profile.target_trial()),
             runtime_threads: input.runtime_threads,
             trial_timeout: input.trial_timeout,
             cpus,
@@ -278,7 +288,10 @@ fn check_open_schedule(
     let LoadMode::Open { rate_ops_s } = load else {
         return Ok(());
     };
-    let target_ops = (rate_ops_s * input.profile.target_trial().as_secs_f64()).ceil();
+    let target = input
+        .target_trial
+        .unwrap_or_else(|| input.profile.target_trial());
+    let target_ops = (rate_ops_s * target.as_secs_f64()).ceil();
     let per_trial = match (input.ops, input.scaling) {
         (Some(ops), Scaling::Weak) => ops as f64 * largest as f64,
         (Some(ops), Scaling::Strong) => ops as f64,

@@ -29,6 +29,7 @@ fn input() -> PlanInput {
         flamegraph_hz: None,
         wall_profile_hz: None,
         warmup_trials: 1,
+        ..PlanInput::default()
     }
 }
 

@@ -308,6 +308,7 @@ mod tests {
             flamegraph_hz: None,
             wall_profile_hz: None,
             warmup_trials: 1,
+            ..PlanInput::default()
         };
         Plan::build(&input, CpuSet::on_cores(&[0, 1])).unwrap()
     }

@@ -127,7 +127,13 @@ fn io_workloads_run_under_every_model_closed_and_strong() {
     left.sort();
     assert_eq!(
         left,
-        ["crawl-pages.csv", "host.json", "records.jsonl", "report"]
+        [
+            "crawl-pages.csv",
+            "host.json",
+            "plan.toml",
+            "records.jsonl",
+            "report"
+        ]
     );
 }
 

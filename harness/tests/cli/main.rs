@@ -17,6 +17,7 @@ mod human;
 mod io;
 mod models;
 mod out_folder;
+mod plans;
 mod stream;
 mod sync;
 mod untrusted_input;

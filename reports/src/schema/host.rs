@@ -73,6 +73,10 @@ pub struct Host {
     /// The thresholds a trial was judged disturbed by.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disturbance_rule: Option<DisturbanceRule>,
+    /// The SHA-256 of the folder's `plan.toml` (hex): two folders with the
+    /// same hash ran the same plan. Absent in older folders.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan_sha256: Option<String>,
     /// What shapes per-thread numbers: the CPU frequency governor, turbo,
     /// SMT control, `perf_event_paranoid`, and why hardware counters are
     /// unavailable (null when they are). Absent in older folders.

@@ -31,6 +31,8 @@ pub use crate::series::{KnownSeries, Rgb, SeriesOrder, OTHER_COLOURS};
 
 mod host;
 pub use host::{CpuTopology, DisturbanceRule, Host, HttpServer, Platform};
+pub mod plan;
+pub use plan::PlanFile;
 mod waits;
 pub use waits::{WaitPrimitive, WaitSite, WallProfile};
 

@@ -1,0 +1,256 @@
+//! Plan files through the real binary: `run PLAN.toml` runs the file with
+//! the flags on top (and says which), every results folder keeps the
+//! resolved plan with its hash in host.json, `--same-as` runs a folder's
+//! plan again cell for cell, a machine that cannot run a plan says so
+//! before it starts, and a plan of exec programs runs them.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use crate::common;
+
+use common::*;
+use corebench::plan::file::{input_from, sha256_hex, Loaded};
+use reports::folder::ResultsFolder;
+
+const TINY: &str = r#"
+title = "Tiny"
+question = "Does a plan file run?"
+look_at = "The folder."
+workloads = ["cpu/primes:span=50", "io/sleep:ms=0"]
+models = ["seq", "threads"]
+workers = [1, 2]
+io_workers = [1, 3]
+trials = 2
+ops = 40
+calibration = false
+warmup = 0
+
+[disturbance]
+on = "flag"
+"#;
+
+/// The cells of a folder: workload spec, model and workers.
+fn cells(folder: &ResultsFolder) -> BTreeSet<(String, String, u32)> {
+    folder
+        .records
+        .iter()
+        .map(|r| (r.workload.spec.clone(), r.model.clone(), r.workers))
+        .collect()
+}
+
+/// The folder's plan.toml, checked against the hash in its host.json.
+fn resolved_plan(dir: &Path) -> Loaded {
+    let text = std::fs::read_to_string(dir.join("plan.toml")).expect("plan.toml written");
+    let folder = read(dir);
+    assert_eq!(
+        folder.host.plan_sha256.as_deref(),
+        Some(sha256_hex(&text).as_str())
+    );
+    Loaded::parse(&text, "plan.toml").expect("the resolved plan reads")
+}
+
+#[test]
+fn a_plan_file_runs_with_the_flags_on_top_and_the_folder_keeps_it_resolved() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("tiny.toml");
+    std::fs::write(&file, TINY).unwrap();
+    let out = dir.path().join("results");
+    let output = corebench()
+        .arg("run")
+        .arg(&file)
+        .args(["--trials", "1", "--no-progress", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stderr = text(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("overrides the plan file's keys with --trials"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("(Tiny)"), "{stderr}");
+    let folder = read(&out);
+    let seen = cells(&folder);
+    let io_at_3 = |c: &(String, String, u32)| c.0.starts_with("io/sleep") && c.2 == 3;
+    assert!(seen.iter().any(io_at_3), "{seen:?}");
+    assert!(!seen
+        .iter()
+        .any(|c| c.0.starts_with("cpu/primes") && c.2 == 3));
+    // One trial per cell: the flag beat the file's 2.
+    assert_eq!(folder.records.len(), seen.len());
+    let plan = resolved_plan(&out).plan;
+    assert_eq!(plan.trials, Some(1));
+    assert_eq!(plan.title.as_deref(), Some("Tiny"));
+    assert_eq!(plan.disturbance.unwrap().on.as_deref(), Some("flag"));
+}
+
+#[test]
+fn a_folder_written_without_a_file_has_a_plan_that_same_as_runs_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = dir.path().join("first");
+    let output = run(
+        &first,
+        &[
+            "-w",
+            "cpu/primes:span=50",
+            "-m",
+            "seq,threads",
+            "--warmup",
+            "0",
+        ],
+    );
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let loaded = resolved_plan(&first);
+    // Every key explicit: `auto` became counts, the profile its numbers.
+    let plan = &loaded.plan;
+    assert!(plan.workers.is_some() && plan.io_workers.is_some() && plan.trials.is_some());
+    assert!(plan.target_trial_ms.is_some() && plan.disturbance.is_some());
+    input_from(plan, &workloads::Registry::builtin()).expect("the resolved plan is valid");
+    // It round-trips: written again, it reads the same.
+    let again = Loaded::parse(&corebench::plan::file::to_text(plan), "again").unwrap();
+    assert_eq!(&again.plan, plan);
+
+    let second = dir.path().join("second");
+    let output = corebench()
+        .args(["run", "--no-progress", "--same-as"])
+        .arg(&first)
+        .arg("--out")
+        .arg(&second)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert_eq!(cells(&read(&first)), cells(&read(&second)));
+    let hash = |d: &Path| read(d).host.plan_sha256;
+    assert_eq!(hash(&first), hash(&second), "the same plan, the same hash");
+}
+
+#[test]
+fn a_bad_plan_file_is_one_line_naming_file_line_and_key_and_leaves_no_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("bad.toml");
+    std::fs::write(&file, "title = \"x\"\nmodels = [\"thread\"]\n").unwrap();
+    let out = dir.path().join("results");
+    let output = corebench()
+        .arg("run")
+        .arg(&file)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = text(&output.stderr);
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("bad.toml, line 2, key models"), "{stderr}");
+    assert!(stderr.contains("threads"), "{stderr}");
+    assert!(!out.exists());
+    // Neither a path nor a shipped plan: the shipped ones are named.
+    let output = corebench().args(["run", "no-such-plan"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        text(&output.stderr).contains("amdahl"),
+        "{}",
+        text(&output.stderr)
+    );
+}
+
+#[test]
+fn a_machine_that_lacks_a_program_or_cores_says_so_before_it_starts() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("missing.toml");
+    std::fs::write(
+        &file,
+        "[[exec]]\nname = \"gone\"\nvariants = [\"x=no-such-program-anywhere {workers}\"]\n",
+    )
+    .unwrap();
+    let out = dir.path().join("results");
+    let output = corebench()
+        .arg("run")
+        .arg(&file)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output.stderr));
+    assert!(text(&output.stderr).contains("lacks no-such-program-anywhere"));
+    assert!(!out.exists());
+
+    let cores = std::thread::available_parallelism().unwrap().get();
+    let pinned = format!(
+        "workloads = [\"cpu/primes\"]\nmodels = [\"threads\"]\npin = [\"compact\"]\nworkers = [{}]\n",
+        cores + 1
+    );
+    std::fs::write(&file, pinned).unwrap();
+    let output = corebench()
+        .arg("run")
+        .arg(&file)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        text(&output.stderr).contains("cannot run the plan"),
+        "{}",
+        text(&output.stderr)
+    );
+    assert!(!out.exists());
+}
+
+#[test]
+fn a_plan_of_exec_programs_runs_them_and_same_as_runs_an_exec_folder_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("programs.toml");
+    std::fs::write(
+        &file,
+        r#"
+title = "Two shells"
+workers = [1, 2]
+[[exec]]
+name = "sleepy"
+variants = ["sh=sh -c 'sleep 0.0{size}'", "dash=sh -c 'true {size}'"]
+parameters = ["size=1,2"]
+trials = 1
+warmup = 0
+"#,
+    )
+    .unwrap();
+    let out = dir.path().join("results");
+    let output = corebench()
+        .arg("run")
+        .arg(&file)
+        .args(["-q", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let folder = read(&out);
+    // 2 variants x 2 sizes x 2 worker counts, one trial each.
+    assert_eq!(folder.records.len(), 8);
+    assert!(folder
+        .records
+        .iter()
+        .all(|r| r.workload.id == "exec/sleepy"));
+
+    // `corebench exec` writes a plan too, which `run --same-as` repeats.
+    let exec_out = dir.path().join("exec");
+    let output = corebench()
+        .args([
+            "exec", "--name", "one", "-n", "1", "-t", "1", "--warmup", "0", "-q",
+        ])
+        .args(["--variant", "sh=true", "--out"])
+        .arg(&exec_out)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let again = dir.path().join("again");
+    let output = corebench()
+        .args(["run", "-q", "--same-as"])
+        .arg(&exec_out)
+        .arg("--out")
+        .arg(&again)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert_eq!(cells(&read(&exec_out)), cells(&read(&again)));
+}
