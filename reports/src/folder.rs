@@ -26,6 +26,10 @@ pub struct ResultsFolder {
     pub host: Host,
     /// `records.jsonl`, in file order.
     pub records: Vec<Record>,
+    /// `plan.toml`: the resolved plan it ran; `None` in a folder written
+    /// before plan files, or when the file does not read (a warning says
+    /// why: the records still do).
+    pub plan: Option<crate::schema::PlanFile>,
 }
 
 impl ResultsFolder {
@@ -101,15 +105,34 @@ impl ResultsFolder {
                 Err(e) => return Err(e),
             }
         }
+        let plan = read_plan(dir).unwrap_or_else(|warning| {
+            warnings.push(warning);
+            None
+        });
         Ok((
             ResultsFolder {
                 dir: dir.to_path_buf(),
                 host,
                 records,
+                plan,
             },
             warnings,
         ))
     }
+}
+
+/// `dir/plan.toml`, if the folder has one; an error is a warning's text.
+pub fn read_plan(dir: &Path) -> Result<Option<crate::schema::PlanFile>, String> {
+    let path = dir.join("plan.toml");
+    if !path.exists() {
+        return Ok(None);
+    }
+    let bytes = input::read_capped(&path, HOST_FILE_MAX_BYTES)
+        .map_err(|e| format!("ignored {}: {e}", path.display()))?;
+    let text = String::from_utf8_lossy(&bytes);
+    toml::from_str(&text)
+        .map(Some)
+        .map_err(|e| format!("ignored {}: {}", path.display(), e.message()))
 }
 
 /// What makes two records the same trial: run, workload spec, model,

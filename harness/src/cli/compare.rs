@@ -123,6 +123,9 @@ pub fn compare(args: CompareArgs) -> anyhow::Result<i32> {
                 }
             };
             println(&reports::compare::page::summary_line(&comparison))?;
+            for line in &comparison.plans {
+                println(line)?;
+            }
             println(&format!("report: {}", index.display()))?;
         }
         Some(exporter) => {

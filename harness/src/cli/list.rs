@@ -98,6 +98,35 @@ struct NamedJson {
     summary: &'static str,
 }
 
+/// `corebench list --plans`: every shipped plan, its name (what `run
+/// NAME` takes) and title, and what it asks.
+pub fn plans_text() -> String {
+    let mut out = String::from(
+        "PLANS  (corebench run NAME, or a PLAN.toml of your own; the files are in plans/)\n",
+    );
+    for shipped in crate::plan::file::SHIPPED {
+        let plan: reports::schema::PlanFile = toml::from_str(shipped.text).unwrap_or_default();
+        out.push_str(&format!(
+            "  {:<18} {}\n",
+            shipped.name,
+            plan.title.as_deref().unwrap_or("")
+        ));
+    }
+    out
+}
+
+/// `corebench list --plans --json`: the shipped plans as they read.
+pub fn plans_json() -> serde_json::Result<String> {
+    let plans: Vec<serde_json::Value> = crate::plan::file::SHIPPED
+        .iter()
+        .map(|shipped| {
+            let plan: reports::schema::PlanFile = toml::from_str(shipped.text).unwrap_or_default();
+            serde_json::json!({ "name": shipped.name, "plan": plan })
+        })
+        .collect();
+    Ok(serde_json::to_string_pretty(&plans)? + "\n")
+}
+
 /// `corebench list --json`: the same as one JSON document.
 pub fn list_json(registry: &Registry) -> serde_json::Result<String> {
     let list = ListJson {

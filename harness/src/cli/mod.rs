@@ -58,6 +58,7 @@ const RUN_EXAMPLES: &str = "Examples:
 
 const LIST_EXAMPLES: &str = "Examples:
   corebench list
+  corebench list --plans
   corebench list --json | jq '.workloads[].id'";
 
 const REPORT_EXAMPLES: &str = "Examples:
@@ -106,6 +107,9 @@ pub enum Command {
         /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
+        /// List the shipped plans (`corebench run NAME`) instead.
+        #[arg(long)]
+        plans: bool,
     },
     /// Re-render the report of a results folder (from any machine).
     #[command(after_help = REPORT_EXAMPLES)]
@@ -380,11 +384,12 @@ pub fn dispatch_with(cli: Cli, registry: Arc<Registry>) -> anyhow::Result<i32> {
             Ok(0)
         }
         Command::Compare(args) => compare::compare(args),
-        Command::List { json } => {
-            crate::output::print(&if json {
-                list::list_json(&registry)?
-            } else {
-                list::list_text(&registry)
+        Command::List { json, plans } => {
+            crate::output::print(&match (json, plans) {
+                (true, false) => list::list_json(&registry)?,
+                (false, false) => list::list_text(&registry),
+                (true, true) => list::plans_json()?,
+                (false, true) => list::plans_text(),
             })?;
             Ok(0)
         }

@@ -254,3 +254,68 @@ warmup = 0
     assert!(output.status.success(), "{}", text(&output.stderr));
     assert_eq!(cells(&read(&exec_out)), cells(&read(&again)));
 }
+
+#[test]
+fn compare_says_whether_two_folders_ran_one_plan_and_lists_what_differs() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b, c) = (
+        dir.path().join("a"),
+        dir.path().join("b"),
+        dir.path().join("c"),
+    );
+    let plan = [
+        "-w",
+        "cpu/primes:span=50",
+        "-m",
+        "threads",
+        "--warmup",
+        "0",
+        "--seed",
+        "3",
+    ];
+    for (out, extra) in [
+        (&a, &["-n", "1,2"]),
+        (&b, &["-n", "1,2"]),
+        (&c, &["-n", "1"]),
+    ] {
+        let mut args = plan.to_vec();
+        args.extend(extra);
+        let output = run(out, &args);
+        assert!(output.status.success(), "{}", text(&output.stderr));
+    }
+    let output = corebench()
+        .args(["compare", "--format", "md"])
+        .args([&a, &b, &c])
+        .output()
+        .unwrap();
+    let stdout = text(&output.stdout);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(stdout.contains("ran the same plan"), "{stdout}");
+    assert!(stdout.contains("ran a different plan from"), "{stdout}");
+    assert!(stdout.contains("workers: [1,2] vs [1]"), "{stdout}");
+    assert!(
+        stdout.contains("plan)"),
+        "a missing cell says why: {stdout}"
+    );
+}
+
+#[test]
+fn list_plans_shows_every_shipped_plan_with_its_title() {
+    let output = corebench().args(["list", "--plans"]).output().unwrap();
+    let stdout = text(&output.stdout);
+    assert!(output.status.success());
+    for name in [
+        "default",
+        "quick",
+        "full",
+        "gil",
+        "amdahl",
+        "reactive-streams",
+    ] {
+        assert!(
+            stdout.lines().any(|l| l.starts_with(&format!("  {name} "))),
+            "{name}: {stdout}"
+        );
+    }
+    assert!(stdout.contains("Amdahl's law at three serial fractions"));
+}

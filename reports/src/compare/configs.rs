@@ -21,6 +21,8 @@ pub struct Configuration {
     pub placement: Option<String>,
     /// Its records (only those of `placement`, if set).
     pub records: Vec<Record>,
+    /// The resolved plan its folder ran, if the folder says.
+    pub plan: Option<crate::schema::PlanFile>,
 }
 
 /// Splits folders into configurations and names them uniquely. Takes the
@@ -49,6 +51,7 @@ pub fn configurations(folders: Vec<ResultsFolder>) -> Vec<Configuration> {
                 host: folder.host,
                 placement: None,
                 records: folder.records,
+                plan: folder.plan,
             });
             continue;
         }
@@ -72,6 +75,7 @@ pub fn configurations(folders: Vec<ResultsFolder>) -> Vec<Configuration> {
                 host: folder.host.clone(),
                 records,
                 placement: Some(placement),
+                plan: folder.plan.clone(),
             });
         }
     }

@@ -14,6 +14,7 @@
 pub mod change;
 pub mod configs;
 pub mod page;
+pub mod plans;
 
 use std::collections::BTreeMap;
 
@@ -50,6 +51,9 @@ pub struct Comparison {
     pub groups: Vec<CompareGroup>,
     /// Each configuration's own analysis, in the order of `configs`.
     pub analyses: Vec<Analysis>,
+    /// Whether the folders ran the same plan, and what differs where not
+    /// ([`plans::plan_lines`]).
+    pub plans: Vec<String>,
 }
 
 /// One workload under one scaling mode and load.
@@ -99,6 +103,9 @@ pub struct CompareRow {
 pub struct CompareCell {
     /// Whether the configuration has this cell at all.
     pub present: bool,
+    /// Why it has not, when it has not ([`plans::missing_reason`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub missing: Option<String>,
     /// Its worst status.
     pub status: Option<Status>,
     /// Median throughput with interval.
@@ -163,7 +170,7 @@ pub fn compare(configs: Vec<Configuration>, options: CompareOptions) -> Comparis
             models: models
                 .into_iter()
                 .map(|((_, model), by_n)| {
-                    compare_model(&configs, &options, &calibrations, model, &by_n)
+                    compare_model(&configs, &options, &calibrations, &spec, model, &by_n)
                 })
                 .collect(),
             workload_spec: spec,
@@ -172,6 +179,7 @@ pub fn compare(configs: Vec<Configuration>, options: CompareOptions) -> Comparis
         })
         .collect();
     Comparison {
+        plans: plans::plan_lines(&configs, options.baseline),
         configs,
         baseline: options.baseline,
         noise: options.noise,
@@ -185,6 +193,7 @@ fn compare_model(
     configs: &[Configuration],
     options: &CompareOptions,
     calibrations: &[Option<f64>],
+    spec: &str,
     model: String,
     by_n: &BTreeMap<u32, Vec<Found<'_>>>,
 ) -> CompareModel {
@@ -193,7 +202,14 @@ fn compare_model(
         .map(|(&workers, found)| CompareRow {
             workers,
             cells: (0..configs.len())
-                .map(|c| compare_cell(options, calibrations, found, c))
+                .map(|c| {
+                    let mut cell = compare_cell(options, calibrations, found, c);
+                    if !cell.present {
+                        cell.missing =
+                            Some(plans::missing_reason(&configs[c], spec, &model, workers));
+                    }
+                    cell
+                })
                 .collect(),
         })
         .collect();
@@ -252,6 +268,7 @@ fn compare_cell(
     let Some((section, row)) = found[c] else {
         return CompareCell {
             present: false,
+            missing: None,
             status: None,
             throughput_ops_s: None,
             ratio: None,
@@ -278,6 +295,7 @@ fn compare_cell(
         .and_then(|m| m.time_split.iter().find(|s| s.n == row.workers));
     CompareCell {
         present: true,
+        missing: None,
         status: Some(row.status),
         throughput_ops_s: row.throughput_ops_s,
         ratio,

@@ -30,6 +30,8 @@ pub struct CompareContext {
     pub noise: String,
     /// Counts of faster / slower / unchanged / missing cells.
     pub summary: String,
+    /// Whether the folders ran the same plan, and what differs.
+    pub plans: Vec<String>,
     /// One per workload group.
     pub groups: Vec<GroupView>,
 }
@@ -86,7 +88,10 @@ pub(crate) fn cell_view(cell: &CompareCell, is_baseline: bool) -> CellView {
     if !cell.present {
         return CellView {
             throughput: "–".into(),
-            ratio: "–".into(),
+            ratio: cell
+                .missing
+                .as_ref()
+                .map_or_else(|| "–".into(), |why| format!("– ({why})")),
             mark: "missing".into(),
             time_split: String::new(),
         };
@@ -219,6 +224,7 @@ fn write_compare_into(comparison: &Comparison, out: &Path) -> Result<(), Compare
             .collect(),
         noise: format!("{:.1}%", comparison.noise * 100.0),
         summary: summary_line(comparison),
+        plans: comparison.plans.clone(),
         groups,
     };
     let mut env = minijinja::Environment::new();

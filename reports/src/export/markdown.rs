@@ -128,6 +128,9 @@ pub fn compare_markdown(comparison: &Comparison) -> String {
         "# corebench comparison\n\n{}\n",
         markdown_text(&summary_line(comparison))
     );
+    for line in &comparison.plans {
+        out.push_str(&format!("\n{}\n", markdown_text(line)));
+    }
     let names: Vec<String> = comparison
         .configs
         .iter()

@@ -165,7 +165,8 @@ impl PlanFile {
 }
 
 /// The keys whose values differ between two plans, each as
-/// `key: A vs B` (with `-` for a key one plan leaves out), by key. The title and the texts are not part of what runs.
+/// `key: A vs B` (with `-` for a key one plan leaves out): the first
+/// plan's keys in its order, then the second's own. The title and the texts are not part of what runs.
 pub fn differences(a: &PlanFile, b: &PlanFile) -> Vec<String> {
     let table = |plan: &PlanFile| {
         let mut plan = plan.clone();
@@ -212,7 +213,7 @@ mod tests {
         b.cores = Some("0".into());
         assert_eq!(
             differences(&a, &b),
-            ["cores: - vs 0", "trials: 5 vs 3"],
+            ["trials: 5 vs 3", "cores: - vs 0"],
             "{:?}",
             differences(&a, &b)
         );
