@@ -47,8 +47,9 @@ pub(super) struct ExecCell {
     pub limit: Duration,
     /// The guardian's tag, set in the program's environment.
     pub tag: Option<(String, String)>,
-    /// The guardian's pid, which the orphan hunt spares.
-    pub spare: Option<u32>,
+    /// The children the orphan hunt spares: the guardian, and those that
+    /// ran before the programs (`run`'s loopback server).
+    pub spare: std::sync::Arc<[u32]>,
 }
 
 impl TrialSource for ExecCell {
@@ -155,7 +156,7 @@ impl ExecCell {
             mask: &self.mask,
             limit: self.limit,
             env: &env,
-            spare: self.spare,
+            spare: &self.spare,
         })?;
         run_once(self, ops_file, &env)
     }

@@ -149,15 +149,16 @@ fn read_tail(path: &Path, max_bytes: u64) -> std::io::Result<Vec<u8>> {
 }
 
 /// Runs `argv` with `env` added, on the CPUs in `mask` (all when empty),
-/// for at most `limit`; `spare` is a child of corebench's that is not the
-/// program's (the run's guardian), which the orphan hunt leaves alone.
+/// for at most `limit`; `spare` are children of corebench's that are not
+/// the program's (the run's guardian, `run`'s loopback server), which the
+/// orphan hunt leaves alone.
 /// `stdout` says where its output goes.
 pub fn run_program(
     argv: &[String],
     env: &[(String, String)],
     mask: &[usize],
     limit: Duration,
-    spare: Option<u32>,
+    spare: &[u32],
     stdout: &StdoutTo,
 ) -> Result<ProgramRun, Failure> {
     let (program, args) = argv

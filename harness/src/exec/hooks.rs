@@ -32,8 +32,8 @@ pub struct Place<'a> {
     pub limit: Duration,
     /// Environment every program gets (the guardian's tag).
     pub env: &'a [(String, String)],
-    /// The guardian's pid, spared by the orphan hunt.
-    pub spare: Option<u32>,
+    /// The children the orphan hunt spares (the guardian, the server).
+    pub spare: &'a [u32],
 }
 
 /// Each variant's hooks from `--setup`, `--prepare` and `--cleanup`.

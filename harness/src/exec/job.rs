@@ -239,7 +239,12 @@ pub fn run_job(
     std::fs::create_dir_all(&scratch).with_context(|| format!("creating {}", scratch.display()))?;
     let guardian = guard::Guardian::start(&scratch);
     let tag = guardian.as_ref().map(guard::Guardian::env);
-    let spare = guardian.as_ref().map(guard::Guardian::pid);
+    // What ran before the programs is not theirs to leave: the guardian,
+    // and `run`'s loopback server when a plan file runs them.
+    let spare: Arc<[u32]> = crate::os::process::children_of(std::process::id())
+        .into_iter()
+        .chain(guardian.as_ref().map(guard::Guardian::pid))
+        .collect();
     let workloads: Vec<Arc<dyn Workload>> = job
         .sets
         .iter()
@@ -294,7 +299,7 @@ pub fn run_job(
                 scratch: scratch.clone(),
                 limit: job.limit,
                 tag: tag.clone(),
-                spare,
+                spare: Arc::clone(&spare),
                 wall_profile_asked: job.wall_profile,
                 warmup_left: job.warmup,
                 hooks: Arc::clone(&job.hooks[s][v]),
@@ -348,7 +353,7 @@ pub fn run_job(
                 mask: &[],
                 limit: job.limit,
                 env: &env,
-                spare,
+                spare: &spare,
             };
             if let Err(e) = hooks.after_series(&place) {
                 outcome.failed += 1;

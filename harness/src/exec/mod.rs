@@ -290,7 +290,7 @@ fn run_once(
         &env,
         mask,
         cell.limit,
-        cell.spare,
+        &cell.spare,
         &cell.stdout,
     )?;
     let machine = MachineSnapshot::take().since(&before);

@@ -176,15 +176,16 @@ const ORPHAN_HUNT: std::time::Duration = std::time::Duration::from_secs(5);
 /// subreaper. Each one killed hands its own children to us, so this goes
 /// on until none is left, at any depth (a chain of `setsid` escapees
 /// included), within `ORPHAN_HUNT`. Each orphan's process group goes
-/// with it. Only `exec` calls it, where every child but `spare` (its
-/// guardian) is a program it ran.
-pub fn kill_orphans(spare: Option<u32>) {
+/// with it. Only `exec` calls it, where every child but those in `spare`
+/// (its guardian, and what ran before the programs: `run`'s loopback
+/// server) is a program it ran.
+pub fn kill_orphans(spare: &[u32]) {
     let me = std::process::id();
     let start = std::time::Instant::now();
     while start.elapsed() < ORPHAN_HUNT {
         let orphans: Vec<u32> = children_of(me)
             .into_iter()
-            .filter(|pid| Some(*pid) != spare)
+            .filter(|pid| !spare.contains(pid))
             .collect();
         if orphans.is_empty() {
             return;
@@ -239,7 +240,7 @@ pub fn kill_tagged(tag: &str) -> usize {
 }
 
 /// The pids whose parent is `parent`, from `/proc/*/stat`.
-fn children_of(parent: u32) -> Vec<u32> {
+pub fn children_of(parent: u32) -> Vec<u32> {
     let Ok(entries) = std::fs::read_dir("/proc") else {
         return Vec::new();
     };

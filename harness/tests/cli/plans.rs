@@ -319,3 +319,29 @@ fn list_plans_shows_every_shipped_plan_with_its_title() {
     }
     assert!(stdout.contains("Amdahl's law at three serial fractions"));
 }
+
+#[test]
+fn a_program_given_http_url_gets_the_loopback_server_for_every_run() {
+    // The orphan hunt after each run once killed the server too: the
+    // second run found nothing listening.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("fetch.toml");
+    let get = "python3 -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1]).read()' {http_url}/work?delay_ms=0";
+    std::fs::write(
+        &file,
+        format!("workers = [1, 2]\n[[exec]]\nname = \"get\"\nvariants = [\"py={get}\"]\ntrials = 2\nwarmup = 0\n"),
+    )
+    .unwrap();
+    let out = dir.path().join("results");
+    let output = corebench()
+        .arg("run")
+        .arg(&file)
+        .args(["-q", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let folder = read(&out);
+    assert_eq!(folder.records.len(), 4);
+    assert_eq!(folder.host.http_server.unwrap().kind, "loopback");
+}
