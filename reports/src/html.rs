@@ -45,6 +45,35 @@ pub struct ReportContext {
     pub variants: Vec<VariantView>,
     /// (label, relative link) to the raw data and exports.
     pub raw_links: Vec<(String, String)>,
+    /// The experiment the folder's plan file describes, when it has a
+    /// title or a question.
+    pub plan: Option<PlanView>,
+}
+
+/// The texts of a plan file, shown above the summary.
+#[derive(Debug, Clone, Serialize)]
+pub struct PlanView {
+    /// Its title.
+    pub title: String,
+    /// What the experiment asks.
+    pub question: String,
+    /// What to look at in the report.
+    pub look_at: String,
+}
+
+impl PlanView {
+    /// The view of `plan`, if it says what it is for.
+    pub fn of(plan: &crate::schema::PlanFile) -> Option<PlanView> {
+        if plan.title.is_none() && plan.question.is_none() {
+            return None;
+        }
+        let text = |t: &Option<String>| t.as_deref().unwrap_or("").trim().to_string();
+        Some(PlanView {
+            title: text(&plan.title),
+            question: text(&plan.question),
+            look_at: text(&plan.look_at),
+        })
+    }
 }
 
 /// One workload's line of the summary.
@@ -239,6 +268,7 @@ pub fn build_context(
     let cells: usize = analysis.sections.iter().map(|s| s.rows.len()).sum();
     let summary = crate::summary::summarise(analysis);
     ReportContext {
+        plan: None,
         title: format!("corebench report: {label}"),
         subtitle: format!(
             "{} on {} ({} physical / {} logical cores), captured {}",

@@ -116,6 +116,12 @@ fn write_into(
             format!("{data_prefix}host.json"),
         ),
     ];
+    if folder.plan.is_some() {
+        raw_links.push((
+            "plan.toml (the plan it ran: `corebench run --same-as` runs it again)".to_string(),
+            format!("{data_prefix}plan.toml"),
+        ));
+    }
     raw_links.extend(report_exporters().iter().map(|exporter| {
         let file = exporter.file_name();
         (format!("{file} ({})", exporter.description()), file)
@@ -128,6 +134,7 @@ fn write_into(
         &variants,
         raw_links,
     );
+    context.plan = folder.plan.as_ref().and_then(crate::html::PlanView::of);
     let flamegraphs = crate::flame::render_all(&folder.dir, out)?;
     link_flamegraphs(&mut context, &analysis, &flamegraphs.names);
     let index = out.join("index.html");
@@ -171,8 +178,11 @@ fn copy_raw_data(folder: &ResultsFolder, out: &Path) -> Result<(), ReportError> 
         path: data.clone(),
         source,
     })?;
-    for name in ["records.jsonl", "host.json"] {
+    for name in ["records.jsonl", "host.json", "plan.toml"] {
         let (from, to) = (folder.dir.join(name), data.join(name));
+        if name == "plan.toml" && !from.is_file() {
+            continue;
+        }
         fs::copy(&from, &to).map_err(|source| ReportError::Io { path: to, source })?;
     }
     Ok(())

@@ -6,143 +6,15 @@
 //! `.ci/run` installs Debian's `chromium`. Where no browser is found the
 //! test is skipped, except under CI (`CI` set), where that is a failure.
 
+mod browser_helpers;
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::path::Path;
 
 use reports::folder::ResultsFolder;
 use reports::report::write_report;
 
-fn find_chromium() -> Option<PathBuf> {
-    if let Some(path) = std::env::var_os("COREBENCH_CHROMIUM") {
-        return Some(PathBuf::from(path));
-    }
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .flat_map(|dir| ["chromium", "chromium-browser", "google-chrome"].map(|n| dir.join(n)))
-        .find(|candidate| candidate.is_file())
-}
-
-/// Runs the browser headless on `page` with `extra` arguments; returns
-/// (stdout, stderr).
-fn run_browser(browser: &Path, profile: &Path, page: &Path, extra: &[String]) -> (String, String) {
-    let url = format!("file://{}", page.display());
-    let mut child = Command::new(browser)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--enable-logging=stderr",
-            "--v=0",
-            "--virtual-time-budget=10000",
-        ])
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .args(extra)
-        .arg(&url)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the browser starts");
-    let stdout = child.stdout.take().unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let read_out = std::thread::spawn(move || std::io::read_to_string(stdout).unwrap_or_default());
-    let read_err = std::thread::spawn(move || std::io::read_to_string(stderr).unwrap_or_default());
-    let give_up = Instant::now() + Duration::from_secs(90);
-    loop {
-        if child.try_wait().unwrap().is_some() {
-            break;
-        }
-        if Instant::now() > give_up {
-            let _ = child.kill();
-            panic!("the browser did not finish within 90 s");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    (read_out.join().unwrap(), read_err.join().unwrap())
-}
-
-fn attribute(dom: &str, name: &str) -> Option<usize> {
-    let start = dom.find(&format!("{name}=\""))? + name.len() + 2;
-    let end = start + dom[start..].find('"')?;
-    dom[start..end].parse().ok()
-}
-
-/// The browser, or `None` (and a note) where the test is skipped.
-fn browser_or_skip() -> Option<PathBuf> {
-    let browser = find_chromium();
-    if browser.is_none() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "no chromium found; .ci/run installs Debian's chromium package"
-        );
-        eprintln!("skipped: no chromium on PATH (set COREBENCH_CHROMIUM to point at one)");
-    }
-    browser
-}
-
-/// Loads `page` in a 1400 px window and checks that every chart loaded,
-/// nothing was logged, and nothing is wider than the window outside the
-/// scroll boxes; returns the page as the browser built it.
-fn assert_page_loads(browser: &Path, page: &Path, expected_charts: usize) -> String {
-    load_page(browser, page, expected_charts, None)
-}
-
-/// The same, and in the same browser run (one start of the browser, not
-/// two), saves a 1400 x 3000 px screenshot to `screenshot` for a person
-/// to look at.
-fn assert_page_loads_and_shoot(
-    browser: &Path,
-    page: &Path,
-    expected_charts: usize,
-    screenshot: &Path,
-) -> String {
-    let _ = std::fs::remove_file(screenshot);
-    let dom = load_page(browser, page, expected_charts, Some(screenshot));
-    let size = std::fs::metadata(screenshot).map(|m| m.len()).unwrap_or(0);
-    assert!(size > 20_000, "screenshot is {size} bytes");
-    eprintln!("screenshot: {}", screenshot.display());
-    dom
-}
-
-fn load_page(
-    browser: &Path,
-    page: &Path,
-    expected_charts: usize,
-    screenshot: Option<&Path>,
-) -> String {
-    let profile = tempfile::tempdir().unwrap();
-    let mut args = vec!["--dump-dom".to_string()];
-    match screenshot {
-        // The overflow check is of the width, which both windows share.
-        Some(path) => args.extend([
-            format!("--screenshot={}", path.display()),
-            "--window-size=1400,3000".to_string(),
-        ]),
-        None => args.push("--window-size=1400,1000".to_string()),
-    }
-    let (dom, log) = run_browser(browser, profile.path(), page, &args);
-    let overflowing = attribute(&dom, "data-overflowing").expect("the page's load handler ran");
-    let first = dom
-        .split("data-overflow-first=\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .unwrap_or("");
-    assert_eq!(overflowing, 0, "wider than a 1400 px window: {first}");
-    let total = attribute(&dom, "data-charts-total").expect("the page's load handler ran");
-    let loaded = attribute(&dom, "data-charts-loaded").expect("the page's load handler ran");
-    assert_eq!(total, expected_charts, "every chart is on the page");
-    assert!(total > 0);
-    assert_eq!(loaded, total, "every chart loaded; browser log:\n{log}");
-    let console: Vec<&str> = log.lines().filter(|l| l.contains(":CONSOLE")).collect();
-    assert!(console.is_empty(), "console messages: {console:#?}");
-    dom
-}
+use browser_helpers::*;
 
 #[test]
 fn compare_page_loads_in_headless_chromium_with_every_chart() {

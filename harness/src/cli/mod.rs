@@ -191,10 +191,14 @@ pub struct RunArgs {
     #[arg(long, value_name = "DIR")]
     pub same_as: Option<PathBuf>,
     /// Run the plan at its smallest, to see that it works: one 20 ms trial
-    /// per cell, no warm-up, up to 2 workers (4 for IO), each exec
+    /// per cell, no warm-up, no retries, up to 2 workers (4 for IO), each exec
     /// program once with its parameters' first values.
     #[arg(long)]
     pub smoke: bool,
+    /// Print the resolved plan (every `auto` turned into this machine's
+    /// counts, the flags applied) as TOML on stdout, and run nothing.
+    #[arg(long)]
+    pub print_plan: bool,
     /// The flags given on the command line, by id (filled in by the
     /// parser, not a flag).
     #[arg(skip)]

@@ -135,7 +135,7 @@ pub fn apply(
 }
 
 /// `--smoke`: the plan at its smallest, to see that it runs. One trial
-/// of 20 ms, no warm-up, no reference cell, worker counts up to 2 (IO up
+/// of 20 ms, no warm-up, no reference cell, no retries, worker counts up to 2 (IO up
 /// to 4), and each exec program once per variant with the first value of
 /// each parameter.
 fn smoke(file: &mut PlanFile) {
@@ -156,6 +156,9 @@ fn smoke(file: &mut PlanFile) {
     file.warmup = Some(0);
     file.target_trial_ms = Some(20);
     file.calibration = Some(false);
+    // A smoke run asks whether the plan works, not how fast: a disturbed
+    // trial is kept, marked, rather than run again.
+    file.disturbance.get_or_insert_with(Default::default).on = Some("flag".into());
     for program in &mut file.exec {
         program.trials = Some(1);
         program.warmup = Some(0);

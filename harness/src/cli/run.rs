@@ -86,6 +86,10 @@ pub fn run(args: RunArgs, registry: Arc<Registry>) -> anyhow::Result<i32> {
         Some(threads) => threads,
         None => plan.cpus.core_count(),
     };
+    if args.print_plan {
+        crate::output::print(&file::to_text(&resolved))?;
+        return Ok(0);
+    }
     // Bad input found before the results folder exists leaves none.
     if let Some(target) = &args.target {
         crate::services::check_target(target)?;

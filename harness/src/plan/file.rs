@@ -424,7 +424,7 @@ pub fn write_resolved(writer: &ResultsWriter, plan: &PlanFile) -> Result<String,
 /// `plan` as TOML, with a line saying what the file is.
 pub fn to_text(plan: &PlanFile) -> String {
     format!(
-        "# The plan this folder ran, resolved: `corebench run --same-as DIR` runs it again.\n{}",
+        "# A resolved corebench plan: every key given, every `auto` a count.\n# `corebench run THIS.toml` runs it; in a results folder, `corebench run --same-as DIR`.\n{}",
         toml::to_string(plan).expect("a plan serializes")
     )
 }

@@ -345,3 +345,25 @@ fn a_program_given_http_url_gets_the_loopback_server_for_every_run() {
     assert_eq!(folder.records.len(), 4);
     assert_eq!(folder.host.http_server.unwrap().kind, "loopback");
 }
+
+#[test]
+fn print_plan_shows_the_resolved_plan_and_runs_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("results");
+    let output = corebench()
+        .args(["run", "amdahl", "--trials", "2", "--print-plan", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let printed = Loaded::parse(&text(&output.stdout), "printed")
+        .unwrap()
+        .plan;
+    assert_eq!(printed.trials, Some(2));
+    assert!(matches!(
+        printed.workers,
+        Some(reports::schema::plan::WorkerCounts::Counts(_))
+    ));
+    assert_eq!(printed.workloads.unwrap().len(), 3);
+    assert!(!out.exists());
+}

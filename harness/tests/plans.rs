@@ -1,0 +1,66 @@
+//! Every plan in `plans/` runs, at its smallest (`--smoke`), from the
+//! repository root as a user runs it, and its report opens in headless
+//! Chromium with the experiment's question at the top and every chart
+//! loaded. A binary of its own: its runs spin the CPUs.
+
+#[path = "../../reports/tests/browser_helpers/mod.rs"]
+mod browser_helpers;
+
+use std::path::Path;
+
+use assert_cmd::Command;
+use corebench::plan::file::SHIPPED;
+
+fn svg_count(dir: &Path) -> usize {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "svg")
+        })
+        .count()
+}
+
+#[test]
+fn every_shipped_plan_runs_at_its_smallest_and_its_report_opens() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let tmp = Path::new(env!("CARGO_TARGET_TMPDIR")).join("shipped-plans");
+    let _ = std::fs::remove_dir_all(&tmp);
+    let browser = browser_helpers::browser_or_skip();
+    for plan in SHIPPED {
+        let out = tmp.join(plan.name);
+        let output = Command::cargo_bin("corebench")
+            .unwrap()
+            .current_dir(&root)
+            .args(["run", plan.name, "--smoke", "-q", "--out"])
+            .arg(&out)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            output.status.success(),
+            "plans/{}.toml: {stderr}",
+            plan.name
+        );
+        let title = toml::from_str::<reports::schema::PlanFile>(plan.text)
+            .unwrap()
+            .title
+            .unwrap();
+        let index = out.join("report/index.html");
+        let page = std::fs::read_to_string(&index).unwrap();
+        let escaped = title.replace('\'', "&#x27;");
+        assert!(
+            page.contains(&format!("The experiment: {escaped}")),
+            "plans/{}.toml: the report opens with its experiment",
+            plan.name
+        );
+        if let Some(browser) = &browser {
+            let charts = svg_count(&out.join("report"));
+            let index = std::fs::canonicalize(&index).unwrap();
+            browser_helpers::assert_page_loads(browser, &index, charts);
+        }
+    }
+}
