@@ -1,25 +1,27 @@
 #!/usr/bin/env bash
-# Runs the same plan under several configurations of this machine, then
-# compares them in one report:
+# Runs one plan file (plans/configs.toml, or PLAN) under several
+# configurations of this machine, then compares them in one report; the
+# plan's worker counts are fixed, so every cell has a partner in every
+# configuration:
 #   1 core        --cores 0                 (the baseline)
 #   2 cores       --cores 0,1 --pin none
 #   2 cores pin   --cores 0,1 --pin compact
 # On a 2-core machine, cpu/primes under threads should be about 2x the
 # baseline at 2 workers, and under tokio-current about 1x.
 #
-# Usage: scripts/compare-configs.sh [OUT_DIR] [extra `corebench run` args...]
+# Usage: scripts/compare-configs.sh [OUT_DIR] [PLAN] [extra `corebench run` args...]
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
 out=${1:-corebench-results/configs-$(date +%Y%m%d-%H%M%S)}
 shift || true
+plan_file=${1:-$repo/plans/configs.toml}
+shift || true
 
 cargo build --release --quiet --manifest-path "$repo/Cargo.toml" -p corebench
 bin="$repo/target/release/corebench"
 
-plan=(--profile quick --workers 1,2 --no-progress
-      --workloads cpu/primes,synthetic/gil
-      --models threads,process,tokio,tokio-current "$@")
+plan=("$plan_file" --no-progress "$@")
 
 "$bin" run "${plan[@]}" --cores 0 --label "1 core" --out "$out/1-core"
 "$bin" run "${plan[@]}" --cores 0,1 --pin none --label "2 cores" --out "$out/2-cores"

@@ -6,6 +6,7 @@
 use reports::schema::plan::{ExecProgram, PlanFile, WorkerCounts};
 
 use super::RunArgs;
+use crate::disturbance::OnDisturbance;
 use crate::error::UsageError;
 use crate::exec::{ExecArgs, ExecJob};
 use crate::placement::CpuSet;
@@ -179,6 +180,8 @@ fn smoke(file: &mut PlanFile) {
 /// `exec`'s options for the plan's program number `index`: the plan's
 /// `pin`, `scaling` and `seed` with the program's own keys.
 pub fn exec_args(program: &ExecProgram, file: &PlanFile, args: &RunArgs) -> ExecArgs {
+    // The plan's disturbance policy holds for its programs too.
+    let settings = file.disturbance.clone().unwrap_or_default();
     let counts = |given: &Option<WorkerCounts>| match given {
         Some(WorkerCounts::Counts(list)) => Some(
             list.iter()
@@ -222,6 +225,13 @@ pub fn exec_args(program: &ExecProgram, file: &PlanFile, args: &RunArgs) -> Exec
         latency: false,
         json: false,
         seed: file.seed,
+        on_disturbance: settings
+            .on
+            .as_deref()
+            .and_then(|on| <OnDisturbance as clap::ValueEnum>::from_str(on, false).ok())
+            .unwrap_or(OnDisturbance::Retry),
+        max_retries: settings.max_retries.unwrap_or(3),
+        disturbance: settings.rule.clone().unwrap_or_default(),
     }
 }
 

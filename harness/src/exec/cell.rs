@@ -1,9 +1,10 @@
 //! One variant of `corebench exec` at one worker count, as the runner's
 //! round loop drives it ([`TrialSource`]): each trial runs the program
 //! once, judges the machine over it as `run` judges a trial, and hands
-//! its parts to the one record builder. A disturbed trial is flagged,
-//! never run again: a foreign program may change what it does between
-//! runs (files it left, caches it warmed).
+//! its parts to the one record builder. A disturbed trial is flagged by
+//! default, not run again: a foreign program may change what it does
+//! between runs (files it left, caches it warmed); `--on-disturbance
+//! retry` runs it again later in the round, as `run` does.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -11,7 +12,7 @@ use std::time::Duration;
 use reports::schema::ModelOverhead;
 
 use super::{run_once, Variant};
-use crate::disturbance;
+use crate::disturbance::{self, OnDisturbance};
 use crate::record::{RecordContext, TrialParts};
 use crate::runner::rounds::{TrialEnd, TrialSource};
 use crate::supervisor::Supervisor;
@@ -41,6 +42,14 @@ pub(super) struct ExecCell {
     pub wall_profile_asked: bool,
     /// Warm-up runs still to do before its first measured one.
     pub warmup_left: u32,
+    /// What a disturbed run does, and what counts as one.
+    pub policy: crate::disturbance::DisturbancePolicy,
+    /// The attempt of the current trial, from 1.
+    pub attempt: u32,
+    /// A disturbed attempt held for a re-run.
+    pub pending: Option<reports::schema::Record>,
+    /// Trials kept clean so far.
+    pub clean: usize,
     /// Its variant's setup, prepare and cleanup.
     pub hooks: std::sync::Arc<super::hooks::Hooks>,
     /// A run of the program past this is killed.
@@ -103,8 +112,15 @@ impl TrialSource for ExecCell {
                 extra_threads: 0,
                 target_load_expected: false,
             };
-            disturbance::judge(outcome, context, &Default::default())
+            let mut view = disturbance::judge(outcome, context, &self.policy.rule);
+            view.attempt = self.attempt;
+            if self.policy.on_disturbance == OnDisturbance::Ignore {
+                view.disturbed = false;
+                view.reasons.clear();
+            }
+            view
         });
+        let disturbed = view.as_ref().is_some_and(|v| v.disturbed);
         let peak = result
             .as_ref()
             .ok()
@@ -137,12 +153,44 @@ impl TrialSource for ExecCell {
             notes,
             waits: None,
         });
-        self.done += 1;
-        Some(TrialEnd::Kept(Box::new(record)))
+        let retry = disturbed
+            && record.status == reports::schema::Status::Ok
+            && self.policy.on_disturbance == OnDisturbance::Retry
+            && self.attempt <= self.policy.max_retries;
+        if retry {
+            self.attempt += 1;
+            self.pending = Some(record);
+            return Some(TrialEnd::Disturbed);
+        }
+        if record.status == reports::schema::Status::Ok && !disturbed {
+            self.clean += 1;
+        }
+        Some(TrialEnd::Kept(Box::new(self.finish(record))))
+    }
+
+    fn clean_so_far(&self) -> usize {
+        self.clean
+    }
+
+    fn holds_disturbed(&self) -> bool {
+        self.pending.is_some()
+    }
+
+    fn keep_disturbed(&mut self) -> Option<reports::schema::Record> {
+        let record = self.pending.take()?;
+        Some(self.finish(record))
     }
 }
 
 impl ExecCell {
+    /// Ends the current trial with `record`.
+    fn finish(&mut self, record: reports::schema::Record) -> reports::schema::Record {
+        self.pending = None;
+        self.attempt = 1;
+        self.done += 1;
+        record
+    }
+
     /// One run of its program, its variant's setup (the first time) and
     /// prepare before it.
     fn run(

@@ -14,6 +14,7 @@ use workloads::{Scaling, Workload};
 use super::cell::ExecCell;
 use super::workload::ExecWorkload;
 use super::{child, guard, hooks, params, parse_variant, ExecArgs, Variant};
+use crate::disturbance::{DisturbancePolicy, OnDisturbance};
 use crate::error::UsageError;
 use crate::placement::{parse_placement_list, CpuSet, Placement};
 use crate::plan::LoadMode;
@@ -48,6 +49,8 @@ pub struct ExecJob {
     scaling: Scaling,
     wall_profile: bool,
     seed: u64,
+    /// What a disturbed run does, and what counts as one.
+    pub policy: DisturbancePolicy,
 }
 
 /// What the terminal shows while a job runs.
@@ -159,6 +162,11 @@ impl ExecJob {
             scaling: args.scaling,
             wall_profile: args.wall_profile,
             seed: args.seed.unwrap_or(0),
+            policy: DisturbancePolicy {
+                on_disturbance: args.on_disturbance,
+                max_retries: args.max_retries,
+                rule: crate::disturbance::parse_disturbance_rule(&args.disturbance)?,
+            },
         })
     }
 
@@ -302,6 +310,10 @@ pub fn run_job(
                 spare: Arc::clone(&spare),
                 wall_profile_asked: job.wall_profile,
                 warmup_left: job.warmup,
+                policy: job.policy,
+                attempt: 1,
+                pending: None,
+                clean: 0,
                 hooks: Arc::clone(&job.hooks[s][v]),
                 stdout: if job.show_output {
                     child::StdoutTo::Capture(scratch.join(format!("{s}-{v}-{n}.stdout")))
@@ -322,7 +334,14 @@ pub fn run_job(
         &mut cells,
         |round| job.seed ^ u64::from(round),
         &mut supervisor,
-        &mut crate::runner::retries::Retries::new(None),
+        &mut crate::runner::retries::Retries::new(
+            (job.policy.on_disturbance == OnDisturbance::Retry).then_some(
+                crate::runner::retries::QuietRule {
+                    rule: job.policy.rule,
+                    cores: cpus.core_count(),
+                },
+            ),
+        ),
         &progress,
         |record, label| {
             if record.status != Status::Ok {

@@ -154,6 +154,18 @@ pub struct ExecArgs {
     /// round's number, so the order repeats).
     #[arg(long)]
     pub seed: Option<u64>,
+    /// What to do with a run the rest of the machine disturbed: flag (the
+    /// default: keep it, marked, since a foreign program may change what
+    /// it does between runs), retry (run it again, its prepare too, later
+    /// in the round), or ignore (judge nothing).
+    #[arg(long, value_enum, default_value = "flag")]
+    pub on_disturbance: crate::disturbance::OnDisturbance,
+    /// Re-runs of one disturbed run at most, with --on-disturbance retry.
+    #[arg(long, default_value_t = 3, allow_negative_numbers = true)]
+    pub max_retries: u32,
+    /// When a run counts as disturbed, as `run --disturbance` spells it.
+    #[arg(long, default_value = "")]
+    pub disturbance: String,
 }
 
 /// One `--variant`: its label and its command's words.
@@ -212,6 +224,11 @@ pub fn exec(args: ExecArgs) -> anyhow::Result<i32> {
         .unwrap_or_else(|| default_out_dir(&host.hostname));
     let mut writer = ResultsWriter::claim(&out).map_err(|e| UsageError::new(e.to_string()))?;
     let plan = PlanFile {
+        disturbance: Some(reports::schema::plan::DisturbanceSettings {
+            on: Some(crate::plan::file::spelled(job.policy.on_disturbance)),
+            max_retries: Some(job.policy.max_retries),
+            rule: Some(crate::disturbance::spell_disturbance_rule(&job.policy.rule)),
+        }),
         workloads: Some(Vec::new()),
         calibration: Some(false),
         pin: Some(vec![args.pin.clone()]),

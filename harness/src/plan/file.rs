@@ -45,6 +45,8 @@ pub const SHIPPED: &[Shipped] = shipped!(
     "default",
     "quick",
     "full",
+    "machines",
+    "configs",
     "gil",
     "io-vs-cpu",
     "amdahl",

@@ -405,3 +405,57 @@ fn json_verbose_and_latency_print_as_run_prints_them() {
     assert!(stderr.contains("wall per run median"), "{stderr}");
     assert!(stderr.contains("p99.9"), "the latency table: {stderr}");
 }
+
+#[test]
+fn on_disturbance_is_taken_as_run_takes_it_and_kept_in_the_plan() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("results");
+    let output = corebench()
+        .args([
+            "exec", "--name", "calm", "-n", "1", "-t", "2", "--warmup", "0", "-q",
+        ])
+        .args(["--on-disturbance", "ignore", "--disturbance", "others=0.5"])
+        .args(["--variant", "sh=true", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    // Ignored: every run's view is kept, and none is judged disturbed.
+    let folder = read(&out);
+    assert!(folder
+        .records
+        .iter()
+        .all(|r| r.machine.as_ref().is_some_and(|m| !m.disturbed)));
+    let plan = folder.plan.expect("exec writes its plan");
+    let settings = plan.disturbance.unwrap();
+    assert_eq!(settings.on.as_deref(), Some("ignore"));
+    assert!(settings.rule.unwrap().contains("others=0.5"));
+
+    let output = corebench()
+        .args(["exec", "--name", "x", "--on-disturbance", "sometimes"])
+        .args(["--variant", "sh=true"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let output = corebench()
+        .args([
+            "exec",
+            "--name",
+            "x",
+            "--disturbance",
+            "bogus=1",
+            "--variant",
+            "sh=true",
+        ])
+        .arg("--out")
+        .arg(dir.path().join("never"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        text(&output.stderr).contains("bogus"),
+        "{}",
+        text(&output.stderr)
+    );
+    assert!(!dir.path().join("never").exists());
+}
