@@ -5,24 +5,13 @@
 
 #[path = "../../reports/tests/browser_helpers/mod.rs"]
 mod browser_helpers;
+#[path = "../../reports/tests/common/mod.rs"]
+mod common;
 
 use std::path::Path;
 
 use assert_cmd::Command;
 use corebench::plan::file::SHIPPED;
-
-fn svg_count(dir: &Path) -> usize {
-    std::fs::read_dir(dir)
-        .unwrap()
-        .filter(|e| {
-            e.as_ref()
-                .unwrap()
-                .path()
-                .extension()
-                .is_some_and(|x| x == "svg")
-        })
-        .count()
-}
 
 #[test]
 fn every_shipped_plan_runs_at_its_smallest_and_its_report_opens() {
@@ -58,7 +47,7 @@ fn every_shipped_plan_runs_at_its_smallest_and_its_report_opens() {
             plan.name
         );
         if let Some(browser) = &browser {
-            let charts = svg_count(&out.join("report"));
+            let charts = common::svg_count(&out.join("report"));
             let index = std::fs::canonicalize(&index).unwrap();
             browser_helpers::assert_page_loads(browser, &index, charts);
         }

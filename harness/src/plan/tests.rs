@@ -12,23 +12,6 @@ fn two_cpus() -> CpuSet {
 fn input() -> PlanInput {
     PlanInput {
         profile: Profile::Quick,
-        workloads: None,
-        models: None,
-        workers: None,
-        pin: "none".into(),
-        scaling: Scaling::Strong,
-        trials: None,
-        ops: None,
-        runtime_threads: None,
-        trial_timeout: Duration::from_secs(60),
-        recording: Recording::PerOp,
-        calibration: true,
-        load: "closed".into(),
-        disturbance: DisturbancePolicy::default(),
-        seed: None,
-        flamegraph_hz: None,
-        wall_profile_hz: None,
-        warmup_trials: 1,
         ..PlanInput::default()
     }
 }

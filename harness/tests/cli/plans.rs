@@ -17,14 +17,14 @@ const TINY: &str = r#"
 title = "Tiny"
 question = "Does a plan file run?"
 look_at = "The folder."
-workloads = ["cpu/primes:span=50", "io/sleep:ms=0"]
-models = ["seq", "threads"]
-workers = [1, 2]
-io_workers = [1, 3]
-trials = 2
-ops = 40
 calibration = false
+workers = [1, 2]
+workloads = ["cpu/primes:span=50", "io/sleep:ms=0"]
+io_workers = [1, 3]
+ops = 40
+models = ["seq", "threads"]
 warmup = 0
+trials = 2
 
 [disturbance]
 on = "flag"
@@ -37,6 +37,26 @@ fn cells(folder: &ResultsFolder) -> BTreeSet<(String, String, u32)> {
         .iter()
         .map(|r| (r.workload.spec.clone(), r.model.clone(), r.workers))
         .collect()
+}
+
+/// `corebench run PLAN ARGS... --out OUT`, where PLAN is a plan file, a
+/// shipped plan's name, or `--same-as DIR` (as two arguments in `plan`).
+fn run_plan(plan: &[&std::ffi::OsStr], args: &[&str], out: &Path) -> std::process::Output {
+    corebench()
+        .arg("run")
+        .args(plan)
+        .args(args)
+        .arg("--out")
+        .arg(out)
+        .output()
+        .unwrap()
+}
+
+/// The plan file `name` in `dir`, holding `text`.
+fn plan_file(dir: &Path, name: &str, text: &str) -> std::path::PathBuf {
+    let file = dir.join(name);
+    std::fs::write(&file, text).unwrap();
+    file
 }
 
 /// The folder's plan.toml, checked against the hash in its host.json.
@@ -53,16 +73,13 @@ fn resolved_plan(dir: &Path) -> Loaded {
 #[test]
 fn a_plan_file_runs_with_the_flags_on_top_and_the_folder_keeps_it_resolved() {
     let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("tiny.toml");
-    std::fs::write(&file, TINY).unwrap();
+    let file = plan_file(dir.path(), "tiny.toml", TINY);
     let out = dir.path().join("results");
-    let output = corebench()
-        .arg("run")
-        .arg(&file)
-        .args(["--trials", "1", "--no-progress", "--out"])
-        .arg(&out)
-        .output()
-        .unwrap();
+    let output = run_plan(
+        &[file.as_os_str()],
+        &["--trials", "1", "--no-progress"],
+        &out,
+    );
     let stderr = text(&output.stderr);
     assert!(output.status.success(), "{stderr}");
     assert!(
@@ -112,13 +129,8 @@ fn a_folder_written_without_a_file_has_a_plan_that_same_as_runs_again() {
     assert_eq!(&again.plan, plan);
 
     let second = dir.path().join("second");
-    let output = corebench()
-        .args(["run", "--no-progress", "--same-as"])
-        .arg(&first)
-        .arg("--out")
-        .arg(&second)
-        .output()
-        .unwrap();
+    let same_as = [std::ffi::OsStr::new("--same-as"), first.as_os_str()];
+    let output = run_plan(&same_as, &["--no-progress"], &second);
     assert!(output.status.success(), "{}", text(&output.stderr));
     assert_eq!(cells(&read(&first)), cells(&read(&second)));
     let hash = |d: &Path| read(d).host.plan_sha256;
@@ -128,16 +140,13 @@ fn a_folder_written_without_a_file_has_a_plan_that_same_as_runs_again() {
 #[test]
 fn a_bad_plan_file_is_one_line_naming_file_line_and_key_and_leaves_no_folder() {
     let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("bad.toml");
-    std::fs::write(&file, "title = \"x\"\nmodels = [\"thread\"]\n").unwrap();
+    let file = plan_file(
+        dir.path(),
+        "bad.toml",
+        "title = \"x\"\nmodels = [\"thread\"]\n",
+    );
     let out = dir.path().join("results");
-    let output = corebench()
-        .arg("run")
-        .arg(&file)
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
+    let output = run_plan(&[file.as_os_str()], &[], &out);
     assert_eq!(output.status.code(), Some(2));
     let stderr = text(&output.stderr);
     assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
@@ -157,20 +166,13 @@ fn a_bad_plan_file_is_one_line_naming_file_line_and_key_and_leaves_no_folder() {
 #[test]
 fn a_machine_that_lacks_a_program_or_cores_says_so_before_it_starts() {
     let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("missing.toml");
-    std::fs::write(
-        &file,
+    let file = plan_file(
+        dir.path(),
+        "missing.toml",
         "[[exec]]\nname = \"gone\"\nvariants = [\"x=no-such-program-anywhere {workers}\"]\n",
-    )
-    .unwrap();
+    );
     let out = dir.path().join("results");
-    let output = corebench()
-        .arg("run")
-        .arg(&file)
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
+    let output = run_plan(&[file.as_os_str()], &[], &out);
     assert_eq!(output.status.code(), Some(2), "{}", text(&output.stderr));
     assert!(text(&output.stderr).contains("lacks no-such-program-anywhere"));
     assert!(!out.exists());
@@ -181,13 +183,7 @@ fn a_machine_that_lacks_a_program_or_cores_says_so_before_it_starts() {
         cores + 1
     );
     std::fs::write(&file, pinned).unwrap();
-    let output = corebench()
-        .arg("run")
-        .arg(&file)
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
+    let output = run_plan(&[file.as_os_str()], &[], &out);
     assert_eq!(output.status.code(), Some(2));
     assert!(
         text(&output.stderr).contains("cannot run the plan"),
@@ -216,13 +212,7 @@ warmup = 0
     )
     .unwrap();
     let out = dir.path().join("results");
-    let output = corebench()
-        .arg("run")
-        .arg(&file)
-        .args(["-q", "--out"])
-        .arg(&out)
-        .output()
-        .unwrap();
+    let output = run_plan(&[file.as_os_str()], &["-q"], &out);
     assert!(output.status.success(), "{}", text(&output.stderr));
     let folder = read(&out);
     // 2 variants x 2 sizes x 2 worker counts, one trial each.
@@ -244,13 +234,8 @@ warmup = 0
         .unwrap();
     assert!(output.status.success(), "{}", text(&output.stderr));
     let again = dir.path().join("again");
-    let output = corebench()
-        .args(["run", "-q", "--same-as"])
-        .arg(&exec_out)
-        .arg("--out")
-        .arg(&again)
-        .output()
-        .unwrap();
+    let same_as = [std::ffi::OsStr::new("--same-as"), exec_out.as_os_str()];
+    let output = run_plan(&same_as, &["-q"], &again);
     assert!(output.status.success(), "{}", text(&output.stderr));
     assert_eq!(cells(&read(&exec_out)), cells(&read(&again)));
 }
@@ -333,13 +318,7 @@ fn a_program_given_http_url_gets_the_loopback_server_for_every_run() {
     )
     .unwrap();
     let out = dir.path().join("results");
-    let output = corebench()
-        .arg("run")
-        .arg(&file)
-        .args(["-q", "--out"])
-        .arg(&out)
-        .output()
-        .unwrap();
+    let output = run_plan(&[file.as_os_str()], &["-q"], &out);
     assert!(output.status.success(), "{}", text(&output.stderr));
     let folder = read(&out);
     assert_eq!(folder.records.len(), 4);
@@ -350,11 +329,11 @@ fn a_program_given_http_url_gets_the_loopback_server_for_every_run() {
 fn print_plan_shows_the_resolved_plan_and_runs_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("results");
-    let output = corebench()
-        .args(["run", "amdahl", "--trials", "2", "--print-plan", "--out"])
-        .arg(&out)
-        .output()
-        .unwrap();
+    let output = run_plan(
+        &["amdahl".as_ref()],
+        &["--trials", "2", "--print-plan"],
+        &out,
+    );
     assert!(output.status.success(), "{}", text(&output.stderr));
     let printed = Loaded::parse(&text(&output.stdout), "printed")
         .unwrap()
