@@ -241,6 +241,12 @@ pub trait Workload: Send + Sync {
     fn http_use(&self) -> HttpUse {
         HttpUse::None
     }
+    /// Threads of its own that run beside the workers for the whole run
+    /// (a pipeline's stages and pools): the disturbance guard counts their
+    /// claim on the CPUs as the run's own, not as another process's.
+    fn helper_threads(&self) -> usize {
+        0
+    }
     /// Builds the state shared by all workers of one run. Called once per
     /// run, before timing starts.
     fn prepare(&self, shape: RunShape) -> Result<Arc<dyn SharedRun>, WorkloadError>;

@@ -115,11 +115,13 @@ impl<'p> CellRun<'p> {
             // (The pool's submitter does not count: it sleeps until half
             // its window of jobs is done, so it rarely wants a core, and
             // counting it hid real waits at as many workers as cores.)
-            extra_threads: if uses_server && !plan.target_is_local {
-                plan.cpus.core_count()
-            } else {
-                0
-            },
+            // A workload's own helpers (a pipeline's stages) do too.
+            extra_threads: workload.helper_threads()
+                + if uses_server && !plan.target_is_local {
+                    plan.cpus.core_count()
+                } else {
+                    0
+                },
             target_load_expected: uses_server && plan.target_is_local,
         };
         let trials = if plan.calibration == Some(cell.workload) {

@@ -119,6 +119,9 @@ workload_type! {
     fn is_async_native(&self) -> bool {
         self.params.text("impl") == "tokio"
     }
+    fn helper_threads(&self) -> usize {
+        stages::helper_threads(self.params.text("impl"), &self.shape())
+    }
     fn prepare(&self, shape: RunShape) -> Result<Arc<dyn SharedRun>, WorkloadError> {
         let implementation = self.params.text("impl");
         let pipeline = self.shape();
@@ -342,6 +345,46 @@ mod tests {
             "{spec}"
         );
         counters
+    }
+
+    #[test]
+    fn helper_threads_are_the_threads_each_implementation_starts() {
+        for implementation in ["threads", "rayon", "tokio"] {
+            let spec = format!("stream/pipeline:impl={implementation},stages=6");
+            let workload = parse_spec(&spec).unwrap();
+            let pipeline = Pipeline {
+                params: workload.params().clone(),
+            };
+            let shape = pipeline.shape();
+            let flow = Arc::new(Flow::new(
+                shape,
+                stages::stage_names(implementation, &shape),
+                1,
+            ));
+            let running = match implementation {
+                "tokio" => stages::start_tokio(&flow),
+                "rayon" => stages::start_rayon(&flow),
+                _ => stages::start_threads(&flow),
+            }
+            .unwrap();
+            // The rayon map stage's pool has a thread per core beside them.
+            let pool = if implementation == "rayon" {
+                std::thread::available_parallelism().unwrap().get()
+            } else {
+                0
+            };
+            let started = running.threads.len()
+                + pool
+                + running
+                    .runtime
+                    .as_ref()
+                    .map_or(0, |r| r.metrics().num_workers());
+            assert_eq!(workload.helper_threads(), started, "{spec}");
+            drop(PipelineRun {
+                flow,
+                running: Some(running),
+            });
+        }
     }
 
     #[test]

@@ -326,6 +326,19 @@ fn pool_threads() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
+/// The threads `implementation` starts beside the sources, as the
+/// `start_*` functions below start them.
+pub(crate) fn helper_threads(implementation: &str, shape: &Shape) -> usize {
+    // Filter, window and sink follow the map stages.
+    let after_maps = 3;
+    match implementation {
+        "tokio" => pool_threads(),
+        // One thread hands batches to the pool.
+        "rayon" => 1 + pool_threads() + after_maps,
+        _ => shape.maps + after_maps,
+    }
+}
+
 /// Starts one OS thread per stage of `operators`, from stage `first`
 /// (stats index) on, reading from `input`.
 fn spawn_thread_stages(
