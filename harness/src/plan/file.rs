@@ -427,7 +427,8 @@ pub fn write_resolved(writer: &ResultsWriter, plan: &PlanFile) -> Result<String,
 pub fn to_text(plan: &PlanFile) -> String {
     format!(
         "# A resolved corebench plan: every key given, every `auto` a count.\n# `corebench run THIS.toml` runs it; in a results folder, `corebench run --same-as DIR`.\n{}",
-        toml::to_string(plan).expect("a plan serializes")
+        // One item a line: a plan read by people, and compared by diff.
+        toml::to_string_pretty(plan).expect("a plan serializes")
     )
 }
 
