@@ -165,8 +165,8 @@ impl PlanFile {
 }
 
 /// The keys whose values differ between two plans, each as
-/// `key: A vs B` (with `-` for a key one plan leaves out): the first
-/// plan's keys in its order, then the second's own. The title and the texts are not part of what runs.
+/// `key: A vs B` (with `-` for a key one plan leaves out): the keys the
+/// first plan gives, by name, then those only the second gives. The title and the texts are not part of what runs.
 pub fn differences(a: &PlanFile, b: &PlanFile) -> Vec<String> {
     let table = |plan: &PlanFile| {
         let mut plan = plan.clone();
