@@ -332,6 +332,27 @@ pub fn input_from(file: &PlanFile, registry: &Registry) -> Result<PlanInput, Key
             ));
         }
     }
+    if let Some(ops) = file.ops.filter(|ops| !(1..=super::MAX_OPS).contains(ops)) {
+        return Err(KeyError::new(
+            "ops",
+            format!(
+                "{ops} is out of range: expected a whole number from 1 to {}",
+                super::MAX_OPS
+            ),
+        ));
+    }
+    if let Some(threads) = file
+        .runtime_threads
+        .filter(|n| !(1..=super::MAX_WORKERS).contains(n))
+    {
+        return Err(KeyError::new(
+            "runtime_threads",
+            format!(
+                "{threads} is out of range: expected a whole number from 1 to {}",
+                super::MAX_WORKERS
+            ),
+        ));
+    }
     if file.trials == Some(0) {
         return Err(KeyError::new("trials", "0: expected a whole number >= 1"));
     }

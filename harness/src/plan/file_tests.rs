@@ -154,6 +154,18 @@ fn each_mistake_is_one_line_with_file_line_and_key() {
         ),
         ("pin = [\"everywhere\"]\n", "line 1, key pin", "compact"),
         ("workloads = []\n", "line 1, key workloads", "list"),
+        ("ops = 0\n", "line 1, key ops", "from 1"),
+        (
+            "runtime_threads = 0\n",
+            "line 1, key runtime_threads",
+            "from 1",
+        ),
+        (
+            "target_trial_ms = 0\n",
+            "line 1, key target_trial_ms",
+            ">= 1",
+        ),
+        ("flamegraph_hz = 0\n", "line 1, key flamegraph_hz", "from 1"),
     ];
     for (text, place, valid) in cases {
         let error = mistake(text, &registry);

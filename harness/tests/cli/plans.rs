@@ -153,6 +153,21 @@ fn a_bad_plan_file_is_one_line_naming_file_line_and_key_and_leaves_no_folder() {
     assert!(stderr.contains("bad.toml, line 2, key models"), "{stderr}");
     assert!(stderr.contains("threads"), "{stderr}");
     assert!(!out.exists());
+    // A program's mistake names its [[exec]] table.
+    let file = plan_file(
+        dir.path(),
+        "exec.toml",
+        "workers = [1]\n[[exec]]\nname = \"a\"\nvariants = [\"nolabel\"]\n",
+    );
+    let output = run_plan(&[file.as_os_str()], &[], &out);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("exec.toml, line 4, key exec[0].variants"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("LABEL=COMMAND"), "{stderr}");
+    assert!(!out.exists());
     // Neither a path nor a shipped plan: the shipped ones are named.
     let output = corebench().args(["run", "no-such-plan"]).output().unwrap();
     assert_eq!(output.status.code(), Some(2));
