@@ -297,6 +297,17 @@ fn compare_says_whether_two_folders_ran_one_plan_and_lists_what_differs() {
         stdout.contains("plan)"),
         "a missing cell says why: {stdout}"
     );
+    let output = corebench()
+        .args(["compare", "--format", "csv"])
+        .args([&a, &c])
+        .output()
+        .unwrap();
+    let csv = text(&output.stdout);
+    assert!(
+        csv.lines().next().unwrap().ends_with(",missing_reason"),
+        "{csv}"
+    );
+    assert!(csv.contains("not in vm #2's plan"), "{csv}");
 }
 
 #[test]

@@ -144,6 +144,7 @@ pub fn compare_csv(comparison: &Comparison) -> Result<String, ::csv::Error> {
         "ratio_high",
         "normalised_ratio",
         "change",
+        "missing_reason",
     ])?;
     let number = |x: Option<f64>| x.map_or(String::new(), |x| format!("{x}"));
     for group in &comparison.groups {
@@ -170,6 +171,7 @@ pub fn compare_csv(comparison: &Comparison) -> Result<String, ::csv::Error> {
                         number(cell.normalised_ratio),
                         cell.change
                             .map_or(String::new(), |c| c.as_str().to_string()),
+                        cell.missing.clone().unwrap_or_default(),
                     ])?;
                 }
             }
