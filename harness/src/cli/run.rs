@@ -100,9 +100,16 @@ pub fn run(args: RunArgs, registry: Arc<Registry>) -> anyhow::Result<i32> {
     host.plan_sha256 = Some(file::write_resolved(&writer, &resolved)?);
     interrupt::install().context("installing the SIGINT and SIGTERM handlers")?;
     // Stopped when `services` drops, on every way out of this function.
+    let commands = |e: &crate::exec::ExecArgs| -> Vec<String> {
+        [&e.variants, &e.setup, &e.prepare, &e.cleanup]
+            .into_iter()
+            .flatten()
+            .cloned()
+            .collect()
+    };
     let http_url_wanted = exec_args
         .iter()
-        .any(|e| e.variants.iter().any(|v| v.contains(HTTP_URL)));
+        .any(|e| commands(e).iter().any(|c| c.contains(HTTP_URL)));
     let services = crate::services::start_services(
         &plan.workloads,
         args.target.as_deref(),
@@ -116,8 +123,15 @@ pub fn run(args: RunArgs, registry: Arc<Registry>) -> anyhow::Result<i32> {
             .iter()
             .map(|exec| {
                 let mut exec = exec.clone();
-                for variant in &mut exec.variants {
-                    *variant = variant.replace(HTTP_URL, url);
+                for list in [
+                    &mut exec.variants,
+                    &mut exec.setup,
+                    &mut exec.prepare,
+                    &mut exec.cleanup,
+                ] {
+                    for command in list.iter_mut() {
+                        *command = command.replace(HTTP_URL, url);
+                    }
                 }
                 crate::exec::ExecJob::from_args(&exec, &plan.cpus)
             })

@@ -334,13 +334,14 @@ fn list_plans_shows_every_shipped_plan_with_its_title() {
 #[test]
 fn a_program_given_http_url_gets_the_loopback_server_for_every_run() {
     // The orphan hunt after each run once killed the server too: the
-    // second run found nothing listening.
+    // second run found nothing listening. The prepare hook gets the URL
+    // as the command does.
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("fetch.toml");
     let get = "python3 -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1]).read()' {http_url}/work?delay_ms=0";
     std::fs::write(
         &file,
-        format!("workers = [1, 2]\n[[exec]]\nname = \"get\"\nvariants = [\"py={get}\"]\ntrials = 2\nwarmup = 0\n"),
+        format!("workers = [1, 2]\n[[exec]]\nname = \"get\"\nvariants = [\"py={get}\"]\nprepare = [\"{get}\"]\ntrials = 2\nwarmup = 0\n"),
     )
     .unwrap();
     let out = dir.path().join("results");
