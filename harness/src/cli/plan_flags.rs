@@ -136,9 +136,9 @@ pub fn apply(
 }
 
 /// `--smoke`: the plan at its smallest, to see that it runs. One trial
-/// of 20 ms, no warm-up, no reference cell, no retries, worker counts up to 2 (IO up
-/// to 4), and each exec program once per variant with the first value of
-/// each parameter.
+/// of 20 ms, no warm-up, no reference cell, no retries, worker counts up
+/// to 2 (IO up to 4), and each exec program once per variant with the
+/// first value of each parameter.
 fn smoke(file: &mut PlanFile) {
     let capped = |given: &Option<WorkerCounts>, cap: u64| {
         let list = match given {
@@ -177,8 +177,8 @@ fn smoke(file: &mut PlanFile) {
     }
 }
 
-/// `exec`'s options for the plan's program number `index`: the plan's
-/// `pin`, `scaling` and `seed` with the program's own keys.
+/// `exec`'s options for one of the plan's programs: the plan's `pin`,
+/// `scaling`, `seed` and disturbance policy with the program's own keys.
 pub fn exec_args(program: &ExecProgram, file: &PlanFile, args: &RunArgs) -> ExecArgs {
     // The plan's disturbance policy holds for its programs too.
     let settings = file.disturbance.clone().unwrap_or_default();
