@@ -33,6 +33,25 @@ pub fn load(args: &RunArgs) -> Result<Option<Loaded>, UsageError> {
     }
 }
 
+/// Without a plan file: the plan a run starts from. When the flags leave
+/// the suite as it is (no `--workloads`, `--models` or `--workers`), it
+/// is the suite, and it carries the texts of its shipped plan
+/// (`plans/default.toml`, `quick`, `full`): its report opens with them,
+/// and `compare` names it. Every key comes from the flags ([`apply`]).
+pub fn without_file(args: &RunArgs) -> PlanFile {
+    let suite = args.workloads.is_none() && args.models.is_none() && args.workers.is_none();
+    let shipped = crate::plan::file::shipped(&spell(args.profile))
+        .filter(|_| suite)
+        .and_then(|s| toml::from_str::<PlanFile>(s.text).ok())
+        .unwrap_or_default();
+    PlanFile {
+        title: shipped.title,
+        question: shipped.question,
+        look_at: shipped.look_at,
+        ..PlanFile::default()
+    }
+}
+
 /// Sets in `file` every flag the command line gave (every flag, when
 /// there is no file); returns the overridden keys as `--flag` names.
 pub fn apply(

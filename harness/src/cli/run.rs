@@ -41,7 +41,10 @@ pub fn run(args: RunArgs, registry: Arc<Registry>) -> anyhow::Result<i32> {
         .into());
     }
     let loaded = plan_flags::load(&args)?;
-    let mut file = loaded.as_ref().map(|l| l.plan.clone()).unwrap_or_default();
+    let mut file = match &loaded {
+        Some(loaded) => loaded.plan.clone(),
+        None => plan_flags::without_file(&args),
+    };
     let overridden = plan_flags::apply(&mut file, &args, loaded.is_some())?;
     // A mistake in the file names the file, the line and the key; one in
     // a flag reads as it always has.

@@ -373,3 +373,26 @@ fn print_plan_shows_the_resolved_plan_and_runs_nothing() {
     assert_eq!(printed.workloads.unwrap().len(), 3);
     assert!(!out.exists());
 }
+
+#[test]
+fn the_suite_without_a_file_is_its_shipped_plan_and_a_custom_run_is_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let title = |args: &[&str]| {
+        let output = run_plan(
+            &[],
+            &[args, &["--print-plan"]].concat(),
+            &dir.path().join("x"),
+        );
+        assert!(output.status.success(), "{}", text(&output.stderr));
+        Loaded::parse(&text(&output.stdout), "printed")
+            .unwrap()
+            .plan
+            .title
+    };
+    assert_eq!(title(&[]).as_deref(), Some("The default suite"));
+    assert_eq!(
+        title(&["--profile", "quick", "-t", "2"]).as_deref(),
+        Some("The suite, quickly")
+    );
+    assert_eq!(title(&["-w", "cpu/primes"]), None);
+}
