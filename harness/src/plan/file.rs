@@ -21,6 +21,9 @@ use crate::placement::{parse_core_list, parse_placement_list};
 use crate::recorder::Recording;
 use crate::results::{write_atomically, ResultsError, ResultsWriter};
 
+/// The largest plan file read: far more than any plan needs.
+pub const PLAN_FILE_MAX_BYTES: u64 = 1 << 20;
+
 /// A plan shipped with the binary: `corebench run NAME` runs it and
 /// `corebench list --plans` shows it.
 #[derive(Debug)]
@@ -110,8 +113,16 @@ impl Loaded {
                 names.join(", ")
             )));
         }
-        let text = std::fs::read_to_string(path)
+        // Capped, and regular files only: `run /dev/zero` is refused, not
+        // read for ever.
+        let bytes = reports::input::read_capped(path, PLAN_FILE_MAX_BYTES)
             .map_err(|e| UsageError::new(format!("cannot read plan file {given}: {e}")))?;
+        let text = String::from_utf8(bytes).map_err(|e| {
+            UsageError::new(format!(
+                "bad plan file {given}: not UTF-8 text (byte {})",
+                e.utf8_error().valid_up_to()
+            ))
+        })?;
         Loaded::parse(&text, given)
     }
 

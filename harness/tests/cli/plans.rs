@@ -168,6 +168,16 @@ fn a_bad_plan_file_is_one_line_naming_file_line_and_key_and_leaves_no_folder() {
     );
     assert!(stderr.contains("LABEL=COMMAND"), "{stderr}");
     assert!(!out.exists());
+    // Not a plan at all: refused in one line, never read for ever.
+    for given in ["/dev/zero", "/"] {
+        let output = run_plan(&[given.as_ref()], &[], &out);
+        assert_eq!(output.status.code(), Some(2), "{given}");
+        let stderr = text(&output.stderr);
+        assert!(
+            stderr.contains(&format!("cannot read plan file {given}")),
+            "{stderr}"
+        );
+    }
     // Neither a path nor a shipped plan: the shipped ones are named.
     let output = corebench().args(["run", "no-such-plan"]).output().unwrap();
     assert_eq!(output.status.code(), Some(2));
