@@ -117,56 +117,27 @@ fn mistake(text: &str, registry: &Registry) -> String {
 #[test]
 fn each_mistake_is_one_line_with_file_line_and_key() {
     let registry = Registry::builtin();
+    // One mistake a line: the file, the place it names, a valid value.
+    #[rustfmt::skip]
     let cases = [
-        (
-            "trials = 2\nmodles = [\"threads\"]\n",
-            "line 2, key modles",
-            "models",
-        ),
+        ("trials = 2\nmodles = [\"threads\"]\n", "line 2, key modles", "models"),
         ("trials = \"five\"\n", "line 1, key trials", "u32"),
-        (
-            "title = \"x\"\nmodels = [\"thread\"]\n",
-            "line 2, key models",
-            "threads",
-        ),
-        (
-            "workloads = [\"cpu/nope\"]\n",
-            "line 1, key workloads",
-            "cpu/primes",
-        ),
+        ("title = \"x\"\nmodels = [\"thread\"]\n", "line 2, key models", "threads"),
+        ("workloads = [\"cpu/nope\"]\n", "line 1, key workloads", "cpu/primes"),
         ("\nworkers = \"many\"\n", "line 2, key workers", "auto"),
         ("workers = [0]\n", "line 1, key workers", "from 1"),
-        (
-            "record = \"sometimes\"\n",
-            "line 1, key record",
-            "per-op, batch",
-        ),
-        (
-            "profile = \"fast\"\n",
-            "line 1, key profile",
-            "quick, default, full",
-        ),
+        ("record = \"sometimes\"\n", "line 1, key record", "per-op, batch"),
+        ("profile = \"fast\"\n", "line 1, key profile", "quick, default, full"),
         ("load = \"open:0\"\n", "line 1, key load", "closed"),
-        (
-            "[disturbance]\non = \"panic\"\n",
-            "line 2, key disturbance.on",
-            "retry",
-        ),
+        ("[disturbance]\non = \"panic\"\n", "line 2, key disturbance.on", "retry"),
         ("pin = [\"everywhere\"]\n", "line 1, key pin", "compact"),
         ("workloads = []\n", "line 1, key workloads", "list"),
         ("ops = 0\n", "line 1, key ops", "from 1"),
-        (
-            "runtime_threads = 0\n",
-            "line 1, key runtime_threads",
-            "from 1",
-        ),
-        (
-            "target_trial_ms = 0\n",
-            "line 1, key target_trial_ms",
-            ">= 1",
-        ),
+        ("runtime_threads = 0\n", "line 1, key runtime_threads", "from 1"),
+        ("target_trial_ms = 0\n", "line 1, key target_trial_ms", ">= 1"),
         ("flamegraph_hz = 0\n", "line 1, key flamegraph_hz", "from 1"),
     ];
+
     for (text, place, valid) in cases {
         let error = mistake(text, &registry);
         assert!(error.starts_with("bad plan file bad.toml"), "{error}");
