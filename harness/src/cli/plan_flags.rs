@@ -6,11 +6,11 @@
 use reports::schema::plan::{ExecProgram, PlanFile, WorkerCounts};
 
 use super::RunArgs;
-use crate::disturbance::OnDisturbance;
 use crate::error::UsageError;
 use crate::exec::{ExecArgs, ExecJob};
 use crate::placement::CpuSet;
 use crate::plan::file::{spelled as spell, KeyError, Loaded};
+use crate::plan::Plan;
 
 /// The plan file of the run, if it has one.
 pub fn load(args: &RunArgs) -> Result<Option<Loaded>, UsageError> {
@@ -196,11 +196,10 @@ fn smoke(file: &mut PlanFile) {
     }
 }
 
-/// `exec`'s options for one of the plan's programs: the plan's `pin`,
-/// `scaling`, `seed` and disturbance policy with the program's own keys.
-pub fn exec_args(program: &ExecProgram, file: &PlanFile, args: &RunArgs) -> ExecArgs {
-    // The plan's disturbance policy holds for its programs too.
-    let settings = file.disturbance.clone().unwrap_or_default();
+/// `exec`'s options for one of the plan's programs: the built plan's
+/// first placement, scaling, wall profile and disturbance policy (already
+/// checked), the file's workers and seed, and the program's own keys.
+pub fn exec_args(program: &ExecProgram, plan: &Plan, file: &PlanFile, args: &RunArgs) -> ExecArgs {
     let counts = |given: &Option<WorkerCounts>| match given {
         Some(WorkerCounts::Counts(list)) => Some(
             list.iter()
@@ -216,23 +215,15 @@ pub fn exec_args(program: &ExecProgram, file: &PlanFile, args: &RunArgs) -> Exec
         workers: counts(&program.workers).or_else(|| counts(&file.workers)),
         trials: program.trials.unwrap_or(3),
         cores: None,
-        pin: file
-            .pin
-            .as_ref()
-            .and_then(|p| p.first().cloned())
-            .unwrap_or_else(|| "none".into()),
-        scaling: file
-            .scaling
-            .as_deref()
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(workloads::Scaling::Strong),
+        pin: plan.placements[0].to_string(),
+        scaling: plan.scaling,
         label: None,
         out: None,
         trial_timeout_s: program.trial_timeout_s.unwrap_or(600.0),
         quiet: args.quiet,
         no_progress: args.no_progress,
         io_bound: program.io_bound,
-        wall_profile: file.wall_profile_hz.is_some(),
+        wall_profile: plan.wall_profile_hz.is_some(),
         warmup: program.warmup.unwrap_or(1),
         setup: program.setup.clone(),
         prepare: program.prepare.clone(),
@@ -244,13 +235,10 @@ pub fn exec_args(program: &ExecProgram, file: &PlanFile, args: &RunArgs) -> Exec
         latency: false,
         json: false,
         seed: file.seed,
-        on_disturbance: settings
-            .on
-            .as_deref()
-            .and_then(|on| <OnDisturbance as clap::ValueEnum>::from_str(on, false).ok())
-            .unwrap_or(OnDisturbance::Retry),
-        max_retries: settings.max_retries.unwrap_or(3),
-        disturbance: settings.rule.clone().unwrap_or_default(),
+        // The plan's disturbance policy holds for its programs too.
+        on_disturbance: plan.disturbance.on_disturbance,
+        max_retries: plan.disturbance.max_retries,
+        disturbance: crate::disturbance::spell_disturbance_rule(&plan.disturbance.rule),
     }
 }
 

@@ -65,7 +65,7 @@ pub fn run(args: RunArgs, registry: Arc<Registry>) -> anyhow::Result<i32> {
     let exec_args: Vec<_> = file
         .exec
         .iter()
-        .map(|program| plan_flags::exec_args(program, &file, &args))
+        .map(|program| plan_flags::exec_args(program, &plan, &file, &args))
         .collect();
     let jobs = exec_args
         .iter()

@@ -224,11 +224,7 @@ pub fn exec(args: ExecArgs) -> anyhow::Result<i32> {
         .unwrap_or_else(|| default_out_dir(&host.hostname));
     let mut writer = ResultsWriter::claim(&out).map_err(|e| UsageError::new(e.to_string()))?;
     let plan = PlanFile {
-        disturbance: Some(reports::schema::plan::DisturbanceSettings {
-            on: Some(crate::plan::file::spelled(job.policy.on_disturbance)),
-            max_retries: Some(job.policy.max_retries),
-            rule: Some(crate::disturbance::spell_disturbance_rule(&job.policy.rule)),
-        }),
+        disturbance: Some(crate::plan::file::disturbance_settings(&job.policy)),
         workloads: Some(Vec::new()),
         calibration: Some(false),
         pin: Some(vec![args.pin.clone()]),

@@ -14,8 +14,9 @@ use sha2::{Digest, Sha256};
 use workloads::Registry;
 
 use super::{parse_models, parse_trial_timeout, parse_workers, Plan, PlanInput, Profile};
-use crate::disturbance::OnDisturbance;
-use crate::disturbance::{parse_disturbance_rule, spell_disturbance_rule, DisturbancePolicy};
+use crate::disturbance::{
+    parse_disturbance_rule, spell_disturbance_rule, DisturbancePolicy, OnDisturbance,
+};
 use crate::error::UsageError;
 use crate::placement::{parse_core_list, parse_placement_list};
 use crate::recorder::Recording;
@@ -437,12 +438,17 @@ pub fn resolve(
         seed: input.seed,
         flamegraph_hz: plan.flamegraph_hz,
         wall_profile_hz: plan.wall_profile_hz,
-        disturbance: Some(DisturbanceSettings {
-            on: Some(spelled(plan.disturbance.on_disturbance)),
-            max_retries: Some(plan.disturbance.max_retries),
-            rule: Some(spell_disturbance_rule(&plan.disturbance.rule)),
-        }),
+        disturbance: Some(disturbance_settings(&plan.disturbance)),
         exec,
+    }
+}
+
+/// `policy` as a resolved plan's `[disturbance]` table spells it.
+pub fn disturbance_settings(policy: &DisturbancePolicy) -> DisturbanceSettings {
+    DisturbanceSettings {
+        on: Some(spelled(policy.on_disturbance)),
+        max_retries: Some(policy.max_retries),
+        rule: Some(spell_disturbance_rule(&policy.rule)),
     }
 }
 
