@@ -33,9 +33,10 @@ python=${PYTHON:-python3}
 here=examples/python
 
 if [ "$quick" = 1 ]; then
-  trials=1 limit=20000 requests=8 delay_ms=5 cpu_workers=1,2 io_workers=1,2
+  # No warm-up run: --quick checks that every model runs, not its speed.
+  trials=1 warmup=0 limit=20000 requests=8 delay_ms=5 cpu_workers=1,2 io_workers=1,2
 else
-  trials=3 limit=1600000 requests=100 delay_ms=20 cpu_workers=1,2 io_workers=1,2,4,8
+  trials=3 warmup=1 limit=1600000 requests=100 delay_ms=20 cpu_workers=1,2 io_workers=1,2,4,8
 fi
 
 # The loopback server for fetch.py, stopped on every way out.
@@ -62,8 +63,8 @@ for ft in python3.14t python3.13t; do
   fi
 done
 
-"$bin" exec --name python-cpu-primes -n "$cpu_workers" -t "$trials" -q "${cpu[@]}" --out "$tmp/cpu"
-"$bin" exec --name python-io-fetch --io-bound -n "$io_workers" -t "$trials" -q "${io[@]}" --out "$tmp/io"
+"$bin" exec --name python-cpu-primes -n "$cpu_workers" -t "$trials" --warmup "$warmup" -q "${cpu[@]}" --out "$tmp/cpu"
+"$bin" exec --name python-io-fetch --io-bound -n "$io_workers" -t "$trials" --warmup "$warmup" -q "${io[@]}" --out "$tmp/io"
 
 # One results folder: the two runs' records side by side, one host.json.
 mkdir -p "$out"

@@ -75,15 +75,22 @@ fn side_by_side_report_loads_in_headless_chromium_with_every_chart() {
     assert_page_loads(&browser, &page, written.charts);
 }
 
+/// The 64-core sample, written afresh into `tmp/NAME`: the two tests
+/// below run side by side, each with its own copy.
+fn sample_64(tmp: &Path, name: &str) -> std::path::PathBuf {
+    let results = tmp.join(name);
+    let _ = std::fs::remove_dir_all(&results);
+    common::write_sample_64(&results);
+    results
+}
+
 #[test]
-fn pages_at_64_workers_and_15_workloads_stay_inside_the_window() {
+fn a_report_at_64_workers_and_15_workloads_stays_inside_the_window() {
     let Some(browser) = browser_or_skip() else {
         return;
     };
     let tmp = Path::new(env!("CARGO_TARGET_TMPDIR"));
-    let results = tmp.join("sample-64");
-    let _ = std::fs::remove_dir_all(&results);
-    common::write_sample_64(&results);
+    let results = sample_64(tmp, "sample-64");
     let folder = ResultsFolder::open(&results).unwrap();
     let out = results.join("report");
     let written = write_report(&folder, &out, &common::models()).unwrap();
@@ -95,8 +102,16 @@ fn pages_at_64_workers_and_15_workloads_stay_inside_the_window() {
         written.charts,
         &tmp.join("sample-64-report.png"),
     );
+}
 
-    // And compared with itself, as two configurations.
+#[test]
+fn a_comparison_at_64_workers_and_15_workloads_stays_inside_the_window() {
+    let Some(browser) = browser_or_skip() else {
+        return;
+    };
+    let tmp = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let results = sample_64(tmp, "sample-64-compared");
+    // Compared with itself, as two configurations.
     let comparison = reports::compare::compare(
         reports::compare::configurations(vec![
             ResultsFolder::open(&results).unwrap(),

@@ -34,7 +34,9 @@ fn within(patience: Duration, mut done: impl FnMut() -> bool) -> bool {
     done()
 }
 
-/// Kills whatever is left of `needle` after a failed assertion.
+/// Kills whatever is left of `needle` after a failed assertion. Each test
+/// sweeps only its own markers: the tests run side by side, and a broader
+/// needle killed another test's programs mid-trial.
 struct Sweep(&'static str);
 
 impl Drop for Sweep {
@@ -79,7 +81,7 @@ fn stop_mid_trial(signal: i32, marker: u32) -> (std::process::Output, std::path:
 
 #[test]
 fn sigint_and_sigterm_kill_the_programs_children_and_render_what_finished() {
-    let _sweep = Sweep("sleep 406");
+    let _sweeps = [Sweep("sleep 4061"), Sweep("sleep 4062")];
     for (signal, marker, code) in [(libc::SIGINT, 4061, 130), (libc::SIGTERM, 4062, 143)] {
         let (output, out) = stop_mid_trial(signal, marker);
         let stderr = text(&output.stderr);
@@ -107,7 +109,7 @@ fn sigint_and_sigterm_kill_the_programs_children_and_render_what_finished() {
 
 #[test]
 fn sigkill_of_corebench_leaves_no_child_and_no_scratch_folder() {
-    let _sweep = Sweep("sleep 406");
+    let _sweep = Sweep("sleep 4063");
     let (output, out) = stop_mid_trial(libc::SIGKILL, 4063);
     assert_eq!(output.status.code(), None, "killed by a signal");
     for leftover in ["sleep 40631", "sleep 40632"] {
@@ -174,7 +176,8 @@ fn a_five_deep_setsid_chain_holding_stderr_cannot_hold_a_trial_past_its_limit() 
         );
     }
     let folder = read(&out);
-    assert_eq!(folder.records[0].status, Status::Timeout);
+    let record = &folder.records[0];
+    assert_eq!(record.status, Status::Timeout, "{:?}", record.error);
 }
 
 #[test]
