@@ -328,8 +328,9 @@ fn compare_reports_formats_regressions_and_bad_input() {
                     / slowdown;
                 // Consistently: records are checked on read.
                 let ops = record["ops"].as_f64().unwrap();
-                record["throughput_ops_s"] = serde_json::json!(t);
-                record["wall_ns"] = serde_json::json!((ops / t * 1e9) as u64);
+                let wall_ns = (ops / t * 1e9).round();
+                record["wall_ns"] = serde_json::json!(wall_ns as u64);
+                record["throughput_ops_s"] = serde_json::json!(ops / (wall_ns / 1e9));
                 record.to_string()
             })
             .collect();
