@@ -24,13 +24,14 @@ mod untrusted_input;
 
 /// Three tests per CPU run at once unless `RUST_TEST_THREADS` says
 /// otherwise. These tests spend most of their time waiting on the
-/// processes they start (trial limits, sleeps, servers, Python, the
-/// browser), so libtest's default of one per CPU left the CPUs half idle:
-/// this binary took 46 s at 2 at once and 30 s at 6, here on 2 CPUs.
+/// processes they start (trial limits, sleeps, servers, Python), so
+/// libtest's default of one per CPU left the CPUs half idle: this binary
+/// took 46 s at 2 at once and 30 s at 6, here on 2 CPUs.
 /// libtest reads its thread count before any test runs, with no hook of
 /// its own, so this is set from `.init_array`, before `main`. The `ctor`
-/// crate does the same in a proc-macro that every test build would then
-/// compile, for these few lines.
+/// crate does the same through a proc-macro that every test build would
+/// then compile, for these few lines. The tests that need the CPUs to
+/// themselves are other binaries (above), which keep libtest's default.
 #[used]
 #[link_section = ".init_array"]
 static THREE_TESTS_PER_CPU: extern "C" fn() = three_tests_per_cpu;
