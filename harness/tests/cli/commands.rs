@@ -303,9 +303,9 @@ fn compare_reports_formats_regressions_and_bad_input() {
     // first trial: the tests beside this one can slow one trial of `a`
     // past 3x, and then a cell's interval honestly spans no change.
     let copy = |name: &str, slowdown: f64| {
-        let copy = dir.path().join(name);
-        std::fs::create_dir(&copy).unwrap();
-        std::fs::copy(a.join("host.json"), copy.join("host.json")).unwrap();
+        let folder = dir.path().join(name);
+        std::fs::create_dir(&folder).unwrap();
+        std::fs::copy(a.join("host.json"), folder.join("host.json")).unwrap();
         let records = std::fs::read_to_string(a.join("records.jsonl")).unwrap();
         let mut first_of_cell = std::collections::HashMap::new();
         let rewritten: Vec<String> = records
@@ -334,8 +334,8 @@ fn compare_reports_formats_regressions_and_bad_input() {
                 record.to_string()
             })
             .collect();
-        std::fs::write(copy.join("records.jsonl"), rewritten.join("\n") + "\n").unwrap();
-        copy
+        std::fs::write(folder.join("records.jsonl"), rewritten.join("\n") + "\n").unwrap();
+        folder
     };
     let base = copy("base", 1.0);
     let slow = copy("slow", 3.0);
