@@ -11,14 +11,27 @@ mod common;
 use common::*;
 use reports::schema::Status;
 
-/// One plan at a time: the spinning test reads how long workers waited
-/// for a CPU, which the other tests' runs would lengthen.
-static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+/// The spinning test runs alone: it reads how long workers waited for a
+/// CPU, which the other tests' runs would lengthen. The others, which
+/// check what fails, may run beside each other.
+static SPINNING_ALONE: std::sync::RwLock<()> = std::sync::RwLock::new(());
+
+type Ran = (tempfile::TempDir, std::path::PathBuf, std::process::Output);
+
+/// [`run_exactly`] with no other test's run beside it.
+fn run_alone(args: &[&str]) -> Ran {
+    let _alone = SPINNING_ALONE.write().unwrap_or_else(|e| e.into_inner());
+    run(args)
+}
 
 /// `corebench run` of exactly `args` (no default trials or ops) into a
-/// fresh folder.
-fn run_exactly(args: &[&str]) -> (tempfile::TempDir, std::path::PathBuf, std::process::Output) {
-    let _alone = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+/// fresh folder, never beside [`run_alone`]'s.
+fn run_exactly(args: &[&str]) -> Ran {
+    let _beside = SPINNING_ALONE.read().unwrap_or_else(|e| e.into_inner());
+    run(args)
+}
+
+fn run(args: &[&str]) -> Ran {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("results");
     let output = corebench()
@@ -38,7 +51,7 @@ fn a_spinning_op_is_demoted_named_and_leaves_later_cells_their_cpus() {
     // workers on one core for a whole 40 ms trial while the other ran only
     // the idle-class spinners (1 run in 4 here, run-queue share 0.47), a
     // placement the product does not choose.
-    let (_dir, out, output) = run_exactly(&[
+    let (_dir, out, output) = run_alone(&[
         "--workloads",
         "synthetic/faulty:mode=spin,cpu/primes",
         "--models",
