@@ -339,9 +339,10 @@ pub struct CompareArgs {
     /// The folder the others are compared with (default: the first).
     #[arg(long)]
     pub baseline: Option<PathBuf>,
-    /// Changes smaller than this never count, e.g. 2% or 0.02.
-    /// The default is 5%: on a shared VM, identical runs minutes apart
-    /// differ by up to 4% in lock-heavy cells; use 1% on a quiet machine.
+    /// A change counts only when its whole interval is beyond this, e.g.
+    /// 2% or 0.02. The default is 5%: on a shared VM, identical runs
+    /// minutes apart differ by up to 7%, every trial alike; use 1% on a
+    /// quiet machine.
     #[arg(long, default_value = "5%", value_parser = compare::parse_noise)]
     pub noise: f64,
     /// Exit 1 when any cell is slower than the baseline (for CI).
