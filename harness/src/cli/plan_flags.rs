@@ -155,7 +155,7 @@ pub fn apply(
 }
 
 /// `--smoke`: the plan at its smallest, to see that it runs. One trial
-/// of 20 ms, no warm-up, no reference cell, no retries, worker counts up
+/// of 5 ms, no warm-up, no reference cell, no retries, worker counts up
 /// to 2 (IO up to 4), and each exec program once per variant with the
 /// first value of each parameter.
 fn smoke(file: &mut PlanFile) {
@@ -174,7 +174,7 @@ fn smoke(file: &mut PlanFile) {
     file.workers = capped(&file.workers, 2);
     file.trials = Some(1);
     file.warmup = Some(0);
-    file.target_trial_ms = Some(20);
+    file.target_trial_ms = Some(5);
     file.calibration = Some(false);
     // A smoke run asks whether the plan works, not how fast: a disturbed
     // trial is kept, marked, rather than run again.
