@@ -63,14 +63,18 @@ impl Change {
 mod tests {
     use super::*;
 
-    #[test]
-    fn a_change_needs_both_the_interval_and_the_threshold() {
-        let e = |point, low, high| Estimate {
+    /// A ratio with an interval covering 95%.
+    fn e(point: f64, low: f64, high: f64) -> Estimate {
+        Estimate {
             point,
             low,
             high,
             coverage: Some(0.95),
-        };
+        }
+    }
+
+    #[test]
+    fn a_change_needs_both_the_interval_and_the_threshold() {
         assert_eq!(Change::of(e(1.25, 1.2, 1.3), 0.02), Change::Faster);
         assert_eq!(Change::of(e(0.8, 0.75, 0.85), 0.02), Change::Slower);
         // Interval includes 1.
@@ -81,12 +85,6 @@ mod tests {
 
     #[test]
     fn a_change_the_interval_allows_to_be_within_the_noise_is_not_one() {
-        let e = |point, low, high| Estimate {
-            point,
-            low,
-            high,
-            coverage: Some(0.95),
-        };
         // An A/A cell on a shared VM: the point is past 5%, but the
         // interval allows a change of 0.3%.
         assert_eq!(Change::of(e(1.076, 1.003, 1.111), 0.05), Change::Unchanged);
