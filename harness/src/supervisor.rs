@@ -7,10 +7,11 @@
 //!   workers stop between ops, and its threads are remembered and moved to
 //!   the idle scheduling class ([`demote`]): an op that computes forever
 //!   then gets only CPU time no measured thread wants;
-//! - before the next trial starts, the supervisor waits (up to
-//!   [`SETTLE_LIMIT`]) until none of those threads is on a CPU (state `R`
-//!   in `/proc/self/task/TID/stat`). A thread parked forever in a blocking
-//!   call costs nothing and does not hold the run up;
+//! - before the next trial starts, the supervisor waits (as long as the
+//!   abandoned trial's own limit, at most [`SETTLE_LIMIT`]) until none of
+//!   those threads is on a CPU (state `R` in `/proc/self/task/TID/stat`).
+//!   A thread parked forever in a blocking call costs nothing and does not
+//!   hold the run up;
 //! - every thread still on a CPU after the wait is named on stderr, and
 //!   every later record carries a note naming them all;
 //! - a workload whose op never returned (its threads outlived the wait) is
@@ -37,8 +38,10 @@ use crate::os::threads::{current_tid, demote, on_cpu_ns, thread_ids, thread_stat
 
 /// Extra time the supervisor gives a model to report its own time-out.
 const GRACE: Duration = Duration::from_secs(2);
-/// How long the next trial waits for an abandoned trial's threads to
-/// leave the CPU.
+/// The longest the next trial waits for an abandoned trial's threads to
+/// leave the CPU. A trial with a shorter limit gets as long as its limit:
+/// whoever gives trials one second should not wait five more for each
+/// one that computes forever.
 pub const SETTLE_LIMIT: Duration = Duration::from_secs(5);
 /// How long an interrupted trial may take to stop and clean up.
 const STOP_LIMIT: Duration = Duration::from_secs(5);
@@ -56,6 +59,9 @@ pub struct Supervisor {
     /// Every thread found still on a CPU when a later trial started, by
     /// tid: what the note every later record carries names.
     still_running: BTreeMap<u32, String>,
+    /// How long [`Supervisor::settle`] waits for `abandoned`: the longest
+    /// limit of the trials that left them, at most [`SETTLE_LIMIT`].
+    settle_within: Duration,
 }
 
 /// What [`Supervisor::supervise`] runs, for its limits and messages.
@@ -206,7 +212,7 @@ impl Supervisor {
             }
             if let Some(parked) = crate::oom::take_parked() {
                 stop.store(true, Ordering::Relaxed);
-                self.abandon(&before, None);
+                self.abandon(&before, what.timeout, None);
                 let name = thread_state(parked.tid).map_or_else(String::new, |t| t.name);
                 return Err(Failure::failed(format!(
                     "out of memory: an allocation of {} bytes failed in thread {name} (tid {}); that thread was stopped where it failed, and the trial's threads abandoned",
@@ -226,7 +232,7 @@ impl Supervisor {
             // Abandoned: its workers stop between ops; its threads are
             // watched until they leave the CPU.
             stop.store(true, Ordering::Relaxed);
-            self.abandon(&before, Some((what.workload, what.under)));
+            self.abandon(&before, what.timeout, Some((what.workload, what.under)));
             return Err(Failure::timeout(format!(
                 "no result after {:.0} s; the trial's threads were told to stop and abandoned",
                 what.timeout.as_secs_f64()
@@ -234,10 +240,15 @@ impl Supervisor {
         }
     }
 
-    /// Remembers the threads started since `before` (the trial's) and
-    /// moves them to the idle class; with the workload and where it ran
-    /// when its op never returned.
-    fn abandon(&mut self, before: &[u32], never_returned: Option<(String, String)>) {
+    /// Remembers the threads started since `before` (the trial's, whose
+    /// limit was `timeout`) and moves them to the idle class; with the
+    /// workload and where it ran when its op never returned.
+    fn abandon(
+        &mut self,
+        before: &[u32],
+        timeout: Duration,
+        never_returned: Option<(String, String)>,
+    ) {
         let me = current_tid();
         let tids: Vec<u32> = thread_ids()
             .into_iter()
@@ -247,6 +258,7 @@ impl Supervisor {
             demote(*tid);
         }
         self.abandoned.extend(&tids);
+        self.settle_within = self.settle_within.max(timeout.min(SETTLE_LIMIT));
         if let Some((workload, under)) = never_returned {
             self.left_by
                 .entry(workload)
@@ -259,14 +271,15 @@ impl Supervisor {
         }
     }
 
-    /// Waits up to [`SETTLE_LIMIT`] until no thread of an abandoned trial
-    /// is on a CPU. Threads still running then are named on stderr and
-    /// make the run unclean.
+    /// Waits until no thread of an abandoned trial is on a CPU, as long as
+    /// that trial's limit and at most [`SETTLE_LIMIT`]. Threads still
+    /// running then are named on stderr and make the run unclean.
     pub fn settle(&mut self) {
         if self.abandoned.is_empty() {
+            self.settle_within = Duration::ZERO;
             return;
         }
-        let give_up = Instant::now() + SETTLE_LIMIT;
+        let give_up = Instant::now() + self.settle_within;
         loop {
             self.abandoned.retain(|tid| thread_state(*tid).is_some());
             let running: Vec<ThreadState> = self
@@ -316,4 +329,43 @@ fn with_cores(mut outcome: TrialOutcome, cores: MostlyOnCore) -> TrialOutcome {
             .or(thread.sched.last_cpu);
     }
     outcome
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicBool;
+
+    #[test]
+    fn a_trial_that_computes_forever_holds_the_next_one_up_as_long_as_its_own_limit() {
+        // One spinner, released at the end: never as many as the cores.
+        static RELEASE: AtomicBool = AtomicBool::new(false);
+        let mut supervisor = Supervisor::new();
+        let limit = Duration::from_millis(200);
+        let spun = supervisor.supervise(
+            Supervised {
+                thread_name: "test-spinner",
+                workload: "test/spin".to_string(),
+                under: "a test".to_string(),
+                timeout: limit,
+                stop: Arc::default(),
+            },
+            || {
+                while !RELEASE.load(Ordering::Relaxed) {
+                    std::hint::spin_loop();
+                }
+                Ok(())
+            },
+        );
+        assert!(spun.is_err(), "the spinner is abandoned");
+        let started = Instant::now();
+        supervisor.settle();
+        let waited = started.elapsed();
+        let named = supervisor.unclean_note();
+        RELEASE.store(true, Ordering::Relaxed);
+        assert!(named.is_some_and(|n| n.contains("test-spinner")));
+        assert!(waited >= limit, "waited {waited:?}");
+        // Not the wait a trial with a long limit gets.
+        assert!(waited < SETTLE_LIMIT, "waited {waited:?}");
+    }
 }
