@@ -383,7 +383,8 @@ fn profile_prints_each_workers_time_and_rejects_a_sweep() {
             "--workers",
             "2",
         ])
-        .args(["--trials", "1", "--ops", "200", "--out"])
+        // 80 rounds of about 13 ms: about 100 wall-clock samples.
+        .args(["--trials", "1", "--ops", "80", "--out"])
         .arg(&out)
         .output()
         .unwrap();
@@ -426,7 +427,7 @@ fn flamegraph_samples_each_cell_and_the_report_draws_it() {
         // every link then went missing.
         .args(["run", "--no-progress", "--flamegraph"])
         .args(["--workloads", "cpu/primes", "--models", "threads,process"])
-        .args(["--workers", "2", "--trials", "2", "--ops", "4000", "--out"])
+        .args(["--workers", "2", "--trials", "2", "--ops", "2000", "--out"])
         .arg(&out)
         .output()
         .unwrap();
