@@ -17,10 +17,11 @@ use std::time::{Duration, Instant};
 use common::*;
 use reports::schema::Status;
 
-/// A plan whose first cell abandons a trial whose op computes for
-/// `slow_ms`, followed by a clean cell.
+/// A plan whose first cell abandons a trial (limit `limit_s`) whose op
+/// computes for `slow_ms`, followed by a clean cell.
 fn abandon_then_primes(
     slow_ms: u32,
+    limit_s: &str,
 ) -> (tempfile::TempDir, std::path::PathBuf, std::process::Output) {
     let workloads =
         format!("synthetic/faulty:mode=slow,slow_ms={slow_ms},at_op=0,cpu/primes:span=20");
@@ -32,16 +33,17 @@ fn abandon_then_primes(
         "--workers",
         "1",
         "--trial-timeout-s",
-        "1",
+        limit_s,
         "--keep-going",
     ])
 }
 
 #[test]
 fn after_an_abandoned_trial_the_next_cell_starts_with_no_abandoned_thread_on_a_cpu() {
-    // The slow op outlives the trial's limit (1 s + grace) but ends within
-    // the supervisor's wait, then stops between ops: the run stays clean.
-    let (_dir, out, output) = abandon_then_primes(6_000);
+    // The slow op outlives the trial's limit (3 s + 2 s grace) but ends
+    // within the supervisor's wait (as long again as the limit), then
+    // stops between ops: the run stays clean.
+    let (_dir, out, output) = abandon_then_primes(6_500, "3");
     let stderr = text(&output.stderr);
     assert!(output.status.success(), "{stderr}");
     let folder = read(&out);
@@ -58,8 +60,9 @@ fn after_an_abandoned_trial_the_next_cell_starts_with_no_abandoned_thread_on_a_c
 
 #[test]
 fn an_abandoned_thread_still_on_a_cpu_is_named_and_marks_every_later_record() {
-    // This op computes for 20 s: still on a CPU when the wait ends.
-    let (_dir, out, output) = abandon_then_primes(20_000);
+    // This op computes for 20 s: still on a CPU when the wait (1 s + 2 s
+    // grace + 1 s) ends.
+    let (_dir, out, output) = abandon_then_primes(20_000, "1");
     let stderr = text(&output.stderr);
     assert!(output.status.success(), "{stderr}");
     // The kernel keeps the first 15 characters of a thread's name.
