@@ -5,6 +5,11 @@
 //!
 //! `.ci/run` installs Debian's `chromium`. Where no browser is found a test
 //! is skipped, except under CI (`CI` set), where that is a failure.
+//!
+//! Many pages can be checked in one start of the browser
+//! ([`assert_pages_load`]): a start costs about 0.85 s of CPU here, as much
+//! as loading a 36-chart report, and headless Chromium opens one page per
+//! start.
 #![allow(dead_code)] // Each test file uses its own subset.
 
 use std::path::{Path, PathBuf};
@@ -143,4 +148,103 @@ pub fn load_page(
     let console: Vec<&str> = log.lines().filter(|l| l.contains(":CONSOLE")).collect();
     assert!(console.is_empty(), "console messages: {console:#?}");
     dom
+}
+
+/// A page to check with [`assert_pages_load`]: what to call it in a
+/// failure, where it is, and how many charts it has.
+pub struct PageToCheck {
+    pub name: String,
+    pub page: PathBuf,
+    pub expected_charts: usize,
+}
+
+/// Checks every page as [`assert_page_loads`] does, in one start of the
+/// browser: each page is loaded in a 1400 x 1000 px frame of a page
+/// written to `scratch`, which reads what each page's own load handler
+/// found. The frames' documents are readable from the outer page only with
+/// `--allow-file-access-from-files`; no report fetches files, so the flag
+/// hides nothing a user would meet.
+pub fn assert_pages_load(browser: &Path, scratch: &Path, pages: &[PageToCheck]) {
+    std::fs::create_dir_all(scratch).unwrap();
+    let frames: String = pages
+        .iter()
+        .map(|p| {
+            let page = std::fs::canonicalize(&p.page).unwrap();
+            format!(
+                "<iframe src=\"file://{}\" style=\"width:1400px;height:1000px;border:0;display:block\"></iframe>\n",
+                page.display()
+            )
+        })
+        .collect();
+    let outer = scratch.join("all-pages.html");
+    std::fs::write(
+        &outer,
+        format!(
+            r#"<!doctype html><html><head><meta charset="utf-8"></head><body style="margin:0">
+{frames}<script>
+window.addEventListener("load", function () {{
+  var found = [];
+  document.querySelectorAll("iframe").forEach(function (frame) {{
+    var doc = frame.contentDocument;
+    if (!doc) {{ found.push("unreadable"); return; }}
+    var root = doc.documentElement;
+    found.push(["data-overflowing", "data-charts-total", "data-charts-loaded", "data-overflow-first"]
+      .map(function (name) {{ return root.getAttribute(name); }}).join(";"));
+  }});
+  document.body.setAttribute("data-found", found.join("|"));
+}});
+</script></body></html>"#
+        ),
+    )
+    .unwrap();
+    let profile = tempfile::tempdir().unwrap();
+    let args = [
+        "--dump-dom".to_string(),
+        "--window-size=1400,1000".to_string(),
+        "--allow-file-access-from-files".to_string(),
+    ];
+    let (dom, log) = run_browser(browser, profile.path(), &outer, &args);
+    let found = dom
+        .split("data-found=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the outer page's load handler ran");
+    let found: Vec<&str> = found.split('|').collect();
+    assert_eq!(found.len(), pages.len(), "{found:?}");
+    for (page, found) in pages.iter().zip(found) {
+        let name = &page.name;
+        // Elements wider than the window, charts on the page, charts
+        // loaded, and the first element too wide (its classes may hold
+        // spaces, so it comes last).
+        let fields: Vec<&str> = found.splitn(4, ';').collect();
+        assert_eq!(
+            fields.len(),
+            4,
+            "{name}: the page's load handler ran: {found}"
+        );
+        let number = |i: usize| -> usize {
+            fields[i]
+                .parse()
+                .unwrap_or_else(|_| panic!("{name}: the page's load handler ran: {found}"))
+        };
+        assert_eq!(
+            number(0),
+            0,
+            "{name}: wider than a 1400 px window: {}",
+            fields[3]
+        );
+        assert_eq!(
+            number(1),
+            page.expected_charts,
+            "{name}: every chart is on the page"
+        );
+        assert!(number(1) > 0, "{name}");
+        assert_eq!(
+            number(2),
+            number(1),
+            "{name}: every chart loaded; browser log:\n{log}"
+        );
+    }
+    let console: Vec<&str> = log.lines().filter(|l| l.contains(":CONSOLE")).collect();
+    assert!(console.is_empty(), "console messages: {console:#?}");
 }
