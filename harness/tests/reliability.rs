@@ -5,8 +5,8 @@
 
 #[path = "cli/common/mod.rs"]
 mod common;
-#[path = "cli/three_tests_per_cpu.rs"]
-mod three_tests_per_cpu;
+#[path = "cli/four_tests_per_cpu.rs"]
+mod four_tests_per_cpu;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;

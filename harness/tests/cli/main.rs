@@ -8,7 +8,7 @@
 //! binary at a time, so those run with the machine to themselves.
 
 mod common;
-mod three_tests_per_cpu;
+mod four_tests_per_cpu;
 
 mod commands;
 mod exec;
