@@ -74,9 +74,48 @@ pub fn run_browser(
 }
 
 pub fn attribute(dom: &str, name: &str) -> Option<usize> {
-    let start = dom.find(&format!("{name}=\""))? + name.len() + 2;
-    let end = start + dom[start..].find('"')?;
-    dom[start..end].parse().ok()
+    attribute_text(dom, name)?.parse().ok()
+}
+
+/// The text of the first attribute `name` in the dumped DOM.
+fn attribute_text<'a>(dom: &'a str, name: &str) -> Option<&'a str> {
+    dom.split(&format!("{name}=\"")).nth(1)?.split('"').next()
+}
+
+/// What a page's own load handler (`reports/templates/chart_check.html`)
+/// found.
+struct Found<'a> {
+    overflowing: usize,
+    charts_total: usize,
+    charts_loaded: usize,
+    first_overflowing: &'a str,
+}
+
+impl Found<'_> {
+    /// Nothing wider than the window, and every one of the
+    /// `expected_charts` charts on the page and loaded.
+    fn assert_ok(&self, name: &str, expected_charts: usize, log: &str) {
+        assert_eq!(
+            self.overflowing, 0,
+            "{name}: wider than a 1400 px window: {}",
+            self.first_overflowing
+        );
+        assert_eq!(
+            self.charts_total, expected_charts,
+            "{name}: every chart is on the page"
+        );
+        assert!(self.charts_total > 0, "{name}");
+        assert_eq!(
+            self.charts_loaded, self.charts_total,
+            "{name}: every chart loaded; browser log:\n{log}"
+        );
+    }
+}
+
+/// The browser logged no console message of any page.
+fn assert_no_console_message(log: &str) {
+    let console: Vec<&str> = log.lines().filter(|l| l.contains(":CONSOLE")).collect();
+    assert!(console.is_empty(), "console messages: {console:#?}");
 }
 
 /// The browser, or `None` (and a note) where the test is skipped.
@@ -133,20 +172,15 @@ pub fn load_page(
         None => args.push("--window-size=1400,1000".to_string()),
     }
     let (dom, log) = run_browser(browser, profile.path(), page, &args);
-    let overflowing = attribute(&dom, "data-overflowing").expect("the page's load handler ran");
-    let first = dom
-        .split("data-overflow-first=\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .unwrap_or("");
-    assert_eq!(overflowing, 0, "wider than a 1400 px window: {first}");
-    let total = attribute(&dom, "data-charts-total").expect("the page's load handler ran");
-    let loaded = attribute(&dom, "data-charts-loaded").expect("the page's load handler ran");
-    assert_eq!(total, expected_charts, "every chart is on the page");
-    assert!(total > 0);
-    assert_eq!(loaded, total, "every chart loaded; browser log:\n{log}");
-    let console: Vec<&str> = log.lines().filter(|l| l.contains(":CONSOLE")).collect();
-    assert!(console.is_empty(), "console messages: {console:#?}");
+    let ran = |name| attribute(&dom, name).expect("the page's load handler ran");
+    Found {
+        overflowing: ran("data-overflowing"),
+        charts_total: ran("data-charts-total"),
+        charts_loaded: ran("data-charts-loaded"),
+        first_overflowing: attribute_text(&dom, "data-overflow-first").unwrap_or(""),
+    }
+    .assert_ok(&page.display().to_string(), expected_charts, &log);
+    assert_no_console_message(&log);
     dom
 }
 
@@ -204,11 +238,7 @@ window.addEventListener("load", function () {{
         "--allow-file-access-from-files".to_string(),
     ];
     let (dom, log) = run_browser(browser, profile.path(), &outer, &args);
-    let found = dom
-        .split("data-found=\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .expect("the outer page's load handler ran");
+    let found = attribute_text(&dom, "data-found").expect("the outer page's load handler ran");
     let found: Vec<&str> = found.split('|').collect();
     assert_eq!(found.len(), pages.len(), "{found:?}");
     for (page, found) in pages.iter().zip(found) {
@@ -227,24 +257,13 @@ window.addEventListener("load", function () {{
                 .parse()
                 .unwrap_or_else(|_| panic!("{name}: the page's load handler ran: {found}"))
         };
-        assert_eq!(
-            number(0),
-            0,
-            "{name}: wider than a 1400 px window: {}",
-            fields[3]
-        );
-        assert_eq!(
-            number(1),
-            page.expected_charts,
-            "{name}: every chart is on the page"
-        );
-        assert!(number(1) > 0, "{name}");
-        assert_eq!(
-            number(2),
-            number(1),
-            "{name}: every chart loaded; browser log:\n{log}"
-        );
+        Found {
+            overflowing: number(0),
+            charts_total: number(1),
+            charts_loaded: number(2),
+            first_overflowing: fields[3],
+        }
+        .assert_ok(name, page.expected_charts, &log);
     }
-    let console: Vec<&str> = log.lines().filter(|l| l.contains(":CONSOLE")).collect();
-    assert!(console.is_empty(), "console messages: {console:#?}");
+    assert_no_console_message(&log);
 }
